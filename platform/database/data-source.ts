@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { Foundation1763900000000 } from '../../migrations/1763900000000-Foundation.js';
+
+/** Every migration, in order. Schema changes are only ever made by adding one here. */
+export const MIGRATIONS = [Foundation1763900000000];
+
+const MIGRATION_LOCK = 7_123_001;
+
+export function createDataSource(url: string, poolSize = 20): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    logging: false,
+    extra: { max: poolSize, application_name: 'contact-center' },
+  });
+}
+
+/**
+ * Connects and applies pending migrations. An advisory lock makes concurrent starts of
+ * several app processes against one database safe.
+ */
+export async function openDatabase(url: string, poolSize?: number): Promise<DataSource> {
+  const ds = createDataSource(url, poolSize);
+  await ds.initialize();
+  const runner = ds.createQueryRunner();
+  try {
+    await runner.connect();
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await ds.runMigrations({ transaction: 'each' });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+  return ds;
+}
