@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { SlotUnavailableError, CupUnavailableError } from '../adapters/cup/cup.js';
+import { BpmnError, TransientError } from './framework/errors.js';
+import { defineWorker } from './framework/define.js';
+import { BPMN_ERRORS } from './framework/bpmn-errors.js';
+
+/** Books the slot the operator chose on the CUP. */
+export const bookSlot = defineWorker({
+  taskType: 'book-slot',
+  description: "Prenota sul CUP lo slot scelto dall'operatore; se nel frattempo è stato preso, l'operatore ne sceglie un altro.",
+  variables: z.object({
+    slotId: z.string().regex(/^\d+$/, 'identificativo di slot non valido'),
+    patientId: z.string().min(1),
+    serviceCode: z.string().min(1),
+    prescriptionNre: z.string().min(1).optional(),
+  }),
+  headers: z.object({}),
+  async handler({ variables, job, deps }) {
+    try {
+      // The CUP deduplicates by request key, so even a re-delivery after a crash books once.
+      const appointment = await deps.cup.book({
+        slotId: variables.slotId,
+        patientId: variables.patientId,
+        serviceCode: variables.serviceCode,
+        prescriptionNre: variables.prescriptionNre,
+        requestKey: `pi:${job.processInstanceKey}:slot:${variables.slotId}`,
+      });
+      return { appointmentId: appointment.id, bookingCode: appointment.bookingCode, appointmentStart: appointment.start };
+    } catch (err) {
+      if (err instanceof SlotUnavailableError) throw new BpmnError('SLOT_TAKEN', BPMN_ERRORS.SLOT_TAKEN);
+      if (err instanceof CupUnavailableError) throw new TransientError(err.message);
+      throw err;
+    }
+  },
+});

@@ -1,0 +1,60 @@
+import type { z } from 'zod';
+import type { DataSource } from 'typeorm';
+import type { Cup } from '../../adapters/cup/cup.js';
+import type { SmsGateway } from '../../adapters/sms/sms.js';
+import type { Templates } from '../../domain/templates.js';
+
+/** What a handler may use. Integration tests pass the real services, unit tests fakes. */
+export interface WorkerDeps {
+  db: DataSource;
+  cup: Cup;
+  sms: SmsGateway;
+  templates: Templates;
+  now: () => Date;
+}
+
+/** The job as a handler sees it: identifiers only, variables come parsed separately. */
+export interface JobInfo {
+  key: string;
+  type: string;
+  processInstanceKey: string;
+  bpmnProcessId: string;
+  elementId: string;
+  retries: number;
+}
+
+export interface HandlerInput<V, H> {
+  variables: V;
+  headers: H;
+  job: JobInfo;
+  deps: WorkerDeps;
+  /**
+   * Runs a side effect at most once per key (see `EffectStore`); the key is scoped by task
+   * type. Without a key the job key is used, which covers retries and re-deliveries of
+   * the same job.
+   */
+  once<T extends JsonValue | undefined>(key: string | undefined, effect: () => Promise<T>): Promise<T>;
+}
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+/** One Zeebe job type: its variables, its headers, and what it does. */
+export interface WorkerDefinition<V extends z.ZodType = z.ZodType, H extends z.ZodType = z.ZodType> {
+  /** Job type, kebab verb-noun (`book-slot`). */
+  taskType: string;
+  /** One sentence for the docs and the modeler. */
+  description: string;
+  variables: V;
+  headers: H;
+  /** Activation timeout; the job is offered again after it. */
+  timeoutMs?: number;
+  /** Returns the variables to merge into the process instance. */
+  handler(input: HandlerInput<z.infer<V>, z.infer<H>>): Promise<Record<string, unknown>>;
+}
+
+/** Identity function that lets TypeScript infer the schemas' types in a worker module. */
+export function defineWorker<V extends z.ZodType, H extends z.ZodType>(
+  def: WorkerDefinition<V, H>,
+): WorkerDefinition<V, H> {
+  return def;
+}

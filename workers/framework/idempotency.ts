@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { TransientError } from './errors.js';
+
+/** How long a started effect is considered in progress before another delivery may take it over. */
+const LEASE_MS = 120_000;
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+/**
+ * Remembers side effects in PostgreSQL so that a retried or re-delivered job never repeats
+ * one. The key is stored before the effect runs; no connection is held while it runs.
+ *
+ * - first delivery: claims the key, runs the effect, stores its result;
+ * - a later delivery: returns the stored result without running the effect;
+ * - a concurrent delivery (the first one still running): fails transiently, to retry later;
+ * - the effect threw: the claim is removed, so a retry may run it again.
+ *
+ * An effect that completed remotely while this process crashed before storing its result
+ * is run again after the lease; adapters pass the same key to providers that deduplicate
+ * (the CUP's booking request key, the SMS record per booking and purpose).
+ */
+export class EffectStore {
+  constructor(private readonly db: DataSource) {}
+
+  async once<T extends Json | undefined>(
+    effectKey: string,
+    meta: { taskType: string; jobKey: string },
+    effect: () => Promise<T>,
+  ): Promise<T> {
+    const owner = randomUUID();
+    const claimed: unknown[] = await this.db.query(
+      `INSERT INTO job_effects (effect_key, task_type, job_key, result)
+       VALUES ($1, $2, $3, jsonb_build_object('state', 'running', 'owner', $4::text))
+       ON CONFLICT (effect_key) DO UPDATE
+         SET result = jsonb_build_object('state', 'running', 'owner', $4::text), created_at = now(), job_key = $3
+         WHERE job_effects.result->>'state' = 'running'
+           AND job_effects.created_at < now() - ($5::int * interval '1 millisecond')
+       RETURNING effect_key`,
+      [effectKey, meta.taskType, meta.jobKey, owner, LEASE_MS],
+    );
+    if (claimed.length === 0) {
+      const rows: { result: { state: string; value?: T } }[] = await this.db.query(
+        'SELECT result FROM job_effects WHERE effect_key = $1',
+        [effectKey],
+      );
+      const state = rows[0]?.result;
+      if (state?.state === 'done') return state.value as T;
+      throw new TransientError(`effetto ${effectKey} già in corso in un'altra consegna del job`);
+    }
+    let value: T;
+    try {
+      value = await effect();
+    } catch (err) {
+      await this.db.query(`DELETE FROM job_effects WHERE effect_key = $1 AND result->>'owner' = $2`, [
+        effectKey,
+        owner,
+      ]);
+      throw err;
+    }
+    await this.db.query(
+      `UPDATE job_effects SET result = jsonb_build_object('state', 'done', 'value', $2::jsonb)
+        WHERE effect_key = $1`,
+      [effectKey, JSON.stringify(value ?? null)],
+    );
+    return value;
+  }
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { SmsRejectedError, SmsUnavailableError } from '../adapters/sms/sms.js';
+import { encodeSms, ITALIAN_MOBILE_E164 } from '../domain/sms/encoding.js';
+import { SmsMessages } from '../domain/sms/messages.js';
+import { PermanentError, TransientError } from './framework/errors.js';
+import { defineWorker } from './framework/define.js';
+
+/**
+ * Sends the patient an SMS about an appointment, from the template named in the task's
+ * `template` header. One SMS per appointment and purpose, whatever the retries.
+ */
+export const sendSms = defineWorker({
+  taskType: 'send-sms',
+  description: "Invia al paziente l'SMS del modello indicato nell'intestazione `template`, una sola volta per prenotazione e scopo.",
+  variables: z.object({
+    appointmentId: z.string().min(1),
+  }),
+  headers: z.object({
+    template: z.string().min(1),
+    /** What the SMS is for (defaults to the template name); with the appointment it identifies the SMS. */
+    purpose: z.string().min(1).optional(),
+  }),
+  async handler({ variables, headers, deps, once }) {
+    const appointment = await deps.cup.getAppointment(variables.appointmentId);
+    if (!appointment) {
+      throw new PermanentError(`Prenotazione ${variables.appointmentId} non trovata sul CUP: verificare la prenotazione e riprovare.`);
+    }
+    const patient = await deps.cup.getPatient(appointment.patientId);
+    if (!patient?.mobile) return { smsStatus: 'no-mobile' };
+    if (!ITALIAN_MOBILE_E164.test(patient.mobile)) {
+      throw new PermanentError(
+        `Il cellulare registrato per il paziente ${patient.id} non è un numero mobile italiano valido: correggere l'anagrafica e riprovare.`,
+      );
+    }
+    const purpose = headers.purpose ?? headers.template;
+    const text = encodeSms(deps.templates.render('sms', headers.template, { ...appointment }));
+    const messages = new SmsMessages(deps.db);
+    const sent = await once(`${purpose}:${appointment.id}`, async () => {
+      const earlier = await messages.find(purpose, appointment.id);
+      if (earlier) return { providerSid: earlier.providerSid, status: earlier.status };
+      try {
+        const r = await deps.sms.send({ to: patient.mobile as string, body: text.text });
+        await messages.record({
+          provider: deps.sms.provider,
+          providerSid: r.providerSid,
+          to: patient.mobile as string,
+          sender: deps.sms.sender,
+          body: text.text,
+          encoding: text.encoding,
+          segments: text.segments,
+          status: r.status,
+          purpose,
+          reference: appointment.id,
+        });
+        return { providerSid: r.providerSid, status: r.status };
+      } catch (err) {
+        if (err instanceof SmsRejectedError) {
+          throw new PermanentError(
+            `SMS rifiutato dal gestore (codice ${err.providerCode}): ${err.message}. Verificare il numero del paziente e riprovare.`,
+          );
+        }
+        if (err instanceof SmsUnavailableError) throw new TransientError(err.message);
+        throw err;
+      }
+    });
+    return { smsStatus: sent.status, smsSid: sent.providerSid };
+  },
+});
