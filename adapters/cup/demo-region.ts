@@ -100,13 +100,13 @@ export async function generateSlots(
   await tx.query(
     `INSERT INTO cup_slots (schedule_id, starts_at, ends_at, status)
      SELECT sc.id,
-            (d::date + t) AT TIME ZONE 'Europe/Rome',
-            (d::date + t + interval '20 minutes') AT TIME ZONE 'Europe/Rome',
-            CASE WHEN d < current_date + 14 AND abs(hashtext(sc.id || d::text || t::text)) % 10 < 8
+            (d::date + slot_time.t) AT TIME ZONE 'Europe/Rome',
+            (d::date + slot_time.t + interval '20 minutes') AT TIME ZONE 'Europe/Rome',
+            CASE WHEN d < current_date + 14 AND abs(hashtext(sc.id || d::text || slot_time.t::text)) % 10 < 8
                  THEN 'busy-unavailable' ELSE 'free' END
        FROM cup_schedules sc
       CROSS JOIN generate_series(current_date + 1, current_date + $1::int, interval '1 day') AS d
-      CROSS JOIN generate_series(time '08:30', time '12:10', interval '20 minutes') AS t
+      CROSS JOIN LATERAL (SELECT time '08:30' + n * interval '20 minutes' AS t FROM generate_series(0, 11) AS n) AS slot_time
       WHERE sc.active AND sc.id LIKE $2 AND extract(isodow FROM d) <= 5
      ON CONFLICT (schedule_id, starts_at) DO NOTHING`,
     [days, scheduleFilter],

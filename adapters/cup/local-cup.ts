@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { returning } from '../../platform/database/query.js';
 import {
   SlotUnavailableError,
   type Appointment,
@@ -111,7 +112,8 @@ export class LocalCup implements Cup {
       ]);
       if (existing[0]) return existing[0].id;
       // The conditional update is the lock: of two racing bookings only one finds the slot free.
-      const taken: unknown[] = await tx.query(
+      const taken = await returning(
+        tx,
         `UPDATE cup_slots s SET status = 'busy'
            FROM cup_schedules sc
           WHERE s.id = $1 AND s.status = 'free' AND sc.id = s.schedule_id AND sc.service_code = $2

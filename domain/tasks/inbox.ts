@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { ZeebeClient } from '../../platform/engine/client.js';
 import type { Deployer } from '../../platform/engine/deployer.js';
 import { readBpmn } from '../../platform/engine/bpmn-model.js';
+import { returning } from '../../platform/database/query.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors.js';
 import { validateSubmission } from './form-validation.js';
 
@@ -191,7 +192,8 @@ export class TaskInbox {
   async claim(key: string, actor: Actor): Promise<UserTask> {
     const task = await this.get(key);
     this.assertMayWork(task, actor);
-    const rows: Row[] = await this.db.query(
+    const rows = await returning<Row>(
+      this.db,
       `UPDATE user_tasks SET assignee = $2, claimed_at = now()
         WHERE job_key = $1 AND state = 'CREATED' AND (assignee IS NULL OR assignee = $2)
         RETURNING ${COLUMNS}`,
@@ -206,7 +208,8 @@ export class TaskInbox {
   }
 
   async unclaim(key: string, actor: Actor): Promise<UserTask> {
-    const rows: Row[] = await this.db.query(
+    const rows = await returning<Row>(
+      this.db,
       `UPDATE user_tasks SET assignee = NULL, claimed_at = NULL
         WHERE job_key = $1 AND state = 'CREATED' AND assignee = $2
         RETURNING ${COLUMNS}`,
@@ -248,7 +251,8 @@ export class TaskInbox {
         }
         throw new UnavailableError('Il motore dei processi non ha confermato il completamento; riprovare.');
       }
-      const done: Row[] = await tx.query(
+      const done = await returning<Row>(
+        tx,
         `UPDATE user_tasks SET state = 'COMPLETED', completed_at = now(), completed_by = $2
           WHERE job_key = $1 RETURNING ${COLUMNS}`,
         [key, actor.id],

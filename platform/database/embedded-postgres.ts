@@ -54,7 +54,17 @@ export async function startEmbeddedPostgres(opts: {
   });
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     opts.log(`initialising embedded PostgreSQL in ${dataDir}`);
-    await pg.initialise();
+    try {
+      await pg.initialise();
+    } catch (err) {
+      if (/Permission denied/.test((err as Error).message)) {
+        throw new Error(
+          `PostgreSQL cannot use ${dataDir}: started as root it runs as user \`postgres\`, which must be able to enter ` +
+            'every folder above it. Choose a DATA_DIR outside private folders (e.g. not under /root), or set DATABASE_URL.',
+        );
+      }
+      throw err;
+    }
   }
   await pg.start();
   const client = pg.getPgClient('postgres', '127.0.0.1');

@@ -1,0 +1,53 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import { z } from 'zod';
+import { DomainError, ValidationError } from '../domain/errors.js';
+import type { Logger } from '../platform/logger.js';
+
+/** Sends an RFC 9457 problem document. */
+export function sendProblem(
+  res: Response,
+  p: { status: number; title: string; detail?: string; type?: string; errors?: { field: string; message: string }[] },
+): void {
+  res
+    .status(p.status)
+    .type('application/problem+json')
+    .json({ type: p.type ?? 'about:blank', title: p.title, status: p.status, detail: p.detail, errors: p.errors });
+}
+
+/** Parses a request part with a zod schema; a mismatch is a 400 listing each field. */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    throw new ValidationError(
+      'La richiesta contiene dati non validi.',
+      r.error.issues.map((i) => ({ field: i.path.join('.') || '(corpo)', message: i.message })),
+    );
+  }
+  return r.data;
+}
+
+/** Domain errors become their status; anything else a 500 without a stack trace. */
+export function problemHandler(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (err instanceof DomainError) {
+      sendProblem(res, {
+        status: err.status,
+        title: err.title,
+        detail: err.message,
+        ...(err instanceof ValidationError ? { errors: err.errors } : {}),
+      });
+      return;
+    }
+    const e = err as { type?: string; status?: number; name?: string };
+    if (e.type === 'entity.parse.failed') {
+      sendProblem(res, { status: 400, title: 'Dati non validi', detail: 'Il corpo della richiesta non è JSON valido.' });
+      return;
+    }
+    if (e.type === 'entity.too.large') {
+      sendProblem(res, { status: 413, title: 'Richiesta troppo grande' });
+      return;
+    }
+    log.error({ err: { name: e.name, message: (err as Error).message?.slice(0, 300) }, method: req.method, path: req.route ? String((req.route as { path: unknown }).path) : undefined }, 'unhandled API error');
+    sendProblem(res, { status: 500, title: 'Errore interno', detail: 'Si è verificato un errore imprevisto.' });
+  };
+}

@@ -1,0 +1,227 @@
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DataSource } from 'typeorm';
+import { createApi } from './api/app.js';
+import type { Cup } from './adapters/cup/cup.js';
+import { LocalCup } from './adapters/cup/local-cup.js';
+import { seedDemoRegion } from './adapters/cup/demo-region.js';
+import { LocalSms } from './adapters/sms/local-sms.js';
+import type { SmsGateway } from './adapters/sms/sms.js';
+import { TwilioSms } from './adapters/sms/twilio-sms.js';
+import { ProcessStarter } from './domain/processes/process-starter.js';
+import { SmsMessages } from './domain/sms/messages.js';
+import { TaskInbox } from './domain/tasks/inbox.js';
+import { Templates } from './domain/templates.js';
+import type { Config } from './platform/config.js';
+import { openDatabase } from './platform/database/data-source.js';
+import { startEmbeddedPostgres } from './platform/database/embedded-postgres.js';
+import { LocalBroker } from './platform/engine/broker.js';
+import { createZeebeClient, engineReachable, type ZeebeClient } from './platform/engine/client.js';
+import { Deployer, type RepositoryDeployReport } from './platform/engine/deployer.js';
+import { ensureZeebeDistribution } from './platform/engine/distribution.js';
+import { findJava } from './platform/engine/java.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { Metrics } from './platform/metrics.js';
+import { EffectStore } from './workers/framework/idempotency.js';
+import { startWorkers } from './workers/framework/runner.js';
+import { startUserTaskCapture } from './workers/framework/user-task-capture.js';
+import { WORKERS } from './workers/registry.js';
+
+/** The repository's root, whether running from sources (tsx) or from `dist/`. */
+export const PROJECT_ROOT = (() => {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return path.basename(here) === 'dist' ? path.dirname(here) : here;
+})();
+
+/** Replacements for tests and benchmarks; the app builds the real ones otherwise. */
+export interface AppOverrides {
+  log?: Logger;
+  cup?: Cup;
+  sms?: SmsGateway;
+  now?: () => Date;
+  processesDir?: string;
+}
+
+export interface RunningApp {
+  config: Config;
+  /** Base URL of the API, when this process runs it. */
+  url: string | undefined;
+  db: DataSource;
+  zeebe: ZeebeClient;
+  inbox: TaskInbox;
+  deployer: Deployer;
+  deployReport: RepositoryDeployReport;
+  engine: { grpcAddress: string; restAddress: string | undefined; brokerPid: number | undefined };
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+async function waitForEngine(zeebe: ZeebeClient, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await engineReachable(zeebe, 3000)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`the Zeebe gateway did not answer within ${timeoutMs / 1000}s`);
+}
+
+/**
+ * Starts the platform: database (embedded unless DATABASE_URL), engine (local broker unless
+ * ZEEBE_GRPC_ADDRESS), deployment of `processes/`, job workers and user-task capture, HTTP
+ * API. `stop()` takes it all down in reverse order; a failed start undoes what it started.
+ */
+export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<RunningApp> {
+  const log = overrides.log ?? createLogger(config.LOG_LEVEL);
+  const metrics = new Metrics();
+  const cleanup: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    while (cleanup.length > 0) {
+      const step = cleanup.pop();
+      await step?.().catch((err: Error) => log.error({ err: { name: err.name, message: err.message } }, 'error while stopping'));
+    }
+  };
+  try {
+    const dataDir = path.resolve(config.DATA_DIR);
+
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      const pg = await startEmbeddedPostgres({
+        dataDir: path.join(dataDir, 'postgres'),
+        port: config.EMBEDDED_PG_PORT,
+        database: 'contact_center',
+        log: (msg) => log.info(msg),
+      });
+      cleanup.push(() => pg.stop());
+      databaseUrl = pg.url;
+      log.info({ port: config.EMBEDDED_PG_PORT }, 'embedded PostgreSQL started');
+    }
+    const db = await openDatabase(databaseUrl);
+    cleanup.push(() => db.destroy());
+    if (config.DEMO_DATA && (await seedDemoRegion(db))) log.info('demo region seeded into the local CUP');
+
+    let grpcAddress = config.ZEEBE_GRPC_ADDRESS;
+    let restAddress = config.ZEEBE_REST_ADDRESS;
+    let broker: LocalBroker | undefined;
+    if (!grpcAddress) {
+      const distributionDir = await ensureZeebeDistribution(config.ZEEBE_DIST_CACHE, (msg) => log.info(msg));
+      const java = await findJava(config.JAVA_HOME);
+      broker = new LocalBroker({
+        distributionDir,
+        java,
+        dataDir: path.join(dataDir, 'zeebe'),
+        grpcPort: config.ZEEBE_GRPC_PORT,
+        restPort: config.ZEEBE_REST_PORT,
+        monitoringPort: config.ZEEBE_MONITORING_PORT,
+        clockControlled: config.ZEEBE_CLOCK_CONTROLLED,
+        heapMb: config.ZEEBE_BROKER_HEAP_MB,
+        log: (msg) => log.info(msg),
+      });
+      cleanup.push(() => broker?.stop() ?? Promise.resolve());
+      await broker.start();
+      grpcAddress = broker.grpcAddress;
+      restAddress = broker.restAddress;
+      log.info({ grpcAddress, java: java.version }, 'Zeebe broker ready');
+    }
+    const zeebe = createZeebeClient({
+      grpcAddress,
+      restAddress,
+      clientId: config.ZEEBE_CLIENT_ID,
+      clientSecret: config.ZEEBE_CLIENT_SECRET,
+      oauthUrl: config.CAMUNDA_OAUTH_URL,
+      audience: config.ZEEBE_TOKEN_AUDIENCE,
+      secure: config.CAMUNDA_SECURE_CONNECTION,
+    });
+    cleanup.push(async () => {
+      await zeebe.close(5000);
+    });
+    await waitForEngine(zeebe, 60_000);
+
+    const deployer = new Deployer(zeebe, db);
+    const deployReport = await deployer.deployRepository(overrides.processesDir ?? path.join(PROJECT_ROOT, 'processes'));
+    for (const p of deployReport.problems) log.error(p, 'the engine rejected a model; the app goes on with the others');
+    log.info(
+      { deployed: deployReport.deployed.map((d) => `${d.file}@v${d.version}`), unchanged: deployReport.unchanged.length },
+      'processes deployed',
+    );
+
+    const cup = overrides.cup ?? new LocalCup(db);
+    const sms =
+      overrides.sms ??
+      (config.smsProvider === 'twilio'
+        ? new TwilioSms({
+            accountSid: config.TWILIO_ACCOUNT_SID ?? '',
+            authToken: config.TWILIO_AUTH_TOKEN ?? '',
+            from: config.TWILIO_FROM ?? '',
+            apiBaseUrl: config.TWILIO_API_BASE_URL,
+          })
+        : new LocalSms());
+    const templates = new Templates(path.join(PROJECT_ROOT, 'templates'));
+    const inbox = new TaskInbox(db, zeebe, deployer);
+
+    if (config.runWorkers) {
+      const workers = startWorkers({
+        zeebe,
+        definitions: WORKERS,
+        deps: { db, cup, sms, templates, now: overrides.now ?? (() => new Date()) },
+        effects: new EffectStore(db),
+        metrics,
+        log,
+        maxJobsToActivate: config.WORKER_MAX_JOBS,
+      });
+      cleanup.push(() => workers.close());
+      const capture = startUserTaskCapture({ zeebe, inbox, metrics, log, timeoutMs: config.USER_TASK_TIMEOUT_MS });
+      cleanup.push(() => capture.close());
+    }
+
+    let url: string | undefined;
+    if (config.runApi) {
+      const api = createApi({
+        db,
+        inbox,
+        cup,
+        starter: new ProcessStarter(zeebe, db),
+        smsMessages: new SmsMessages(db),
+        metrics,
+        log,
+        readiness: async () => ({
+          engine: await engineReachable(zeebe),
+          database: await db
+            .query('SELECT 1')
+            .then(() => true)
+            .catch(() => false),
+        }),
+      });
+      const server: Server = await new Promise((resolve, reject) => {
+        const s = api.listen(config.PORT, config.HOST, () => resolve(s));
+        s.once('error', reject);
+      });
+      cleanup.push(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+      );
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : config.PORT;
+      url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+    }
+
+    return {
+      config,
+      url,
+      db,
+      zeebe,
+      inbox,
+      deployer,
+      deployReport,
+      engine: { grpcAddress, restAddress, brokerPid: broker?.pid },
+      databaseUrl,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,55 @@
+import { startApp } from './app.js';
+import { ConfigError, loadConfig } from './platform/config.js';
+import { EngineSetupError } from './platform/engine/process-util.js';
+import { createLogger } from './platform/logger.js';
+
+/**
+ * `npm start`: the whole platform on its embedded default (or on the cluster and database
+ * the environment names). Ctrl-C / SIGTERM stop workers, API, engine client, database
+ * and the local broker, in that order.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  let app;
+  try {
+    app = await startApp(config, { log });
+  } catch (err) {
+    if (err instanceof EngineSetupError) {
+      process.stderr.write(`\n${err.message}\n\n`);
+      process.exit(3);
+    }
+    log.fatal({ err: { name: (err as Error).name, message: (err as Error).message } }, 'start failed');
+    process.exit(1);
+  }
+  log.info(
+    { url: app.url, engine: app.engine.grpcAddress, mode: config.APP_MODE, runApi: config.runApi, runWorkers: config.runWorkers },
+    `contact center ready${app.url ? ` at ${app.url}` : ''}`,
+  );
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    void app.stop().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+void main();

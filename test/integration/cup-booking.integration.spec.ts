@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningApp } from '../../app.js';
+import type { Appointment } from '../../adapters/cup/cup.js';
+import type { UserTask } from '../../domain/tasks/inbox.js';
+import { startTwilioStandIn, type TwilioStandIn } from '../../stand-ins/twilio/server.js';
+import { apiAs, startTestApp, twilioVia, waitFor, type ApiClient } from './support/test-app.js';
+import { openTaskOf, outcomesOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
+
+describe('cup-booking flow on a real broker and PostgreSQL', () => {
+  let twilio: TwilioStandIn;
+  let app: RunningApp;
+  let operator: ApiClient;
+
+  beforeAll(async () => {
+    twilio = await startTwilioStandIn();
+    app = await startTestApp({}, { sms: twilioVia(twilio) });
+    operator = apiAs(app, 'operatore.uno', ['cup-operators']);
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await twilio?.close();
+  });
+
+  it('deploys the repository processes and is ready', async () => {
+    const ready = await fetch(`${app.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ checks: { engine: true, database: true } });
+    const deployed: { resource_name: string }[] = await app.db.query(
+      `SELECT resource_name FROM resource_deployments WHERE status = 'deployed'`,
+    );
+    expect(deployed.map((d) => d.resource_name)).toEqual(expect.arrayContaining(['cup-booking.bpmn', 'cup-choose-slot.form']));
+  });
+
+  it('when an operator chooses a proposed slot, it is booked and the patient gets one confirmation SMS', async () => {
+    const started = await startBooking(operator);
+    const task = await openTaskOf(operator, started.processInstanceKey);
+    expect(task.name).toBe('Scegli lo slot con il paziente');
+    expect(task.candidateGroups).toEqual(['cup-operators']);
+    expect(task.businessKey).toBe(started.businessKey);
+    expect((task.form as { id: string }).id).toBe('cup-choose-slot');
+    const options = slotOptions(task);
+    expect(options.length).toBeGreaterThan(0);
+    const chosen = options[0]?.value ?? '';
+
+    expect((await operator.post(`/api/tasks/${task.key}/claim`)).status).toBe(200);
+    const done = await operator.post<UserTask>(`/api/tasks/${task.key}/complete`, { variables: { slotId: chosen } });
+    expect(done.status).toBe(200);
+    expect(done.body.state).toBe('COMPLETED');
+
+    await waitForConfirmation(app, started.processInstanceKey);
+    const [booked] = (await app.db.query(
+      `SELECT id FROM cup_appointments WHERE request_key = $1`,
+      [`pi:${started.processInstanceKey}:slot:${chosen}`],
+    )) as { id: string }[];
+    const appointment = (await operator.get<Appointment>(`/api/cup/appointments/${booked?.id}`)).body;
+    expect(appointment).toMatchObject({ status: 'booked', slotId: chosen, patientId: 'pat-0001', serviceCode: '89.7A.3' });
+
+    const sent = twilio.messages.filter((m) => m.body.includes(appointment.bookingCode));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.to).toBe('+393330000001');
+    expect(sent[0]?.body).toContain('Prima visita cardiologica');
+    const recorded = await operator.get<{ items: { provider: string; status: string }[] }>(
+      `/api/sms/messages?reference=${appointment.id}`,
+    );
+    expect(recorded.body.items).toEqual([expect.objectContaining({ provider: 'twilio', status: 'queued' })]);
+    // The task does not come back once completed.
+    const open = await operator.get<{ items: UserTask[] }>('/api/tasks?process=cup-booking&limit=500');
+    expect(open.body.items.find((t) => t.key === task.key)).toBeUndefined();
+  });
+
+  it('rejects an invalid prescription number with a clear message and starts nothing', async () => {
+    const before: { n: string }[] = await app.db.query('SELECT count(*) AS n FROM process_instances');
+    const res = await operator.post<{ detail: string; errors: { field: string }[] }>('/api/cup/bookings', {
+      prescriptionNre: '120A10123456789',
+      serviceCode: '89.7A.3',
+      patientId: 'pat-0001',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toMatch(/170/);
+    expect(res.body.errors[0]?.field).toBe('prescriptionNre');
+    const after: { n: string }[] = await app.db.query('SELECT count(*) AS n FROM process_instances');
+    expect(after[0]?.n).toBe(before[0]?.n);
+  });
+
+  it('validates the completion against the form: required, options, unknown fields', async () => {
+    const started = await startBooking(operator);
+    const task = await openTaskOf(operator, started.processInstanceKey);
+    await operator.post(`/api/tasks/${task.key}/claim`);
+
+    const missing = await operator.post<{ errors: { field: string; message: string }[] }>(`/api/tasks/${task.key}/complete`, {
+      variables: {},
+    });
+    expect(missing.status).toBe(400);
+    expect(missing.body.errors).toContainEqual({ field: 'slotId', message: expect.stringMatching(/obbligatorio/) });
+
+    const notOffered = await operator.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: '999999999' } });
+    expect(notOffered.status).toBe(400);
+
+    const extra = await operator.post<{ errors: { field: string }[] }>(`/api/tasks/${task.key}/complete`, {
+      variables: { slotId: slotOptions(task)[0]?.value, patientId: 'pat-0002' },
+    });
+    expect(extra.status).toBe(400);
+    expect(extra.body.errors).toContainEqual(expect.objectContaining({ field: 'patientId' }));
+
+    const stillOpen = await operator.get<UserTask>(`/api/tasks/${task.key}`);
+    expect(stillOpen.body.state).toBe('CREATED');
+  });
+
+  it('lets only candidates claim, and one of them at a time', async () => {
+    const started = await startBooking(operator);
+    const task = await openTaskOf(operator, started.processInstanceKey);
+    const outsider = apiAs(app, 'helpdesk.uno', ['help-desk']);
+    expect((await outsider.post(`/api/tasks/${task.key}/claim`)).status).toBe(403);
+
+    const colleague = apiAs(app, 'operatore.due', ['cup-operators']);
+    expect((await operator.post(`/api/tasks/${task.key}/claim`)).status).toBe(200);
+    expect((await colleague.post(`/api/tasks/${task.key}/claim`)).status).toBe(409);
+    expect((await colleague.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: slotOptions(task)[0]?.value } })).status).toBe(409);
+
+    expect((await operator.post(`/api/tasks/${task.key}/unclaim`)).status).toBe(200);
+    expect((await colleague.post(`/api/tasks/${task.key}/claim`)).status).toBe(200);
+    const mine = await colleague.get<{ items: UserTask[] }>('/api/tasks?assignee=operatore.due');
+    expect(mine.body.items.map((t) => t.key)).toContain(task.key);
+  });
+
+  it('when two operators choose the same slot, the second booking ends in SLOT_TAKEN and new slots are proposed', async () => {
+    const a = await startBooking(operator, { patientId: 'pat-0002' });
+    const b = await startBooking(operator, { patientId: 'pat-0003' });
+    const taskA = await openTaskOf(operator, a.processInstanceKey);
+    const taskB = await openTaskOf(operator, b.processInstanceKey);
+    const shared = slotOptions(taskA).find((o) => slotOptions(taskB).some((x) => x.value === o.value))?.value;
+    expect(shared).toBeDefined();
+
+    await operator.post(`/api/tasks/${taskA.key}/claim`);
+    await operator.post(`/api/tasks/${taskB.key}/claim`);
+    expect((await operator.post(`/api/tasks/${taskA.key}/complete`, { variables: { slotId: shared } })).status).toBe(200);
+    await waitForConfirmation(app, a.processInstanceKey);
+    expect((await operator.post(`/api/tasks/${taskB.key}/complete`, { variables: { slotId: shared } })).status).toBe(200);
+
+    // B's booking is caught by the model's boundary event and goes back to the operator.
+    const again = await waitFor(async () => {
+      const t = await openTaskOf(operator, b.processInstanceKey);
+      return t.key !== taskB.key ? t : undefined;
+    }, 'a new choose-slot task after SLOT_TAKEN');
+    expect(slotOptions(again).map((o) => o.value)).not.toContain(shared);
+    const outcomes = await outcomesOf(app, b.processInstanceKey);
+    expect(outcomes).toContainEqual(expect.objectContaining({ task_type: 'book-slot', outcome: 'bpmn_error', error_code: 'SLOT_TAKEN' }));
+    const holders: { patient_id: string }[] = await app.db.query(
+      `SELECT patient_id FROM cup_appointments WHERE slot_id = $1 AND status = 'booked'`,
+      [shared],
+    );
+    expect(holders).toEqual([{ patient_id: 'pat-0002' }]);
+  });
+
+  it('when Twilio answers 503, the SMS job is retried with backoff and the patient still gets exactly one SMS', async () => {
+    const started = await startBooking(operator, { patientId: 'pat-0004' });
+    const task = await openTaskOf(operator, started.processInstanceKey);
+    await operator.post(`/api/tasks/${task.key}/claim`);
+    const requestsBefore = twilio.requests;
+    twilio.failNext(503, 1);
+    await operator.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: slotOptions(task)[0]?.value } });
+
+    await waitForConfirmation(app, started.processInstanceKey);
+    const sms = (await outcomesOf(app, started.processInstanceKey)).filter((o) => o.task_type === 'send-sms');
+    expect(sms.map((o) => o.outcome)).toEqual(['retry', 'completed']);
+    expect(sms[0]?.message).toMatch(/503/);
+    expect(twilio.requests - requestsBefore).toBe(2);
+    expect(twilio.messages.filter((m) => m.to === '+393330000004')).toHaveLength(1);
+  });
+
+  it('when the patient has no valid mobile number, the SMS job raises an incident with an actionable message', async () => {
+    await app.db.query(
+      `INSERT INTO cup_patients (id, fiscal_code, given_name, family_name, birth_date, mobile)
+       VALUES ('pat-it-bad-mobile', 'TSTBDM80A01G942X', 'Prova', 'Numero', '1980-01-01', '+39 0971 123')
+       ON CONFLICT (id) DO NOTHING`,
+    );
+    const requestsBefore = twilio.requests;
+    const started = await startBooking(operator, { patientId: 'pat-it-bad-mobile' });
+    const task = await openTaskOf(operator, started.processInstanceKey);
+    await operator.post(`/api/tasks/${task.key}/claim`);
+    await operator.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: slotOptions(task)[0]?.value } });
+
+    const incident = await waitFor(
+      async () => (await outcomesOf(app, started.processInstanceKey)).find((o) => o.outcome === 'incident'),
+      'the incident',
+    );
+    expect(incident.task_type).toBe('send-sms');
+    expect(incident.message).toMatch(/non è un numero mobile italiano valido: correggere l'anagrafica e riprovare/);
+    expect(twilio.requests).toBe(requestsBefore);
+    const instance = await operator.get<{ jobs: { outcome: string }[] }>(`/api/process-instances/${started.processInstanceKey}`);
+    expect(instance.body.jobs.map((j) => j.outcome)).toEqual(['completed', 'completed', 'incident']);
+  });
+});
