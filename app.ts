@@ -27,6 +27,7 @@ import { EffectStore } from './workers/framework/idempotency.js';
 import { startWorkers } from './workers/framework/runner.js';
 import { startUserTaskCapture } from './workers/framework/user-task-capture.js';
 import { WORKERS } from './workers/registry.js';
+import type { WorkerDefinition, WorkerDeps } from './workers/framework/define.js';
 
 /** The repository's root, whether running from sources (tsx) or from `dist/`. */
 export const PROJECT_ROOT = (() => {
@@ -41,6 +42,8 @@ export interface AppOverrides {
   sms?: SmsGateway;
   now?: () => Date;
   processesDir?: string;
+  /** The job workers to run (default: the whole registry). */
+  workers?: readonly WorkerDefinition[];
 }
 
 export interface RunningApp {
@@ -51,6 +54,8 @@ export interface RunningApp {
   zeebe: ZeebeClient;
   inbox: TaskInbox;
   deployer: Deployer;
+  /** What the workers were given, for tests that drive a handler by hand. */
+  workerDeps: WorkerDeps;
   deployReport: RepositoryDeployReport;
   engine: { grpcAddress: string; restAddress: string | undefined; brokerPid: number | undefined };
   databaseUrl: string;
@@ -159,11 +164,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const templates = new Templates(path.join(PROJECT_ROOT, 'templates'));
     const inbox = new TaskInbox(db, zeebe, deployer);
 
+    const workerDeps: WorkerDeps = { db, cup, sms, templates, now: overrides.now ?? (() => new Date()) };
     if (config.runWorkers) {
       const workers = startWorkers({
         zeebe,
-        definitions: WORKERS,
-        deps: { db, cup, sms, templates, now: overrides.now ?? (() => new Date()) },
+        definitions: overrides.workers ?? WORKERS,
+        deps: workerDeps,
         effects: new EffectStore(db),
         metrics,
         log,
@@ -215,6 +221,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       zeebe,
       inbox,
       deployer,
+      workerDeps,
       deployReport,
       engine: { grpcAddress, restAddress, brokerPid: broker?.pid },
       databaseUrl,

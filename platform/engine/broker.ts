@@ -119,7 +119,10 @@ export class LocalBroker {
       return;
     }
     child.kill('SIGTERM');
-    const killed = await Promise.race([this.exited?.then(() => true), sleep(20_000).then(() => false)]);
+    const killed = await Promise.race([
+      this.exited?.then(() => true),
+      sleep(20_000, undefined, { ref: false }).then(() => false),
+    ]);
     if (!killed) {
       child.kill('SIGKILL');
       await this.exited;

@@ -4,6 +4,7 @@ import type { Appointment } from '../../adapters/cup/cup.js';
 import type { UserTask } from '../../domain/tasks/inbox.js';
 import { startTwilioStandIn, type TwilioStandIn } from '../../stand-ins/twilio/server.js';
 import { apiAs, startTestApp, twilioVia, waitFor, type ApiClient } from './support/test-app.js';
+import { advanceEngineClock } from './support/clock.js';
 import { openTaskOf, outcomesOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
 
 describe('cup-booking flow on a real broker and PostgreSQL', () => {
@@ -161,6 +162,12 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
     twilio.failNext(503, 1);
     await operator.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: slotOptions(task)[0]?.value } });
 
+    await waitFor(
+      async () => (await outcomesOf(app, started.processInstanceKey)).some((o) => o.outcome === 'retry'),
+      'the failed attempt',
+    );
+    // The backoff runs on engine time: move it on rather than wait.
+    await advanceEngineClock(60_000);
     await waitForConfirmation(app, started.processInstanceKey);
     const sms = (await outcomesOf(app, started.processInstanceKey)).filter((o) => o.task_type === 'send-sms');
     expect(sms.map((o) => o.outcome)).toEqual(['retry', 'completed']);

@@ -14,6 +14,8 @@ declare module 'vitest' {
     databaseUrl: string;
     zeebeGrpcAddress: string;
     zeebeRestAddress: string;
+    /** File holding the latest engine time pinned in this run (see support/clock.ts). */
+    clockFile: string;
   }
 }
 
@@ -62,6 +64,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('databaseUrl', pg.url);
   project.provide('zeebeGrpcAddress', broker.grpcAddress);
   project.provide('zeebeRestAddress', broker.restAddress);
+  project.provide('clockFile', path.join(root, 'engine-clock'));
 
   return async () => {
     await broker.stop();
