@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../app.js';
+import { ConfigError, envSchema, loadConfig } from '../../platform/config.js';
+import { createLogger } from '../../platform/logger.js';
+
+describe('configuration', () => {
+  it('runs everything embedded by default', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ runApi: true, runWorkers: true, embeddedEngine: true, embeddedDatabase: true, smsProvider: 'local', PORT: 3000 });
+  });
+  it('uses an external cluster and database when given, and starts neither', () => {
+    const c = loadConfig({ ZEEBE_GRPC_ADDRESS: 'zeebe:26500', DATABASE_URL: 'postgres://u:p@db/cc' });
+    expect(c).toMatchObject({ embeddedEngine: false, embeddedDatabase: false });
+  });
+  it('runs only the API or only the workers by flag', () => {
+    expect(loadConfig({}, ['--api-only'])).toMatchObject({ runApi: true, runWorkers: false });
+    expect(loadConfig({ APP_MODE: 'api' }, ['--workers-only'])).toMatchObject({ runApi: false, runWorkers: true });
+  });
+  it('stops with a message naming the bad variable', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1' })).toThrow(/TWILIO_AUTH_TOKEN, TWILIO_FROM/);
+  });
+  it('is documented: every variable appears in the README configuration table', () => {
+    const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    for (const key of Object.keys(envSchema.shape)) expect(readme, key).toContain(`| \`${key}\``);
+  });
+});
+
+describe('logs', () => {
+  it('never contain variables, phone numbers, fiscal codes or tokens', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    const log = createLogger('info', sink);
+    log.info(
+      { jobKey: '1', variables: { fiscalCode: 'RSSMRA80A01G942K' }, mobile: '+393330000001', sms: { to: '+393330000002', text: 'ciao' }, token: 's3cret' },
+      'job done',
+    );
+    const out = lines.join('');
+    expect(out).toContain('"jobKey":"1"');
+    for (const secret of ['RSSMRA80A01G942K', '+393330000001', '+393330000002', 'ciao', 's3cret']) expect(out).not.toContain(secret);
+  });
+});
