@@ -83,7 +83,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const stop = async () => {
     while (cleanup.length > 0) {
       const step = cleanup.pop();
-      await step?.().catch((err: Error) => log.error({ err: { name: err.name, message: err.message } }, 'error while stopping'));
+      await step?.().catch((err: Error) =>
+        log.error({ err: { name: err.name, message: err.message } }, 'error while stopping'),
+      );
     }
   };
   try {
@@ -143,10 +145,15 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     await waitForEngine(zeebe, 60_000);
 
     const deployer = new Deployer(zeebe, db);
-    const deployReport = await deployer.deployRepository(overrides.processesDir ?? path.join(PROJECT_ROOT, 'processes'));
+    const deployReport = await deployer.deployRepository(
+      overrides.processesDir ?? path.join(PROJECT_ROOT, 'processes'),
+    );
     for (const p of deployReport.problems) log.error(p, 'the engine rejected a model; the app goes on with the others');
     log.info(
-      { deployed: deployReport.deployed.map((d) => `${d.file}@v${d.version}`), unchanged: deployReport.unchanged.length },
+      {
+        deployed: deployReport.deployed.map((d) => `${d.file}@v${d.version}`),
+        unchanged: deployReport.unchanged.length,
+      },
       'processes deployed',
     );
 

@@ -32,7 +32,13 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   log.info(
-    { url: app.url, engine: app.engine.grpcAddress, mode: config.APP_MODE, runApi: config.runApi, runWorkers: config.runWorkers },
+    {
+      url: app.url,
+      engine: app.engine.grpcAddress,
+      mode: config.APP_MODE,
+      runApi: config.runApi,
+      runWorkers: config.runWorkers,
+    },
     `contact center ready${app.url ? ` at ${app.url}` : ''}`,
   );
   let stopping = false;

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { DomainError, ValidationError } from '../domain/errors.js';
 import type { Logger } from '../platform/logger.js';
 
@@ -40,14 +40,25 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
     }
     const e = err as { type?: string; status?: number; name?: string };
     if (e.type === 'entity.parse.failed') {
-      sendProblem(res, { status: 400, title: 'Dati non validi', detail: 'Il corpo della richiesta non è JSON valido.' });
+      sendProblem(res, {
+        status: 400,
+        title: 'Dati non validi',
+        detail: 'Il corpo della richiesta non è JSON valido.',
+      });
       return;
     }
     if (e.type === 'entity.too.large') {
       sendProblem(res, { status: 413, title: 'Richiesta troppo grande' });
       return;
     }
-    log.error({ err: { name: e.name, message: (err as Error).message?.slice(0, 300) }, method: req.method, path: req.route ? String((req.route as { path: unknown }).path) : undefined }, 'unhandled API error');
+    log.error(
+      {
+        err: { name: e.name, message: (err as Error).message?.slice(0, 300) },
+        method: req.method,
+        path: req.route ? String((req.route as { path: unknown }).path) : undefined,
+      },
+      'unhandled API error',
+    );
     sendProblem(res, { status: 500, title: 'Errore interno', detail: 'Si è verificato un errore imprevisto.' });
   };
 }

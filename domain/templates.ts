@@ -15,7 +15,9 @@ function createEngine(): typeof Handlebars {
     ),
   );
   hb.registerHelper('ora', (value: string) =>
-    new Intl.DateTimeFormat('it-IT', { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit' }).format(new Date(value)),
+    new Intl.DateTimeFormat('it-IT', { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit' }).format(
+      new Date(value),
+    ),
   );
   return hb;
 }
@@ -31,7 +33,10 @@ export class Templates {
       if (!existsSync(folder)) continue;
       for (const file of readdirSync(folder).filter((f) => f.endsWith('.hbs'))) {
         const source = readFileSync(path.join(folder, file), 'utf8').trimEnd();
-        this.compiled.set(`${kind}/${file.replace(/\.hbs$/, '')}`, hb.compile(source, { strict: true, noEscape: true }));
+        this.compiled.set(
+          `${kind}/${file.replace(/\.hbs$/, '')}`,
+          hb.compile(source, { strict: true, noEscape: true }),
+        );
       }
     }
   }

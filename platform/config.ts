@@ -33,12 +33,8 @@ export const envSchema = z.object({
     .string()
     .default('data')
     .describe('Folder for the embedded PostgreSQL and Zeebe data (relative to the working directory).'),
-  DATABASE_URL: optionalString.describe(
-    'PostgreSQL connection URL. When set, the embedded PostgreSQL is not started.',
-  ),
-  EMBEDDED_PG_PORT: port
-    .default(5433)
-    .describe('Port of the embedded PostgreSQL (only without `DATABASE_URL`).'),
+  DATABASE_URL: optionalString.describe('PostgreSQL connection URL. When set, the embedded PostgreSQL is not started.'),
+  EMBEDDED_PG_PORT: port.default(5433).describe('Port of the embedded PostgreSQL (only without `DATABASE_URL`).'),
   ZEEBE_GRPC_ADDRESS: optionalString.describe(
     'Zeebe gateway address (`host:port`) of an existing cluster. When set, no local broker is started.',
   ),
@@ -58,7 +54,12 @@ export const envSchema = z.object({
   ZEEBE_CLOCK_CONTROLLED: bool
     .default(false)
     .describe('Start the local broker with its clock API (`/v2/clock`) enabled; for tests and demos.'),
-  ZEEBE_BROKER_HEAP_MB: z.coerce.number().int().min(128).default(512).describe('Java heap of the local broker, in MiB.'),
+  ZEEBE_BROKER_HEAP_MB: z.coerce
+    .number()
+    .int()
+    .min(128)
+    .default(512)
+    .describe('Java heap of the local broker, in MiB.'),
   ZEEBE_DIST_CACHE: z
     .string()
     .default(path.join(os.homedir(), '.cache', 'basilicata-contact-center'))
@@ -69,7 +70,9 @@ export const envSchema = z.object({
   SMS_PROVIDER: z
     .enum(['local', 'twilio'])
     .optional()
-    .describe('`twilio` or `local` (messages kept in PostgreSQL, visible at `/api/sms/messages`). Defaults to `twilio` when `TWILIO_ACCOUNT_SID` is set.'),
+    .describe(
+      '`twilio` or `local` (messages kept in PostgreSQL, visible at `/api/sms/messages`). Defaults to `twilio` when `TWILIO_ACCOUNT_SID` is set.',
+    ),
   TWILIO_ACCOUNT_SID: optionalString.describe('Twilio account SID (`AC…`).'),
   TWILIO_AUTH_TOKEN: optionalString.describe('Twilio auth token.'),
   TWILIO_FROM: optionalString.describe('Sender: an SMS-capable number in E.164 or an alphanumeric sender id.'),

@@ -7,7 +7,8 @@ import { BPMN_ERRORS } from './framework/bpmn-errors.js';
 /** Books the slot the operator chose on the CUP. */
 export const bookSlot = defineWorker({
   taskType: 'book-slot',
-  description: "Prenota sul CUP lo slot scelto dall'operatore; se nel frattempo è stato preso, l'operatore ne sceglie un altro.",
+  description:
+    "Prenota sul CUP lo slot scelto dall'operatore; se nel frattempo è stato preso, l'operatore ne sceglie un altro.",
   variables: z.object({
     slotId: z.string().regex(/^\d+$/, 'identificativo di slot non valido'),
     patientId: z.string().min(1),
@@ -25,7 +26,11 @@ export const bookSlot = defineWorker({
         prescriptionNre: variables.prescriptionNre,
         requestKey: `pi:${job.processInstanceKey}:slot:${variables.slotId}`,
       });
-      return { appointmentId: appointment.id, bookingCode: appointment.bookingCode, appointmentStart: appointment.start };
+      return {
+        appointmentId: appointment.id,
+        bookingCode: appointment.bookingCode,
+        appointmentStart: appointment.start,
+      };
     } catch (err) {
       if (err instanceof SlotUnavailableError) throw new BpmnError('SLOT_TAKEN', BPMN_ERRORS.SLOT_TAKEN);
       if (err instanceof CupUnavailableError) throw new TransientError(err.message);

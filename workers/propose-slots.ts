@@ -17,7 +17,8 @@ const label = new Intl.DateTimeFormat('it-IT', {
 /** Finds the earliest free slots across the region and offers them to the operator's form. */
 export const proposeSlots = defineWorker({
   taskType: 'propose-slots',
-  description: 'Cerca i primi slot liberi per la prestazione in tutta la regione (o in una struttura) e li propone all\'operatore.',
+  description:
+    "Cerca i primi slot liberi per la prestazione in tutta la regione (o in una struttura) e li propone all'operatore.",
   variables: z.object({
     serviceCode: z.string().min(1),
     structureId: z.string().min(1).optional(),
@@ -32,7 +33,10 @@ export const proposeSlots = defineWorker({
     });
     if (offers.length === 0) throw new BpmnError('NO_FREE_SLOT', BPMN_ERRORS.NO_FREE_SLOT);
     return {
-      slotOptions: offers.map((o) => ({ value: o.slotId, label: `${label.format(new Date(o.start))} - ${o.structureName}` })),
+      slotOptions: offers.map((o) => ({
+        value: o.slotId,
+        label: `${label.format(new Date(o.start))} - ${o.structureName}`,
+      })),
       earliestSlotStart: offers[0]?.start,
     };
   },

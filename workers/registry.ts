@@ -4,4 +4,4 @@ import { proposeSlots } from './propose-slots.js';
 import { sendSms } from './send-sms.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
-export const WORKERS: readonly WorkerDefinition[] = [proposeSlots, bookSlot, sendSms] as unknown as WorkerDefinition[];
+export const WORKERS: readonly WorkerDefinition[] = [proposeSlots, bookSlot, sendSms];

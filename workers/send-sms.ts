@@ -11,7 +11,8 @@ import { defineWorker } from './framework/define.js';
  */
 export const sendSms = defineWorker({
   taskType: 'send-sms',
-  description: "Invia al paziente l'SMS del modello indicato nell'intestazione `template`, una sola volta per prenotazione e scopo.",
+  description:
+    "Invia al paziente l'SMS del modello indicato nell'intestazione `template`, una sola volta per prenotazione e scopo.",
   variables: z.object({
     appointmentId: z.string().min(1),
   }),
@@ -23,7 +24,9 @@ export const sendSms = defineWorker({
   async handler({ variables, headers, deps, once }) {
     const appointment = await deps.cup.getAppointment(variables.appointmentId);
     if (!appointment) {
-      throw new PermanentError(`Prenotazione ${variables.appointmentId} non trovata sul CUP: verificare la prenotazione e riprovare.`);
+      throw new PermanentError(
+        `Prenotazione ${variables.appointmentId} non trovata sul CUP: verificare la prenotazione e riprovare.`,
+      );
     }
     const patient = await deps.cup.getPatient(appointment.patientId);
     if (!patient?.mobile) return { smsStatus: 'no-mobile' };

@@ -7,9 +7,27 @@ import type { DataSource } from 'typeorm';
  * (synthetic fiscal codes with valid check letters, mobile numbers of an unused range).
  */
 export const DEMO_STRUCTURES = [
-  ['aor-san-carlo', 'AOR San Carlo - Ospedale San Carlo', 'AOR San Carlo', 'Potenza', 'Via Potito Petrone, 85100 Potenza'],
-  ['irccs-crob', 'IRCCS CROB - Centro di Riferimento Oncologico della Basilicata', 'IRCCS CROB', 'Rionero in Vulture', 'Via Padre Pio 1, 85028 Rionero in Vulture'],
-  ['asp-villa-dagri', "Ospedale di Villa d'Agri", 'ASP Potenza', 'Marsicovetere', "Contrada Le Frascine, 85050 Villa d'Agri"],
+  [
+    'aor-san-carlo',
+    'AOR San Carlo - Ospedale San Carlo',
+    'AOR San Carlo',
+    'Potenza',
+    'Via Potito Petrone, 85100 Potenza',
+  ],
+  [
+    'irccs-crob',
+    'IRCCS CROB - Centro di Riferimento Oncologico della Basilicata',
+    'IRCCS CROB',
+    'Rionero in Vulture',
+    'Via Padre Pio 1, 85028 Rionero in Vulture',
+  ],
+  [
+    'asp-villa-dagri',
+    "Ospedale di Villa d'Agri",
+    'ASP Potenza',
+    'Marsicovetere',
+    "Contrada Le Frascine, 85050 Villa d'Agri",
+  ],
   ['asp-lauria', 'Ospedale di Lauria', 'ASP Potenza', 'Lauria', 'Via XXV Aprile, 85044 Lauria'],
   ['asm-matera', 'Ospedale Madonna delle Grazie', 'ASM Matera', 'Matera', 'Via Montescaglioso, 75100 Matera'],
   ['asm-policoro', 'Ospedale di Policoro', 'ASM Matera', 'Policoro', 'Via Salerno, 75025 Policoro'],

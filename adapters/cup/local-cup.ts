@@ -125,7 +125,15 @@ export class LocalCup implements Cup {
       await tx.query(
         `INSERT INTO cup_appointments (id, booking_code, slot_id, patient_id, service_code, prescription_nre, request_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [newId, newBookingCode(), req.slotId, req.patientId, req.serviceCode, req.prescriptionNre ?? null, req.requestKey],
+        [
+          newId,
+          newBookingCode(),
+          req.slotId,
+          req.patientId,
+          req.serviceCode,
+          req.prescriptionNre ?? null,
+          req.requestKey,
+        ],
       );
       return newId;
     });
@@ -134,7 +142,8 @@ export class LocalCup implements Cup {
       const same: { id: string }[] = await this.db.query('SELECT id FROM cup_appointments WHERE request_key = $1', [
         req.requestKey,
       ]);
-      if (!same[0]) throw new SlotUnavailableError(`lo slot ${req.slotId} non è libero per la prestazione ${req.serviceCode}`);
+      if (!same[0])
+        throw new SlotUnavailableError(`lo slot ${req.slotId} non è libero per la prestazione ${req.serviceCode}`);
       return this.mustGet(same[0].id);
     }
     return this.mustGet(id);
@@ -160,7 +169,14 @@ export class LocalCup implements Cup {
     );
     const r = rows[0];
     return r
-      ? { id: r.id, fiscalCode: r.fiscal_code, givenName: r.given_name, familyName: r.family_name, birthDate: r.birth_date, mobile: r.mobile }
+      ? {
+          id: r.id,
+          fiscalCode: r.fiscal_code,
+          givenName: r.given_name,
+          familyName: r.family_name,
+          birthDate: r.birth_date,
+          mobile: r.mobile,
+        }
       : undefined;
   }
 

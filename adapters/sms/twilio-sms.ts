@@ -16,7 +16,7 @@ class RebasedRequestClient extends twilio.RequestClient {
   override request<TData>(
     opts: Parameters<twilio.RequestClient['request']>[0] & { data?: TData },
   ): Promise<Awaited<ReturnType<twilio.RequestClient['request']>> & { body: TData }> {
-    return super.request<TData>({ ...opts, uri: opts.uri.replace(TWILIO_API, this.baseUrl) }) as never;
+    return super.request<TData>({ ...opts, uri: opts.uri.replace(TWILIO_API, this.baseUrl) });
   }
 }
 
@@ -56,7 +56,9 @@ export class TwilioSms implements SmsGateway {
         throw new SmsRejectedError(e.message ?? `Twilio HTTP ${e.status}`, String(e.code ?? e.status));
       }
       throw new SmsUnavailableError(
-        typeof e.status === 'number' ? `Twilio ha risposto HTTP ${e.status}` : `Twilio non raggiungibile (${(err as Error).name})`,
+        typeof e.status === 'number'
+          ? `Twilio ha risposto HTTP ${e.status}`
+          : `Twilio non raggiungibile (${(err as Error).name})`,
       );
     }
   }

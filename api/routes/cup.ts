@@ -29,7 +29,9 @@ export function cupRoutes({ cup, starter }: ApiDeps): Router {
     const nreProblem = checkNre(body.prescriptionNre);
     if (nreProblem) throw new ValidationError(nreProblem, [{ field: 'prescriptionNre', message: nreProblem }]);
     if (!(await cup.getPatient(body.patientId))) {
-      throw new ValidationError('Paziente non trovato sul CUP.', [{ field: 'patientId', message: 'Paziente non trovato sul CUP.' }]);
+      throw new ValidationError('Paziente non trovato sul CUP.', [
+        { field: 'patientId', message: 'Paziente non trovato sul CUP.' },
+      ]);
     }
     const started = await starter.start({
       bpmnProcessId: 'cup-booking',

@@ -29,12 +29,13 @@ export function recordRoutes({ db, smsMessages }: ApiDeps): Router {
   });
   r.get('/process-instances/:key', async (req, res) => {
     const { key } = parseWith(z.object({ key: z.string().regex(/^\d{1,20}$/) }), req.params);
-    const [instance] = (await db.query(
+    const instances: unknown[] = await db.query(
       `SELECT process_instance_key AS "processInstanceKey", bpmn_process_id AS "bpmnProcessId", version,
               business_key AS "businessKey", started_by AS "startedBy", started_at AS "startedAt"
          FROM process_instances WHERE process_instance_key = $1`,
       [key],
-    )) as unknown[];
+    );
+    const instance = instances[0];
     const jobs: unknown[] = await db.query(
       `SELECT job_key AS "jobKey", task_type AS "taskType", element_id AS "elementId", outcome, error_code AS "errorCode",
               message, retries_left AS "retriesLeft", duration_ms AS "durationMs", created_at AS "at"

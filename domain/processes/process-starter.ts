@@ -55,7 +55,14 @@ export class ProcessStarter {
     await this.db.query(
       `INSERT INTO process_instances (process_instance_key, bpmn_process_id, process_definition_key, version, business_key, started_by)
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-      [started.processInstanceKey, started.bpmnProcessId, started.processDefinitionKey, started.version, started.businessKey, opts.startedBy],
+      [
+        started.processInstanceKey,
+        started.bpmnProcessId,
+        started.processDefinitionKey,
+        started.version,
+        started.businessKey,
+        opts.startedBy,
+      ],
     );
     return started;
   }

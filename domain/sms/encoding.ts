@@ -22,7 +22,7 @@ const NORMALISE: Record<string, string> = {
   '—': '-',
   '…': '...',
   '\u00a0': ' ',
-  È: 'E\'',
+  È: "E'",
   À: "A'",
   Ì: "I'",
   Ò: "O'",

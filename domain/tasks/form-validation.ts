@@ -63,7 +63,9 @@ function inputFields(components: FormComponent[] | undefined, prefix: string[] =
 }
 
 function getPath(obj: Record<string, unknown>, name: string): unknown {
-  return name.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), obj);
+  return name
+    .split('.')
+    .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), obj);
 }
 
 function isEmpty(v: unknown): boolean {
@@ -75,7 +77,7 @@ function optionValues(c: FormComponent, context: Record<string, unknown>): unkno
   if (c.valuesKey) {
     const dynamic = getPath(context, c.valuesKey);
     if (Array.isArray(dynamic)) {
-      return dynamic.map((o: unknown) => (o && typeof o === 'object' && 'value' in o ? (o as { value: unknown }).value : o));
+      return dynamic.map((o: unknown) => (o && typeof o === 'object' && 'value' in o ? o.value : o));
     }
     return [];
   }
@@ -117,8 +119,10 @@ export function validateSubmission(
           errors.push({ field: name, message: `«${label}» deve essere un numero.` });
           break;
         }
-        if (v.min !== undefined && n < v.min) errors.push({ field: name, message: `«${label}» deve essere almeno ${v.min}.` });
-        if (v.max !== undefined && n > v.max) errors.push({ field: name, message: `«${label}» deve essere al massimo ${v.max}.` });
+        if (v.min !== undefined && n < v.min)
+          errors.push({ field: name, message: `«${label}» deve essere almeno ${v.min}.` });
+        if (v.max !== undefined && n > v.max)
+          errors.push({ field: name, message: `«${label}» deve essere al massimo ${v.max}.` });
         break;
       }
       case 'checkbox':

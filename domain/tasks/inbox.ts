@@ -104,7 +104,10 @@ function parseList(header: unknown): string[] {
   } catch {
     // Older engines send a comma separated list.
   }
-  return header.split(',').map((s) => s.trim()).filter(Boolean);
+  return header
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function parseDate(header: unknown): Date | null {
@@ -131,7 +134,8 @@ export class TaskInbox {
   /** Stores a task seen in the engine. Returns true the first time a task is seen. */
   async capture(job: UserTaskJob): Promise<boolean> {
     const h = job.customHeaders;
-    const priority = Number.parseInt(String(h['priority'] ?? ''), 10);
+    const rawPriority = h['priority'];
+    const priority = typeof rawPriority === 'string' ? Number.parseInt(rawPriority, 10) : Number.NaN;
     const rows: { inserted: boolean }[] = await this.db.query(
       `INSERT INTO user_tasks (job_key, process_instance_key, process_definition_key, bpmn_process_id, process_version,
          element_id, element_instance_key, name, candidate_groups, candidate_users, assignee, form_key, due_date,
@@ -150,7 +154,9 @@ export class TaskInbox {
         await this.elementName(job.processDefinitionKey, job.elementId),
         parseList(h['io.camunda.zeebe:candidateGroups']),
         parseList(h['io.camunda.zeebe:candidateUsers']),
-        typeof h['io.camunda.zeebe:assignee'] === 'string' && h['io.camunda.zeebe:assignee'] !== '' ? h['io.camunda.zeebe:assignee'] : null,
+        typeof h['io.camunda.zeebe:assignee'] === 'string' && h['io.camunda.zeebe:assignee'] !== ''
+          ? h['io.camunda.zeebe:assignee']
+          : null,
         typeof h['io.camunda.zeebe:formKey'] === 'string' ? h['io.camunda.zeebe:formKey'] : null,
         parseDate(h['io.camunda.zeebe:dueDate']),
         parseDate(h['io.camunda.zeebe:followUpDate']),
@@ -229,14 +235,18 @@ export class TaskInbox {
   async complete(key: string, actor: Actor, submitted: Record<string, unknown>): Promise<UserTask> {
     let vanished = false;
     const result = await this.db.transaction(async (tx) => {
-      const rows: Row[] = await tx.query(`SELECT ${COLUMNS}, variables FROM user_tasks WHERE job_key = $1 FOR UPDATE`, [key]);
+      const rows: Row[] = await tx.query(`SELECT ${COLUMNS}, variables FROM user_tasks WHERE job_key = $1 FOR UPDATE`, [
+        key,
+      ]);
       const r = rows[0];
       if (!r) throw new NotFoundError(`Compito ${key} non trovato.`);
       if (r.state !== 'CREATED') throw new ConflictError('Il compito non è più aperto.');
       if (r.assignee !== actor.id) throw new ConflictError('Prendere in carico il compito prima di completarlo.');
       const schema = r.formKey ? (await this.deployer.formByKey(r.formKey))?.schema : undefined;
       if (r.formKey && schema === undefined) {
-        throw new ConflictError('Il modulo di questo compito non è stato distribuito dalla piattaforma: impossibile validarlo.');
+        throw new ConflictError(
+          'Il modulo di questo compito non è stato distribuito dalla piattaforma: impossibile validarlo.',
+        );
       }
       const errors = validateSubmission(schema ?? { components: [] }, submitted, r.variables ?? {});
       if (errors.length > 0) throw new ValidationError('Il modulo contiene errori.', errors);
@@ -259,7 +269,8 @@ export class TaskInbox {
       );
       return done[0] ? toTask(done[0]) : undefined;
     });
-    if (vanished || !result) throw new ConflictError('Il compito non esiste più nel processo (annullato o già completato).');
+    if (vanished || !result)
+      throw new ConflictError('Il compito non esiste più nel processo (annullato o già completato).');
     return result;
   }
 

@@ -1,4 +1,5 @@
-import { Camunda8, Zeebe } from '@camunda8/sdk';
+import type { Zeebe } from '@camunda8/sdk';
+import { Camunda8 } from '@camunda8/sdk';
 
 export type ZeebeClient = Zeebe.ZeebeGrpcClient;
 

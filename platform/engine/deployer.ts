@@ -80,16 +80,22 @@ export class Deployer {
     const buffer = Buffer.from(r.content);
     let deployed: DeployedResource;
     try {
-      const res = await this.zeebe.deployResources(
-        [type === 'process' ? { process: buffer, name: r.name } : { form: buffer, name: r.name }],
-      );
+      const res = await this.zeebe.deployResources([
+        type === 'process' ? { process: buffer, name: r.name } : { form: buffer, name: r.name },
+      ]);
       const first = res.deployments[0] as
         | { process?: { bpmnProcessId: string; processDefinitionKey: string; version: number } }
         | { form?: { formId: string; formKey: string; version: number } }
         | undefined;
       if (first && 'process' in first && first.process) {
         const p = first.process;
-        deployed = { file: r.name, type, resourceId: p.bpmnProcessId, key: String(p.processDefinitionKey), version: p.version };
+        deployed = {
+          file: r.name,
+          type,
+          resourceId: p.bpmnProcessId,
+          key: String(p.processDefinitionKey),
+          version: p.version,
+        };
       } else if (first && 'form' in first && first.form) {
         const f = first.form;
         deployed = { file: r.name, type, resourceId: f.formId, key: String(f.formKey), version: f.version };
@@ -114,7 +120,18 @@ export class Deployer {
          (resource_name, resource_type, resource_id, resource_key, version, checksum, source, status, content, deployed_by, comment)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'deployed', $8, $9, $10)
        ON CONFLICT (resource_key) WHERE status = 'deployed' DO NOTHING`,
-      [r.name, type, deployed.resourceId, deployed.key, deployed.version, sum, r.source, r.content, r.deployedBy ?? null, r.comment ?? null],
+      [
+        r.name,
+        type,
+        deployed.resourceId,
+        deployed.key,
+        deployed.version,
+        sum,
+        r.source,
+        r.content,
+        r.deployedBy ?? null,
+        r.comment ?? null,
+      ],
     );
     if (r.source === 'repository') {
       await this.db.query(
@@ -164,7 +181,9 @@ export class Deployer {
       [formKey],
     );
     const row = rows[0];
-    return row ? { formId: row.resource_id, version: row.version, schema: JSON.parse(row.content) as unknown } : undefined;
+    return row
+      ? { formId: row.resource_id, version: row.version, schema: JSON.parse(row.content) as unknown }
+      : undefined;
   }
 
   /** The BPMN XML deployed under an engine process definition key, if deployed through us. */

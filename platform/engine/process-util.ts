@@ -14,7 +14,9 @@ export function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promi
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));
     child.on('error', reject);
     child.on('close', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}: ${out.slice(-2000)}`)),
+      code === 0
+        ? resolve(out)
+        : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}: ${out.slice(-2000)}`)),
     );
   });
 }

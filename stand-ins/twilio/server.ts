@@ -120,7 +120,8 @@ export async function startTwilioStandIn(port = 0): Promise<TwilioStandIn> {
       if (!to) return twilioError(res, 400, 21604, "A 'To' phone number is required.");
       if (!from) return twilioError(res, 400, 21603, "A 'From' phone number is required.");
       if (!body) return twilioError(res, 400, 21602, 'Message body is required.');
-      if (body.length > 1600) return twilioError(res, 400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+      if (body.length > 1600)
+        return twilioError(res, 400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
       if (!/^\+[1-9]\d{6,14}$/.test(to) || state.rejectNumbers.has(to)) {
         return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
       }

@@ -49,13 +49,10 @@ describe('deploying processes/ on start', () => {
 
   it('reports a model the engine rejects with file, element and reason, and starts with the rest', async () => {
     const a = await restart();
-    expect(a.deployReport.problems).toEqual([
-      {
-        file: 'deploy-broken.bpmn',
-        element: 'task-without-type',
-        reason: expect.stringMatching(/zeebe:taskDefinition/),
-      },
+    expect(a.deployReport.problems.map((p) => [p.file, p.element])).toEqual([
+      ['deploy-broken.bpmn', 'task-without-type'],
     ]);
+    expect(a.deployReport.problems[0]?.reason).toMatch(/zeebe:taskDefinition/);
     expect(a.deployReport.deployed.map((d) => d.file)).toContain('deploy-probe.bpmn');
     expect((await fetch(`${a.url}/readyz`)).status).toBe(200);
     const rejected: { problem: string }[] = await a.db.query(
@@ -66,7 +63,9 @@ describe('deploying processes/ on start', () => {
 
   it('redeploys a file only when it changed since it was last deployed from the repository', async () => {
     const a = await restart();
-    expect(a.deployReport.unchanged).toEqual(expect.arrayContaining(['cup-booking.bpmn', 'cup-choose-slot.form', 'deploy-probe.bpmn']));
+    expect(a.deployReport.unchanged).toEqual(
+      expect.arrayContaining(['cup-booking.bpmn', 'cup-choose-slot.form', 'deploy-probe.bpmn']),
+    );
     expect(a.deployReport.deployed.map((d) => d.file)).not.toContain('deploy-probe.bpmn');
 
     await writeFile(path.join(dir, 'deploy-probe.bpmn'), probe('seconda versione'));

@@ -5,7 +5,6 @@ import { decideOutcome } from '../../workers/framework/runner.js';
 import { EffectStore } from '../../workers/framework/idempotency.js';
 import { WORKERS } from '../../workers/registry.js';
 import { sendSms } from '../../workers/send-sms.js';
-import type { WorkerDefinition } from '../../workers/framework/define.js';
 import { apiAs, startTestApp, twilioVia, waitFor } from './support/test-app.js';
 import { openTaskOf, outcomesOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
 import { advanceEngineClock } from './support/clock.js';
@@ -35,13 +34,19 @@ describe('a job re-delivered after its side effect ran', () => {
     // A worker activates the SMS job, runs the real handler (the SMS goes out), then dies
     // before telling the engine.
     const jobs = await waitFor(async () => {
-      const j = await app?.zeebe.activateJobs({ type: 'send-sms', maxJobsToActivate: 1, timeout: 60_000, worker: 'doomed', requestTimeout: 1000 });
+      const j = await app?.zeebe.activateJobs({
+        type: 'send-sms',
+        maxJobsToActivate: 1,
+        timeout: 60_000,
+        worker: 'doomed',
+        requestTimeout: 1000,
+      });
       return j && j.length > 0 ? j : undefined;
     }, 'the send-sms job');
     const job = jobs[0];
     if (!job) throw new Error('no job');
     const outcome = await decideOutcome(
-      sendSms as unknown as WorkerDefinition,
+      sendSms,
       { ...job, variables: job.variables, customHeaders: job.customHeaders },
       app.workerDeps,
       new EffectStore(app.db),
@@ -59,9 +64,10 @@ describe('a job re-delivered after its side effect ran', () => {
     expect(twilio.messages).toHaveLength(1);
     const sms = (await outcomesOf(app, started.processInstanceKey)).filter((o) => o.task_type === 'send-sms');
     expect(sms).toEqual([expect.objectContaining({ outcome: 'completed' })]);
-    const records: unknown[] = await app.db.query('SELECT 1 FROM sms_messages WHERE reference IN (SELECT id FROM cup_appointments WHERE request_key LIKE $1)', [
-      `pi:${started.processInstanceKey}:%`,
-    ]);
+    const records: unknown[] = await app.db.query(
+      'SELECT 1 FROM sms_messages WHERE reference IN (SELECT id FROM cup_appointments WHERE request_key LIKE $1)',
+      [`pi:${started.processInstanceKey}:%`],
+    );
     expect(records).toHaveLength(1);
   });
 });

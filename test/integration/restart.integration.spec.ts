@@ -30,7 +30,12 @@ describe('restarting the app with open tasks and running instances', () => {
     const outside = createZeebeClient({ grpcAddress: inject('zeebeGrpcAddress') });
     const whileDown = await outside.createProcessInstance({
       bpmnProcessId: 'cup-booking',
-      variables: { prescriptionNre: VALID_NRE, serviceCode: '95.02', patientId: 'pat-0007', businessKey: 'PRE-WHILEDOWN' },
+      variables: {
+        prescriptionNre: VALID_NRE,
+        serviceCode: '95.02',
+        patientId: 'pat-0007',
+        businessKey: 'PRE-WHILEDOWN',
+      },
     });
     await outside.close();
 
@@ -44,10 +49,14 @@ describe('restarting the app with open tasks and running instances', () => {
 
     // The lost row comes back, with the same key, once the engine's activation timeout passes.
     await advanceEngineClock(10 * 60_000);
-    const recovered = await waitFor(async () => {
-      const r = await after.get<UserTask>(`/api/tasks/${unstoredTask.key}`);
-      return r.status === 200 ? r.body : undefined;
-    }, 'the re-activated user task', 60_000);
+    const recovered = await waitFor(
+      async () => {
+        const r = await after.get<UserTask>(`/api/tasks/${unstoredTask.key}`);
+        return r.status === 200 ? r.body : undefined;
+      },
+      'the re-activated user task',
+      60_000,
+    );
     expect(recovered.processInstanceKey).toBe(unstored.processInstanceKey);
 
     const open = await after.get<{ items: UserTask[] }>('/api/tasks?process=cup-booking&limit=500');

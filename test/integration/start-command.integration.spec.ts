@@ -27,7 +27,7 @@ describe('the start command on the embedded default', () => {
   it('starts everything, books from a prescription with the local SMS outbox, and stops cleanly on Ctrl-C', async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'cc-start-'));
     await chmod(dataDir, 0o755);
-    const [port, pgPort, grpcPort, , , restPort, monitoringPort] = (await freePorts(7)) as number[];
+    const [port, pgPort, grpcPort, , , restPort, monitoringPort] = await freePorts(7);
     const output: string[] = [];
     child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
       cwd: PROJECT_ROOT,
@@ -49,13 +49,18 @@ describe('the start command on the embedded default', () => {
     child.stderr?.on('data', (b: Buffer) => output.push(b.toString()));
     const base = `http://127.0.0.1:${port}`;
 
-    await waitFor(async () => output.join('').includes('contact center ready'), 'the ready log line', 150_000).catch((err: Error) => {
+    await waitFor(
+      () => Promise.resolve(output.join('').includes('contact center ready')),
+      'the ready log line',
+      150_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${output.join('').slice(-3000)}`);
     });
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
     // Every log line is JSON.
-    for (const line of output.join('').split('\n').filter(Boolean)) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    for (const line of output.join('').split('\n').filter(Boolean))
+      expect(() => JSON.parse(line) as unknown).not.toThrow();
 
     const brokerPid = Number(readFileSync(path.join(dataDir, 'zeebe', 'broker.pid'), 'utf8'));
     const pgPid = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);

@@ -9,7 +9,14 @@ import { createLogger } from '../../platform/logger.js';
 describe('configuration', () => {
   it('runs everything embedded by default', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ runApi: true, runWorkers: true, embeddedEngine: true, embeddedDatabase: true, smsProvider: 'local', PORT: 3000 });
+    expect(c).toMatchObject({
+      runApi: true,
+      runWorkers: true,
+      embeddedEngine: true,
+      embeddedDatabase: true,
+      smsProvider: 'local',
+      PORT: 3000,
+    });
   });
   it('uses an external cluster and database when given, and starts neither', () => {
     const c = loadConfig({ ZEEBE_GRPC_ADDRESS: 'zeebe:26500', DATABASE_URL: 'postgres://u:p@db/cc' });
@@ -22,7 +29,9 @@ describe('configuration', () => {
   it('stops with a message naming the bad variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
-    expect(() => loadConfig({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1' })).toThrow(/TWILIO_AUTH_TOKEN, TWILIO_FROM/);
+    expect(() => loadConfig({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1' })).toThrow(
+      /TWILIO_AUTH_TOKEN, TWILIO_FROM/,
+    );
   });
   it('is documented: every variable appears in the README configuration table', () => {
     const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
@@ -41,11 +50,18 @@ describe('logs', () => {
     });
     const log = createLogger('info', sink);
     log.info(
-      { jobKey: '1', variables: { fiscalCode: 'RSSMRA80A01G942K' }, mobile: '+393330000001', sms: { to: '+393330000002', text: 'ciao' }, token: 's3cret' },
+      {
+        jobKey: '1',
+        variables: { fiscalCode: 'RSSMRA80A01G942K' },
+        mobile: '+393330000001',
+        sms: { to: '+393330000002', text: 'ciao' },
+        token: 's3cret',
+      },
       'job done',
     );
     const out = lines.join('');
     expect(out).toContain('"jobKey":"1"');
-    for (const secret of ['RSSMRA80A01G942K', '+393330000001', '+393330000002', 'ciao', 's3cret']) expect(out).not.toContain(secret);
+    for (const secret of ['RSSMRA80A01G942K', '+393330000001', '+393330000002', 'ciao', 's3cret'])
+      expect(out).not.toContain(secret);
   });
 });

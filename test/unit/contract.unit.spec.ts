@@ -44,7 +44,10 @@ describe('contract between processes/, workers/ and templates/', () => {
     const referenced = (await allElements()).filter((e) => e.headers['template']);
     expect(referenced.length).toBeGreaterThan(0);
     for (const e of referenced) {
-      expect(templates.has('sms', e.headers['template'] ?? ''), `${e.file}#${e.id}: template ${e.headers['template']}`).toBe(true);
+      expect(
+        templates.has('sms', e.headers['template'] ?? ''),
+        `${e.file}#${e.id}: template ${e.headers['template']}`,
+      ).toBe(true);
     }
   });
 

@@ -8,7 +8,12 @@ describe('the Twilio SMS adapter, through the real twilio client, against a Twil
   let sms: TwilioSms;
   beforeAll(async () => {
     standIn = await startTwilioStandIn();
-    sms = new TwilioSms({ accountSid: standIn.accountSid, authToken: standIn.authToken, from: '+390971000000', apiBaseUrl: standIn.url });
+    sms = new TwilioSms({
+      accountSid: standIn.accountSid,
+      authToken: standIn.authToken,
+      from: '+390971000000',
+      apiBaseUrl: standIn.url,
+    });
   });
   afterAll(() => standIn.close());
 
@@ -32,7 +37,12 @@ describe('the Twilio SMS adapter, through the real twilio client, against a Twil
   });
 
   it('reports wrong credentials as a rejection', async () => {
-    const wrong = new TwilioSms({ accountSid: standIn.accountSid, authToken: 'wrong', from: '+390971000000', apiBaseUrl: standIn.url });
+    const wrong = new TwilioSms({
+      accountSid: standIn.accountSid,
+      authToken: 'wrong',
+      from: '+390971000000',
+      apiBaseUrl: standIn.url,
+    });
     const err: unknown = await wrong.send({ to: '+393331112223', body: 'Prova' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SmsRejectedError);
     expect((err as SmsRejectedError).providerCode).toBe('20003');

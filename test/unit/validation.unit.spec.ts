@@ -8,8 +8,15 @@ import { encodeSms, ITALIAN_MOBILE_E164 } from '../../domain/sms/encoding.js';
 import { parseJavaVersion, jvmFlagsFor } from '../../platform/engine/java.js';
 import { parseRejection } from '../../platform/engine/deployer.js';
 
-const chooseSlot: unknown = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'processes', 'cup-choose-slot.form'), 'utf8'));
-const context = { slotOptions: [{ value: '10', label: 'a' }, { value: '11', label: 'b' }] };
+const chooseSlot: unknown = JSON.parse(
+  readFileSync(path.join(PROJECT_ROOT, 'processes', 'cup-choose-slot.form'), 'utf8'),
+);
+const context = {
+  slotOptions: [
+    { value: '10', label: 'a' },
+    { value: '11', label: 'b' },
+  ],
+};
 
 describe('form submissions are checked against the form-js schema', () => {
   it('accepts a value among the offered options', () => {
@@ -21,22 +28,28 @@ describe('form submissions are checked against the form-js schema', () => {
     ]);
   });
   it('refuses an option that was not offered, a too long text, and fields the form does not have', () => {
-    const errors = validateSubmission(chooseSlot, { slotId: '99', operatorNote: 'x'.repeat(501), businessKey: 'X' }, context);
+    const errors = validateSubmission(
+      chooseSlot,
+      { slotId: '99', operatorNote: 'x'.repeat(501), businessKey: 'X' },
+      context,
+    );
     expect(errors.map((e) => e.field).sort()).toEqual(['businessKey', 'operatorNote', 'slotId']);
   });
   it('checks numbers, patterns and checkboxes inside groups', () => {
     const schema = {
       components: [
         { type: 'number', key: 'age', label: 'Età', validate: { min: 0, max: 120 } },
-        { type: 'group', path: 'contact', components: [{ type: 'textfield', key: 'cap', label: 'CAP', validate: { pattern: '\\d{5}' } }] },
+        {
+          type: 'group',
+          path: 'contact',
+          components: [{ type: 'textfield', key: 'cap', label: 'CAP', validate: { pattern: '\\d{5}' } }],
+        },
         { type: 'checkbox', key: 'consent', label: 'Consenso' },
       ],
     };
-    expect(validateSubmission(schema, { age: 130, contact: { cap: '852' }, consent: 'yes' }, {}).map((e) => e.field)).toEqual([
-      'age',
-      'contact.cap',
-      'consent',
-    ]);
+    expect(
+      validateSubmission(schema, { age: 130, contact: { cap: '852' }, consent: 'yes' }, {}).map((e) => e.field),
+    ).toEqual(['age', 'contact.cap', 'consent']);
     expect(validateSubmission(schema, { age: 40, contact: { cap: '85100' }, consent: true }, {})).toEqual([]);
   });
 });
@@ -58,7 +71,7 @@ describe('SMS encoding', () => {
     expect(short).toMatchObject({ encoding: 'GSM-7', segments: 1 });
     expect(encodeSms('a'.repeat(161))).toMatchObject({ encoding: 'GSM-7', segments: 2 });
   });
-  it("normalises typographic quotes and capital È where it changes nothing for the reader", () => {
+  it('normalises typographic quotes and capital È where it changes nothing for the reader', () => {
     expect(encodeSms('L’ospedale «San Carlo» È aperto…')).toMatchObject({
       text: 'L\'ospedale "San Carlo" E\' aperto...',
       encoding: 'GSM-7',

@@ -33,7 +33,7 @@ export interface HandlerInput<V, H> {
    * type. Without a key the job key is used, which covers retries and re-deliveries of
    * the same job.
    */
-  once<T extends JsonValue | undefined>(key: string | undefined, effect: () => Promise<T>): Promise<T>;
+  once: <T extends JsonValue | undefined>(key: string | undefined, effect: () => Promise<T>) => Promise<T>;
 }
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };

@@ -72,10 +72,15 @@ export async function decideOutcome(
     }
     if (err instanceof PermanentError) return { kind: 'incident', message: err.message };
     const message =
-      err instanceof TransientError ? err.message : `Errore imprevisto (${(err as Error).name}): ${(err as Error).message}`;
+      err instanceof TransientError
+        ? err.message
+        : `Errore imprevisto (${(err as Error).name}): ${(err as Error).message}`;
     const retries = job.retries - 1;
     if (retries <= 0) {
-      return { kind: 'incident', message: `Tentativi esauriti per ${def.taskType}: ${message}. Verificare il servizio e riprovare.` };
+      return {
+        kind: 'incident',
+        message: `Tentativi esauriti per ${def.taskType}: ${message}. Verificare il servizio e riprovare.`,
+      };
     }
     return { kind: 'retry', message, retries, backoffMs: backoffMs(retries) };
   }
@@ -138,11 +143,22 @@ export function startWorkers(opts: {
           case 'bpmn_error':
             metrics.jobsHandled.inc({ type: def.taskType, outcome: 'bpmn_error' });
             log.info({ ...logFields, errorCode: outcome.code }, 'job ended with a BPMN error');
-            return job.error({ errorCode: outcome.code, errorMessage: outcome.message, variables: outcome.variables as never });
+            return job.error({
+              errorCode: outcome.code,
+              errorMessage: outcome.message,
+              variables: outcome.variables as never,
+            });
           case 'retry':
             metrics.jobsFailed.inc({ type: def.taskType, outcome: 'retry' });
-            log.warn({ ...logFields, retries: outcome.retries, backoffMs: outcome.backoffMs }, 'job failed, will retry');
-            return job.fail({ errorMessage: outcome.message, retries: outcome.retries, retryBackOff: outcome.backoffMs });
+            log.warn(
+              { ...logFields, retries: outcome.retries, backoffMs: outcome.backoffMs },
+              'job failed, will retry',
+            );
+            return job.fail({
+              errorMessage: outcome.message,
+              retries: outcome.retries,
+              retryBackOff: outcome.backoffMs,
+            });
           case 'incident':
             metrics.jobsFailed.inc({ type: def.taskType, outcome: 'incident' });
             log.error(logFields, 'job raised an incident');
@@ -166,7 +182,18 @@ async function recordOutcome(deps: WorkerDeps, job: IncomingJob, o: Outcome, dur
     `INSERT INTO job_outcomes (job_key, task_type, process_instance_key, bpmn_process_id, element_id, outcome,
        error_code, message, retries_left, duration_ms)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [job.key, job.type, job.processInstanceKey, job.bpmnProcessId, job.elementId, o.kind, errorCode, message, retriesLeft, durationMs],
+    [
+      job.key,
+      job.type,
+      job.processInstanceKey,
+      job.bpmnProcessId,
+      job.elementId,
+      o.kind,
+      errorCode,
+      message,
+      retriesLeft,
+      durationMs,
+    ],
   );
 }
 

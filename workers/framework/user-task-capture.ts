@@ -34,8 +34,8 @@ export function startUserTaskCapture(opts: {
           processDefinitionVersion: job.processDefinitionVersion,
           elementId: job.elementId,
           elementInstanceKey: job.elementInstanceKey,
-          customHeaders: job.customHeaders as Record<string, unknown>,
-          variables: job.variables as Record<string, unknown>,
+          customHeaders: job.customHeaders,
+          variables: job.variables,
         });
         if (isNew) opts.metrics.userTasksCaptured.inc();
       } catch (err) {

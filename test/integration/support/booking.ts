@@ -54,7 +54,8 @@ export async function outcomesOf(
 /** The instance reached its end: the confirmation SMS job completed. */
 export function waitForConfirmation(app: RunningApp, processInstanceKey: string, timeoutMs = 30_000) {
   return waitFor(
-    async () => (await outcomesOf(app, processInstanceKey)).find((o) => o.task_type === 'send-sms' && o.outcome === 'completed'),
+    async () =>
+      (await outcomesOf(app, processInstanceKey)).find((o) => o.task_type === 'send-sms' && o.outcome === 'completed'),
     `confirmation SMS of ${processInstanceKey}`,
     timeoutMs,
   );

@@ -29,12 +29,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await chmod(root, 0o755);
   const log = (msg: string) => process.stderr.write(`[integration setup] ${msg}\n`);
   const defaults = loadConfig({});
-  const [pgPort, grpcPort, , , restPort, monitoringPort] = (await freePorts(6)) as [number, number, number, number, number, number];
+  const [pgPort, grpcPort, , , restPort, monitoringPort] = (await freePorts(6)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
 
   const started = await Promise.allSettled([
     startEmbeddedPostgres({ dataDir: path.join(root, 'postgres'), port: pgPort, database: 'contact_center_test', log }),
     (async () => {
-      const distributionDir = await ensureZeebeDistribution(process.env.ZEEBE_DIST_CACHE ?? defaults.ZEEBE_DIST_CACHE, log);
+      const distributionDir = await ensureZeebeDistribution(
+        process.env.ZEEBE_DIST_CACHE ?? defaults.ZEEBE_DIST_CACHE,
+        log,
+      );
       const java = await findJava(process.env.JAVA_HOME);
       const b = new LocalBroker({
         distributionDir,

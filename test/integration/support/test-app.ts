@@ -52,7 +52,11 @@ export function apiAs(app: RunningApp, user = 'operatore.uno', groups: string[] 
 }
 
 /** Polls until `probe` returns a value (not undefined/false), or fails after `timeoutMs`. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
