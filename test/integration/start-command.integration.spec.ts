@@ -24,85 +24,93 @@ describe('the start command on the embedded default', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('starts everything, books from a prescription with the local SMS outbox, and stops cleanly on Ctrl-C', async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'cc-start-'));
-    await chmod(dataDir, 0o755);
-    const [port, pgPort, grpcPort, , , restPort, monitoringPort] = await freePorts(7);
-    const output: string[] = [];
-    child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
-      cwd: PROJECT_ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}),
-        ...(process.env.ZEEBE_DIST_CACHE ? { ZEEBE_DIST_CACHE: process.env.ZEEBE_DIST_CACHE } : {}),
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        EMBEDDED_PG_PORT: String(pgPort),
-        ZEEBE_GRPC_PORT: String(grpcPort),
-        ZEEBE_REST_PORT: String(restPort),
-        ZEEBE_MONITORING_PORT: String(monitoringPort),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (b: Buffer) => output.push(b.toString()));
-    child.stderr?.on('data', (b: Buffer) => output.push(b.toString()));
-    const base = `http://127.0.0.1:${port}`;
+  it(
+    'starts everything, books from a prescription with the local SMS outbox, and stops cleanly on Ctrl-C',
+    { timeout: 240_000 },
+    async () => {
+      dataDir = await mkdtemp(path.join(os.tmpdir(), 'cc-start-'));
+      await chmod(dataDir, 0o755);
+      const [port, pgPort, grpcPort, , , restPort, monitoringPort] = await freePorts(7);
+      const output: string[] = [];
+      child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
+        cwd: PROJECT_ROOT,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}),
+          ...(process.env.ZEEBE_DIST_CACHE ? { ZEEBE_DIST_CACHE: process.env.ZEEBE_DIST_CACHE } : {}),
+          DATA_DIR: dataDir,
+          PORT: String(port),
+          EMBEDDED_PG_PORT: String(pgPort),
+          ZEEBE_GRPC_PORT: String(grpcPort),
+          ZEEBE_REST_PORT: String(restPort),
+          ZEEBE_MONITORING_PORT: String(monitoringPort),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout?.on('data', (b: Buffer) => output.push(b.toString()));
+      child.stderr?.on('data', (b: Buffer) => output.push(b.toString()));
+      const base = `http://127.0.0.1:${port}`;
 
-    await waitFor(
-      () => Promise.resolve(output.join('').includes('contact center ready')),
-      'the ready log line',
-      150_000,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n${output.join('').slice(-3000)}`);
-    });
-    const ready = await fetch(`${base}/readyz`);
-    expect(ready.status).toBe(200);
-    // Every log line is JSON.
-    for (const line of output.join('').split('\n').filter(Boolean))
-      expect(() => JSON.parse(line) as unknown).not.toThrow();
+      await waitFor(
+        () => Promise.resolve(output.join('').includes('contact center ready')),
+        'the ready log line',
+        150_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${output.join('').slice(-3000)}`);
+      });
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(200);
+      // Every log line is JSON.
+      for (const line of output.join('').split('\n').filter(Boolean))
+        expect(() => JSON.parse(line) as unknown).not.toThrow();
 
-    const brokerPid = Number(readFileSync(path.join(dataDir, 'zeebe', 'broker.pid'), 'utf8'));
-    const pgPid = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
-    expect(alive(brokerPid) && alive(pgPid)).toBe(true);
+      const brokerPid = Number(readFileSync(path.join(dataDir, 'zeebe', 'broker.pid'), 'utf8'));
+      const pgPid = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      expect(alive(brokerPid) && alive(pgPid)).toBe(true);
 
-    const headers = { 'content-type': 'application/json', 'x-user': 'operatore.uno', 'x-user-groups': 'cup-operators' };
-    const started = (await (
-      await fetch(`${base}/api/cup/bookings`, {
+      const headers = {
+        'content-type': 'application/json',
+        'x-user': 'operatore.uno',
+        'x-user-groups': 'cup-operators',
+      };
+      const started = (await (
+        await fetch(`${base}/api/cup/bookings`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ prescriptionNre: VALID_NRE, serviceCode: '95.02', patientId: 'pat-0002' }),
+        })
+      ).json()) as { processInstanceKey: string };
+      const task = await waitFor(async () => {
+        const list = (await (await fetch(`${base}/api/tasks?process=cup-booking`, { headers })).json()) as {
+          items: { key: string; processInstanceKey: string }[];
+        };
+        return list.items.find((t) => t.processInstanceKey === started.processInstanceKey);
+      }, 'the operator task');
+      const detail = (await (await fetch(`${base}/api/tasks/${task.key}`, { headers })).json()) as {
+        variables: { slotOptions: { value: string }[] };
+      };
+      await fetch(`${base}/api/tasks/${task.key}/claim`, { method: 'POST', headers });
+      const done = await fetch(`${base}/api/tasks/${task.key}/complete`, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ prescriptionNre: VALID_NRE, serviceCode: '95.02', patientId: 'pat-0002' }),
-      })
-    ).json()) as { processInstanceKey: string };
-    const task = await waitFor(async () => {
-      const list = (await (await fetch(`${base}/api/tasks?process=cup-booking`, { headers })).json()) as {
-        items: { key: string; processInstanceKey: string }[];
-      };
-      return list.items.find((t) => t.processInstanceKey === started.processInstanceKey);
-    }, 'the operator task');
-    const detail = (await (await fetch(`${base}/api/tasks/${task.key}`, { headers })).json()) as {
-      variables: { slotOptions: { value: string }[] };
-    };
-    await fetch(`${base}/api/tasks/${task.key}/claim`, { method: 'POST', headers });
-    const done = await fetch(`${base}/api/tasks/${task.key}/complete`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ variables: { slotId: detail.variables.slotOptions[0]?.value } }),
-    });
-    expect(done.status).toBe(200);
-    const sms = await waitFor(async () => {
-      const list = (await (await fetch(`${base}/api/sms/messages`, { headers })).json()) as {
-        items: { provider: string; to: string; body: string }[];
-      };
-      return list.items[0];
-    }, 'the confirmation SMS in the local outbox');
-    expect(sms).toMatchObject({ provider: 'local', to: '+393330000002' });
-    expect(sms.body).toMatch(/^CUP Basilicata: prenotazione BAS-/);
+        body: JSON.stringify({ variables: { slotId: detail.variables.slotOptions[0]?.value } }),
+      });
+      expect(done.status).toBe(200);
+      const sms = await waitFor(async () => {
+        const list = (await (await fetch(`${base}/api/sms/messages`, { headers })).json()) as {
+          items: { provider: string; to: string; body: string }[];
+        };
+        return list.items[0];
+      }, 'the confirmation SMS in the local outbox');
+      expect(sms).toMatchObject({ provider: 'local', to: '+393330000002' });
+      expect(sms.body).toMatch(/^CUP Basilicata: prenotazione BAS-/);
 
-    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    expect(alive(brokerPid)).toBe(false);
-    expect(alive(pgPid)).toBe(false);
-  });
+      const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(alive(brokerPid)).toBe(false);
+      expect(alive(pgPid)).toBe(false);
+    },
+  );
 });
