@@ -53,7 +53,15 @@ interface Started {
 }
 
 async function startPlatform(dataDir: string, ports: number[]): Promise<Started> {
-  const [port, pgPort, grpcPort, , , restPort, monitoringPort] = ports as [number, number, number, number, number, number, number];
+  const [port, pgPort, grpcPort, , , restPort, monitoringPort] = ports as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const t0 = performance.now();
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: PROJECT_ROOT,
@@ -118,7 +126,11 @@ async function bookingFlows(base: string): Promise<{ seconds: number; slotTaken:
       );
       await Promise.all(
         tasks.items.map(async (t) => {
-          const detail = await api<{ variables: { slotOptions: { value: string }[] } }>(base, 'GET', `/api/tasks/${t.key}`);
+          const detail = await api<{ variables: { slotOptions: { value: string }[] } }>(
+            base,
+            'GET',
+            `/api/tasks/${t.key}`,
+          );
           const options = detail.variables.slotOptions;
           const pick = options.find((o) => !used.has(o.value)) ?? options[0];
           if (!pick) return;
@@ -182,7 +194,11 @@ async function oneTaskFlows(grpcAddress: string): Promise<number> {
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < ONE_TASK) {
         next++;
-        await zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'bench-one-task', variables: {}, requestTimeout: 30_000 });
+        await zeebe.createProcessInstanceWithResult({
+          bpmnProcessId: 'bench-one-task',
+          variables: {},
+          requestTimeout: 30_000,
+        });
       }
     }),
   );
@@ -218,17 +234,23 @@ async function main(): Promise<void> {
         `(${CONCURRENCY} in flight, ${flows.slotTaken} slot collisions re-proposed)`,
     );
     const oneTaskRate = await oneTaskFlows(`127.0.0.1:${ports[2]}`);
-    out(`one-task process: ${ONE_TASK} instances = ${oneTaskRate.toFixed(1)}/s (${CONCURRENCY} in flight, awaited with result)`);
+    out(
+      `one-task process: ${ONE_TASK} instances = ${oneTaskRate.toFixed(1)}/s (${CONCURRENCY} in flight, awaited with result)`,
+    );
     const busy = { app: rssMb(warm.child.pid ?? 0), broker: rssMb(brokerPid) };
     const stopMs = await stopPlatform(warm);
-    out(`stop on SIGINT: ${(stopMs / 1000).toFixed(1)} s; RSS after the load: app ${busy.app} MiB, broker ${busy.broker} MiB`);
+    out(
+      `stop on SIGINT: ${(stopMs / 1000).toFixed(1)} s; RSS after the load: app ${busy.app} MiB, broker ${busy.broker} MiB`,
+    );
     out(`processes left: broker ${existsSync(`/proc/${brokerPid}`)}, PostgreSQL ${existsSync(`/proc/${pgPid}`)}`);
 
     out('\n| measure | value |\n|---|---|');
     out(`| cold start to /readyz (distribution cached, empty data folder) | ${(cold.readyMs / 1000).toFixed(1)} s |`);
     out(`| warm start to /readyz | ${(warm.readyMs / 1000).toFixed(1)} s |`);
     out(`| idle RSS: app / broker / PostgreSQL | ${idle.app} / ${idle.broker} / ${idle.postgres} MiB |`);
-    out(`| booking flows end to end (operator automated), ${CONCURRENCY} in flight | ${bookingRate.toFixed(1)} flows/s |`);
+    out(
+      `| booking flows end to end (operator automated), ${CONCURRENCY} in flight | ${bookingRate.toFixed(1)} flows/s |`,
+    );
     out(`| one-task process, same broker, ${CONCURRENCY} in flight | ${oneTaskRate.toFixed(1)} instances/s |`);
   } finally {
     await rm(dataDir, { recursive: true, force: true });

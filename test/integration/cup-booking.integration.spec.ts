@@ -77,6 +77,13 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
     expect(open.body.items.find((t) => t.key === task.key)).toBeUndefined();
   });
 
+  it('exposes job counts and handler latency by job type at /metrics', async () => {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    expect(text).toMatch(/cc_jobs_handled_total\{type="book-slot",outcome="completed"\} [1-9]/);
+    expect(text).toMatch(/cc_job_handler_duration_seconds_count\{type="send-sms"\} [1-9]/);
+    expect(text).toMatch(/cc_user_tasks_captured_total [1-9]/);
+  });
+
   it('rejects an invalid prescription number with a clear message and starts nothing', async () => {
     const before: { n: string }[] = await app.db.query('SELECT count(*) AS n FROM process_instances');
     const res = await operator.post<{ detail: string; errors: { field: string }[] }>('/api/cup/bookings', {
