@@ -13,6 +13,74 @@ export interface Cup {
   book(request: BookingRequest): Promise<Appointment>;
   getAppointment(id: string): Promise<Appointment | undefined>;
   getPatient(id: string): Promise<Patient | undefined>;
+  getSlot(id: string): Promise<SlotDetail | undefined>;
+  /**
+   * Cancels a booking with a mandatory note and frees its slot. Cancelling a cancelled
+   * booking returns it unchanged.
+   */
+  cancel(request: CancelRequest): Promise<Appointment>;
+  /**
+   * Moves a booking to another free slot (same service, any structure): a new appointment
+   * that `replaces` the old one, the old one cancelled and its slot freed, atomically.
+   * Idempotent by `requestKey`.
+   */
+  move(request: MoveRequest): Promise<Appointment>;
+  /**
+   * Bookings of an agenda starting at least `minDaysAhead` days after `from`, earliest
+   * first: the patients to call when an earlier slot frees up (day 31 / day 61).
+   */
+  recallCandidates(query: RecallQuery): Promise<Appointment[]>;
+  /** The CUP extract for reminders: booked appointments starting in [from, to), by start. */
+  upcoming(query: UpcomingQuery): Promise<ReminderEntry[]>;
+}
+
+export interface SlotDetail {
+  slotId: string;
+  scheduleId: string;
+  start: string;
+  end: string;
+  status: 'free' | 'busy' | 'busy-unavailable';
+  structureId: string;
+  serviceCode: string;
+  serviceKind: 'visit' | 'exam';
+  monitored: boolean;
+}
+
+export interface CancelRequest {
+  appointmentId: string;
+  /** Why the booking is cancelled; required. */
+  reason: string;
+}
+
+export interface MoveRequest {
+  appointmentId: string;
+  slotId: string;
+  reason: string;
+  requestKey: string;
+}
+
+export interface RecallQuery {
+  scheduleId: string;
+  from: Date;
+  minDaysAhead: number;
+  excludeAppointmentIds?: string[] | undefined;
+  limit: number;
+}
+
+export interface UpcomingQuery {
+  from: Date;
+  to: Date;
+  /** Keyset pagination: entries after this (start, id). */
+  after?: { start: string; appointmentId: string } | undefined;
+  limit: number;
+}
+
+/** One line of the CUP extract: mobile, booking code, date/time. */
+export interface ReminderEntry {
+  appointmentId: string;
+  bookingCode: string;
+  start: string;
+  mobile: string | null;
 }
 
 export interface SlotQuery {
@@ -73,6 +141,11 @@ export interface Patient {
 /** The slot is not free any more (or does not exist for that service). */
 export class SlotUnavailableError extends Error {
   override name = 'SlotUnavailableError';
+}
+
+/** The booking does not exist or cannot change (already cancelled, in the past). */
+export class AppointmentStateError extends Error {
+  override name = 'AppointmentStateError';
 }
 
 /** The CUP could not be reached or answered with a server error; worth retrying. */

@@ -2,14 +2,22 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { returning } from '../../platform/database/query.js';
 import {
+  AppointmentStateError,
   SlotUnavailableError,
   type Appointment,
   type BookingRequest,
+  type CancelRequest,
   type Cup,
+  type MoveRequest,
   type Patient,
+  type RecallQuery,
+  type ReminderEntry,
+  type SlotDetail,
   type SlotOffer,
   type SlotQuery,
+  type UpcomingQuery,
 } from './cup.js';
+import type { Queryable } from '../../platform/database/query.js';
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
@@ -178,6 +186,140 @@ export class LocalCup implements Cup {
           mobile: r.mobile,
         }
       : undefined;
+  }
+
+  async getSlot(id: string): Promise<SlotDetail | undefined> {
+    if (!/^\d{1,18}$/.test(id)) return undefined;
+    const rows: {
+      id: string;
+      schedule_id: string;
+      starts_at: Date;
+      ends_at: Date;
+      status: SlotDetail['status'];
+      structure_id: string;
+      service_code: string;
+      kind: SlotDetail['serviceKind'];
+      monitored: boolean;
+    }[] = await this.db.query(
+      `SELECT s.id::text AS id, s.schedule_id, s.starts_at, s.ends_at, s.status, sc.structure_id, sc.service_code,
+              sv.kind, sc.monitored
+         FROM cup_slots s JOIN cup_schedules sc ON sc.id = s.schedule_id JOIN cup_services sv ON sv.code = sc.service_code
+        WHERE s.id = $1`,
+      [id],
+    );
+    const r = rows[0];
+    return r
+      ? {
+          slotId: r.id,
+          scheduleId: r.schedule_id,
+          start: iso(r.starts_at),
+          end: iso(r.ends_at),
+          status: r.status,
+          structureId: r.structure_id,
+          serviceCode: r.service_code,
+          serviceKind: r.kind,
+          monitored: r.monitored,
+        }
+      : undefined;
+  }
+
+  async cancel(req: CancelRequest): Promise<Appointment> {
+    if (req.reason.trim() === '') throw new AppointmentStateError('la disdetta richiede una nota');
+    await this.db.transaction(async (tx) => {
+      const rows: { status: string; slot_id: string }[] = await tx.query(
+        'SELECT status, slot_id::text AS slot_id FROM cup_appointments WHERE id = $1 FOR UPDATE',
+        [req.appointmentId],
+      );
+      const row = rows[0];
+      if (!row) throw new AppointmentStateError(`prenotazione ${req.appointmentId} inesistente`);
+      if (row.status === 'cancelled') return;
+      if (row.status !== 'booked') throw new AppointmentStateError(`prenotazione ${req.appointmentId} già ${row.status}`);
+      await this.release(tx, req.appointmentId, row.slot_id, req.reason.trim());
+    });
+    return this.mustGet(req.appointmentId);
+  }
+
+  async move(req: MoveRequest): Promise<Appointment> {
+    const id = await this.db.transaction(async (tx) => {
+      const existing: { id: string }[] = await tx.query('SELECT id FROM cup_appointments WHERE request_key = $1', [
+        req.requestKey,
+      ]);
+      if (existing[0]) return existing[0].id;
+      const rows: {
+        status: string;
+        slot_id: string;
+        patient_id: string;
+        service_code: string;
+        prescription_nre: string | null;
+      }[] = await tx.query(
+        `SELECT status, slot_id::text AS slot_id, patient_id, service_code, prescription_nre
+           FROM cup_appointments WHERE id = $1 FOR UPDATE`,
+        [req.appointmentId],
+      );
+      const old = rows[0];
+      if (!old) throw new AppointmentStateError(`prenotazione ${req.appointmentId} inesistente`);
+      if (old.status !== 'booked') throw new AppointmentStateError(`prenotazione ${req.appointmentId} non attiva (${old.status})`);
+      const taken = await returning(
+        tx,
+        `UPDATE cup_slots s SET status = 'busy' FROM cup_schedules sc
+          WHERE s.id = $1 AND s.status = 'free' AND sc.id = s.schedule_id AND sc.service_code = $2 RETURNING s.id`,
+        [req.slotId, old.service_code],
+      );
+      if (taken.length === 0) return undefined;
+      await this.release(tx, req.appointmentId, old.slot_id, req.reason.trim() || 'spostamento');
+      const newId = randomUUID();
+      await tx.query(
+        `INSERT INTO cup_appointments (id, booking_code, slot_id, patient_id, service_code, prescription_nre, request_key, replaces_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [newId, newBookingCode(), req.slotId, old.patient_id, old.service_code, old.prescription_nre, req.requestKey, req.appointmentId],
+      );
+      return newId;
+    });
+    if (id === undefined) {
+      const same: { id: string }[] = await this.db.query('SELECT id FROM cup_appointments WHERE request_key = $1', [
+        req.requestKey,
+      ]);
+      if (!same[0]) throw new SlotUnavailableError(`lo slot ${req.slotId} non è libero`);
+      return this.mustGet(same[0].id);
+    }
+    return this.mustGet(id);
+  }
+
+  async recallCandidates(q: RecallQuery): Promise<Appointment[]> {
+    const rows: AppointmentRow[] = await this.db.query(
+      `${APPOINTMENT_SELECT}
+        WHERE sc.id = $1 AND a.status = 'booked'
+          AND s.starts_at >= $2::timestamptz + ($3::int * interval '1 day')
+          AND NOT (a.id = ANY ($4::text[]))
+        ORDER BY s.starts_at, a.id
+        LIMIT $5`,
+      [q.scheduleId, q.from, q.minDaysAhead, q.excludeAppointmentIds ?? [], q.limit],
+    );
+    return rows.map(toAppointment);
+  }
+
+  async upcoming(q: UpcomingQuery): Promise<ReminderEntry[]> {
+    const rows: { id: string; booking_code: string; starts_at: Date; mobile: string | null }[] = await this.db.query(
+      `SELECT a.id, a.booking_code, s.starts_at, p.mobile
+         FROM cup_appointments a
+         JOIN cup_slots s ON s.id = a.slot_id
+         JOIN cup_patients p ON p.id = a.patient_id
+        WHERE a.status = 'booked' AND s.starts_at >= $1 AND s.starts_at < $2
+          AND ($3::timestamptz IS NULL OR (s.starts_at, a.id) > ($3::timestamptz, $4::text))
+        ORDER BY s.starts_at, a.id
+        LIMIT $5`,
+      [q.from, q.to, q.after?.start ?? null, q.after?.appointmentId ?? '', q.limit],
+    );
+    return rows.map((r) => ({ appointmentId: r.id, bookingCode: r.booking_code, start: iso(r.starts_at), mobile: r.mobile }));
+  }
+
+  /** Cancels an appointment row and frees its slot when the slot is still ahead. */
+  private async release(tx: Queryable, appointmentId: string, slotId: string, reason: string): Promise<void> {
+    await tx.query(
+      `UPDATE cup_appointments SET status = 'cancelled', cancellation_reason = $2, cancelled_at = now() WHERE id = $1`,
+      [appointmentId, reason],
+    );
+    await tx.query(`UPDATE cup_slots SET status = 'free' WHERE id = $1 AND starts_at > now()`, [slotId]);
   }
 
   private async mustGet(id: string): Promise<Appointment> {
