@@ -2,6 +2,7 @@ import type { WorkerDefinition } from './framework/define.js';
 import { bookSlot } from './book-slot.js';
 import { proposeSlots } from './propose-slots.js';
 import { sendSms } from './send-sms.js';
+import { sendReminderBatch } from './send-reminder-batch.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
-export const WORKERS: readonly WorkerDefinition[] = [proposeSlots, bookSlot, sendSms];
+export const WORKERS: readonly WorkerDefinition[] = [proposeSlots, bookSlot, sendSms, sendReminderBatch];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SmsRejectedError, SmsUnavailableError } from '../adapters/sms/sms.js';
-import { encodeSms, ITALIAN_MOBILE_E164 } from '../domain/sms/encoding.js';
-import { SmsMessages } from '../domain/sms/messages.js';
+import { ITALIAN_MOBILE_E164 } from '../domain/sms/encoding.js';
+import { SmsSender } from '../domain/sms/sms-sender.js';
 import { PermanentError, TransientError } from './framework/errors.js';
 import { defineWorker } from './framework/define.js';
 
@@ -30,31 +30,18 @@ export const sendSms = defineWorker({
     }
     const patient = await deps.cup.getPatient(appointment.patientId);
     if (!patient?.mobile) return { smsStatus: 'no-mobile' };
-    if (!ITALIAN_MOBILE_E164.test(patient.mobile)) {
+    const mobile = patient.mobile;
+    if (!ITALIAN_MOBILE_E164.test(mobile)) {
       throw new PermanentError(
         `Il cellulare registrato per il paziente ${patient.id} non è un numero mobile italiano valido: correggere l'anagrafica e riprovare.`,
       );
     }
     const purpose = headers.purpose ?? headers.template;
-    const text = encodeSms(deps.templates.render('sms', headers.template, { ...appointment }));
-    const messages = new SmsMessages(deps.db);
+    const text = deps.templates.render('sms', headers.template, { ...appointment });
+    const sender = new SmsSender(deps.db, deps.sms);
     const sent = await once(`${purpose}:${appointment.id}`, async () => {
-      const earlier = await messages.find(purpose, appointment.id);
-      if (earlier) return { providerSid: earlier.providerSid, status: earlier.status };
       try {
-        const r = await deps.sms.send({ to: patient.mobile as string, body: text.text });
-        await messages.record({
-          provider: deps.sms.provider,
-          providerSid: r.providerSid,
-          to: patient.mobile as string,
-          sender: deps.sms.sender,
-          body: text.text,
-          encoding: text.encoding,
-          segments: text.segments,
-          status: r.status,
-          purpose,
-          reference: appointment.id,
-        });
+        const r = await sender.sendOnce({ purpose, reference: appointment.id, to: mobile, text });
         return { providerSid: r.providerSid, status: r.status };
       } catch (err) {
         if (err instanceof SmsRejectedError) {

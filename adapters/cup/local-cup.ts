@@ -233,7 +233,8 @@ export class LocalCup implements Cup {
       const row = rows[0];
       if (!row) throw new AppointmentStateError(`prenotazione ${req.appointmentId} inesistente`);
       if (row.status === 'cancelled') return;
-      if (row.status !== 'booked') throw new AppointmentStateError(`prenotazione ${req.appointmentId} già ${row.status}`);
+      if (row.status !== 'booked')
+        throw new AppointmentStateError(`prenotazione ${req.appointmentId} già ${row.status}`);
       await this.release(tx, req.appointmentId, row.slot_id, req.reason.trim());
     });
     return this.mustGet(req.appointmentId);
@@ -258,7 +259,8 @@ export class LocalCup implements Cup {
       );
       const old = rows[0];
       if (!old) throw new AppointmentStateError(`prenotazione ${req.appointmentId} inesistente`);
-      if (old.status !== 'booked') throw new AppointmentStateError(`prenotazione ${req.appointmentId} non attiva (${old.status})`);
+      if (old.status !== 'booked')
+        throw new AppointmentStateError(`prenotazione ${req.appointmentId} non attiva (${old.status})`);
       const taken = await returning(
         tx,
         `UPDATE cup_slots s SET status = 'busy' FROM cup_schedules sc
@@ -271,7 +273,16 @@ export class LocalCup implements Cup {
       await tx.query(
         `INSERT INTO cup_appointments (id, booking_code, slot_id, patient_id, service_code, prescription_nre, request_key, replaces_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [newId, newBookingCode(), req.slotId, old.patient_id, old.service_code, old.prescription_nre, req.requestKey, req.appointmentId],
+        [
+          newId,
+          newBookingCode(),
+          req.slotId,
+          old.patient_id,
+          old.service_code,
+          old.prescription_nre,
+          req.requestKey,
+          req.appointmentId,
+        ],
       );
       return newId;
     });
@@ -310,7 +321,12 @@ export class LocalCup implements Cup {
         LIMIT $5`,
       [q.from, q.to, q.after?.start ?? null, q.after?.appointmentId ?? '', q.limit],
     );
-    return rows.map((r) => ({ appointmentId: r.id, bookingCode: r.booking_code, start: iso(r.starts_at), mobile: r.mobile }));
+    return rows.map((r) => ({
+      appointmentId: r.id,
+      bookingCode: r.booking_code,
+      start: iso(r.starts_at),
+      mobile: r.mobile,
+    }));
   }
 
   /** Cancels an appointment row and frees its slot when the slot is still ahead. */

@@ -13,6 +13,9 @@ const bookingBody = z.object({
   patientId: z.string().trim().min(1),
   structureId: z.string().trim().min(1).optional(),
 });
+const reminderRunBody = z.object({
+  reminderDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'data nel formato AAAA-MM-GG'),
+});
 const slotQuery = z.object({
   serviceCode: z.string().min(1),
   structureId: z.string().min(1).optional(),
@@ -38,6 +41,16 @@ export function cupRoutes({ cup, starter }: ApiDeps): Router {
       businessKey: newBusinessKey('PRE'),
       variables: body,
       startedBy: actor.id,
+    });
+    res.status(201).json(started);
+  });
+  r.post('/reminder-runs', async (req, res) => {
+    const { reminderDate } = parseWith(reminderRunBody, req.body ?? {});
+    const started = await starter.start({
+      bpmnProcessId: 'cup-sms-reminders',
+      businessKey: `PROMEMORIA-${reminderDate}`,
+      variables: { reminderDate, cursor: null },
+      startedBy: actorOf(req).id,
     });
     res.status(201).json(started);
   });

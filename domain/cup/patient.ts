@@ -14,7 +14,8 @@ export function checkFiscalCode(value: string): string | undefined {
   if (!/^[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$/.test(v)) {
     return 'Il codice fiscale non ha la forma prevista (6 lettere, anno, mese, giorno, comune, carattere di controllo).';
   }
-  if (!CodiceFiscale.check(v)) return 'Il carattere di controllo del codice fiscale non corrisponde: verificare le lettere e le cifre.';
+  if (!CodiceFiscale.check(v))
+    return 'Il carattere di controllo del codice fiscale non corrisponde: verificare le lettere e le cifre.';
   return undefined;
 }
 

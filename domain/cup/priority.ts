@@ -25,6 +25,11 @@ export function maxWaitHours(priority: PriorityClass, kind: ServiceKind): number
 }
 
 /** True when an appointment at `start`, booked at `requestedAt`, is beyond the class limit. */
-export function beyondPriorityLimit(priority: PriorityClass, kind: ServiceKind, requestedAt: Date, start: Date): boolean {
+export function beyondPriorityLimit(
+  priority: PriorityClass,
+  kind: ServiceKind,
+  requestedAt: Date,
+  start: Date,
+): boolean {
   return start.getTime() - requestedAt.getTime() > maxWaitHours(priority, kind) * 3_600_000;
 }

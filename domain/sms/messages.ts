@@ -20,19 +20,6 @@ export interface SmsRecord {
 export class SmsMessages {
   constructor(private readonly db: DataSource) {}
 
-  async find(purpose: string, reference: string): Promise<SmsRecord | undefined> {
-    return (await this.query('WHERE purpose = $1 AND reference = $2', [purpose, reference]))[0];
-  }
-
-  async record(m: Omit<SmsRecord, 'id' | 'createdAt' | 'errorCode'>): Promise<void> {
-    await this.db.query(
-      `INSERT INTO sms_messages (provider, provider_sid, to_number, sender, body, encoding, segments, status, purpose, reference)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (purpose, reference) DO NOTHING`,
-      [m.provider, m.providerSid, m.to, m.sender, m.body, m.encoding, m.segments, m.status, m.purpose, m.reference],
-    );
-  }
-
   async list(opts: { reference?: string | undefined; limit: number }): Promise<SmsRecord[]> {
     return opts.reference
       ? this.query('WHERE reference = $1 ORDER BY id DESC LIMIT $2', [opts.reference, opts.limit])

@@ -51,7 +51,14 @@ export class LocalBroker {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       JAVA_HOME: o.java.home,
-      JAVA_OPTS: [`-Xmx${o.heapMb}m`, `-Xms${Math.min(o.heapMb, 256)}m`, ...jvmFlagsFor(o.java.major)].join(' '),
+      // Timer cycles (cron) and FEEL dates follow the contract's time zone.
+      TZ: 'Europe/Rome',
+      JAVA_OPTS: [
+        `-Xmx${o.heapMb}m`,
+        `-Xms${Math.min(o.heapMb, 256)}m`,
+        '-Duser.timezone=Europe/Rome',
+        ...jvmFlagsFor(o.java.major),
+      ].join(' '),
       ZEEBE_BROKER_NETWORK_HOST: '127.0.0.1',
       ZEEBE_BROKER_NETWORK_ADVERTISEDHOST: '127.0.0.1',
       ZEEBE_BROKER_NETWORK_COMMANDAPI_PORT: String(o.grpcPort + 1),

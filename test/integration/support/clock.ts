@@ -19,3 +19,19 @@ export async function advanceEngineClock(byMs: number): Promise<void> {
   if (res.status !== 204) throw new Error(`clock pin failed: HTTP ${res.status} ${await res.text()}`);
   writeFileSync(file, String(timestamp));
 }
+
+/** Pins engine time to `at`, which must not be before the latest pin of the run. */
+export async function pinEngineClock(at: Date): Promise<void> {
+  const file = inject('clockFile');
+  const last = existsSync(file) ? Number(readFileSync(file, 'utf8')) : 0;
+  if (at.getTime() < last)
+    throw new Error(`engine time only moves forward: ${at.toISOString()} < ${new Date(last).toISOString()}`);
+  await advanceEngineClock(at.getTime() - Math.max(Date.now(), last));
+}
+
+/** The latest engine time pinned in this run, or now when none was. */
+export function engineNow(): Date {
+  const file = inject('clockFile');
+  const last = existsSync(file) ? Number(readFileSync(file, 'utf8')) : 0;
+  return new Date(Math.max(Date.now(), last));
+}

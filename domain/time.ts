@@ -1,0 +1,38 @@
+/** The time zone of every clock the contract talks about. */
+export const TIME_ZONE = 'Europe/Rome';
+
+/** Offset of Europe/Rome from UTC at `instant`, in minutes (60 in winter, 120 in summer). */
+function romeOffsetMinutes(instant: Date): number {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: TIME_ZONE, timeZoneName: 'longOffset' })
+    .formatToParts(instant)
+    .find((p) => p.type === 'timeZoneName')?.value;
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name ?? '');
+  if (!m) return 0;
+  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+}
+
+/** Midnight of a calendar day (`YYYY-MM-DD`) in Europe/Rome, as an instant. */
+export function startOfDayInRome(day: string): Date {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`not a calendar day: ${day}`);
+  const utcMidnight = new Date(`${day}T00:00:00Z`);
+  // The offset at local midnight equals the offset a few hours later on every day but the
+  // two DST switches, which happen at 02:00-03:00, after midnight.
+  return new Date(utcMidnight.getTime() - romeOffsetMinutes(utcMidnight) * 60_000);
+}
+
+/** The calendar day (`YYYY-MM-DD`) of an instant in Europe/Rome. */
+export function dayInRome(instant: Date): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: TIME_ZONE,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(instant);
+}
+
+/** The day after a calendar day. */
+export function nextDay(day: string): string {
+  const d = new Date(`${day}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { SmsRejectedError, SmsUnavailableError } from '../adapters/sms/sms.js';
+import { ITALIAN_MOBILE_E164 } from '../domain/sms/encoding.js';
+import { SmsSender } from '../domain/sms/sms-sender.js';
+import { nextDay, startOfDayInRome } from '../domain/time.js';
+import { TransientError } from './framework/errors.js';
+import { defineWorker } from './framework/define.js';
+
+const cursorSchema = z.object({ start: z.string(), appointmentId: z.string() });
+
+/**
+ * One batch of the daily reminder run (C3): reads the next entries of the CUP extract
+ * (mobile, booking code, date/time) for `reminderDate` and sends one reminder each. The
+ * model loops while entries remain. Every reminder is sent at most once per booking,
+ * whatever retries, re-deliveries or restarts happen mid-run.
+ */
+export const sendReminderBatch = defineWorker({
+  taskType: 'send-reminder-batch',
+  description: 'Invia un blocco di SMS di promemoria per le prenotazioni del giorno indicato, uno per prenotazione.',
+  timeoutMs: 300_000,
+  variables: z.object({
+    reminderDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    cursor: cursorSchema.nullish(),
+    reminded: z.number().int().min(0).default(0),
+    skipped: z.number().int().min(0).default(0),
+  }),
+  headers: z.object({
+    template: z.string().min(1),
+    batchSize: z.coerce.number().int().min(1).max(5000).default(500),
+    parallel: z.coerce.number().int().min(1).max(64).default(8),
+  }),
+  async handler({ variables, headers, deps }) {
+    const from = startOfDayInRome(variables.reminderDate);
+    const to = startOfDayInRome(nextDay(variables.reminderDate));
+    const entries = await deps.cup.upcoming({
+      from,
+      to,
+      after: variables.cursor ?? undefined,
+      limit: headers.batchSize,
+    });
+    const sender = new SmsSender(deps.db, deps.sms);
+    let sent = 0;
+    let skipped = 0;
+    let unavailable = 0;
+    let next = 0;
+    const work = async () => {
+      while (next < entries.length) {
+        const e = entries[next++];
+        if (!e) break;
+        if (!e.mobile || !ITALIAN_MOBILE_E164.test(e.mobile)) {
+          skipped++;
+          continue;
+        }
+        try {
+          const text = deps.templates.render('sms', headers.template, { ...e });
+          const r = await sender.sendOnce({ purpose: 'cup-reminder', reference: e.appointmentId, to: e.mobile, text });
+          if (r.kind === 'sent') sent++;
+        } catch (err) {
+          if (err instanceof SmsRejectedError) skipped++;
+          else if (err instanceof SmsUnavailableError) unavailable++;
+          else throw err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: headers.parallel }, work));
+    if (unavailable > 0) {
+      // What was sent is recorded; the retry resumes this batch and skips it.
+      throw new TransientError(`gestore SMS non disponibile per ${unavailable} promemoria su ${entries.length}`);
+    }
+    const last = entries.at(-1);
+    return {
+      cursor: last ? { start: last.start, appointmentId: last.appointmentId } : (variables.cursor ?? null),
+      moreReminders: entries.length === headers.batchSize,
+      reminded: variables.reminded + sent,
+      skipped: variables.skipped + skipped,
+    };
+  },
+});
