@@ -171,7 +171,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const templates = new Templates(path.join(PROJECT_ROOT, 'templates'));
     const inbox = new TaskInbox(db, zeebe, deployer);
 
-    const workerDeps: WorkerDeps = { db, cup, sms, templates, now: overrides.now ?? (() => new Date()) };
+    const starter = new ProcessStarter(zeebe, db);
+    const workerDeps: WorkerDeps = { db, cup, sms, templates, starter, now: overrides.now ?? (() => new Date()) };
     if (config.runWorkers) {
       const workers = startWorkers({
         zeebe,
@@ -193,7 +194,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         db,
         inbox,
         cup,
-        starter: new ProcessStarter(zeebe, db),
+        starter,
         smsMessages: new SmsMessages(db),
         metrics,
         log,

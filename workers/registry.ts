@@ -3,6 +3,21 @@ import { bookSlot } from './book-slot.js';
 import { proposeSlots } from './propose-slots.js';
 import { sendSms } from './send-sms.js';
 import { sendReminderBatch } from './send-reminder-batch.js';
+import { cancelAppointment } from './cancel-appointment.js';
+import { moveAppointment } from './move-appointment.js';
+import { startRecall } from './start-recall.js';
+import { findRecallCandidate } from './find-recall-candidate.js';
+import { recordRecallOutcome } from './record-recall-outcome.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
-export const WORKERS: readonly WorkerDefinition[] = [proposeSlots, bookSlot, sendSms, sendReminderBatch];
+export const WORKERS: readonly WorkerDefinition[] = [
+  proposeSlots,
+  bookSlot,
+  sendSms,
+  sendReminderBatch,
+  cancelAppointment,
+  moveAppointment,
+  startRecall,
+  findRecallCandidate,
+  recordRecallOutcome,
+];

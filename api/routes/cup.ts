@@ -13,6 +13,12 @@ const bookingBody = z.object({
   patientId: z.string().trim().min(1),
   structureId: z.string().trim().min(1).optional(),
 });
+const cancellationBody = z.object({
+  appointmentId: z.string().trim().min(1),
+  cancellationNote: z.string().trim().min(5, 'la nota della disdetta è obbligatoria (almeno 5 caratteri)').max(500),
+  rebook: z.boolean().default(false),
+  structureId: z.string().trim().min(1).optional(),
+});
 const reminderRunBody = z.object({
   reminderDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'data nel formato AAAA-MM-GG'),
 });
@@ -40,6 +46,28 @@ export function cupRoutes({ cup, starter }: ApiDeps): Router {
       bpmnProcessId: 'cup-booking',
       businessKey: newBusinessKey('PRE'),
       variables: body,
+      startedBy: actor.id,
+    });
+    res.status(201).json(started);
+  });
+  r.post('/cancellations', async (req, res) => {
+    const body = parseWith(cancellationBody, req.body ?? {});
+    const actor = actorOf(req);
+    const appointment = await cup.getAppointment(body.appointmentId);
+    if (!appointment) {
+      throw new ValidationError('Prenotazione non trovata sul CUP.', [
+        { field: 'appointmentId', message: 'Prenotazione non trovata.' },
+      ]);
+    }
+    if (appointment.status !== 'booked') {
+      throw new ValidationError('La prenotazione non è attiva.', [
+        { field: 'appointmentId', message: `Stato: ${appointment.status}.` },
+      ]);
+    }
+    const started = await starter.start({
+      bpmnProcessId: 'cup-cancellation',
+      businessKey: newBusinessKey('DIS'),
+      variables: { ...body, serviceCode: appointment.serviceCode },
       startedBy: actor.id,
     });
     res.status(201).json(started);

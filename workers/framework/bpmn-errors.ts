@@ -4,6 +4,9 @@
  */
 export const BPMN_ERRORS = {
   NO_FREE_SLOT: 'Nessuno slot libero per la prestazione richiesta nel periodo consultabile.',
+  APPOINTMENT_NOT_ACTIVE: 'La prenotazione non è attiva (già disdetta o eseguita).',
+  NO_RECALL_CANDIDATE: 'Nessun paziente prenotato al 31°/61° giorno da richiamare per lo slot liberato.',
+  SLOT_NO_LONGER_FREE: 'Lo slot liberato non è più disponibile.',
   SLOT_TAKEN: 'Lo slot scelto non è più libero: un altro operatore lo ha prenotato.',
 } as const;
 

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Cup } from '../../adapters/cup/cup.js';
 import type { SmsGateway } from '../../adapters/sms/sms.js';
 import type { Templates } from '../../domain/templates.js';
+import type { ProcessStarter } from '../../domain/processes/process-starter.js';
 
 /** What a handler may use. Integration tests pass the real services, unit tests fakes. */
 export interface WorkerDeps {
@@ -10,6 +11,8 @@ export interface WorkerDeps {
   cup: Cup;
   sms: SmsGateway;
   templates: Templates;
+  /** Starts other processes (a freed slot starts a recall). */
+  starter: ProcessStarter;
   now: () => Date;
 }
 

@@ -28,9 +28,10 @@ export async function openTaskOf(
   api: ApiClient,
   processInstanceKey: string,
   elementId = 'choose-slot',
+  process = 'cup-booking',
 ): Promise<UserTaskDetail & { form: unknown }> {
   const task = await waitFor(async () => {
-    const list = await api.get<{ items: UserTask[] }>('/api/tasks?process=cup-booking&limit=500');
+    const list = await api.get<{ items: UserTask[] }>(`/api/tasks?process=${process}&limit=500`);
     return list.body.items.find((t) => t.processInstanceKey === processInstanceKey && t.elementId === elementId);
   }, `user task ${elementId} of ${processInstanceKey}`);
   return (await api.get<UserTaskDetail & { form: unknown }>(`/api/tasks/${task.key}`)).body;
