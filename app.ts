@@ -42,6 +42,8 @@ export interface AppOverrides {
   sms?: SmsGateway;
   now?: () => Date;
   processesDir?: string;
+  /** Auth token that signs Twilio callbacks, when the SMS gateway is given as an override. */
+  twilioWebhookToken?: string;
   /** The job workers to run (default: the whole registry). */
   workers?: readonly WorkerDefinition[];
 }
@@ -166,6 +168,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
             authToken: config.TWILIO_AUTH_TOKEN ?? '',
             from: config.TWILIO_FROM ?? '',
             apiBaseUrl: config.TWILIO_API_BASE_URL,
+            statusCallbackUrl: config.PUBLIC_BASE_URL
+              ? `${config.PUBLIC_BASE_URL.replace(/\/$/, '')}/webhooks/twilio/sms-status`
+              : undefined,
           })
         : new LocalSms());
     const templates = new Templates(path.join(PROJECT_ROOT, 'templates'));
@@ -198,6 +203,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         smsMessages: new SmsMessages(db),
         metrics,
         log,
+        twilioWebhook:
+          (overrides.twilioWebhookToken ?? config.TWILIO_AUTH_TOKEN) && config.PUBLIC_BASE_URL
+            ? {
+                authToken: overrides.twilioWebhookToken ?? config.TWILIO_AUTH_TOKEN ?? '',
+                publicBaseUrl: config.PUBLIC_BASE_URL,
+              }
+            : undefined,
         readiness: async () => ({
           engine: await engineReachable(zeebe),
           database: await db

@@ -79,6 +79,9 @@ export const envSchema = z.object({
   TWILIO_API_BASE_URL: optionalString.describe(
     'Base URL replacing `https://api.twilio.com` (a Twilio-compatible stand-in in tests).',
   ),
+  PUBLIC_BASE_URL: optionalString.describe(
+    'The URL at which Twilio reaches this app (e.g. `https://cc.regione.basilicata.it`); enables SMS delivery callbacks at `/webhooks/twilio/sms-status`, signature-checked.',
+  ),
   DEMO_DATA: bool
     .default(true)
     .describe('Seed the local CUP with the demo region (structures, agendas, slots, patients) when it is empty.'),

@@ -26,6 +26,8 @@ export interface TwilioSmsOptions {
   from: string;
   /** Replaces `https://api.twilio.com`; only for stand-ins. */
   apiBaseUrl?: string | undefined;
+  /** Where Twilio posts delivery statuses (the app's `/webhooks/twilio/sms-status`). */
+  statusCallbackUrl?: string | undefined;
 }
 
 /** Sends SMS through Twilio's Messages API. */
@@ -33,9 +35,11 @@ export class TwilioSms implements SmsGateway {
   readonly provider = 'twilio' as const;
   readonly sender: string;
   private readonly client: twilio.Twilio;
+  private readonly statusCallbackUrl: string | undefined;
 
   constructor(opts: TwilioSmsOptions) {
     this.sender = opts.from;
+    this.statusCallbackUrl = opts.statusCallbackUrl;
     this.client = twilio(opts.accountSid, opts.authToken, {
       ...(opts.apiBaseUrl ? { httpClient: new RebasedRequestClient(opts.apiBaseUrl.replace(/\/$/, '')) } : {}),
     });
@@ -47,7 +51,9 @@ export class TwilioSms implements SmsGateway {
         to: m.to,
         from: this.sender,
         body: m.body,
-        ...(m.statusCallbackUrl ? { statusCallback: m.statusCallbackUrl } : {}),
+        ...((m.statusCallbackUrl ?? this.statusCallbackUrl)
+          ? { statusCallback: m.statusCallbackUrl ?? this.statusCallbackUrl }
+          : {}),
       });
       return { providerSid: msg.sid, status: msg.status };
     } catch (err) {

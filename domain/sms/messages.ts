@@ -16,9 +16,44 @@ export interface SmsRecord {
   createdAt: string;
 }
 
+/** Order of Twilio's message statuses; a later one never goes back to an earlier one. */
+const STATUS_RANK: Record<string, number> = {
+  submitting: 0,
+  accepted: 1,
+  scheduled: 1,
+  queued: 2,
+  sending: 3,
+  sent: 4,
+  failed: 5,
+  undelivered: 5,
+  delivered: 5,
+  read: 6,
+};
+
 /** Every SMS the platform sent, whatever the provider: one row per booking and purpose. */
 export class SmsMessages {
   constructor(private readonly db: DataSource) {}
+
+  /**
+   * Applies a delivery status reported by the provider. Statuses only move forward
+   * (queued → sent → delivered/undelivered/failed), since callbacks may arrive out of order.
+   * Returns false when no message has that provider id.
+   */
+  async updateStatus(providerSid: string, status: string, errorCode: string | undefined): Promise<boolean> {
+    const rank = (s: string) => STATUS_RANK[s] ?? 0;
+    const rows: { status: string }[] = await this.db.query('SELECT status FROM sms_messages WHERE provider_sid = $1', [
+      providerSid,
+    ]);
+    const current = rows[0];
+    if (!current) return false;
+    if (rank(status) > rank(current.status)) {
+      await this.db.query(
+        'UPDATE sms_messages SET status = $2, error_code = $3, updated_at = now() WHERE provider_sid = $1',
+        [providerSid, status, errorCode ?? null],
+      );
+    }
+    return true;
+  }
 
   async list(opts: { reference?: string | undefined; limit: number }): Promise<SmsRecord[]> {
     return opts.reference

@@ -12,7 +12,7 @@ export type SendOutcome =
  * (purpose, reference) key: a second attempt, from a retry, a re-delivered job or a
  * restarted run, finds it and sends nothing. When the provider refuses or is unavailable
  * the record is removed so that a later attempt may send; when the process dies between
- * the provider's answer and the update, the record stays `sending` and nothing is resent.
+ * the provider's answer and the update, the record stays `submitting` and nothing is resent.
  */
 export class SmsSender {
   constructor(
@@ -24,7 +24,7 @@ export class SmsSender {
     const encoded = encodeSms(m.text);
     const claimed: { id: string }[] = await this.db.query(
       `INSERT INTO sms_messages (provider, to_number, sender, body, encoding, segments, status, purpose, reference)
-       VALUES ($1, $2, $3, $4, $5, $6, 'sending', $7, $8)
+       VALUES ($1, $2, $3, $4, $5, $6, 'submitting', $7, $8)
        ON CONFLICT (purpose, reference) DO NOTHING
        RETURNING id::text AS id`,
       [

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import twilio from 'twilio';
 
 /**
  * A local stand-in for Twilio's Programmable Messaging REST API (2010-04-01), speaking its
@@ -32,6 +33,10 @@ export interface TwilioStandIn {
   failNext(status: number, count?: number): void;
   /** Numbers Twilio would refuse (answered with error 21211, invalid 'To'). */
   rejectNumbers: Set<string>;
+  /** Numbers whose messages end `undelivered` (error 30003, unreachable handset). */
+  undeliverable: Set<string>;
+  /** Status callbacks posted, with the HTTP status the app answered. */
+  callbacks: { sid: string; status: string; answer: number }[];
   close(): Promise<void>;
 }
 
@@ -90,6 +95,38 @@ export async function startTwilioStandIn(port = 0): Promise<TwilioStandIn> {
     messages: [] as StandInMessage[],
     requests: 0,
     rejectNumbers: new Set<string>(),
+    undeliverable: new Set<string>(),
+    callbacks: [] as { sid: string; status: string; answer: number }[],
+  };
+
+  /** Posts `sent` then the final status to the message's StatusCallback, signed as Twilio signs. */
+  const reportDelivery = async (msg: StandInMessage) => {
+    const url = msg.statusCallback;
+    if (!url) return;
+    const final = state.undeliverable.has(msg.to) ? 'undelivered' : 'delivered';
+    for (const status of ['sent', final]) {
+      msg.status = status;
+      const params: Record<string, string> = {
+        AccountSid: accountSid,
+        ApiVersion: '2010-04-01',
+        From: msg.from,
+        MessageSid: msg.sid,
+        MessageStatus: status,
+        SmsSid: msg.sid,
+        SmsStatus: status,
+        To: msg.to,
+        ...(status === 'undelivered' ? { ErrorCode: '30003' } : {}),
+      };
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, url, params),
+        },
+        body: new URLSearchParams(params).toString(),
+      }).catch(() => undefined);
+      state.callbacks.push({ sid: msg.sid, status, answer: res?.status ?? 0 });
+    }
   };
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
 
@@ -139,6 +176,7 @@ export async function startTwilioStandIn(port = 0): Promise<TwilioStandIn> {
       state.messages.push(msg);
       res.writeHead(201, { 'content-type': 'application/json' });
       res.end(JSON.stringify(resource(msg)));
+      setTimeout(() => void reportDelivery(msg), 20);
     })().catch(() => twilioError(res, 500, 20500, 'An internal server error has occurred'));
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -154,6 +192,8 @@ export async function startTwilioStandIn(port = 0): Promise<TwilioStandIn> {
       return state.requests;
     },
     rejectNumbers: state.rejectNumbers,
+    undeliverable: state.undeliverable,
+    callbacks: state.callbacks,
     failNext(status: number, count = 1) {
       failures = { status, count };
     },
