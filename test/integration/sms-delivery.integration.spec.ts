@@ -48,13 +48,13 @@ describe('SMS delivery statuses from Twilio callbacks', () => {
     return rows[0]?.provider_sid ?? '';
   }
 
-  const statusOf = async (sid: string) =>
-    (
-      (await app.db.query('SELECT status, error_code FROM sms_messages WHERE provider_sid = $1', [sid])) as {
-        status: string;
-        error_code: string | null;
-      }[]
-    )[0];
+  const statusOf = async (sid: string) => {
+    const rows: { status: string; error_code: string | null }[] = await app.db.query(
+      'SELECT status, error_code FROM sms_messages WHERE provider_sid = $1',
+      [sid],
+    );
+    return rows[0];
+  };
 
   it('marks the confirmation delivered when Twilio reports it, through a signed callback', async () => {
     const sid = await bookAndConfirm('pat-0006');
@@ -80,12 +80,10 @@ describe('SMS delivery statuses from Twilio callbacks', () => {
   });
 
   it('refuses a callback whose signature does not match, and changes nothing', async () => {
-    const [row] = (await app.db.query(
+    const delivered: { provider_sid: string; status: string }[] = await app.db.query(
       `SELECT provider_sid, status FROM sms_messages WHERE status = 'delivered' LIMIT 1`,
-    )) as {
-      provider_sid: string;
-      status: string;
-    }[];
+    );
+    const row = delivered[0];
     const res = await fetch(`${base}/webhooks/twilio/sms-status`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'forged' },
