@@ -11,6 +11,8 @@ import { healthRoutes } from './routes/health.js';
 import { taskRoutes } from './routes/tasks.js';
 import { cupRoutes } from './routes/cup.js';
 import { recordRoutes } from './routes/records.js';
+import { fhirRoutes } from './routes/fhir.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface ApiDeps {
   db: DataSource;
@@ -21,6 +23,8 @@ export interface ApiDeps {
   metrics: Metrics;
   log: Logger;
   readiness: () => Promise<Record<string, boolean>>;
+  /** Set when Twilio delivery callbacks are enabled (PUBLIC_BASE_URL and a Twilio auth token). */
+  twilioWebhook?: { authToken: string; publicBaseUrl: string } | undefined;
 }
 
 /** The HTTP API: thin routes over the domain services. */
@@ -33,6 +37,8 @@ export function createApi(deps: ApiDeps): Express {
   app.use('/api/tasks', taskRoutes(deps));
   app.use('/api/cup', cupRoutes(deps));
   app.use('/api', recordRoutes(deps));
+  app.use('/fhir', fhirRoutes(deps));
+  app.use('/webhooks', webhookRoutes(deps));
   app.use((_req, res) => sendProblem(res, { status: 404, title: 'Non trovato', detail: 'Risorsa inesistente.' }));
   app.use(problemHandler(deps.log));
   return app;

@@ -1,5 +1,6 @@
 import type { WorkerDefinition } from './framework/define.js';
 import { bookSlot } from './book-slot.js';
+import { checkPrescription } from './check-prescription.js';
 import { proposeSlots } from './propose-slots.js';
 import { sendSms } from './send-sms.js';
 import { sendReminderBatch } from './send-reminder-batch.js';
@@ -11,6 +12,7 @@ import { recordRecallOutcome } from './record-recall-outcome.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
 export const WORKERS: readonly WorkerDefinition[] = [
+  checkPrescription,
   proposeSlots,
   bookSlot,
   sendSms,

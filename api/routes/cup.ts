@@ -4,6 +4,7 @@ import type { ApiDeps } from '../app.js';
 import { actorOf } from '../actor.js';
 import { parseWith } from '../problems.js';
 import { checkNre } from '../../domain/cup/prescription.js';
+import { PRIORITY_CLASSES } from '../../domain/cup/priority.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { newBusinessKey } from '../../domain/processes/process-starter.js';
 
@@ -12,6 +13,7 @@ const bookingBody = z.object({
   serviceCode: z.string().trim().min(1),
   patientId: z.string().trim().min(1),
   structureId: z.string().trim().min(1).optional(),
+  priorityClass: z.enum(PRIORITY_CLASSES).default('P'),
 });
 const cancellationBody = z.object({
   appointmentId: z.string().trim().min(1),

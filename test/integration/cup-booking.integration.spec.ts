@@ -205,7 +205,7 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
   it('when the patient has no valid mobile number, the SMS job raises an incident with an actionable message', async () => {
     await app.db.query(
       `INSERT INTO cup_patients (id, fiscal_code, given_name, family_name, birth_date, mobile)
-       VALUES ('pat-it-bad-mobile', 'TSTBDM80A01G942X', 'Prova', 'Numero', '1980-01-01', '+39 0971 123')
+       VALUES ('pat-it-bad-mobile', 'TSTBDM80A01G942S', 'Prova', 'Numero', '1980-01-01', '+39 0971 123')
        ON CONFLICT (id) DO NOTHING`,
     );
     const requestsBefore = twilio.requests;
@@ -224,6 +224,6 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
     const instance = await operator.get<{ jobs: { outcome: string }[] }>(
       `/api/process-instances/${started.processInstanceKey}`,
     );
-    expect(instance.body.jobs.map((j) => j.outcome)).toEqual(['completed', 'completed', 'incident']);
+    expect(instance.body.jobs.map((j) => j.outcome)).toEqual(['completed', 'completed', 'completed', 'incident']);
   });
 });

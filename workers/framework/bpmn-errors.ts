@@ -7,6 +7,7 @@ export const BPMN_ERRORS = {
   APPOINTMENT_NOT_ACTIVE: 'La prenotazione non è attiva (già disdetta o eseguita).',
   NO_RECALL_CANDIDATE: 'Nessun paziente prenotato al 31°/61° giorno da richiamare per lo slot liberato.',
   SLOT_NO_LONGER_FREE: 'Lo slot liberato non è più disponibile.',
+  PRESCRIPTION_INVALID: 'Ricetta o anagrafica del paziente da verificare: il caso passa al back office.',
   SLOT_TAKEN: 'Lo slot scelto non è più libero: un altro operatore lo ha prenotato.',
 } as const;
 

@@ -11,7 +11,13 @@ export const VALID_NRE = '170A10123456789';
 
 export async function startBooking(
   api: ApiClient,
-  body: Partial<{ prescriptionNre: string; serviceCode: string; patientId: string; structureId: string }> = {},
+  body: Partial<{
+    prescriptionNre: string;
+    serviceCode: string;
+    patientId: string;
+    structureId: string;
+    priorityClass: string;
+  }> = {},
 ): Promise<StartedBooking> {
   const res = await api.post<StartedBooking>('/api/cup/bookings', {
     prescriptionNre: VALID_NRE,
