@@ -9,6 +9,7 @@ import { moveAppointment } from './move-appointment.js';
 import { startRecall } from './start-recall.js';
 import { findRecallCandidate } from './find-recall-candidate.js';
 import { recordRecallOutcome } from './record-recall-outcome.js';
+import { recordContactOutcome } from './record-contact-outcome.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
 export const WORKERS: readonly WorkerDefinition[] = [
@@ -22,4 +23,5 @@ export const WORKERS: readonly WorkerDefinition[] = [
   startRecall,
   findRecallCandidate,
   recordRecallOutcome,
+  recordContactOutcome,
 ];

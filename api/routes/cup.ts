@@ -21,6 +21,10 @@ const cancellationBody = z.object({
   rebook: z.boolean().default(false),
   structureId: z.string().trim().min(1).optional(),
 });
+const informationBody = z.object({
+  channel: z.enum(['telefono', 'email', 'pec', 'fax', 'sportello']).default('telefono'),
+});
+const fcrQuery = z.object({ from: z.coerce.date(), to: z.coerce.date() });
 const reminderRunBody = z.object({
   reminderDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'data nel formato AAAA-MM-GG'),
 });
@@ -32,7 +36,7 @@ const slotQuery = z.object({
 });
 
 /** The CUP booking line: start a booking, search slots, read an appointment. */
-export function cupRoutes({ cup, starter }: ApiDeps): Router {
+export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
   const r = Router();
   r.post('/bookings', async (req, res) => {
     const body = parseWith(bookingBody, req.body ?? {});
@@ -73,6 +77,35 @@ export function cupRoutes({ cup, starter }: ApiDeps): Router {
       startedBy: actor.id,
     });
     res.status(201).json(started);
+  });
+  r.post('/information-contacts', async (req, res) => {
+    const body = parseWith(informationBody, req.body ?? {});
+    const started = await starter.start({
+      bpmnProcessId: 'cup-information',
+      businessKey: newBusinessKey('INF'),
+      variables: { channel: body.channel, openedAt: new Date().toISOString() },
+      startedBy: actorOf(req).id,
+    });
+    res.status(201).json(started);
+  });
+  /** First-contact resolution of information contacts closed in [from, to), out-of-scope excluded (K3). */
+  r.get('/information-contacts/fcr', async (req, res) => {
+    const q = parseWith(fcrQuery, req.query);
+    const rows: { contacts: string; in_scope: string; resolved: string }[] = await db.query(
+      `SELECT count(*) AS contacts, count(*) FILTER (WHERE NOT out_of_scope) AS in_scope,
+              count(*) FILTER (WHERE resolved_first_contact) AS resolved
+         FROM contact_outcomes WHERE line = 'cup' AND closed_at >= $1 AND closed_at < $2`,
+      [q.from, q.to],
+    );
+    const r0 = rows[0];
+    const inScope = Number(r0?.in_scope ?? 0);
+    const resolved = Number(r0?.resolved ?? 0);
+    res.json({
+      contacts: Number(r0?.contacts ?? 0),
+      inScope,
+      resolvedFirstContact: resolved,
+      firstContactResolutionPct: inScope === 0 ? null : Math.round((resolved / inScope) * 1000) / 10,
+    });
   });
   r.post('/reminder-runs', async (req, res) => {
     const { reminderDate } = parseWith(reminderRunBody, req.body ?? {});

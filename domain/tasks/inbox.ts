@@ -251,7 +251,9 @@ export class TaskInbox {
       const errors = validateSubmission(schema ?? { components: [] }, submitted, r.variables ?? {});
       if (errors.length > 0) throw new ValidationError('Il modulo contiene errori.', errors);
       try {
-        await this.zeebe.completeJob({ jobKey: key, variables: submitted as never });
+        // Who completed the task travels with the form's values; the form cannot set it, since
+        // fields outside the form are refused above.
+        await this.zeebe.completeJob({ jobKey: key, variables: { ...submitted, taskCompletedBy: actor.id } });
       } catch (err) {
         const code = (err as { code?: number }).code;
         if (code === 5 || /NOT_FOUND/.test((err as Error).message)) {

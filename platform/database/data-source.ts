@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { Foundation1763900000000 } from '../../migrations/1763900000000-Foundation.js';
 import { Recall1763900000001 } from '../../migrations/1763900000001-Recall.js';
+import { ContactOutcomes1763900000003 } from '../../migrations/1763900000003-ContactOutcomes.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
-export const MIGRATIONS = [Foundation1763900000000, Recall1763900000001];
+export const MIGRATIONS = [Foundation1763900000000, Recall1763900000001, ContactOutcomes1763900000003];
 
 const MIGRATION_LOCK = 7_123_001;
 
