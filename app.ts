@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { createApi } from './api/app.js';
 import type { Cup } from './adapters/cup/cup.js';
 import { LocalCup } from './adapters/cup/local-cup.js';
+import { FhirCup } from './adapters/cup/fhir-cup.js';
 import { seedDemoRegion } from './adapters/cup/demo-region.js';
 import { LocalSms } from './adapters/sms/local-sms.js';
 import type { SmsGateway } from './adapters/sms/sms.js';
@@ -107,7 +108,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     }
     const db = await openDatabase(databaseUrl);
     cleanup.push(() => db.destroy());
-    if (config.DEMO_DATA && (await seedDemoRegion(db))) log.info('demo region seeded into the local CUP');
+    if (config.DEMO_DATA && !config.CUP_FHIR_BASE_URL && (await seedDemoRegion(db))) {
+      log.info('demo region seeded into the local CUP');
+    }
 
     let grpcAddress = config.ZEEBE_GRPC_ADDRESS;
     let restAddress = config.ZEEBE_REST_ADDRESS;
@@ -159,7 +162,11 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       'processes deployed',
     );
 
-    const cup = overrides.cup ?? new LocalCup(db);
+    const cup =
+      overrides.cup ??
+      (config.CUP_FHIR_BASE_URL
+        ? new FhirCup({ baseUrl: config.CUP_FHIR_BASE_URL, bearerToken: config.CUP_FHIR_TOKEN })
+        : new LocalCup(db));
     const sms =
       overrides.sms ??
       (config.smsProvider === 'twilio'

@@ -67,6 +67,10 @@ export const envSchema = z.object({
   JAVA_HOME: optionalString.describe(
     'Java 21+ for the local broker. Without it the JDKs under `/usr/lib/jvm` are searched.',
   ),
+  CUP_FHIR_BASE_URL: optionalString.describe(
+    "FHIR R4 base URL of the region's CUP. When set, bookings go there instead of the local CUP in PostgreSQL.",
+  ),
+  CUP_FHIR_TOKEN: optionalString.describe('Bearer token for `CUP_FHIR_BASE_URL`, when the CUP requires one.'),
   SMS_PROVIDER: z
     .enum(['local', 'twilio'])
     .optional()

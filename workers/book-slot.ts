@@ -10,7 +10,7 @@ export const bookSlot = defineWorker({
   description:
     "Prenota sul CUP lo slot scelto dall'operatore; se nel frattempo è stato preso, l'operatore ne sceglie un altro.",
   variables: z.object({
-    slotId: z.string().regex(/^\d+$/, 'identificativo di slot non valido'),
+    slotId: z.string().min(1).max(64),
     patientId: z.string().min(1),
     serviceCode: z.string().min(1),
     prescriptionNre: z.string().min(1).optional(),

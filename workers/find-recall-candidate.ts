@@ -15,7 +15,7 @@ export const findRecallCandidate = defineWorker({
   taskType: 'find-recall-candidate',
   description:
     'Sceglie il prossimo paziente da chiamare per lo slot liberato (stessa agenda, dal 31°/61° giorno, in ordine di data).',
-  variables: z.object({ freedSlotId: z.string().regex(/^\d+$/) }),
+  variables: z.object({ freedSlotId: z.string().min(1).max(64) }),
   headers: z.object({}),
   async handler({ variables, job, deps }) {
     const slot = await deps.cup.getSlot(variables.freedSlotId);

@@ -14,7 +14,7 @@ export const moveAppointment = defineWorker({
     'Sposta la prenotazione sullo slot scelto; la nuova prenotazione sostituisce la vecchia e ne libera lo slot.',
   variables: z.object({
     appointmentId: z.string().min(1),
-    slotId: z.string().regex(/^\d+$/, 'identificativo di slot non valido'),
+    slotId: z.string().min(1).max(64),
     cancellationNote: z.string().trim().min(1),
   }),
   headers: z.object({}),

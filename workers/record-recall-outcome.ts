@@ -13,7 +13,7 @@ export const recordRecallOutcome = defineWorker({
   description:
     "Registra l'esito della chiamata di richiamo; se il paziente accetta sposta la prenotazione sullo slot liberato.",
   variables: z.object({
-    freedSlotId: z.string().regex(/^\d+$/),
+    freedSlotId: z.string().min(1).max(64),
     candidateAppointmentId: z.string().min(1),
     candidatePatientId: z.string().min(1),
     recallOutcome: z.enum(['accepted', 'refused', 'no-answer']),

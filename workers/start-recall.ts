@@ -11,7 +11,7 @@ export const startRecall = defineWorker({
   description:
     "Se lo slot liberato appartiene a un'agenda monitorata, avvia il richiamo dei pazienti prenotati al 31°/61° giorno.",
   variables: z.object({
-    freedSlotId: z.string().regex(/^\d+$/).nullish(),
+    freedSlotId: z.string().min(1).max(64).nullish(),
   }),
   headers: z.object({}),
   async handler({ variables, job, deps, once }) {

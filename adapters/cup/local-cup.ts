@@ -114,6 +114,7 @@ export class LocalCup implements Cup {
   }
 
   async book(req: BookingRequest): Promise<Appointment> {
+    if (!/^\d{1,18}$/.test(req.slotId)) throw new SlotUnavailableError(`slot ${req.slotId} inesistente`);
     const id = await this.db.transaction(async (tx) => {
       const existing: { id: string }[] = await tx.query('SELECT id FROM cup_appointments WHERE request_key = $1', [
         req.requestKey,
@@ -241,6 +242,7 @@ export class LocalCup implements Cup {
   }
 
   async move(req: MoveRequest): Promise<Appointment> {
+    if (!/^\d{1,18}$/.test(req.slotId)) throw new SlotUnavailableError(`slot ${req.slotId} inesistente`);
     const id = await this.db.transaction(async (tx) => {
       const existing: { id: string }[] = await tx.query('SELECT id FROM cup_appointments WHERE request_key = $1', [
         req.requestKey,

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningApp } from '../../app.js';
+import { FhirCup } from '../../adapters/cup/fhir-cup.js';
+import { apiAs, startTestApp } from './support/test-app.js';
+import { openTaskOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
+
+/**
+ * The booking flow with the CUP reached over FHIR R4 (`CUP_FHIR_BASE_URL`): one app serves
+ * the FHIR endpoints of its local CUP and runs no workers; the other runs the workers
+ * against it through `FhirCup`.
+ */
+describe('the booking flow against a FHIR R4 CUP', () => {
+  let cupServer: RunningApp;
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    cupServer = await startTestApp({ APP_MODE: 'api' });
+    app = await startTestApp({ CUP_FHIR_BASE_URL: `${cupServer.url}/fhir` });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await cupServer?.stop();
+  });
+
+  it('proposes, books and confirms through the FHIR endpoints', async () => {
+    expect(app.workerDeps.cup).toBeInstanceOf(FhirCup);
+    const api = apiAs(app);
+    const started = await startBooking(api, { serviceCode: '89.7A.7', patientId: 'pat-0006' });
+    const task = await openTaskOf(api, started.processInstanceKey);
+    const slotId = slotOptions(task).at(-1)?.value ?? '';
+    await api.post(`/api/tasks/${task.key}/claim`);
+    expect((await api.post(`/api/tasks/${task.key}/complete`, { variables: { slotId } })).status).toBe(200);
+    await waitForConfirmation(app, started.processInstanceKey);
+
+    const booked: { patient_id: string; service_code: string }[] = await cupServer.db.query(
+      `SELECT patient_id, service_code FROM cup_appointments WHERE slot_id = $1 AND status = 'booked'`,
+      [slotId],
+    );
+    expect(booked).toEqual([{ patient_id: 'pat-0006', service_code: '89.7A.7' }]);
+    const sms: { body: string }[] = await app.db.query(
+      `SELECT body FROM sms_messages WHERE purpose = 'cup-booking-confirmation' AND to_number = '+393330000006' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(sms[0]?.body).toMatch(/Prima visita dermatologica/);
+  });
+});
