@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SmsRejectedError, SmsUnavailableError } from '../adapters/sms/sms.js';
-import { ITALIAN_MOBILE_E164 } from '../domain/sms/encoding.js';
+import { normaliseItalianMobile } from '../domain/cup/patient.js';
 import { SmsSender } from '../domain/sms/sms-sender.js';
 import { nextDay, startOfDayInRome } from '../domain/time.js';
 import { TransientError } from './framework/errors.js';
@@ -47,13 +47,19 @@ export const sendReminderBatch = defineWorker({
       while (next < entries.length) {
         const e = entries[next++];
         if (!e) break;
-        if (!e.mobile || !ITALIAN_MOBILE_E164.test(e.mobile)) {
+        const mobile = e.mobile ? normaliseItalianMobile(e.mobile) : undefined;
+        if (!mobile || 'problem' in mobile) {
           skipped++;
           continue;
         }
         try {
           const text = deps.templates.render('sms', headers.template, { ...e });
-          const r = await sender.sendOnce({ purpose: 'cup-reminder', reference: e.appointmentId, to: e.mobile, text });
+          const r = await sender.sendOnce({
+            purpose: 'cup-reminder',
+            reference: e.appointmentId,
+            to: mobile.e164,
+            text,
+          });
           if (r.kind === 'sent') sent++;
         } catch (err) {
           if (err instanceof SmsRejectedError) skipped++;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SmsRejectedError, SmsUnavailableError } from '../adapters/sms/sms.js';
-import { ITALIAN_MOBILE_E164 } from '../domain/sms/encoding.js';
+import { normaliseItalianMobile } from '../domain/cup/patient.js';
 import { SmsSender } from '../domain/sms/sms-sender.js';
 import { PermanentError, TransientError } from './framework/errors.js';
 import { defineWorker } from './framework/define.js';
@@ -30,12 +30,13 @@ export const sendSms = defineWorker({
     }
     const patient = await deps.cup.getPatient(appointment.patientId);
     if (!patient?.mobile) return { smsStatus: 'no-mobile' };
-    const mobile = patient.mobile;
-    if (!ITALIAN_MOBILE_E164.test(mobile)) {
+    const checked = normaliseItalianMobile(patient.mobile);
+    if ('problem' in checked) {
       throw new PermanentError(
         `Il cellulare registrato per il paziente ${patient.id} non è un numero mobile italiano valido: correggere l'anagrafica e riprovare.`,
       );
     }
+    const mobile = checked.e164;
     const purpose = headers.purpose ?? headers.template;
     const text = deps.templates.render('sms', headers.template, { ...appointment });
     const sender = new SmsSender(deps.db, deps.sms);

@@ -57,6 +57,3 @@ export function encodeSms(input: string): SmsEncoding {
   const units = text.length;
   return { text, encoding: 'UCS-2', units, segments: units <= 70 ? 1 : Math.ceil(units / 67) };
 }
-
-/** Italian mobile numbers in E.164: +39 3xx followed by 6 or 7 digits. */
-export const ITALIAN_MOBILE_E164 = /^\+393\d{8,9}$/;

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../app.js';
 import { validateSubmission } from '../../domain/tasks/form-validation.js';
 import { checkNre } from '../../domain/cup/prescription.js';
-import { encodeSms, ITALIAN_MOBILE_E164 } from '../../domain/sms/encoding.js';
+import { encodeSms } from '../../domain/sms/encoding.js';
+import { checkFiscalCode, normaliseItalianMobile } from '../../domain/cup/patient.js';
+import { beyondPriorityLimit, maxWaitHours } from '../../domain/cup/priority.js';
 import { parseJavaVersion, jvmFlagsFor } from '../../platform/engine/java.js';
 import { parseRejection } from '../../platform/engine/deployer.js';
 
@@ -81,10 +83,35 @@ describe('SMS encoding', () => {
     expect(encodeSms('Ciao 😀')).toMatchObject({ encoding: 'UCS-2', segments: 1 });
     expect(encodeSms('ł'.repeat(71))).toMatchObject({ encoding: 'UCS-2', segments: 2 });
   });
-  it('recognises Italian mobile numbers in E.164', () => {
-    expect(ITALIAN_MOBILE_E164.test('+393331234567')).toBe(true);
-    expect(ITALIAN_MOBILE_E164.test('+390971123456')).toBe(false);
-    expect(ITALIAN_MOBILE_E164.test('3331234567')).toBe(false);
+  it('normalises Italian mobile numbers to E.164 and refuses landlines and foreign numbers', () => {
+    expect(normaliseItalianMobile('333 123 4567')).toEqual({ e164: '+393331234567' });
+    expect(normaliseItalianMobile('+39 340 000 0001')).toEqual({ e164: '+393400000001' });
+    expect(normaliseItalianMobile('0971 123456')).toEqual({
+      problem: 'Per gli SMS serve un numero di cellulare italiano.',
+    });
+    expect(normaliseItalianMobile('+44 7700 900123')).toHaveProperty('problem');
+    expect(normaliseItalianMobile('12')).toEqual({ problem: 'Il numero di telefono non è valido.' });
+  });
+});
+
+describe('patients and priority classes', () => {
+  it('checks fiscal codes, omocodia included', () => {
+    expect(checkFiscalCode('RSSMRA80A01G942K')).toBeUndefined();
+    expect(checkFiscalCode('rssmra80a01g942k')).toBeUndefined();
+    expect(checkFiscalCode('RSSMRAU0A01G942H')).toBeUndefined();
+    expect(checkFiscalCode('RSSMRA80A01G942X')).toMatch(/carattere di controllo/);
+    expect(checkFiscalCode('RSSMRA80A01G94')).toMatch(/16 caratteri/);
+    expect(checkFiscalCode('1234567890123456')).toMatch(/forma prevista/);
+  });
+  it('knows the maximum wait of each class, visits and exams apart for D', () => {
+    expect(maxWaitHours('U', 'visit')).toBe(72);
+    expect(maxWaitHours('B', 'exam')).toBe(240);
+    expect(maxWaitHours('D', 'visit')).toBe(30 * 24);
+    expect(maxWaitHours('D', 'exam')).toBe(60 * 24);
+    expect(maxWaitHours('P', 'visit')).toBe(120 * 24);
+    const now = new Date('2026-11-23T09:00:00Z');
+    expect(beyondPriorityLimit('D', 'visit', now, new Date('2026-12-24T09:00:00Z'))).toBe(true);
+    expect(beyondPriorityLimit('D', 'exam', now, new Date('2026-12-24T09:00:00Z'))).toBe(false);
   });
 });
 
