@@ -13,6 +13,7 @@ import { cupRoutes } from './routes/cup.js';
 import { recordRoutes } from './routes/records.js';
 import { fhirRoutes } from './routes/fhir.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { sportsGroupRoutes } from './routes/sports.js';
 
 export interface ApiDeps {
   db: DataSource;
@@ -39,6 +40,7 @@ export function createApi(deps: ApiDeps): Express {
   app.use('/api', recordRoutes(deps));
   app.use('/fhir', fhirRoutes(deps));
   app.use('/webhooks', webhookRoutes(deps));
+  app.use('/api/cup/sports-groups', sportsGroupRoutes(deps));
   app.use((_req, res) => sendProblem(res, { status: 404, title: 'Non trovato', detail: 'Risorsa inesistente.' }));
   app.use(problemHandler(deps.log));
   return app;

@@ -10,6 +10,12 @@ import { startRecall } from './start-recall.js';
 import { findRecallCandidate } from './find-recall-candidate.js';
 import { recordRecallOutcome } from './record-recall-outcome.js';
 import { recordContactOutcome } from './record-contact-outcome.js';
+import { planCleanupPackages } from './plan-cleanup-packages.js';
+import { loadCleanupContact } from './load-cleanup-contact.js';
+import { recordCleanupOutcome } from './record-cleanup-outcome.js';
+import { planSportsGroup } from './plan-sports-group.js';
+import { bookSportsGroup } from './book-sports-group.js';
+import { closeSportsGroup } from './close-sports-group.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
 export const WORKERS: readonly WorkerDefinition[] = [
@@ -24,4 +30,10 @@ export const WORKERS: readonly WorkerDefinition[] = [
   findRecallCandidate,
   recordRecallOutcome,
   recordContactOutcome,
+  planCleanupPackages,
+  loadCleanupContact,
+  recordCleanupOutcome,
+  planSportsGroup,
+  bookSportsGroup,
+  closeSportsGroup,
 ];

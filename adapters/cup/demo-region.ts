@@ -42,15 +42,17 @@ export const DEMO_SERVICES = [
   ['88.74.1', "Ecografia dell'addome superiore", 'exam'],
   ['87.37.1', 'Mammografia bilaterale', 'exam'],
   ['45.23', 'Colonscopia con endoscopio flessibile', 'exam'],
+  // Sports-medicine visits for the athletes of sports clubs (C6), at Potenza and Matera only.
+  ['89.7B.9', 'Visita di medicina dello sport', 'visit'],
 ] as const;
 
 /** Which structure offers which service (every structure offers the first three). */
 const OFFERS: Record<string, readonly string[]> = {
-  'aor-san-carlo': ['89.7A.3', '95.02', '89.7A.7', '89.13', '89.52', '88.74.1', '45.23'],
+  'aor-san-carlo': ['89.7A.3', '95.02', '89.7A.7', '89.13', '89.52', '88.74.1', '45.23', '89.7B.9'],
   'irccs-crob': ['89.7A.3', '95.02', '89.7A.7', '88.74.1', '87.37.1', '45.23'],
   'asp-villa-dagri': ['89.7A.3', '95.02', '89.7A.7', '89.52', '88.74.1'],
   'asp-lauria': ['89.7A.3', '95.02', '89.7A.7', '89.52'],
-  'asm-matera': ['89.7A.3', '95.02', '89.7A.7', '89.13', '89.52', '88.74.1', '87.37.1', '45.23'],
+  'asm-matera': ['89.7A.3', '95.02', '89.7A.7', '89.13', '89.52', '88.74.1', '87.37.1', '45.23', '89.7B.9'],
   'asm-policoro': ['89.7A.3', '95.02', '89.7A.7', '89.52', '88.74.1'],
 };
 

@@ -25,6 +25,13 @@ const informationBody = z.object({
   channel: z.enum(['telefono', 'email', 'pec', 'fax', 'sportello']).default('telefono'),
 });
 const fcrQuery = z.object({ from: z.coerce.date(), to: z.coerce.date() });
+const cleanupBody = z
+  .object({
+    scheduleId: z.string().trim().min(1),
+    from: z.iso.datetime({ offset: true }),
+    to: z.iso.datetime({ offset: true }),
+  })
+  .refine((b) => b.from < b.to, { message: 'il periodo deve finire dopo il suo inizio', path: ['to'] });
 const reminderRunBody = z.object({
   reminderDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'data nel formato AAAA-MM-GG'),
 });
@@ -106,6 +113,26 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
       resolvedFirstContact: resolved,
       firstContactResolutionPct: inScope === 0 ? null : Math.round((resolved / inScope) * 1000) / 10,
     });
+  });
+  r.post('/agenda-cleanups', async (req, res) => {
+    const body = parseWith(cleanupBody, req.body ?? {});
+    const started = await starter.start({
+      bpmnProcessId: 'cup-agenda-cleanup',
+      businessKey: newBusinessKey('PUL'),
+      variables: body,
+      startedBy: actorOf(req).id,
+    });
+    res.status(201).json(started);
+  });
+  /** Progress of a "pulitura agende" campaign: outcomes by package. */
+  r.get('/agenda-cleanups/:key', async (req, res) => {
+    const { key } = parseWith(z.object({ key: z.string().regex(/^\d{1,20}$/) }), req.params);
+    const rows: { package_no: number; outcome: string; n: string }[] = await db.query(
+      `SELECT package_no, outcome, count(*) AS n FROM cup_cleanup_contacts WHERE campaign_instance_key = $1
+        GROUP BY package_no, outcome ORDER BY package_no, outcome`,
+      [key],
+    );
+    res.json({ items: rows.map((r) => ({ packageNo: r.package_no, outcome: r.outcome, contacts: Number(r.n) })) });
   });
   r.post('/reminder-runs', async (req, res) => {
     const { reminderDate } = parseWith(reminderRunBody, req.body ?? {});

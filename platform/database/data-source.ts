@@ -2,10 +2,18 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { Foundation1763900000000 } from '../../migrations/1763900000000-Foundation.js';
 import { Recall1763900000001 } from '../../migrations/1763900000001-Recall.js';
+import { SportsMedicine1763900000002 } from '../../migrations/1763900000002-SportsMedicine.js';
 import { ContactOutcomes1763900000003 } from '../../migrations/1763900000003-ContactOutcomes.js';
+import { AgendaCleanup1763900000004 } from '../../migrations/1763900000004-AgendaCleanup.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
-export const MIGRATIONS = [Foundation1763900000000, Recall1763900000001, ContactOutcomes1763900000003];
+export const MIGRATIONS = [
+  Foundation1763900000000,
+  Recall1763900000001,
+  SportsMedicine1763900000002,
+  ContactOutcomes1763900000003,
+  AgendaCleanup1763900000004,
+];
 
 const MIGRATION_LOCK = 7_123_001;
 

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningApp } from '../../app.js';
+import type { UserTask, UserTaskDetail } from '../../domain/tasks/inbox.js';
+import { apiAs, startTestApp, waitFor, type ApiClient } from './support/test-app.js';
+
+const DAY = 86_400_000;
+
+describe('"pulitura agende" campaign (C4)', () => {
+  let app: RunningApp;
+  let backOffice: ApiClient;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    backOffice = apiAs(app, 'backoffice.pulizia', ['cup-back-office']);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  async function openCalls(processInstanceKey: string): Promise<UserTask[]> {
+    const list = await backOffice.get<{ items: UserTask[] }>('/api/tasks?process=cup-agenda-cleanup&limit=500');
+    return list.body.items.filter((t) => t.processInstanceKey === processInstanceKey);
+  }
+
+  it('calls every booked patient of the agenda in packages of 100, one package after the other, and cancels who will not come', async () => {
+    const schedule = `it-cleanup-${randomUUID().slice(0, 8)}`;
+    await app.db.query(
+      `INSERT INTO cup_schedules (id, structure_id, service_code, name) VALUES ($1, 'asp-lauria', '95.02', $1)`,
+      [schedule],
+    );
+    const from = new Date(Date.now() + 40 * DAY);
+    await app.db.query(
+      `INSERT INTO cup_slots (schedule_id, starts_at, ends_at, status)
+       SELECT $1, $2::timestamptz + n * interval '10 minutes', $2::timestamptz + (n + 1) * interval '10 minutes', 'busy'
+         FROM generate_series(0, 100) AS n`,
+      [schedule, from],
+    );
+    const booked: { id: string }[] = await app.db.query(
+      `INSERT INTO cup_appointments (id, booking_code, slot_id, patient_id, service_code)
+       SELECT $1 || '-' || s.id, 'PUL-' || s.id, s.id, 'pat-000' || (1 + s.id % 7), '95.02'
+         FROM cup_slots s WHERE s.schedule_id = $1
+       RETURNING id`,
+      [schedule],
+    );
+    expect(booked).toHaveLength(101);
+
+    const started = await backOffice.post<{ processInstanceKey: string }>('/api/cup/agenda-cleanups', {
+      scheduleId: schedule,
+      from: from.toISOString(),
+      to: new Date(from.getTime() + DAY).toISOString(),
+    });
+    expect(started.status).toBe(201);
+    const pi = started.body.processInstanceKey;
+
+    // The first package: 100 calls at once, and not one more.
+    const first = await waitFor(async () => {
+      const calls = await openCalls(pi);
+      return calls.length === 100 ? calls : undefined;
+    }, 'the first package of 100 calls');
+    const cancelledId = booked[0]?.id ?? '';
+    for (const call of first) {
+      const detail = (await backOffice.get<UserTaskDetail>(`/api/tasks/${call.key}`)).body;
+      expect(detail.variables['bookingCode']).toMatch(/^PUL-/);
+      const outcome = detail.variables['appointmentId'] === cancelledId ? 'cancelled' : 'confirmed';
+      await backOffice.post(`/api/tasks/${call.key}/claim`);
+      const done = await backOffice.post(`/api/tasks/${call.key}/complete`, {
+        variables: {
+          presenceOutcome: outcome,
+          ...(outcome === 'cancelled' ? { presenceNote: 'Si è già curato altrove' } : {}),
+        },
+      });
+      expect(done.status).toBe(200);
+    }
+
+    const second = await waitFor(async () => {
+      const calls = await openCalls(pi);
+      return calls.length === 1 ? calls : undefined;
+    }, 'the second package');
+    await backOffice.post(`/api/tasks/${second[0]?.key}/claim`);
+    await backOffice.post(`/api/tasks/${second[0]?.key}/complete`, { variables: { presenceOutcome: 'no-answer' } });
+
+    const summary = await waitFor(async () => {
+      const s = await backOffice.get<{ items: { packageNo: number; outcome: string; contacts: number }[] }>(
+        `/api/cup/agenda-cleanups/${pi}`,
+      );
+      return s.body.items.reduce((n, i) => n + i.contacts, 0) === 101 ? s.body.items : undefined;
+    }, 'all 101 outcomes');
+    expect(summary).toEqual([
+      { packageNo: 1, outcome: 'cancelled', contacts: 1 },
+      { packageNo: 1, outcome: 'confirmed', contacts: 99 },
+      { packageNo: 2, outcome: 'no-answer', contacts: 1 },
+    ]);
+    expect(await app.workerDeps.cup.getAppointment(cancelledId)).toMatchObject({
+      status: 'cancelled',
+      cancellationReason: 'Disdetta durante la pulitura agenda: Si è già curato altrove',
+    });
+    const operators: { operator: string }[] = await app.db.query(
+      'SELECT DISTINCT operator FROM cup_cleanup_contacts WHERE campaign_instance_key = $1',
+      [pi],
+    );
+    expect(operators).toEqual([{ operator: 'backoffice.pulizia' }]);
+  });
+});
