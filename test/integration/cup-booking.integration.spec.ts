@@ -180,6 +180,44 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
     expect(holders).toEqual([{ patient_id: 'pat-0002' }]);
   });
 
+  it('when two operators complete at the same moment with the same slot, one books it and the other is offered new slots', async () => {
+    const a = await startBooking(operator, { patientId: 'pat-0006' });
+    const b = await startBooking(operator, { patientId: 'pat-0007' });
+    const taskA = await openTaskOf(operator, a.processInstanceKey);
+    const taskB = await openTaskOf(operator, b.processInstanceKey);
+    const shared = slotOptions(taskA).find((o) => slotOptions(taskB).some((x) => x.value === o.value))?.value;
+    expect(shared).toBeDefined();
+    const colleague = apiAs(app, 'operatore.due', ['cup-operators']);
+    await operator.post(`/api/tasks/${taskA.key}/claim`);
+    await colleague.post(`/api/tasks/${taskB.key}/claim`);
+
+    const [doneA, doneB] = await Promise.all([
+      operator.post(`/api/tasks/${taskA.key}/complete`, { variables: { slotId: shared } }),
+      colleague.post(`/api/tasks/${taskB.key}/complete`, { variables: { slotId: shared } }),
+    ]);
+    expect([doneA.status, doneB.status]).toEqual([200, 200]);
+
+    const holders = await waitFor(async () => {
+      const rows: { patient_id: string }[] = await app.db.query(
+        `SELECT patient_id FROM cup_appointments WHERE slot_id = $1 AND status = 'booked'`,
+        [shared],
+      );
+      return rows.length > 0 ? rows : undefined;
+    }, 'the winner of the slot');
+    expect(holders).toHaveLength(1);
+    const loser = holders[0]?.patient_id === 'pat-0006' ? b : a;
+    const again = await waitFor(async () => {
+      const t = await openTaskOf(operator, loser.processInstanceKey);
+      return t.key !== taskA.key && t.key !== taskB.key ? t : undefined;
+    }, 'new slots for the operator who lost the race');
+    expect(slotOptions(again).map((o) => o.value)).not.toContain(shared);
+    const rows: { n: string }[] = await app.db.query(
+      `SELECT count(*) AS n FROM cup_appointments WHERE slot_id = $1 AND status = 'booked'`,
+      [shared],
+    );
+    expect(rows[0]?.n).toBe('1');
+  });
+
   it('when Twilio answers 503, the SMS job is retried with backoff and the patient still gets exactly one SMS', async () => {
     const started = await startBooking(operator, { patientId: 'pat-0004' });
     const task = await openTaskOf(operator, started.processInstanceKey);
