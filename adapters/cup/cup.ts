@@ -13,6 +13,8 @@ export interface Cup {
   book(request: BookingRequest): Promise<Appointment>;
   getAppointment(id: string): Promise<Appointment | undefined>;
   getPatient(id: string): Promise<Patient | undefined>;
+  /** The patient registered on the CUP under a fiscal code (upper case, 16 characters). */
+  findPatientByFiscalCode(fiscalCode: string): Promise<Patient | undefined>;
   getSlot(id: string): Promise<SlotDetail | undefined>;
   /**
    * Cancels a booking with a mandatory note and frees its slot. Cancelling a cancelled

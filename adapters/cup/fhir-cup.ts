@@ -145,6 +145,13 @@ export class FhirCup implements Cup {
     return body === undefined ? undefined : patientFromFhir(parseFhir(patientSchema, body, 'Patient'));
   }
 
+  async findPatientByFiscalCode(fiscalCode: string): Promise<Patient | undefined> {
+    const params = new URLSearchParams({ identifier: `${FHIR_SYSTEMS.fiscalCode}|${fiscalCode.trim().toUpperCase()}` });
+    const bundle = parseFhir(bundleSchema, await this.searchOk('Patient', params), 'Bundle di Patient');
+    const [first] = bundleResources(bundle, 'Patient').matches;
+    return first === undefined ? undefined : patientFromFhir(parseFhir(patientSchema, first, 'Patient'));
+  }
+
   async getSlot(id: string): Promise<SlotDetail | undefined> {
     const body = await this.read('Slot', id);
     if (body === undefined) return undefined;

@@ -163,6 +163,13 @@ export class LocalCup implements Cup {
     return rows[0] ? toAppointment(rows[0]) : undefined;
   }
 
+  async findPatientByFiscalCode(fiscalCode: string): Promise<Patient | undefined> {
+    const rows: { id: string }[] = await this.db.query('SELECT id FROM cup_patients WHERE fiscal_code = $1', [
+      fiscalCode.trim().toUpperCase(),
+    ]);
+    return rows[0] ? this.getPatient(rows[0].id) : undefined;
+  }
+
   async getPatient(id: string): Promise<Patient | undefined> {
     const rows: {
       id: string;

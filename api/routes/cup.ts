@@ -5,16 +5,24 @@ import { actorOf } from '../actor.js';
 import { parseWith } from '../problems.js';
 import { checkNre } from '../../domain/cup/prescription.js';
 import { PRIORITY_CLASSES } from '../../domain/cup/priority.js';
+import { checkFiscalCode } from '../../domain/cup/patient.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { newBusinessKey } from '../../domain/processes/process-starter.js';
 
-const bookingBody = z.object({
-  prescriptionNre: z.string().trim().toUpperCase(),
-  serviceCode: z.string().trim().min(1),
-  patientId: z.string().trim().min(1),
-  structureId: z.string().trim().min(1).optional(),
-  priorityClass: z.enum(PRIORITY_CLASSES).default('P'),
-});
+const bookingBody = z
+  .object({
+    prescriptionNre: z.string().trim().toUpperCase(),
+    serviceCode: z.string().trim().min(1),
+    /** The patient, by CUP id or by fiscal code (one of the two). */
+    patientId: z.string().trim().min(1).optional(),
+    fiscalCode: z.string().trim().toUpperCase().optional(),
+    structureId: z.string().trim().min(1).optional(),
+    priorityClass: z.enum(PRIORITY_CLASSES).default('P'),
+  })
+  .refine((b) => (b.patientId === undefined) !== (b.fiscalCode === undefined), {
+    message: 'indicare il paziente con patientId oppure con fiscalCode',
+    path: ['patientId'],
+  });
 const cancellationBody = z.object({
   appointmentId: z.string().trim().min(1),
   cancellationNote: z.string().trim().min(5, 'la nota della disdetta è obbligatoria (almeno 5 caratteri)').max(500),
@@ -50,15 +58,26 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
     const actor = actorOf(req);
     const nreProblem = checkNre(body.prescriptionNre);
     if (nreProblem) throw new ValidationError(nreProblem, [{ field: 'prescriptionNre', message: nreProblem }]);
-    if (!(await cup.getPatient(body.patientId))) {
-      throw new ValidationError('Paziente non trovato sul CUP.', [
-        { field: 'patientId', message: 'Paziente non trovato sul CUP.' },
-      ]);
+    let patientId = body.patientId;
+    if (body.fiscalCode !== undefined) {
+      const cfProblem = checkFiscalCode(body.fiscalCode);
+      if (cfProblem) throw new ValidationError(cfProblem, [{ field: 'fiscalCode', message: cfProblem }]);
+      patientId = (await cup.findPatientByFiscalCode(body.fiscalCode))?.id;
+      if (!patientId) {
+        const message = 'Nessun paziente con questo codice fiscale sul CUP.';
+        throw new ValidationError(message, [{ field: 'fiscalCode', message }]);
+      }
     }
+    if (!patientId || !(await cup.getPatient(patientId))) {
+      const message = 'Paziente non trovato sul CUP.';
+      throw new ValidationError(message, [{ field: 'patientId', message }]);
+    }
+    // Only ids travel in the process: the fiscal code stays on the CUP.
+    const { fiscalCode: _cf, ...rest } = body;
     const started = await starter.start({
       bpmnProcessId: 'cup-booking',
       businessKey: newBusinessKey('PRE'),
-      variables: body,
+      variables: { ...rest, patientId },
       startedBy: actor.id,
     });
     res.status(201).json(started);

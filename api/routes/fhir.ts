@@ -112,6 +112,18 @@ export function fhirRoutes({ cup, db, log }: ApiDeps): Router {
     send(res, 200, locationToFhir(location));
   });
 
+  /** `GET /Patient?identifier=http://hl7.it/sid/codiceFiscale|<CF>`: the patient with that fiscal code. */
+  r.get('/Patient', async (req, res) => {
+    const { identifier } = parseInput(z.object({ identifier: z.string().min(1) }), req.query, 'query');
+    const [system, value] = identifier.includes('|') ? identifier.split('|', 2) : [undefined, identifier];
+    if (system !== undefined && system !== FHIR_SYSTEMS.fiscalCode) {
+      send(res, 200, searchsetBundle(baseUrlOf(req), selfUrlOf(req), []));
+      return;
+    }
+    const patient = await cup.findPatientByFiscalCode(value ?? '');
+    send(res, 200, searchsetBundle(baseUrlOf(req), selfUrlOf(req), patient ? [patientToFhir(patient)] : []));
+  });
+
   r.get('/Patient/:id', async (req, res) => {
     const patient = await cup.getPatient(localIdOf(req));
     if (!patient) throw notFound('Patient');

@@ -5,7 +5,14 @@ import type { UserTask } from '../../domain/tasks/inbox.js';
 import { startTwilioStandIn, type TwilioStandIn } from '../../stand-ins/twilio/server.js';
 import { apiAs, startTestApp, twilioVia, waitFor, type ApiClient } from './support/test-app.js';
 import { advanceEngineClock } from './support/clock.js';
-import { openTaskOf, outcomesOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
+import {
+  openTaskOf,
+  outcomesOf,
+  slotOptions,
+  startBooking,
+  VALID_NRE,
+  waitForConfirmation,
+} from './support/booking.js';
 
 describe('cup-booking flow on a real broker and PostgreSQL', () => {
   let twilio: TwilioStandIn;
@@ -96,6 +103,36 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
     expect(res.body.errors[0]?.field).toBe('prescriptionNre');
     const after: { n: string }[] = await app.db.query('SELECT count(*) AS n FROM process_instances');
     expect(after[0]?.n).toBe(before[0]?.n);
+  });
+
+  it('finds the patient by fiscal code, and refuses a wrong or unknown one with a clear message', async () => {
+    const before: { n: string }[] = await app.db.query('SELECT count(*) AS n FROM process_instances');
+    const wrong = await operator.post<{ detail: string; errors: { field: string }[] }>('/api/cup/bookings', {
+      prescriptionNre: VALID_NRE,
+      serviceCode: '89.7A.3',
+      fiscalCode: 'RSSMRA80A01G942X',
+    });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.detail).toMatch(/carattere di controllo del codice fiscale/);
+    const unknown = await operator.post<{ detail: string }>('/api/cup/bookings', {
+      prescriptionNre: VALID_NRE,
+      serviceCode: '89.7A.3',
+      fiscalCode: 'MNTLNZ85B15F052Z',
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.detail).toBe('Nessun paziente con questo codice fiscale sul CUP.');
+    const after: { n: string }[] = await app.db.query('SELECT count(*) AS n FROM process_instances');
+    expect(after[0]?.n).toBe(before[0]?.n);
+
+    const started = await operator.post<{ processInstanceKey: string }>('/api/cup/bookings', {
+      prescriptionNre: VALID_NRE,
+      serviceCode: '89.7A.3',
+      fiscalCode: 'rssmra80a01g942k',
+    });
+    expect(started.status).toBe(201);
+    const task = await openTaskOf(operator, started.body.processInstanceKey);
+    expect(task.variables['patientId']).toBe('pat-0001');
+    expect(task.variables).not.toHaveProperty('fiscalCode');
   });
 
   it('validates the completion against the form: required, options, unknown fields', async () => {

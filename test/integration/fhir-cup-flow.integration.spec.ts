@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import { FhirCup } from '../../adapters/cup/fhir-cup.js';
 import { apiAs, startTestApp } from './support/test-app.js';
-import { openTaskOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
+import { openTaskOf, slotOptions, VALID_NRE, waitForConfirmation } from './support/booking.js';
 
 /**
  * The booking flow with the CUP reached over FHIR R4 (`CUP_FHIR_BASE_URL`): one app serves
@@ -25,7 +25,14 @@ describe('the booking flow against a FHIR R4 CUP', () => {
   it('proposes, books and confirms through the FHIR endpoints', async () => {
     expect(app.workerDeps.cup).toBeInstanceOf(FhirCup);
     const api = apiAs(app);
-    const started = await startBooking(api, { serviceCode: '89.7A.7', patientId: 'pat-0006' });
+    // The patient is found by fiscal code through the FHIR Patient search.
+    const res = await api.post<{ processInstanceKey: string }>('/api/cup/bookings', {
+      prescriptionNre: VALID_NRE,
+      serviceCode: '89.7A.7',
+      fiscalCode: 'CSTLCU01P10A091M',
+    });
+    expect(res.status).toBe(201);
+    const started = res.body;
     const task = await openTaskOf(api, started.processInstanceKey);
     const slotId = slotOptions(task).at(-1)?.value ?? '';
     await api.post(`/api/tasks/${task.key}/claim`);
