@@ -15,6 +15,8 @@ export interface Cup {
   getPatient(id: string): Promise<Patient | undefined>;
   /** The patient registered on the CUP under a fiscal code (upper case, 16 characters). */
   findPatientByFiscalCode(fiscalCode: string): Promise<Patient | undefined>;
+  /** Records the mobile number the patient confirmed to the operator (E.164). */
+  updatePatientMobile(patientId: string, mobileE164: string): Promise<Patient>;
   getSlot(id: string): Promise<SlotDetail | undefined>;
   /**
    * Cancels a booking with a mandatory note and frees its slot. Cancelling a cancelled
@@ -148,6 +150,11 @@ export class SlotUnavailableError extends Error {
 /** The booking does not exist or cannot change (already cancelled, in the past). */
 export class AppointmentStateError extends Error {
   override name = 'AppointmentStateError';
+}
+
+/** The patient is not on the CUP. */
+export class PatientNotFoundError extends Error {
+  override name = 'PatientNotFoundError';
 }
 
 /** The CUP could not be reached or answered with a server error; worth retrying. */

@@ -1,5 +1,6 @@
 import {
   AppointmentStateError,
+  PatientNotFoundError,
   CupUnavailableError,
   SlotUnavailableError,
   type Appointment,
@@ -150,6 +151,19 @@ export class FhirCup implements Cup {
     const bundle = parseFhir(bundleSchema, await this.searchOk('Patient', params), 'Bundle di Patient');
     const [first] = bundleResources(bundle, 'Patient').matches;
     return first === undefined ? undefined : patientFromFhir(parseFhir(patientSchema, first, 'Patient'));
+  }
+
+  async updatePatientMobile(patientId: string, mobileE164: string): Promise<Patient> {
+    if (!FHIR_ID.test(patientId)) throw new PatientNotFoundError(`paziente ${patientId} inesistente`);
+    const res = await this.send(
+      'PATCH',
+      `Patient/${patientId}`,
+      [{ op: 'replace', path: '/telecom', value: [{ system: 'phone', value: mobileE164, use: 'mobile' }] }],
+      'application/json-patch+json',
+    );
+    if (res.status === 200) return patientFromFhir(parseFhir(patientSchema, res.body, 'Patient'));
+    if (res.status === 404 || res.status === 410) throw new PatientNotFoundError(`paziente ${patientId} inesistente`);
+    throw this.refused('modifica del paziente', res);
   }
 
   async getSlot(id: string): Promise<SlotDetail | undefined> {

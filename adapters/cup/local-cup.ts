@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { returning } from '../../platform/database/query.js';
 import {
   AppointmentStateError,
+  PatientNotFoundError,
   SlotUnavailableError,
   type Appointment,
   type BookingRequest,
@@ -168,6 +169,17 @@ export class LocalCup implements Cup {
       fiscalCode.trim().toUpperCase(),
     ]);
     return rows[0] ? this.getPatient(rows[0].id) : undefined;
+  }
+
+  async updatePatientMobile(patientId: string, mobileE164: string): Promise<Patient> {
+    const rows = await returning<{ id: string }>(
+      this.db,
+      'UPDATE cup_patients SET mobile = $2 WHERE id = $1 RETURNING id',
+      [patientId, mobileE164],
+    );
+    const patient = rows[0] ? await this.getPatient(patientId) : undefined;
+    if (!patient) throw new PatientNotFoundError(`paziente ${patientId} inesistente`);
+    return patient;
   }
 
   async getPatient(id: string): Promise<Patient | undefined> {

@@ -5,7 +5,7 @@ import { actorOf } from '../actor.js';
 import { parseWith } from '../problems.js';
 import { checkNre } from '../../domain/cup/prescription.js';
 import { PRIORITY_CLASSES } from '../../domain/cup/priority.js';
-import { checkFiscalCode } from '../../domain/cup/patient.js';
+import { checkFiscalCode, normaliseItalianMobile } from '../../domain/cup/patient.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { newBusinessKey } from '../../domain/processes/process-starter.js';
 
@@ -18,6 +18,8 @@ const bookingBody = z
     fiscalCode: z.string().trim().toUpperCase().optional(),
     structureId: z.string().trim().min(1).optional(),
     priorityClass: z.enum(PRIORITY_CLASSES).default('P'),
+    /** The mobile number the patient confirms on the phone; it replaces the one on the CUP. */
+    mobile: z.string().trim().min(1).optional(),
   })
   .refine((b) => (b.patientId === undefined) !== (b.fiscalCode === undefined), {
     message: 'indicare il paziente con patientId oppure con fiscalCode',
@@ -58,6 +60,10 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
     const actor = actorOf(req);
     const nreProblem = checkNre(body.prescriptionNre);
     if (nreProblem) throw new ValidationError(nreProblem, [{ field: 'prescriptionNre', message: nreProblem }]);
+    const mobile = body.mobile === undefined ? undefined : normaliseItalianMobile(body.mobile);
+    if (mobile && 'problem' in mobile) {
+      throw new ValidationError(mobile.problem, [{ field: 'mobile', message: mobile.problem }]);
+    }
     let patientId = body.patientId;
     if (body.fiscalCode !== undefined) {
       const cfProblem = checkFiscalCode(body.fiscalCode);
@@ -72,8 +78,10 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
       const message = 'Paziente non trovato sul CUP.';
       throw new ValidationError(message, [{ field: 'patientId', message }]);
     }
-    // Only ids travel in the process: the fiscal code stays on the CUP.
-    const { fiscalCode: _cf, ...rest } = body;
+    // Written only once everything else is valid, so a refused request changes nothing.
+    if (mobile) await cup.updatePatientMobile(patientId, mobile.e164);
+    // Only ids travel in the process: fiscal code and phone stay on the CUP.
+    const { fiscalCode: _cf, mobile: _mobile, ...rest } = body;
     const started = await starter.start({
       bpmnProcessId: 'cup-booking',
       businessKey: newBusinessKey('PRE'),

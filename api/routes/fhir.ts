@@ -124,6 +124,35 @@ export function fhirRoutes({ cup, db, log }: ApiDeps): Router {
     send(res, 200, searchsetBundle(baseUrlOf(req), selfUrlOf(req), patient ? [patientToFhir(patient)] : []));
   });
 
+  /** `PATCH /Patient/:id`: only the mobile number, as `replace /telecom` with one mobile phone. */
+  r.patch('/Patient/:id', async (req, res) => {
+    const id = localIdOf(req);
+    const ops = parseInput(jsonPatch, requireBody(req, [JSON_PATCH]), 'JSON Patch');
+    const mobile = z
+      .tuple([
+        z.object({
+          op: z.literal('replace'),
+          path: z.literal('/telecom'),
+          value: z.tuple([
+            z.object({ system: z.literal('phone'), value: z.string().regex(/^\+\d{8,15}$/), use: z.literal('mobile') }),
+          ]),
+        }),
+      ])
+      .safeParse(ops);
+    if (!mobile.success) {
+      throw new FhirHttpError(422, [
+        {
+          severity: 'error',
+          code: 'not-supported',
+          diagnostics: 'Con PATCH su Patient si può solo sostituire /telecom con un numero di cellulare in E.164.',
+        },
+      ]);
+    }
+    if (!(await cup.getPatient(id))) throw notFound('Patient');
+    const updated = await cup.updatePatientMobile(id, mobile.data[0].value[0].value);
+    send(res, 200, patientToFhir(updated));
+  });
+
   r.get('/Patient/:id', async (req, res) => {
     const patient = await cup.getPatient(localIdOf(req));
     if (!patient) throw notFound('Patient');

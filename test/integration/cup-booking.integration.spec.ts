@@ -135,6 +135,38 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
     expect(task.variables).not.toHaveProperty('fiscalCode');
   });
 
+  it('refuses a phone that is not an Italian mobile and changes nothing; a confirmed mobile is recorded and used for the SMS', async () => {
+    await app.db.query(
+      `INSERT INTO cup_patients (id, fiscal_code, given_name, family_name, birth_date, mobile)
+       VALUES ('pat-it-phone', 'MNTLNZ85B15F052Z', 'Lorenzo', 'Monti', '1985-02-15', '+393330000050') ON CONFLICT DO NOTHING`,
+    );
+    const landline = await operator.post<{ detail: string; errors: { field: string }[] }>('/api/cup/bookings', {
+      prescriptionNre: VALID_NRE,
+      serviceCode: '89.7A.3',
+      patientId: 'pat-it-phone',
+      mobile: '0971 123456',
+    });
+    expect(landline.status).toBe(400);
+    expect(landline.body.detail).toBe('Per gli SMS serve un numero di cellulare italiano.');
+    expect(landline.body.errors[0]?.field).toBe('mobile');
+    expect((await app.workerDeps.cup.getPatient('pat-it-phone'))?.mobile).toBe('+393330000050');
+
+    const started = await operator.post<{ processInstanceKey: string }>('/api/cup/bookings', {
+      prescriptionNre: VALID_NRE,
+      serviceCode: '89.7A.3',
+      patientId: 'pat-it-phone',
+      mobile: '347 000 0051',
+    });
+    expect(started.status).toBe(201);
+    expect((await app.workerDeps.cup.getPatient('pat-it-phone'))?.mobile).toBe('+393470000051');
+    const task = await openTaskOf(operator, started.body.processInstanceKey);
+    expect(JSON.stringify(task.variables)).not.toContain('3470000051');
+    await operator.post(`/api/tasks/${task.key}/claim`);
+    await operator.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: slotOptions(task).at(-1)?.value } });
+    await waitForConfirmation(app, started.body.processInstanceKey);
+    expect(twilio.messages.filter((m) => m.to === '+393470000051')).toHaveLength(1);
+  });
+
   it('validates the completion against the form: required, options, unknown fields', async () => {
     const started = await startBooking(operator);
     const task = await openTaskOf(operator, started.processInstanceKey);

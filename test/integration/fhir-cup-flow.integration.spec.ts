@@ -30,6 +30,7 @@ describe('the booking flow against a FHIR R4 CUP', () => {
       prescriptionNre: VALID_NRE,
       serviceCode: '89.7A.7',
       fiscalCode: 'CSTLCU01P10A091M',
+      mobile: '+39 347 000 0066',
     });
     expect(res.status).toBe(201);
     const started = res.body;
@@ -45,8 +46,14 @@ describe('the booking flow against a FHIR R4 CUP', () => {
     );
     expect(booked).toEqual([{ patient_id: 'pat-0006', service_code: '89.7A.7' }]);
     const sms: { body: string }[] = await app.db.query(
-      `SELECT body FROM sms_messages WHERE purpose = 'cup-booking-confirmation' AND to_number = '+393330000006' ORDER BY id DESC LIMIT 1`,
+      `SELECT body FROM sms_messages WHERE purpose = 'cup-booking-confirmation' AND to_number = '+393470000066' ORDER BY id DESC LIMIT 1`,
     );
     expect(sms[0]?.body).toMatch(/Prima visita dermatologica/);
+    // The confirmed mobile reached the CUP through a FHIR Patient PATCH.
+    const patient: { mobile: string }[] = await cupServer.db.query(
+      `SELECT mobile FROM cup_patients WHERE id = 'pat-0006'`,
+    );
+    expect(patient).toEqual([{ mobile: '+393470000066' }]);
+    await cupServer.db.query(`UPDATE cup_patients SET mobile = '+393330000006' WHERE id = 'pat-0006'`);
   });
 });
