@@ -5,6 +5,7 @@ import { Recall1763900000001 } from '../../migrations/1763900000001-Recall.js';
 import { SportsMedicine1763900000002 } from '../../migrations/1763900000002-SportsMedicine.js';
 import { ContactOutcomes1763900000003 } from '../../migrations/1763900000003-ContactOutcomes.js';
 import { AgendaCleanup1763900000004 } from '../../migrations/1763900000004-AgendaCleanup.js';
+import { SlotSearchIndexes1763900000005 } from '../../migrations/1763900000005-SlotSearchIndexes.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -13,6 +14,7 @@ export const MIGRATIONS = [
   SportsMedicine1763900000002,
   ContactOutcomes1763900000003,
   AgendaCleanup1763900000004,
+  SlotSearchIndexes1763900000005,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

@@ -42,12 +42,25 @@ export function createZeebeClient(c: EngineConnection): ZeebeClient {
   return camunda.getZeebeGrpcApiClient();
 }
 
-/** True when the gateway answers a topology request within `timeoutMs`. */
+/**
+ * True when the gateway answers a topology request within `timeoutMs` and every partition
+ * has a leader: only then are commands (deploy, create instance) accepted; before that the
+ * gateway answers UNAVAILABLE "Expected to execute command on partition …".
+ */
 export async function engineReachable(zeebe: ZeebeClient, timeoutMs = 2000): Promise<boolean> {
   const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
   const probe = zeebe
     .topology()
-    .then((t) => t.brokers.length > 0)
+    .then((t) => {
+      const led = new Set<number>();
+      for (const b of t.brokers) {
+        for (const p of b.partitions) {
+          // The role arrives as the enum's number or its name, depending on the proto loader.
+          if ((p.role as unknown) === 0 || String(p.role) === 'LEADER') led.add(p.partitionId);
+        }
+      }
+      return t.partitionsCount > 0 && led.size >= t.partitionsCount;
+    })
     .catch(() => false);
   return Promise.race([probe, timeout]);
 }
