@@ -11,6 +11,7 @@ import { LocalSms } from './adapters/sms/local-sms.js';
 import type { SmsGateway } from './adapters/sms/sms.js';
 import { TwilioSms } from './adapters/sms/twilio-sms.js';
 import { ProcessStarter } from './domain/processes/process-starter.js';
+import { IncidentService } from './domain/processes/incidents.js';
 import { SmsMessages } from './domain/sms/messages.js';
 import { TaskInbox } from './domain/tasks/inbox.js';
 import { Templates } from './domain/templates.js';
@@ -207,6 +208,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         inbox,
         cup,
         starter,
+        incidents: new IncidentService(db, zeebe),
         smsMessages: new SmsMessages(db),
         metrics,
         log,

@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Cup } from '../adapters/cup/cup.js';
 import type { ProcessStarter } from '../domain/processes/process-starter.js';
+import type { IncidentService } from '../domain/processes/incidents.js';
 import type { SmsMessages } from '../domain/sms/messages.js';
 import type { TaskInbox } from '../domain/tasks/inbox.js';
 import type { Logger } from '../platform/logger.js';
@@ -20,6 +21,7 @@ export interface ApiDeps {
   inbox: TaskInbox;
   cup: Cup;
   starter: ProcessStarter;
+  incidents: IncidentService;
   smsMessages: SmsMessages;
   metrics: Metrics;
   log: Logger;

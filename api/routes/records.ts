@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
 import { NotFoundError } from '../../domain/errors.js';
+import { actorOf } from '../actor.js';
 
 const smsQuery = z.object({
   reference: z.string().min(1).optional(),
@@ -13,8 +14,16 @@ const smsQuery = z.object({
  * What the platform recorded: SMS sent, deployments, and one process instance with its
  * tasks and job outcomes (the history the bare broker cannot answer).
  */
-export function recordRoutes({ db, smsMessages }: ApiDeps): Router {
+export function recordRoutes({ db, smsMessages, incidents }: ApiDeps): Router {
   const r = Router();
+  /** Retries the job of an incident once its cause is fixed (see IncidentService). */
+  r.post('/incidents/:jobKey/retry', async (req, res) => {
+    const { jobKey } = parseWith(
+      z.object({ jobKey: z.string().regex(/^\d{1,20}$/, 'chiave del job non valida') }),
+      req.params,
+    );
+    res.status(202).json(await incidents.retry(jobKey, actorOf(req).id));
+  });
   r.get('/sms/messages', async (req, res) => {
     res.json({ items: await smsMessages.list(parseWith(smsQuery, req.query)) });
   });

@@ -6,6 +6,7 @@ import { SportsMedicine1763900000002 } from '../../migrations/1763900000002-Spor
 import { ContactOutcomes1763900000003 } from '../../migrations/1763900000003-ContactOutcomes.js';
 import { AgendaCleanup1763900000004 } from '../../migrations/1763900000004-AgendaCleanup.js';
 import { SlotSearchIndexes1763900000005 } from '../../migrations/1763900000005-SlotSearchIndexes.js';
+import { JobOutcomeElementInstance1763900000006 } from '../../migrations/1763900000006-JobOutcomeElementInstance.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -15,6 +16,7 @@ export const MIGRATIONS = [
   ContactOutcomes1763900000003,
   AgendaCleanup1763900000004,
   SlotSearchIndexes1763900000005,
+  JobOutcomeElementInstance1763900000006,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

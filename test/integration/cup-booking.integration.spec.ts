@@ -332,5 +332,28 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
       `/api/process-instances/${started.processInstanceKey}`,
     );
     expect(instance.body.jobs.map((j) => j.outcome)).toEqual(['completed', 'completed', 'completed', 'incident']);
+
+    // The back office corrects the number and retries: the task runs again and the SMS goes out once.
+    const jobs: { job_key: string }[] = await app.db.query(
+      `SELECT job_key FROM job_outcomes WHERE process_instance_key = $1 AND outcome = 'incident'`,
+      [started.processInstanceKey],
+    );
+    await app.db.query(`UPDATE cup_patients SET mobile = '+393330000077' WHERE id = 'pat-it-bad-mobile'`);
+    const retry = await operator.post(`/api/incidents/${jobs[0]?.job_key}/retry`);
+    expect(retry.status).toBe(202);
+    await waitForConfirmation(app, started.processInstanceKey);
+    expect(twilio.messages.filter((m) => m.to === '+393330000077')).toHaveLength(1);
+    expect((await operator.post(`/api/incidents/${jobs[0]?.job_key}/retry`)).status).toBe(409);
+    const after = await operator.get<{ jobs: { outcome: string }[] }>(
+      `/api/process-instances/${started.processInstanceKey}`,
+    );
+    expect(after.body.jobs.map((j) => j.outcome)).toEqual([
+      'completed',
+      'completed',
+      'completed',
+      'incident',
+      'retried',
+      'completed',
+    ]);
   });
 });

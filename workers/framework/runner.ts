@@ -11,6 +11,8 @@ import { BpmnError, PermanentError, TransientError } from './errors.js';
 export interface IncomingJob extends JobInfo {
   variables: unknown;
   customHeaders: unknown;
+  /** The task's element instance; an incident retry terminates and re-activates it. */
+  elementInstanceKey?: string | undefined;
 }
 
 /** The three outcomes (plus success), decided in this one place. */
@@ -125,6 +127,7 @@ export function startWorkers(opts: {
           processInstanceKey: job.processInstanceKey,
           bpmnProcessId: job.bpmnProcessId,
           elementId: job.elementId,
+          elementInstanceKey: job.elementInstanceKey,
           retries: job.retries,
           variables: job.variables,
           customHeaders: job.customHeaders,
@@ -180,8 +183,8 @@ async function recordOutcome(deps: WorkerDeps, job: IncomingJob, o: Outcome, dur
   const retriesLeft = o.kind === 'retry' ? o.retries : o.kind === 'incident' ? 0 : job.retries;
   await deps.db.query(
     `INSERT INTO job_outcomes (job_key, task_type, process_instance_key, bpmn_process_id, element_id, outcome,
-       error_code, message, retries_left, duration_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+       error_code, message, retries_left, duration_ms, element_instance_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     [
       job.key,
       job.type,
@@ -193,6 +196,7 @@ async function recordOutcome(deps: WorkerDeps, job: IncomingJob, o: Outcome, dur
       message,
       retriesLeft,
       durationMs,
+      job.elementInstanceKey ?? null,
     ],
   );
 }
