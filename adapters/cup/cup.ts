@@ -111,6 +111,10 @@ export interface BookingRequest {
   prescriptionNre?: string | undefined;
   /** The same key always yields the same appointment. */
   requestKey: string;
+  /** The prescription's priority class (U, B, D, P). */
+  priorityClass?: 'U' | 'B' | 'D' | 'P' | undefined;
+  /** The slot is later than the class allows (booked anyway, by the back office). */
+  beyondPriorityLimit?: boolean | undefined;
 }
 
 export type AppointmentStatus = 'booked' | 'cancelled' | 'fulfilled' | 'noshow';
@@ -131,6 +135,8 @@ export interface Appointment {
   prescriptionNre: string | null;
   cancellationReason: string | null;
   replacesId: string | null;
+  priorityClass: 'U' | 'B' | 'D' | 'P' | null;
+  beyondPriorityLimit: boolean;
 }
 
 export interface Patient {

@@ -45,6 +45,10 @@ export const FHIR_SYSTEMS = {
 export const FHIR_EXTENSIONS = {
   replaces: 'https://regione.basilicata.it/fhir/StructureDefinition/appointment-replaces',
   monitored: 'https://regione.basilicata.it/fhir/StructureDefinition/schedule-monitored',
+  /** The prescription's priority class (U, B, D, P) as `valueCode`. */
+  priorityClass: 'https://regione.basilicata.it/fhir/StructureDefinition/appointment-priority-class',
+  /** True when the appointment is later than the priority class allows. */
+  beyondPriorityLimit: 'https://regione.basilicata.it/fhir/StructureDefinition/appointment-beyond-priority-limit',
 } as const;
 
 /** Marks a resource that carries only some of its elements (FHIR's `_elements`/`_summary` tag). */
@@ -116,6 +120,7 @@ export interface Extension {
   valueReference?: Reference;
   valueBoolean?: boolean;
   valueString?: string;
+  valueCode?: string;
 }
 interface Meta {
   tag?: Coding[];
@@ -291,9 +296,10 @@ export function appointmentToFhir(a: Appointment): FhirAppointment {
   return {
     resourceType: 'Appointment',
     id: toFhirId(a.id),
-    ...(a.replacesId
-      ? { extension: [{ url: FHIR_EXTENSIONS.replaces, valueReference: ref('Appointment', a.replacesId) }] }
-      : {}),
+    extension: [
+      ...(a.replacesId ? [{ url: FHIR_EXTENSIONS.replaces, valueReference: ref('Appointment', a.replacesId) }] : []),
+      ...priorityExtensions(a.priorityClass ?? undefined, a.beyondPriorityLimit),
+    ],
     identifier: [{ system: FHIR_SYSTEMS.bookingCode, value: a.bookingCode }],
     status: a.status,
     ...(a.cancellationReason !== null ? { cancelationReason: { text: a.cancellationReason } } : {}),
@@ -399,9 +405,29 @@ export function cupIssue(code: 'conflict' | 'business-rule', cupCode: CupIssueCo
 // Requests a client sends (FhirCup → server).
 
 /** A booking as `POST /Appointment`: the request key travels as an identifier. */
+/** The priority class and its limit flag as Appointment extensions. */
+function priorityExtensions(priorityClass: string | undefined, beyond: boolean | undefined): Extension[] {
+  return [
+    ...(priorityClass ? [{ url: FHIR_EXTENSIONS.priorityClass, valueCode: priorityClass }] : []),
+    ...(beyond ? [{ url: FHIR_EXTENSIONS.beyondPriorityLimit, valueBoolean: true }] : []),
+  ];
+}
+
+/** Reads the priority extensions back (see {@link priorityExtensions}). */
+export function priorityFromExtensions(
+  ext: readonly { url: string; valueCode?: string | undefined; valueBoolean?: boolean | undefined }[] = [],
+): { priorityClass: 'U' | 'B' | 'D' | 'P' | null; beyondPriorityLimit: boolean } {
+  const code = ext.find((e) => e.url === FHIR_EXTENSIONS.priorityClass)?.valueCode;
+  return {
+    priorityClass: code === 'U' || code === 'B' || code === 'D' || code === 'P' ? code : null,
+    beyondPriorityLimit: ext.find((e) => e.url === FHIR_EXTENSIONS.beyondPriorityLimit)?.valueBoolean === true,
+  };
+}
+
 export function bookingToFhir(req: BookingRequest): FhirAppointment {
   return {
     resourceType: 'Appointment',
+    extension: priorityExtensions(req.priorityClass, req.beyondPriorityLimit),
     identifier: [{ system: FHIR_SYSTEMS.requestKey, value: req.requestKey }],
     status: 'booked',
     serviceType: serviceType(req.serviceCode),
@@ -454,6 +480,7 @@ const extension = z.object({
   url: z.string(),
   valueReference: reference.optional(),
   valueBoolean: z.boolean().optional(),
+  valueCode: z.string().optional(),
 });
 const instant = z.iso.datetime({ offset: true });
 
@@ -661,6 +688,7 @@ export function appointmentFromFhir(a: ParsedAppointment, location: LocationInfo
     replacesId: replaces
       ? must(referencedId(replaces.valueReference?.reference, 'Appointment'), 'estensione replaces senza riferimento')
       : null,
+    ...priorityFromExtensions(a.extension),
   };
 }
 

@@ -46,13 +46,15 @@ interface AppointmentRow {
   prescription_nre: string | null;
   cancellation_reason: string | null;
   replaces_id: string | null;
+  priority_class: Appointment['priorityClass'];
+  beyond_priority_limit: boolean;
 }
 
 const APPOINTMENT_SELECT = `
   SELECT a.id, a.booking_code, a.status, a.slot_id::text AS slot_id, s.starts_at, s.ends_at,
          st.id AS structure_id, st.name AS structure_name, st.address AS structure_address,
          a.service_code, sv.name AS service_name, a.patient_id, a.prescription_nre,
-         a.cancellation_reason, a.replaces_id
+         a.cancellation_reason, a.replaces_id, a.priority_class, a.beyond_priority_limit
     FROM cup_appointments a
     JOIN cup_slots s ON s.id = a.slot_id
     JOIN cup_schedules sc ON sc.id = s.schedule_id
@@ -76,6 +78,8 @@ function toAppointment(r: AppointmentRow): Appointment {
     prescriptionNre: r.prescription_nre,
     cancellationReason: r.cancellation_reason,
     replacesId: r.replaces_id,
+    priorityClass: r.priority_class,
+    beyondPriorityLimit: r.beyond_priority_limit,
   };
 }
 
@@ -133,8 +137,9 @@ export class LocalCup implements Cup {
       if (taken.length === 0) return undefined;
       const newId = randomUUID();
       await tx.query(
-        `INSERT INTO cup_appointments (id, booking_code, slot_id, patient_id, service_code, prescription_nre, request_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        `INSERT INTO cup_appointments (id, booking_code, slot_id, patient_id, service_code, prescription_nre, request_key,
+           priority_class, beyond_priority_limit)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [
           newId,
           newBookingCode(),
@@ -143,6 +148,8 @@ export class LocalCup implements Cup {
           req.serviceCode,
           req.prescriptionNre ?? null,
           req.requestKey,
+          req.priorityClass ?? null,
+          req.beyondPriorityLimit ?? false,
         ],
       );
       return newId;
@@ -273,8 +280,9 @@ export class LocalCup implements Cup {
         patient_id: string;
         service_code: string;
         prescription_nre: string | null;
+        priority_class: Appointment['priorityClass'];
       }[] = await tx.query(
-        `SELECT status, slot_id::text AS slot_id, patient_id, service_code, prescription_nre
+        `SELECT status, slot_id::text AS slot_id, patient_id, service_code, prescription_nre, priority_class
            FROM cup_appointments WHERE id = $1 FOR UPDATE`,
         [req.appointmentId],
       );
@@ -292,8 +300,9 @@ export class LocalCup implements Cup {
       await this.release(tx, req.appointmentId, old.slot_id, req.reason.trim() || 'spostamento');
       const newId = randomUUID();
       await tx.query(
-        `INSERT INTO cup_appointments (id, booking_code, slot_id, patient_id, service_code, prescription_nre, request_key, replaces_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        `INSERT INTO cup_appointments (id, booking_code, slot_id, patient_id, service_code, prescription_nre, request_key, replaces_id,
+           priority_class)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [
           newId,
           newBookingCode(),
@@ -303,6 +312,7 @@ export class LocalCup implements Cup {
           old.prescription_nre,
           req.requestKey,
           req.appointmentId,
+          old.priority_class,
         ],
       );
       return newId;

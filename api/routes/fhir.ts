@@ -23,6 +23,7 @@ import {
   type LocationInfo,
   type OperationOutcomeIssue,
   type ScheduleInfo,
+  priorityFromExtensions,
 } from '../../adapters/cup/fhir-mapping.js';
 import { checkNre } from '../../domain/cup/prescription.js';
 
@@ -266,12 +267,15 @@ export function fhirRoutes({ cup, db, log }: ApiDeps): Router {
     if (nreProblem) throw invalid(nreProblem, 'Appointment.basedOn');
     const serviceCode = await serviceCodeOf(body.serviceType, slotId);
     const replay = await holderOf(requestKey);
+    const priority = priorityFromExtensions(body.extension);
     const appointment = await cup.book({
       slotId,
       patientId,
       serviceCode,
       prescriptionNre: nre?.trim().toUpperCase(),
       requestKey,
+      priorityClass: priority.priorityClass ?? undefined,
+      beyondPriorityLimit: priority.beyondPriorityLimit,
     });
     res.location(`${baseUrlOf(req)}/Appointment/${toFhirId(appointment.id)}`);
     send(res, replay ? 200 : 201, appointmentToFhir(appointment));
@@ -669,7 +673,9 @@ const bookingBody = z.object({
     error: 'lo stato di una nuova prenotazione è proposed, pending o booked',
   }),
   identifier: z.array(identifierIn).optional(),
-  extension: z.array(z.object({ url: z.string() })).optional(),
+  extension: z
+    .array(z.object({ url: z.string(), valueCode: z.string().optional(), valueBoolean: z.boolean().optional() }))
+    .optional(),
   serviceType: z
     .array(
       z.object({

@@ -7,6 +7,7 @@ import { ContactOutcomes1763900000003 } from '../../migrations/1763900000003-Con
 import { AgendaCleanup1763900000004 } from '../../migrations/1763900000004-AgendaCleanup.js';
 import { SlotSearchIndexes1763900000005 } from '../../migrations/1763900000005-SlotSearchIndexes.js';
 import { JobOutcomeElementInstance1763900000006 } from '../../migrations/1763900000006-JobOutcomeElementInstance.js';
+import { AppointmentPriority1763900000007 } from '../../migrations/1763900000007-AppointmentPriority.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   AgendaCleanup1763900000004,
   SlotSearchIndexes1763900000005,
   JobOutcomeElementInstance1763900000006,
+  AppointmentPriority1763900000007,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

@@ -79,5 +79,10 @@ describe('complex booking cases go to the back office (C5)', () => {
       [`pi:${started.processInstanceKey}:%`],
     );
     expect(rows).toEqual([{ slot_id: slotId, patient_id: 'pat-0005' }]);
+    const flagged: { priority_class: string; beyond_priority_limit: boolean }[] = await app.db.query(
+      `SELECT priority_class, beyond_priority_limit FROM cup_appointments WHERE request_key LIKE $1`,
+      [`pi:${started.processInstanceKey}:%`],
+    );
+    expect(flagged).toEqual([{ priority_class: 'U', beyond_priority_limit: true }]);
   });
 });

@@ -70,6 +70,7 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
       patientId: 'pat-0001',
       serviceCode: '89.7A.3',
     });
+    expect(appointment).toMatchObject({ priorityClass: 'P', beyondPriorityLimit: false });
 
     const sent = twilio.messages.filter((m) => m.body.includes(appointment.bookingCode));
     expect(sent).toHaveLength(1);
