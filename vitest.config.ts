@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // The global teardown stops the broker gracefully, which can take longer than the 10 s default.
+    teardownTimeout: 60_000,
     projects: [
       {
         test: {
