@@ -1,11 +1,18 @@
 /** The time zone of every clock the contract talks about. */
 export const TIME_ZONE = 'Europe/Rome';
 
+// Formatters are costly to build; these are made once.
+const offsetFormat = new Intl.DateTimeFormat('en-US', { timeZone: TIME_ZONE, timeZoneName: 'longOffset' });
+const dayFormat = new Intl.DateTimeFormat('en-CA', {
+  timeZone: TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
 /** Offset of Europe/Rome from UTC at `instant`, in minutes (60 in winter, 120 in summer). */
 function romeOffsetMinutes(instant: Date): number {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone: TIME_ZONE, timeZoneName: 'longOffset' })
-    .formatToParts(instant)
-    .find((p) => p.type === 'timeZoneName')?.value;
+  const name = offsetFormat.formatToParts(instant).find((p) => p.type === 'timeZoneName')?.value;
   const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name ?? '');
   if (!m) return 0;
   return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
@@ -22,12 +29,7 @@ export function startOfDayInRome(day: string): Date {
 
 /** The calendar day (`YYYY-MM-DD`) of an instant in Europe/Rome. */
 export function dayInRome(instant: Date): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone: TIME_ZONE,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(instant);
+  return dayFormat.format(instant);
 }
 
 /** The day after a calendar day. */
