@@ -41,9 +41,14 @@ async function bookDay(app: RunningApp, day: string, count: number): Promise<str
   return rows.map((r) => r.id);
 }
 
+/** Worker processes started by the tests; killed in `afterAll` whatever happened. */
+const children: ChildProcess[] = [];
+/** What the worker processes printed, for the failure message. */
+const childOutput: string[] = [];
+
 /** `main.ts --workers-only` against the run's broker and database, SMS to the stand-in. */
 function startWorkerProcess(twilio: TwilioStandIn): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'main.ts', '--workers-only'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts', '--workers-only'], {
     cwd: PROJECT_ROOT,
     env: {
       PATH: process.env.PATH,
@@ -54,10 +59,21 @@ function startWorkerProcess(twilio: TwilioStandIn): ChildProcess {
       TWILIO_AUTH_TOKEN: twilio.authToken,
       TWILIO_FROM: '+390971000000',
       TWILIO_API_BASE_URL: twilio.url,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  child.stdout?.on('data', (b: Buffer) => childOutput.push(b.toString()));
+  child.stderr?.on('data', (b: Buffer) => childOutput.push(b.toString()));
+  children.push(child);
+  return child;
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  await exited;
 }
 
 async function remindersFor(app: RunningApp, ids: string[]): Promise<{ reference: string; status: string }[]> {
@@ -75,6 +91,8 @@ describe('daily SMS reminders (C3)', () => {
     twilio = await startTwilioStandIn();
   });
   afterAll(async () => {
+    // A worker process left running would take jobs from the next test files' apps.
+    await Promise.all(children.map((c) => stopChild(c, 'SIGKILL')));
     await app?.stop();
     await twilio.close();
   });
@@ -120,9 +138,27 @@ describe('daily SMS reminders (C3)', () => {
     expect(run.status).toBe(201);
 
     const first = startWorkerProcess(twilio);
-    await waitFor(() => Promise.resolve(twilio.requests - before >= 3000 || undefined), 'a third of the run', 90_000);
-    first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
+    // Engine time is pinned (earlier tests moved it): keep it moving while we wait, so that a
+    // batch retried with backoff, or re-offered after a timeout, becomes due.
+    let lastTick = Date.now();
+    const tick = async () => {
+      if (Date.now() - lastTick < 3000) return;
+      lastTick = Date.now();
+      await pinEngineClock(new Date(engineNow().getTime() + 60_000));
+    };
+    await waitFor(
+      async () => {
+        await tick();
+        return twilio.requests - before >= 3000 || undefined;
+      },
+      'a third of the run',
+      90_000,
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message} (${twilio.requests - before} sent); worker output:\n${childOutput.join('').slice(-3000)}`,
+      );
+    });
+    await stopChild(first, 'SIGKILL');
     const sentBeforeKill = twilio.requests - before;
     expect(sentBeforeKill).toBeLessThan(10_000);
 
@@ -131,7 +167,10 @@ describe('daily SMS reminders (C3)', () => {
       // The killed worker's batch job comes back after its activation timeout, on engine time.
       await pinEngineClock(new Date(engineNow().getTime() + 10 * 60_000));
       await waitFor(
-        async () => ((await remindersFor(app as RunningApp, ids)).length === ids.length ? true : undefined),
+        async () => {
+          await tick();
+          return (await remindersFor(app as RunningApp, ids)).length === ids.length ? true : undefined;
+        },
         'every reminder of the run',
         120_000,
       );
@@ -142,8 +181,7 @@ describe('daily SMS reminders (C3)', () => {
         5_000,
       ).catch(() => undefined);
     } finally {
-      second.kill('SIGTERM');
-      await new Promise((r) => second.once('exit', r));
+      await stopChild(second, 'SIGTERM');
     }
 
     const rows = await remindersFor(app, ids);
