@@ -1,19 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
-import type { UserTask, UserTaskDetail } from '../../domain/tasks/inbox.js';
-import { apiAs, startTestApp, waitFor, type ApiClient } from './support/test-app.js';
-import { outcomesOf, startBooking, waitForConfirmation } from './support/booking.js';
-
-async function escalationOf(api: ApiClient, processInstanceKey: string): Promise<UserTaskDetail> {
-  const task = await waitFor(async () => {
-    const list = await api.get<{ items: UserTask[] }>('/api/tasks?group=cup-back-office&process=cup-booking&limit=500');
-    return list.body.items.find(
-      (t) => t.processInstanceKey === processInstanceKey && t.elementId === 'handle-escalation',
-    );
-  }, 'the escalation to the back office');
-  return (await api.get<UserTaskDetail>(`/api/tasks/${task.key}`)).body;
-}
+import { apiAs, startTestApp, type ApiClient } from './support/test-app.js';
+import { openTaskOf, outcomesOf, startBooking, waitForConfirmation } from './support/booking.js';
 
 describe('complex booking cases go to the back office (C5)', () => {
   let app: RunningApp;
@@ -35,7 +24,8 @@ describe('complex booking cases go to the back office (C5)', () => {
        VALUES ('pat-it-bad-cf', 'RSSMRA80A01G942X', 'Prova', 'Controllo', '1980-01-01', '+393330000099') ON CONFLICT DO NOTHING`,
     );
     const started = await startBooking(operator, { patientId: 'pat-it-bad-cf' });
-    const task = await escalationOf(backOffice, started.processInstanceKey);
+    const task = await openTaskOf(backOffice, started.processInstanceKey, 'handle-escalation');
+    expect(task.candidateGroups).toEqual(['cup-back-office']);
     expect(task.variables['escalationReason']).toMatch(/carattere di controllo del codice fiscale/);
     expect((await backOffice.post(`/api/tasks/${task.key}/claim`)).status).toBe(200);
     const closed = await backOffice.post(`/api/tasks/${task.key}/complete`, {
@@ -65,7 +55,7 @@ describe('complex booking cases go to the back office (C5)', () => {
       [structure],
     );
     const started = await startBooking(operator, { priorityClass: 'U', structureId: structure, patientId: 'pat-0005' });
-    const task = await escalationOf(backOffice, started.processInstanceKey);
+    const task = await openTaskOf(backOffice, started.processInstanceKey, 'handle-escalation');
     expect(task.variables['escalationReason']).toMatch(/supera il limite della classe U/);
     const slotId = (task.variables['slotOptions'] as { value: string }[])[0]?.value;
     await backOffice.post(`/api/tasks/${task.key}/claim`);
