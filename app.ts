@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +15,12 @@ import { TwilioSms } from './adapters/sms/twilio-sms.js';
 import { ProcessStarter } from './domain/processes/process-starter.js';
 import { IncidentService } from './domain/processes/incidents.js';
 import { SmsMessages } from './domain/sms/messages.js';
-import { TaskInbox } from './domain/tasks/inbox.js';
+import { TaskInbox, USER_TASK_JOB_TYPE } from './domain/tasks/inbox.js';
+import { UserDirectory } from './domain/access/users.js';
+import { AuditLog } from './domain/access/audit.js';
+import { KNOWN_GROUPS, isRole, type Role } from './domain/access/roles.js';
+import type { LintContext } from './domain/processes/lint-rules.js';
+import { TaskEventStream } from './api/task-events.js';
 import { Templates } from './domain/templates.js';
 import type { Config } from './platform/config.js';
 import { openDatabase } from './platform/database/data-source.js';
@@ -48,6 +55,8 @@ export interface AppOverrides {
   twilioWebhookToken?: string;
   /** The job workers to run (default: the whole registry). */
   workers?: readonly WorkerDefinition[];
+  /** Where first-start notices (demo accounts and passwords) are written; default stderr, none when LOG_LEVEL=silent. */
+  announce?: (text: string) => void;
 }
 
 export interface RunningApp {
@@ -58,6 +67,7 @@ export interface RunningApp {
   zeebe: ZeebeClient;
   inbox: TaskInbox;
   deployer: Deployer;
+  users: UserDirectory;
   /** What the workers were given, for tests that drive a handler by hand. */
   workerDeps: WorkerDeps;
   deployReport: RepositoryDeployReport;
@@ -183,6 +193,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         : new LocalSms());
     const templates = new Templates(path.join(PROJECT_ROOT, 'templates'));
     const inbox = new TaskInbox(db, zeebe, deployer);
+    const users = new UserDirectory(db);
 
     const starter = new ProcessStarter(zeebe, db);
     const workerDeps: WorkerDeps = { db, cup, sms, templates, starter, now: overrides.now ?? (() => new Date()) };
@@ -203,13 +214,45 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
 
     let url: string | undefined;
     if (config.runApi) {
-      const api = createApi({
+      const announce =
+        overrides.announce ??
+        (config.LOG_LEVEL === 'silent' ? () => undefined : (t: string) => process.stderr.write(t));
+      await createFirstAccounts(users, config, announce);
+      const taskEvents = new TaskEventStream(databaseUrl, log);
+      await taskEvents.start();
+      cleanup.push(() => taskEvents.close());
+      const processesDir = overrides.processesDir ?? path.join(PROJECT_ROOT, 'processes');
+      const { app: api, close: closeSessions } = createApi({
         db,
         inbox,
         cup,
         starter,
         incidents: new IncidentService(db, zeebe),
         smsMessages: new SmsMessages(db),
+        deployer,
+        users,
+        audit: new AuditLog(db),
+        lintContext: () => lintContext(db, overrides.workers ?? WORKERS),
+        processesDir,
+        session: {
+          secret: config.SESSION_SECRET ?? (await platformSecret(db, 'session-secret')),
+          secureCookie: config.PUBLIC_BASE_URL?.startsWith('https:') === true,
+          idleTimeoutMs: config.SESSION_IDLE_MINUTES * 60_000,
+        },
+        oidc:
+          config.OIDC_ISSUER && config.OIDC_CLIENT_ID && config.PUBLIC_BASE_URL
+            ? {
+                issuer: config.OIDC_ISSUER,
+                clientId: config.OIDC_CLIENT_ID,
+                clientSecret: config.OIDC_CLIENT_SECRET,
+                publicBaseUrl: config.PUBLIC_BASE_URL,
+                rolesClaim: config.OIDC_ROLES_CLAIM,
+                roleMap: parseRoleMap(config.OIDC_ROLE_MAP),
+              }
+            : undefined,
+        taskEvents,
+        webDir: path.join(PROJECT_ROOT, 'dist', 'web'),
+        fhirApiToken: config.FHIR_API_TOKEN,
         metrics,
         log,
         twilioWebhook:
@@ -234,6 +277,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       cleanup.push(
         () =>
           new Promise<void>((resolve) => {
+            closeSessions();
             server.close(() => resolve());
             server.closeIdleConnections();
           }),
@@ -250,6 +294,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       zeebe,
       inbox,
       deployer,
+      users,
       workerDeps,
       deployReport,
       engine: { grpcAddress, restAddress, brokerPid: broker?.pid },
@@ -260,4 +305,64 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     await stop();
     throw err;
   }
+}
+
+/**
+ * On an empty account list: the demo accounts (one per role) or only `admin`, with their
+ * passwords shown once to whoever started the app. They must be changed at first sign-in
+ * unless DEMO_USERS_PASSWORD set them.
+ */
+async function createFirstAccounts(users: UserDirectory, config: Config, announce: (t: string) => void) {
+  const created = config.DEMO_USERS
+    ? await users.ensureDemoUsers(config.DEMO_USERS_PASSWORD)
+    : await users.ensureDemoUsers(config.DEMO_USERS_PASSWORD, ['admin']);
+  if (created.length === 0) return;
+  const lines = created.map((u) => `  ${u.username.padEnd(12)} ${u.password.padEnd(18)} ${u.roles.join(', ')}`);
+  announce(
+    [
+      '',
+      'Accounts created on this first start (shown only now; change the passwords at first sign-in):',
+      '  user         password           roles',
+      ...lines,
+      '',
+    ].join('\n'),
+  );
+}
+
+/** A secret generated once and kept in the database, so every API process of a cluster shares it. */
+async function platformSecret(db: DataSource, name: string): Promise<string> {
+  await db.query(`INSERT INTO platform_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
+    name,
+    randomBytes(48).toString('base64url'),
+  ]);
+  const rows: { value: string }[] = await db.query(`SELECT value FROM platform_settings WHERE name = $1`, [name]);
+  return rows[0]?.value ?? '';
+}
+
+/** `group=role,group=role` (OIDC_ROLE_MAP); unknown roles are ignored. */
+function parseRoleMap(raw: string | undefined): Record<string, Role> {
+  const map: Record<string, Role> = {};
+  for (const pair of (raw ?? '').split(',')) {
+    const [group, role] = pair.split('=').map((s) => s.trim());
+    if (group && role && isRole(role)) map[group] = role;
+  }
+  return map;
+}
+
+/** What models may use: the workers' job types, the deployed forms, the groups roles work, the templates. */
+async function lintContext(db: DataSource, workers: readonly WorkerDefinition[]): Promise<LintContext> {
+  const forms: { resource_id: string }[] = await db.query(
+    `SELECT DISTINCT resource_id FROM resource_deployments WHERE resource_type = 'form' AND status = 'deployed'`,
+  );
+  const templates = (await readdir(path.join(PROJECT_ROOT, 'templates', 'sms')).catch(() => [] as string[]))
+    .filter((f) => f.endsWith('.hbs'))
+    .map((f) => f.replace(/\.hbs$/, ''));
+  return {
+    taskTypes: [
+      ...new Set([...workers.map((w) => w.taskType), ...WORKERS.map((w) => w.taskType), USER_TASK_JOB_TYPE]),
+    ].sort(),
+    formIds: forms.map((f) => f.resource_id).sort(),
+    groups: KNOWN_GROUPS,
+    templates: templates.sort(),
+  };
 }

@@ -1,17 +1,31 @@
-import express, { type Express } from 'express';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Cup } from '../adapters/cup/cup.js';
 import type { ProcessStarter } from '../domain/processes/process-starter.js';
 import type { IncidentService } from '../domain/processes/incidents.js';
+import type { LintContext } from '../domain/processes/lint-rules.js';
 import type { SmsMessages } from '../domain/sms/messages.js';
 import type { TaskInbox } from '../domain/tasks/inbox.js';
+import type { UserDirectory } from '../domain/access/users.js';
+import type { AuditLog } from '../domain/access/audit.js';
+import type { Deployer } from '../platform/engine/deployer.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { problemHandler, sendProblem } from './problems.js';
+import { sessionLayer, type SessionOptions } from './auth/sessions.js';
+import { allow, auditRead, hasPermission } from './auth/access.js';
+import { oidcRoutes, type OidcOptions } from './auth/oidc.js';
+import type { TaskEventStream } from './task-events.js';
 import { healthRoutes } from './routes/health.js';
+import { sessionRoutes } from './routes/session.js';
+import { userRoutes } from './routes/users.js';
 import { taskRoutes } from './routes/tasks.js';
 import { cupRoutes } from './routes/cup.js';
 import { recordRoutes } from './routes/records.js';
+import { modelRoutes } from './routes/models.js';
+import { instanceRoutes } from './routes/instances.js';
 import { fhirRoutes } from './routes/fhir.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { sportsGroupRoutes } from './routes/sports.js';
@@ -23,27 +37,86 @@ export interface ApiDeps {
   starter: ProcessStarter;
   incidents: IncidentService;
   smsMessages: SmsMessages;
+  deployer: Deployer;
+  users: UserDirectory;
+  audit: AuditLog;
   metrics: Metrics;
   log: Logger;
   readiness: () => Promise<Record<string, boolean>>;
+  /** What the platform offers models: workers, forms, groups, templates (for the lint rules). */
+  lintContext: () => Promise<LintContext>;
+  /** The repository's `processes/` folder, which the modeler can open. */
+  processesDir: string;
+  session: Omit<SessionOptions, 'db' | 'users' | 'audit'>;
+  oidc?: OidcOptions | undefined;
+  taskEvents: TaskEventStream;
+  /** The built web workspace (`dist/web`), served at `/`. */
+  webDir?: string | undefined;
+  /** Lets another system read `/fhir` with `Authorization: Bearer <token>`. */
+  fhirApiToken?: string | undefined;
   /** Set when Twilio delivery callbacks are enabled (PUBLIC_BASE_URL and a Twilio auth token). */
   twilioWebhook?: { authToken: string; publicBaseUrl: string } | undefined;
 }
 
-/** The HTTP API: thin routes over the domain services. */
-export function createApi(deps: ApiDeps): Express {
+/** The HTTP API and the web workspace: thin routes over the domain services, behind sessions and roles. */
+export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(express.json({ limit: '1mb' }));
+  app.use(securityHeaders);
   app.use(healthRoutes(deps));
-  app.use('/api/tasks', taskRoutes(deps));
-  app.use('/api/cup', cupRoutes(deps));
-  app.use('/api', recordRoutes(deps));
-  app.use('/fhir', fhirRoutes(deps));
+  // Signed by Twilio, not by a session: mounted before the session layer and its CSRF check.
   app.use('/webhooks', webhookRoutes(deps));
+  app.use(express.json({ limit: '4mb' }));
+  const sessions = sessionLayer({ ...deps.session, db: deps.db, users: deps.users, audit: deps.audit });
+  app.use(sessions.handlers);
+  if (deps.oidc) app.use('/auth/oidc', oidcRoutes(deps.oidc, deps.users, deps.log));
+  app.use('/api/session', sessionRoutes(deps));
+  app.use('/api', userRoutes(deps));
+  app.get('/api/events', allow('tasks:work', 'tasks:view-all'), (req, res) => deps.taskEvents.subscribe(req, res));
+  app.use('/api/tasks', taskRoutes(deps));
   app.use('/api/cup/sports-groups', sportsGroupRoutes(deps));
+  app.use('/api/cup', cupRoutes(deps));
+  app.use('/api/process-instances', instanceRoutes(deps));
+  app.use('/api', modelRoutes(deps));
+  app.use('/api', recordRoutes(deps));
+  app.use('/fhir', fhirAccess(deps.fhirApiToken), fhirRoutes(deps));
+  app.use('/api', (_req, res) =>
+    sendProblem(res, { status: 404, title: 'Non trovato', detail: 'Risorsa inesistente.' }),
+  );
+  if (deps.webDir && existsSync(path.join(deps.webDir, 'index.html'))) {
+    const webDir = deps.webDir;
+    app.use(express.static(webDir, { index: false, maxAge: '1h' }));
+    // The workspace routes in the browser: every other GET is its single page.
+    app.get(/^\/(?!api\/|fhir\/|webhooks\/|auth\/).*/, (_req, res) => {
+      res.setHeader('cache-control', 'no-store');
+      res.sendFile(path.join(webDir, 'index.html'));
+    });
+  }
   app.use((_req, res) => sendProblem(res, { status: 404, title: 'Non trovato', detail: 'Risorsa inesistente.' }));
   app.use(problemHandler(deps.log));
-  return app;
+  return { app, close: sessions.close };
+}
+
+/** Conservative headers for every answer: no framing, no sniffing, same-origin scripts only. */
+function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.setHeader('x-frame-options', 'DENY');
+  res.setHeader('referrer-policy', 'same-origin');
+  res.setHeader(
+    'content-security-policy',
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; font-src 'self' data:; frame-ancestors 'none'",
+  );
+  next();
+}
+
+/** `/fhir` serves people's bookings: a session with `personal:read` (audited) or the configured bearer token. */
+function fhirAccess(token: string | undefined) {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const bearer = req.get('authorization')?.match(/^Bearer (.+)$/)?.[1];
+    if (token && bearer === token) return next();
+    allow('personal:read')(req, _res, () => undefined);
+    if (hasPermission(req, 'personal:read')) await auditRead(req, 'fhir', req.path);
+    next();
+  };
 }

@@ -28,7 +28,9 @@ import { openDatabase } from '../platform/database/data-source.js';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
 import { startTwilioStandIn } from '../stand-ins/twilio/server.js';
 import { freePorts } from '../test/support/ports.js';
+import { sessionClient } from '../test/support/session-client.js';
 
+const BENCH_PASSWORD = 'Bench-password-2026';
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? fallback);
   if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a non-negative number`);
@@ -415,13 +417,14 @@ async function reminders(
 
   const before = standIn.requests;
   const tRun = performance.now();
-  const res = await fetch(`${running.url}/api/cup/reminder-runs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-user': 'bench', 'x-user-groups': 'cup-operators' },
-    body: JSON.stringify({ reminderDate: day }),
-  });
-  if (res.status !== 201) throw new Error(`POST /api/cup/reminder-runs: ${res.status} ${await res.text()}`);
-  const run = (await res.json()) as { processInstanceKey: string };
+  await running.users
+    .create({ username: 'bench.backoffice', displayName: 'Bench', roles: ['back-office-1'], password: BENCH_PASSWORD })
+    .catch(() => undefined);
+  const api = sessionClient(running.url ?? '');
+  await api.signIn('bench.backoffice', BENCH_PASSWORD);
+  const res = await api.post<{ processInstanceKey: string }>('/api/cup/reminder-runs', { reminderDate: day });
+  if (res.status !== 201) throw new Error(`POST /api/cup/reminder-runs: ${res.status} ${JSON.stringify(res.body)}`);
+  const run = res.body;
 
   let firstSmsSeconds = NaN;
   let rows = 0;

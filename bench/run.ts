@@ -17,11 +17,27 @@ import { performance } from 'node:perf_hooks';
 import { PROJECT_ROOT } from '../app.js';
 import { createZeebeClient } from '../platform/engine/client.js';
 import { freePorts } from '../test/support/ports.js';
+import { sessionClient } from '../test/support/session-client.js';
 
 const BOOKINGS = Number(process.env.BOOKINGS ?? 200);
 const ONE_TASK = Number(process.env.ONE_TASK ?? 1000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
-const HEADERS = { 'content-type': 'application/json', 'x-user': 'bench.operator', 'x-user-groups': 'cup-operators' };
+/** The demo accounts of the benchmark's app get this password; the bench works as the supervisor. */
+const BENCH_PASSWORD = 'Bench-password-2026';
+const sessions = new Map<string, Promise<ReturnType<typeof sessionClient>>>();
+function sessionFor(base: string) {
+  let s = sessions.get(base);
+  if (!s) {
+    s = (async () => {
+      const client = sessionClient(base);
+      const res = await client.signIn('supervisore', BENCH_PASSWORD);
+      if (res.status !== 200) throw new Error(`sign-in failed: ${res.status}`);
+      return client;
+    })();
+    sessions.set(base, s);
+  }
+  return s;
+}
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -75,6 +91,7 @@ async function startPlatform(dataDir: string, ports: number[]): Promise<Started>
       ZEEBE_MONITORING_PORT: String(monitoringPort),
       LOG_LEVEL: 'warn',
       WORKER_MAX_JOBS: '64',
+      DEMO_USERS_PASSWORD: BENCH_PASSWORD,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -99,9 +116,11 @@ async function stopPlatform(s: Started): Promise<number> {
 }
 
 async function api<T>(base: string, method: string, p: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${p}`, { method, headers: HEADERS, ...(body ? { body: JSON.stringify(body) } : {}) });
-  if (!res.ok && res.status !== 409) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
+  const client = await sessionFor(base);
+  const res = method === 'GET' ? await client.get<T>(p) : await client.post<T>(p, body);
+  if (res.status >= 300 && res.status !== 409)
+    throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
 }
 
 const SERVICES = ['89.7A.3', '95.02', '89.7A.7', '89.52', '88.74.1'];

@@ -43,3 +43,10 @@ export class UnavailableError extends DomainError {
   readonly status = 503;
   readonly title = 'Servizio non disponibile';
 }
+
+/** The caller is not signed in (or the session has expired). */
+export class UnauthorizedError extends DomainError {
+  override name = 'UnauthorizedError';
+  readonly status = 401;
+  readonly title = 'Accesso richiesto';
+}

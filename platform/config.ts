@@ -86,6 +86,39 @@ export const envSchema = z.object({
   PUBLIC_BASE_URL: optionalString.describe(
     'The URL at which Twilio reaches this app (e.g. `https://cc.regione.basilicata.it`); enables SMS delivery callbacks at `/webhooks/twilio/sms-status`, signature-checked.',
   ),
+  SESSION_SECRET: optionalString.describe(
+    'Secret that signs session cookies (32+ characters). Without it one is generated and kept in the database.',
+  ),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(480)
+    .describe('A session ends after this many minutes without requests (default: a working day).'),
+  DEMO_USERS: bool
+    .default(true)
+    .describe(
+      'On an empty account list, create one demo account per role (their passwords are printed once at start). When false only `admin` is created.',
+    ),
+  DEMO_USERS_PASSWORD: optionalString.describe(
+    'Password for the demo accounts instead of random ones (demos, tests). Never in production.',
+  ),
+  OIDC_ISSUER: optionalString.describe(
+    "OpenID Connect issuer URL (the Regione's identity provider). When set, the sign-in page offers single sign-on.",
+  ),
+  OIDC_CLIENT_ID: optionalString.describe('OpenID Connect client id of this app.'),
+  OIDC_CLIENT_SECRET: optionalString.describe('OpenID Connect client secret (confidential client).'),
+  OIDC_ROLES_CLAIM: z
+    .string()
+    .default('roles')
+    .describe("ID-token claim with the person's roles or groups (dotted path, e.g. `realm_access.roles`)."),
+  OIDC_ROLE_MAP: optionalString.describe(
+    'Provider group to role, e.g. `cup-fo=operator,cup-bo=back-office-1`. Claim values that are already role names need no entry.',
+  ),
+  FHIR_API_TOKEN: optionalString.describe(
+    "Bearer token that lets another system (a FhirCup client) read the local CUP's `/fhir` endpoints without a session.",
+  ),
   DEMO_DATA: bool
     .default(true)
     .describe('Seed the local CUP with the demo region (structures, agendas, slots, patients) when it is empty.'),
@@ -142,6 +175,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     if (missing.length > 0) {
       throw new ConfigError(`Invalid configuration:\n  SMS_PROVIDER=twilio needs ${missing.join(', ')}`);
     }
+  }
+  if (e.OIDC_ISSUER && (!e.OIDC_CLIENT_ID || !e.PUBLIC_BASE_URL)) {
+    throw new ConfigError('Invalid configuration:\n  OIDC_ISSUER needs OIDC_CLIENT_ID and PUBLIC_BASE_URL');
+  }
+  if (e.SESSION_SECRET && e.SESSION_SECRET.length < 32) {
+    throw new ConfigError('Invalid configuration:\n  SESSION_SECRET must be at least 32 characters');
   }
   if (e.ZEEBE_CLIENT_ID && !e.ZEEBE_GRPC_ADDRESS) {
     throw new ConfigError('Invalid configuration:\n  ZEEBE_CLIENT_ID is set but ZEEBE_GRPC_ADDRESS is not');

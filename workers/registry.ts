@@ -16,6 +16,7 @@ import { recordCleanupOutcome } from './record-cleanup-outcome.js';
 import { planSportsGroup } from './plan-sports-group.js';
 import { bookSportsGroup } from './book-sports-group.js';
 import { closeSportsGroup } from './close-sports-group.js';
+import { recordInstanceEnd } from './record-instance-end.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
 export const WORKERS: readonly WorkerDefinition[] = [
@@ -36,4 +37,5 @@ export const WORKERS: readonly WorkerDefinition[] = [
   planSportsGroup,
   bookSportsGroup,
   closeSportsGroup,
+  recordInstanceEnd,
 ];

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
-import { actorOf } from '../actor.js';
+import { actorOf, allow, auditRead } from '../auth/access.js';
 import { parseWith } from '../problems.js';
 import { checkNre } from '../../domain/cup/prescription.js';
 import { PRIORITY_CLASSES } from '../../domain/cup/priority.js';
@@ -55,7 +55,7 @@ const slotQuery = z.object({
 /** The CUP booking line: start a booking, search slots, read an appointment. */
 export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
   const r = Router();
-  r.post('/bookings', async (req, res) => {
+  r.post('/bookings', allow('cup:contact'), async (req, res) => {
     const body = parseWith(bookingBody, req.body ?? {});
     const actor = actorOf(req);
     const nreProblem = checkNre(body.prescriptionNre);
@@ -90,7 +90,7 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
     });
     res.status(201).json(started);
   });
-  r.post('/cancellations', async (req, res) => {
+  r.post('/cancellations', allow('cup:contact'), async (req, res) => {
     const body = parseWith(cancellationBody, req.body ?? {});
     const actor = actorOf(req);
     const appointment = await cup.getAppointment(body.appointmentId);
@@ -112,7 +112,7 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
     });
     res.status(201).json(started);
   });
-  r.post('/information-contacts', async (req, res) => {
+  r.post('/information-contacts', allow('cup:contact'), async (req, res) => {
     const body = parseWith(informationBody, req.body ?? {});
     const started = await starter.start({
       bpmnProcessId: 'cup-information',
@@ -123,7 +123,7 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
     res.status(201).json(started);
   });
   /** First-contact resolution of information contacts closed in [from, to), out-of-scope excluded (K3). */
-  r.get('/information-contacts/fcr', async (req, res) => {
+  r.get('/information-contacts/fcr', allow('cup:manage', 'instances:view', 'tasks:view-all'), async (req, res) => {
     const q = parseWith(fcrQuery, req.query);
     const rows: { contacts: string; in_scope: string; resolved: string }[] = await db.query(
       `SELECT count(*) AS contacts, count(*) FILTER (WHERE NOT out_of_scope) AS in_scope,
@@ -141,7 +141,7 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
       firstContactResolutionPct: inScope === 0 ? null : Math.round((resolved / inScope) * 1000) / 10,
     });
   });
-  r.post('/agenda-cleanups', async (req, res) => {
+  r.post('/agenda-cleanups', allow('cup:manage'), async (req, res) => {
     const body = parseWith(cleanupBody, req.body ?? {});
     const started = await starter.start({
       bpmnProcessId: 'cup-agenda-cleanup',
@@ -152,7 +152,7 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
     res.status(201).json(started);
   });
   /** Progress of a "pulitura agende" campaign: outcomes by package. */
-  r.get('/agenda-cleanups/:key', async (req, res) => {
+  r.get('/agenda-cleanups/:key', allow('cup:manage'), async (req, res) => {
     const { key } = parseWith(z.object({ key: z.string().regex(/^\d{1,20}$/) }), req.params);
     const rows: { package_no: number; outcome: string; n: string }[] = await db.query(
       `SELECT package_no, outcome, count(*) AS n FROM cup_cleanup_contacts WHERE campaign_instance_key = $1
@@ -161,7 +161,7 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
     );
     res.json({ items: rows.map((r) => ({ packageNo: r.package_no, outcome: r.outcome, contacts: Number(r.n) })) });
   });
-  r.post('/reminder-runs', async (req, res) => {
+  r.post('/reminder-runs', allow('cup:manage'), async (req, res) => {
     const { reminderDate } = parseWith(reminderRunBody, req.body ?? {});
     const started = await starter.start({
       bpmnProcessId: 'cup-sms-reminders',
@@ -171,13 +171,14 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
     });
     res.status(201).json(started);
   });
-  r.get('/slots', async (req, res) => {
+  r.get('/slots', allow('cup:contact'), async (req, res) => {
     const q = parseWith(slotQuery, req.query);
     res.json({ items: await cup.findEarliestSlots(q) });
   });
-  r.get('/appointments/:id', async (req, res) => {
+  r.get('/appointments/:id', allow('personal:read'), async (req, res) => {
     const a = await cup.getAppointment(String(req.params.id));
     if (!a) throw new NotFoundError('Prenotazione non trovata.');
+    await auditRead(req, 'appointment', a.id);
     res.json(a);
   });
   return r;

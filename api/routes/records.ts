@@ -2,8 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
-import { NotFoundError } from '../../domain/errors.js';
-import { actorOf } from '../actor.js';
+import { actorOf, allow, auditRead } from '../auth/access.js';
 
 const smsQuery = z.object({
   reference: z.string().min(1).optional(),
@@ -11,23 +10,24 @@ const smsQuery = z.object({
 });
 
 /**
- * What the platform recorded: SMS sent, deployments, and one process instance with its
- * tasks and job outcomes (the history the bare broker cannot answer).
+ * What the platform recorded: SMS sent, deployments; and the retry of an incident.
  */
 export function recordRoutes({ db, smsMessages, incidents }: ApiDeps): Router {
   const r = Router();
   /** Retries the job of an incident once its cause is fixed (see IncidentService). */
-  r.post('/incidents/:jobKey/retry', async (req, res) => {
+  r.post('/incidents/:jobKey/retry', allow('incidents:retry'), async (req, res) => {
     const { jobKey } = parseWith(
       z.object({ jobKey: z.string().regex(/^\d{1,20}$/, 'chiave del job non valida') }),
       req.params,
     );
     res.status(202).json(await incidents.retry(jobKey, actorOf(req).id));
   });
-  r.get('/sms/messages', async (req, res) => {
-    res.json({ items: await smsMessages.list(parseWith(smsQuery, req.query)) });
+  r.get('/sms/messages', allow('personal:read'), async (req, res) => {
+    const q = parseWith(smsQuery, req.query);
+    await auditRead(req, 'sms-messages', q.reference ?? '*', { limit: q.limit });
+    res.json({ items: await smsMessages.list(q) });
   });
-  r.get('/deployments', async (_req, res) => {
+  r.get('/deployments', allow('models:view'), async (_req, res) => {
     const rows: unknown[] = await db.query(
       `SELECT id::text, resource_name AS "resourceName", resource_type AS "resourceType", resource_id AS "resourceId",
               resource_key AS "resourceKey", version, source, status, problem, deployed_by AS "deployedBy", comment,
@@ -35,30 +35,6 @@ export function recordRoutes({ db, smsMessages, incidents }: ApiDeps): Router {
          FROM resource_deployments ORDER BY id DESC LIMIT 200`,
     );
     res.json({ items: rows });
-  });
-  r.get('/process-instances/:key', async (req, res) => {
-    const { key } = parseWith(z.object({ key: z.string().regex(/^\d{1,20}$/) }), req.params);
-    const instances: unknown[] = await db.query(
-      `SELECT process_instance_key AS "processInstanceKey", bpmn_process_id AS "bpmnProcessId", version,
-              business_key AS "businessKey", started_by AS "startedBy", started_at AS "startedAt"
-         FROM process_instances WHERE process_instance_key = $1`,
-      [key],
-    );
-    const instance = instances[0];
-    const jobs: unknown[] = await db.query(
-      `SELECT job_key AS "jobKey", task_type AS "taskType", element_id AS "elementId", outcome, error_code AS "errorCode",
-              message, retries_left AS "retriesLeft", duration_ms AS "durationMs", created_at AS "at"
-         FROM job_outcomes WHERE process_instance_key = $1 ORDER BY id`,
-      [key],
-    );
-    const tasks: unknown[] = await db.query(
-      `SELECT job_key AS key, name, element_id AS "elementId", state, assignee, created_at AS "createdAt",
-              completed_at AS "completedAt", completed_by AS "completedBy"
-         FROM user_tasks WHERE process_instance_key = $1 ORDER BY created_at`,
-      [key],
-    );
-    if (!instance && jobs.length === 0 && tasks.length === 0) throw new NotFoundError('Istanza non trovata.');
-    res.json({ instance: instance ?? null, jobs, tasks });
   });
   return r;
 }

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
-import { actorOf } from '../actor.js';
+import { actorOf, allow } from '../auth/access.js';
 import { parseWith } from '../problems.js';
 import { isCalendarDay } from '../../domain/cup/sports-group.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
@@ -66,7 +66,7 @@ interface GroupRow {
  */
 export function sportsGroupRoutes({ cup, starter, db }: ApiDeps): Router {
   const r = Router();
-  r.post('/', async (req, res) => {
+  r.post('/', allow('cup:contact'), async (req, res) => {
     const body = parseWith(groupBody, req.body ?? {});
     const actor = actorOf(req);
     const found = await Promise.all(body.athletes.map((id) => cup.getPatient(id)));
@@ -120,7 +120,7 @@ export function sportsGroupRoutes({ cup, starter, db }: ApiDeps): Router {
     ]);
     res.status(201).json(started);
   });
-  r.get('/:key', async (req, res) => {
+  r.get('/:key', allow('cup:contact', 'cup:manage'), async (req, res) => {
     const { key } = parseWith(instanceParams, req.params);
     const rows: GroupRow[] = await db.query(
       `SELECT process_instance_key AS "processInstanceKey", business_key AS "businessKey", club_name AS "clubName",

@@ -5,6 +5,7 @@ import { readBpmn } from '../../platform/engine/bpmn-model.js';
 import { returning } from '../../platform/database/query.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors.js';
 import { validateSubmission } from './form-validation.js';
+import { trackInstance } from '../processes/instances.js';
 
 /** The job type Zeebe gives job-worker user tasks. */
 export const USER_TASK_JOB_TYPE = 'io.camunda.zeebe:userTask';
@@ -32,10 +33,21 @@ export interface UserTask {
   claimedAt: string | null;
   completedAt: string | null;
   completedBy: string | null;
+  /** Why a case was escalated to the back office (the flow's `escalationReason`), if it was. */
+  reason: string | null;
 }
 
 export interface UserTaskDetail extends UserTask {
   variables: Record<string, unknown>;
+}
+
+/** The PostgreSQL channel on which task changes are announced. */
+export const TASK_EVENTS_CHANNEL = 'user_task_events';
+export type TaskEventAction = 'created' | 'claimed' | 'unclaimed' | 'completed' | 'canceled';
+export interface TaskEvent {
+  key: string;
+  action: TaskEventAction;
+  by?: string;
 }
 
 /** Who acts on the inbox. */
@@ -45,7 +57,16 @@ export interface Actor {
 }
 
 export interface TaskFilter {
+  /** Only tasks this person may work: their candidate groups, candidate user, assignee, or open to all. */
+  visibleTo?: Actor | undefined;
   group?: string | undefined;
+  /** Tasks with at least this priority (0–100). */
+  priorityMin?: number | undefined;
+  /** Tasks due before this instant (overdue included). */
+  dueBefore?: Date | undefined;
+  /** `unassigned`: nobody has claimed it; `mine`: claimed by `visibleTo`. */
+  claim?: 'unassigned' | 'mine' | undefined;
+  sort?: 'priority' | 'due' | 'created' | undefined;
   assignee?: string | undefined;
   process?: string | undefined;
   state?: TaskState | undefined;
@@ -71,7 +92,8 @@ const COLUMNS = `job_key AS key, name, process_instance_key AS "processInstanceK
   process_version AS "processVersion", element_id AS "elementId", candidate_groups AS "candidateGroups",
   candidate_users AS "candidateUsers", assignee, form_key AS "formKey", due_date AS "dueDate",
   follow_up_date AS "followUpDate", priority, business_key AS "businessKey", state, created_at AS "createdAt",
-  claimed_at AS "claimedAt", completed_at AS "completedAt", completed_by AS "completedBy"`;
+  claimed_at AS "claimedAt", completed_at AS "completedAt", completed_by AS "completedBy",
+  variables->>'escalationReason' AS reason`;
 
 type Row = Omit<UserTask, 'dueDate' | 'followUpDate' | 'createdAt' | 'claimedAt' | 'completedAt'> & {
   dueDate: Date | null;
@@ -165,19 +187,52 @@ export class TaskInbox {
         JSON.stringify(job.variables),
       ],
     );
-    return rows[0]?.inserted === true;
+    const inserted = rows[0]?.inserted === true;
+    if (inserted) {
+      await trackInstance(this.db, {
+        processInstanceKey: job.processInstanceKey,
+        bpmnProcessId: job.bpmnProcessId,
+        processDefinitionKey: job.processDefinitionKey,
+        version: job.processDefinitionVersion,
+        variables: job.variables,
+      });
+      await this.notify(job.key, 'created');
+    }
+    return inserted;
   }
 
   async list(f: TaskFilter = {}): Promise<UserTask[]> {
+    const order = {
+      priority: 'priority DESC, due_date ASC NULLS LAST, created_at ASC',
+      due: 'due_date ASC NULLS LAST, priority DESC, created_at ASC',
+      created: 'created_at DESC',
+    }[f.sort ?? 'priority'];
     const rows: Row[] = await this.db.query(
       `SELECT ${COLUMNS} FROM user_tasks
         WHERE state = $1
           AND ($2::text IS NULL OR $2 = ANY (candidate_groups))
           AND ($3::text IS NULL OR assignee = $3)
           AND ($4::text IS NULL OR bpmn_process_id = $4)
-        ORDER BY priority DESC, due_date ASC NULLS LAST, created_at ASC, job_key ASC
+          AND ($7::text IS NULL OR assignee = $7 OR $7 = ANY (candidate_users) OR candidate_groups && $8::text[]
+               OR (cardinality(candidate_groups) = 0 AND cardinality(candidate_users) = 0))
+          AND ($9::int IS NULL OR priority >= $9)
+          AND ($10::timestamptz IS NULL OR due_date < $10)
+          AND ($11::text IS NULL OR ($11 = 'unassigned' AND assignee IS NULL) OR ($11 = 'mine' AND assignee = $7))
+        ORDER BY ${order}, job_key ASC
         LIMIT $5 OFFSET $6`,
-      [f.state ?? 'CREATED', f.group ?? null, f.assignee ?? null, f.process ?? null, f.limit ?? 100, f.offset ?? 0],
+      [
+        f.state ?? 'CREATED',
+        f.group ?? null,
+        f.assignee ?? null,
+        f.process ?? null,
+        f.limit ?? 100,
+        f.offset ?? 0,
+        f.visibleTo?.id ?? null,
+        f.visibleTo?.groups ?? [],
+        f.priorityMin ?? null,
+        f.dueBefore ?? null,
+        f.claim ?? null,
+      ],
     );
     return rows.map(toTask);
   }
@@ -210,6 +265,7 @@ export class TaskInbox {
       if (now.state !== 'CREATED') throw new ConflictError('Il compito non è più aperto.');
       throw new ConflictError('Il compito è già in carico a un altro utente.');
     }
+    await this.notify(key, 'claimed', actor.id);
     return toTask(rows[0]);
   }
 
@@ -225,6 +281,7 @@ export class TaskInbox {
       await this.get(key);
       throw new ConflictError('Il compito non è in carico a te.');
     }
+    await this.notify(key, 'unclaimed');
     return toTask(rows[0]);
   }
 
@@ -271,19 +328,36 @@ export class TaskInbox {
       );
       return done[0] ? toTask(done[0]) : undefined;
     });
+    await this.notify(key, vanished || !result ? 'canceled' : 'completed', actor.id);
     if (vanished || !result)
       throw new ConflictError('Il compito non esiste più nel processo (annullato o già completato).');
     return result;
   }
 
+  /**
+   * Tells every API process that a task changed (PostgreSQL NOTIFY), so open tasklists
+   * refresh at once. The payload names the task and the colleague, nothing of the citizen.
+   */
+  private async notify(key: string, action: TaskEventAction, by?: string): Promise<void> {
+    const event: TaskEvent = { key, action, ...(by ? { by } : {}) };
+    await this.db
+      .query('SELECT pg_notify($1, $2)', [TASK_EVENTS_CHANNEL, JSON.stringify(event)])
+      .catch(() => undefined);
+  }
+
   /** A task with candidates may be worked only by them; one without candidates by anyone. */
-  private assertMayWork(task: UserTask, actor: Actor): void {
+  mayWork(task: UserTask, actor: Actor): boolean {
     const open = task.candidateGroups.length === 0 && task.candidateUsers.length === 0;
-    const candidate =
+    return (
+      open ||
       task.candidateUsers.includes(actor.id) ||
       task.candidateGroups.some((g) => actor.groups.includes(g)) ||
-      task.assignee === actor.id;
-    if (!open && !candidate) throw new ForbiddenError('Il compito è riservato ad altri gruppi.');
+      task.assignee === actor.id
+    );
+  }
+
+  private assertMayWork(task: UserTask, actor: Actor): void {
+    if (!this.mayWork(task, actor)) throw new ForbiddenError('Il compito è riservato ad altri gruppi.');
   }
 
   private async elementName(processDefinitionKey: string, elementId: string): Promise<string> {

@@ -8,6 +8,7 @@ import { AgendaCleanup1763900000004 } from '../../migrations/1763900000004-Agend
 import { SlotSearchIndexes1763900000005 } from '../../migrations/1763900000005-SlotSearchIndexes.js';
 import { JobOutcomeElementInstance1763900000006 } from '../../migrations/1763900000006-JobOutcomeElementInstance.js';
 import { AppointmentPriority1763900000007 } from '../../migrations/1763900000007-AppointmentPriority.js';
+import { Access1763900000008 } from '../../migrations/1763900000008-Access.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   SlotSearchIndexes1763900000005,
   JobOutcomeElementInstance1763900000006,
   AppointmentPriority1763900000007,
+  Access1763900000008,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

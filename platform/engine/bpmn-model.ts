@@ -23,6 +23,8 @@ export interface BpmnProcessInfo {
   id: string;
   name: string | undefined;
   elements: BpmnElementInfo[];
+  /** Job types of the process-level execution listeners (`zeebe:executionListener`), by event. */
+  listeners: { eventType: string; type: string }[];
 }
 
 interface ModdleElement {
@@ -36,6 +38,8 @@ interface ModdleElement {
   value?: string;
   text?: string;
   errorCode?: string;
+  eventType?: string;
+  listeners?: ModdleElement[];
   values?: ModdleElement[];
   flowElements?: ModdleElement[];
   rootElements?: ModdleElement[];
@@ -88,6 +92,10 @@ export async function readBpmn(xml: string): Promise<BpmnProcessInfo[]> {
     .map((p) => {
       const elements: BpmnElementInfo[] = [];
       collect(p, elements);
-      return { id: p.id ?? '', name: p.name, elements };
+      const listeners = (p.extensionElements?.values ?? [])
+        .filter((v) => v.$type === 'zeebe:ExecutionListeners')
+        .flatMap((v) => v.listeners ?? [])
+        .map((l) => ({ eventType: l.eventType ?? 'start', type: l.type ?? '' }));
+      return { id: p.id ?? '', name: p.name, elements, listeners };
     });
 }

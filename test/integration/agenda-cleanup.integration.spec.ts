@@ -12,7 +12,7 @@ describe('"pulitura agende" campaign (C4)', () => {
 
   beforeAll(async () => {
     app = await startTestApp();
-    backOffice = apiAs(app, 'backoffice.pulizia', ['cup-back-office']);
+    backOffice = apiAs(app, 'backoffice.pulizia', ['back-office-1']);
   });
   afterAll(async () => {
     await app?.stop();

@@ -11,8 +11,8 @@ describe('complex booking cases go to the back office (C5)', () => {
 
   beforeAll(async () => {
     app = await startTestApp();
-    operator = apiAs(app, 'operatore.uno', ['cup-operators']);
-    backOffice = apiAs(app, 'backoffice.uno', ['cup-back-office']);
+    operator = apiAs(app, 'operatore.uno', ['operator']);
+    backOffice = apiAs(app, 'backoffice.uno', ['back-office-1']);
   });
   afterAll(async () => {
     await app?.stop();

@@ -73,8 +73,8 @@ describe('cancellation (C2) and recall of day-31 patients (C4)', () => {
 
   beforeAll(async () => {
     app = await startTestApp();
-    operator = apiAs(app, 'operatore.uno', ['cup-operators']);
-    backOffice = apiAs(app, 'backoffice.uno', ['cup-back-office']);
+    operator = apiAs(app, 'operatore.uno', ['operator']);
+    backOffice = apiAs(app, 'backoffice.uno', ['back-office-1']);
   });
   afterAll(async () => {
     await app?.stop();

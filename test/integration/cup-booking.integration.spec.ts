@@ -22,7 +22,7 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
   beforeAll(async () => {
     twilio = await startTwilioStandIn();
     app = await startTestApp({}, { sms: twilioVia(twilio) });
-    operator = apiAs(app, 'operatore.uno', ['cup-operators']);
+    operator = apiAs(app, 'operatore.uno', ['operator']);
   });
 
   afterAll(async () => {
@@ -198,10 +198,10 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
   it('lets only candidates claim, and one of them at a time', async () => {
     const started = await startBooking(operator);
     const task = await openTaskOf(operator, started.processInstanceKey);
-    const outsider = apiAs(app, 'helpdesk.uno', ['help-desk']);
+    const outsider = apiAs(app, 'backoffice.esterno', ['back-office-1']);
     expect((await outsider.post(`/api/tasks/${task.key}/claim`)).status).toBe(403);
 
-    const colleague = apiAs(app, 'operatore.due', ['cup-operators']);
+    const colleague = apiAs(app, 'operatore.due', ['operator']);
     expect((await operator.post(`/api/tasks/${task.key}/claim`)).status).toBe(200);
     expect((await colleague.post(`/api/tasks/${task.key}/claim`)).status).toBe(409);
     expect(
@@ -257,7 +257,7 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
     const taskB = await openTaskOf(operator, b.processInstanceKey);
     const shared = slotOptions(taskA).find((o) => slotOptions(taskB).some((x) => x.value === o.value))?.value;
     expect(shared).toBeDefined();
-    const colleague = apiAs(app, 'operatore.due', ['cup-operators']);
+    const colleague = apiAs(app, 'operatore.due', ['operator']);
     await operator.post(`/api/tasks/${taskA.key}/claim`);
     await colleague.post(`/api/tasks/${taskB.key}/claim`);
 
@@ -329,10 +329,12 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
     expect(incident.task_type).toBe('send-sms');
     expect(incident.message).toMatch(/non è un numero mobile italiano valido: correggere l'anagrafica e riprovare/);
     expect(twilio.requests).toBe(requestsBefore);
-    const instance = await operator.get<{ jobs: { outcome: string }[] }>(
+    const backOffice = apiAs(app, 'backoffice.secondo', ['back-office-2']);
+    const instance = await backOffice.get<{ jobs: { outcome: string }[]; instance: { state: string } }>(
       `/api/process-instances/${started.processInstanceKey}`,
     );
     expect(instance.body.jobs.map((j) => j.outcome)).toEqual(['completed', 'completed', 'completed', 'incident']);
+    expect(instance.body.instance.state).toBe('INCIDENT');
 
     // The back office corrects the number and retries: the task runs again and the SMS goes out once.
     const jobs: { job_key: string }[] = await app.db.query(
@@ -340,12 +342,14 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
       [started.processInstanceKey],
     );
     await app.db.query(`UPDATE cup_patients SET mobile = '+393330000077' WHERE id = 'pat-it-bad-mobile'`);
-    const retry = await operator.post(`/api/incidents/${jobs[0]?.job_key}/retry`);
+    // Front-office operators may not retry incidents; second-level back office may.
+    expect((await operator.post(`/api/incidents/${jobs[0]?.job_key}/retry`)).status).toBe(403);
+    const retry = await backOffice.post(`/api/incidents/${jobs[0]?.job_key}/retry`);
     expect(retry.status).toBe(202);
     await waitForConfirmation(app, started.processInstanceKey);
     expect(twilio.messages.filter((m) => m.to === '+393330000077')).toHaveLength(1);
-    expect((await operator.post(`/api/incidents/${jobs[0]?.job_key}/retry`)).status).toBe(409);
-    const after = await operator.get<{ jobs: { outcome: string }[] }>(
+    expect((await backOffice.post(`/api/incidents/${jobs[0]?.job_key}/retry`)).status).toBe(409);
+    const after = await backOffice.get<{ jobs: { outcome: string }[]; instance: { state: string } }>(
       `/api/process-instances/${started.processInstanceKey}`,
     );
     expect(after.body.jobs.map((j) => j.outcome)).toEqual([
@@ -355,6 +359,8 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
       'incident',
       'retried',
       'completed',
+      'completed', // the end listener: the instance is recorded as completed
     ]);
+    expect(after.body.instance.state).toBe('COMPLETED');
   });
 });

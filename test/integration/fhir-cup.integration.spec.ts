@@ -16,6 +16,7 @@ import { freePorts } from '../support/ports.js';
 import { startTestApp } from './support/test-app.js';
 
 const DAY = 86_400_000;
+const FHIR_TOKEN = 'test-fhir-token';
 const SERVICE = '89.7A.3';
 const NRE = '170A10123456789';
 /** A structure and dates far enough ahead that the booking tests leave the earliest slots to the others. */
@@ -61,7 +62,11 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
   async function call(method: string, path: string, body?: unknown, contentType = 'application/fhir+json') {
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: { accept: 'application/fhir+json', ...(body === undefined ? {} : { 'content-type': contentType }) },
+      headers: {
+        accept: 'application/fhir+json',
+        authorization: `Bearer ${FHIR_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': contentType }),
+      },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -72,10 +77,16 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
     };
   }
 
+  it('refuses callers without a session or the configured token', async () => {
+    expect((await fetch(`${base}/Patient/pat-0001`)).status).toBe(401);
+    const wrong = await fetch(`${base}/Patient/pat-0001`, { headers: { authorization: 'Bearer wrong' } });
+    expect(wrong.status).toBe(401);
+  });
+
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ FHIR_API_TOKEN: FHIR_TOKEN });
     base = `${app.url}/fhir`;
-    fhir = new FhirCup({ baseUrl: base });
+    fhir = new FhirCup({ baseUrl: base, bearerToken: FHIR_TOKEN });
     local = new LocalCup(app.db);
   });
 
@@ -388,7 +399,7 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
     const headerKey = key('header');
     const created = await fetch(`${base}/Appointment`, {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', 'idempotency-key': headerKey },
+      headers: { 'content-type': 'application/fhir+json', 'idempotency-key': headerKey, authorization: `Bearer ${FHIR_TOKEN}` },
       body: JSON.stringify(booking),
     });
     expect(created.status).toBe(201);
@@ -398,7 +409,7 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
     expect(createdBody.status).toBe('booked');
     const repeated = await fetch(`${base}/Appointment`, {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', 'idempotency-key': headerKey },
+      headers: { 'content-type': 'application/fhir+json', 'idempotency-key': headerKey, authorization: `Bearer ${FHIR_TOKEN}` },
       body: JSON.stringify(booking),
     });
     expect(repeated.status).toBe(200);

@@ -13,10 +13,12 @@ interface Fcr {
 describe('information contacts close with an outcome code (C7)', () => {
   let app: RunningApp;
   let operator: ApiClient;
+  let supervisor: ApiClient;
 
   beforeAll(async () => {
     app = await startTestApp();
-    operator = apiAs(app, 'operatore.info', ['cup-operators']);
+    operator = apiAs(app, 'operatore.info', ['operator']);
+    supervisor = apiAs(app, 'supervisore.info', ['supervisor']);
   });
   afterAll(async () => {
     await app?.stop();
@@ -45,7 +47,7 @@ describe('information contacts close with an outcome code (C7)', () => {
     let fcr: Fcr | undefined;
     for (let i = 0; i < 100; i++) {
       const to = new Date(Date.now() + 60_000).toISOString();
-      fcr = (await operator.get<Fcr>(`/api/cup/information-contacts/fcr?from=${from}&to=${to}`)).body;
+      fcr = (await supervisor.get<Fcr>(`/api/cup/information-contacts/fcr?from=${from}&to=${to}`)).body;
       if (fcr.contacts >= 3) break;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -134,7 +134,10 @@ describe('daily SMS reminders (C3)', () => {
     const day = '2027-03-15';
     const ids = await bookDay(app, day, 10_000);
     const before = twilio.requests;
-    const run = await apiAs(app).post<{ processInstanceKey: string }>('/api/cup/reminder-runs', { reminderDate: day });
+    const run = await apiAs(app, 'backoffice.uno', ['back-office-1']).post<{ processInstanceKey: string }>(
+      '/api/cup/reminder-runs',
+      { reminderDate: day },
+    );
     expect(run.status).toBe(201);
 
     const first = startWorkerProcess(twilio);

@@ -116,7 +116,7 @@ describe('sports-medicine visits for the athletes of a sports club (C6)', () => 
 
   beforeAll(async () => {
     app = await startTestApp();
-    backOffice = apiAs(app, 'backoffice.uno', ['cup-back-office']);
+    backOffice = apiAs(app, 'backoffice.uno', ['back-office-1']);
   });
   afterAll(async () => {
     await app?.stop();

@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../../app.js';
 import { freePorts } from '../support/ports.js';
 import { waitFor } from './support/test-app.js';
 import { VALID_NRE } from './support/booking.js';
+import { sessionClient } from '../support/session-client.js';
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
 
@@ -32,6 +33,7 @@ describe('the start command on the embedded default', () => {
       await chmod(dataDir, 0o755);
       const [port, pgPort, grpcPort, , , restPort, monitoringPort] = await freePorts(7);
       const output: string[] = [];
+      const errors: string[] = [];
       child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
         cwd: PROJECT_ROOT,
         env: {
@@ -49,7 +51,7 @@ describe('the start command on the embedded default', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout?.on('data', (b: Buffer) => output.push(b.toString()));
-      child.stderr?.on('data', (b: Buffer) => output.push(b.toString()));
+      child.stderr?.on('data', (b: Buffer) => errors.push(b.toString()));
       const base = `http://127.0.0.1:${port}`;
 
       await waitFor(
@@ -57,11 +59,11 @@ describe('the start command on the embedded default', () => {
         'the ready log line',
         150_000,
       ).catch((err: Error) => {
-        throw new Error(`${err.message}\n${output.join('').slice(-3000)}`);
+        throw new Error(`${err.message}\n${output.join('').slice(-3000)}\n${errors.join('').slice(-2000)}`);
       });
       const ready = await fetch(`${base}/readyz`);
       expect(ready.status).toBe(200);
-      // Every log line is JSON.
+      // Every log line is JSON; the first-start notice with the demo accounts goes to stderr.
       for (const line of output.join('').split('\n').filter(Boolean))
         expect(() => JSON.parse(line) as unknown).not.toThrow();
 
@@ -69,39 +71,39 @@ describe('the start command on the embedded default', () => {
       const pgPid = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
       expect(alive(brokerPid) && alive(pgPid)).toBe(true);
 
-      const headers = {
-        'content-type': 'application/json',
-        'x-user': 'operatore.uno',
-        'x-user-groups': 'cup-operators',
-      };
-      const started = (await (
-        await fetch(`${base}/api/cup/bookings`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ prescriptionNre: VALID_NRE, serviceCode: '95.02', patientId: 'pat-0002' }),
+      const notice = errors.join('');
+      const password = /^ {2}operatore +(\S+) +operator$/m.exec(notice)?.[1];
+      expect(password, notice).toBeDefined();
+      for (const user of ['backoffice1', 'backoffice2', 'analista', 'supervisore', 'regione', 'admin']) {
+        expect(notice).toMatch(new RegExp(`^ {2}${user} +\\S+`, 'm'));
+      }
+
+      const api = sessionClient(base);
+      expect((await api.get('/api/tasks')).status).toBe(401);
+      expect((await api.signIn('operatore', password ?? '')).status).toBe(200);
+      const started = (
+        await api.post<{ processInstanceKey: string }>('/api/cup/bookings', {
+          prescriptionNre: VALID_NRE,
+          serviceCode: '95.02',
+          patientId: 'pat-0002',
         })
-      ).json()) as { processInstanceKey: string };
+      ).body;
       const task = await waitFor(async () => {
-        const list = (await (await fetch(`${base}/api/tasks?process=cup-booking`, { headers })).json()) as {
-          items: { key: string; processInstanceKey: string }[];
-        };
-        return list.items.find((t) => t.processInstanceKey === started.processInstanceKey);
+        const list = await api.get<{ items: { key: string; processInstanceKey: string }[] }>(
+          '/api/tasks?process=cup-booking',
+        );
+        return list.body.items.find((t) => t.processInstanceKey === started.processInstanceKey);
       }, 'the operator task');
-      const detail = (await (await fetch(`${base}/api/tasks/${task.key}`, { headers })).json()) as {
-        variables: { slotOptions: { value: string }[] };
-      };
-      await fetch(`${base}/api/tasks/${task.key}/claim`, { method: 'POST', headers });
-      const done = await fetch(`${base}/api/tasks/${task.key}/complete`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ variables: { slotId: detail.variables.slotOptions[0]?.value } }),
+      const detail = (await api.get<{ variables: { slotOptions: { value: string }[] } }>(`/api/tasks/${task.key}`))
+        .body;
+      await api.post(`/api/tasks/${task.key}/claim`);
+      const done = await api.post(`/api/tasks/${task.key}/complete`, {
+        variables: { slotId: detail.variables.slotOptions[0]?.value },
       });
       expect(done.status).toBe(200);
       const sms = await waitFor(async () => {
-        const list = (await (await fetch(`${base}/api/sms/messages`, { headers })).json()) as {
-          items: { provider: string; to: string; body: string }[];
-        };
-        return list.items[0];
+        const list = await api.get<{ items: { provider: string; to: string; body: string }[] }>('/api/sms/messages');
+        return list.body.items[0];
       }, 'the confirmation SMS in the local outbox');
       expect(sms).toMatchObject({ provider: 'local', to: '+393330000002' });
       expect(sms.body).toMatch(/^CUP Basilicata: prenotazione BAS-/);

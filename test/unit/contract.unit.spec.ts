@@ -6,6 +6,7 @@ import { readBpmn, type BpmnElementInfo } from '../../platform/engine/bpmn-model
 import { Templates } from '../../domain/templates.js';
 import { WORKERS } from '../../workers/registry.js';
 import { BPMN_ERRORS } from '../../workers/framework/bpmn-errors.js';
+import { INSTANCE_END_JOB_TYPE } from '../../domain/processes/instances.js';
 
 const processesDir = path.join(PROJECT_ROOT, 'processes');
 const bpmnFiles = readdirSync(processesDir).filter((f) => f.endsWith('.bpmn'));
@@ -31,8 +32,17 @@ describe('contract between processes/, workers/ and templates/', () => {
     }
   });
 
+  it('records the end of every process instance with the end listener', async () => {
+    for (const file of bpmnFiles) {
+      for (const p of await readBpmn(readFileSync(path.join(processesDir, file), 'utf8'))) {
+        expect(p.listeners, `${file} has no end listener`).toContainEqual({ eventType: 'end', type: INSTANCE_END_JOB_TYPE });
+      }
+    }
+  });
+
   it('has a worker for every task type in the models, and every worker is used', async () => {
     const types = new Set((await allElements()).map((e) => e.taskType).filter((t): t is string => Boolean(t)));
+    types.add(INSTANCE_END_JOB_TYPE);
     const registered = new Set(WORKERS.map((w) => w.taskType));
     for (const t of types) expect(registered, `no worker for task type ${t}`).toContain(t);
     for (const w of registered) expect(types, `worker ${w} is used by no model`).toContain(w);

@@ -5,6 +5,7 @@ import type { Metrics } from '../../platform/metrics.js';
 import type { ZeebeClient } from '../../platform/engine/client.js';
 import type { EffectStore } from './idempotency.js';
 import type { JobInfo, WorkerDefinition, WorkerDeps } from './define.js';
+import { INSTANCE_END_JOB_TYPE, trackInstance } from '../../domain/processes/instances.js';
 import { BpmnError, PermanentError, TransientError } from './errors.js';
 
 /** A job as it comes from the engine, before its variables are checked. */
@@ -13,6 +14,8 @@ export interface IncomingJob extends JobInfo {
   customHeaders: unknown;
   /** The task's element instance; an incident retry terminates and re-activates it. */
   elementInstanceKey?: string | undefined;
+  processDefinitionKey?: string | undefined;
+  processDefinitionVersion?: number | undefined;
 }
 
 /** The three outcomes (plus success), decided in this one place. */
@@ -128,6 +131,9 @@ export function startWorkers(opts: {
           bpmnProcessId: job.bpmnProcessId,
           elementId: job.elementId,
           elementInstanceKey: job.elementInstanceKey,
+          // On the wire (ActivatedJob) but missing from the SDK's type.
+          processDefinitionKey: String((job as unknown as { processDefinitionKey: string }).processDefinitionKey),
+          processDefinitionVersion: job.processDefinitionVersion,
           retries: job.retries,
           variables: job.variables,
           customHeaders: job.customHeaders,
@@ -199,6 +205,17 @@ async function recordOutcome(deps: WorkerDeps, job: IncomingJob, o: Outcome, dur
       job.elementInstanceKey ?? null,
     ],
   );
+  if (job.processDefinitionKey !== undefined) {
+    const variables = { ...(job.variables as Record<string, unknown>), ...('variables' in o ? o.variables : {}) };
+    await trackInstance(deps.db, {
+      processInstanceKey: job.processInstanceKey,
+      bpmnProcessId: job.bpmnProcessId,
+      processDefinitionKey: job.processDefinitionKey,
+      version: job.processDefinitionVersion ?? 0,
+      variables,
+      ended: job.type === INSTANCE_END_JOB_TYPE && o.kind === 'completed',
+    });
+  }
 }
 
 /** The SDK's log lines are JSON with a `message`; keep only that, never variables. */

@@ -3,6 +3,10 @@ import { startApp, type AppOverrides, type RunningApp } from '../../../app.js';
 import { loadConfig } from '../../../platform/config.js';
 import { TwilioSms } from '../../../adapters/sms/twilio-sms.js';
 import type { TwilioStandIn } from '../../../stand-ins/twilio/server.js';
+import type { Role } from '../../../domain/access/roles.js';
+import { sessionClient, type ApiClient } from '../../support/session-client.js';
+
+export type { ApiClient, ApiResponse } from '../../support/session-client.js';
 
 /** Starts the real app in-process against the run's broker and database, API on a free port. */
 export async function startTestApp(
@@ -31,24 +35,35 @@ export function twilioVia(standIn: TwilioStandIn): TwilioSms {
   });
 }
 
-export interface ApiClient {
-  get<T = unknown>(path: string): Promise<{ status: number; body: T }>;
-  post<T = unknown>(path: string, body?: unknown): Promise<{ status: number; body: T }>;
+/** The password every account made by `apiAs` signs in with. */
+export const TEST_PASSWORD = 'Prova-password-2026';
+
+/** Makes (or updates) a local account with these roles, whose password is TEST_PASSWORD. */
+export async function ensureUser(app: RunningApp, username: string, roles: Role[]): Promise<void> {
+  await app.users
+    .create({ username, displayName: username, roles, password: TEST_PASSWORD, mustChangePassword: false })
+    .catch(async (err: Error) => {
+      if (err.name !== 'ConflictError') throw err;
+      await app.users.update(username, { roles, active: true });
+    });
 }
 
-/** Calls the API as a user with groups (the X-User headers the API reads until sign-in lands). */
-export function apiAs(app: RunningApp, user = 'operatore.uno', groups: string[] = ['cup-operators']): ApiClient {
-  const headers = { 'content-type': 'application/json', 'x-user': user, 'x-user-groups': groups.join(',') };
-  const call = async <T>(method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${app.url}${path}`, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+/** Calls the API signed in as `user` with `roles` (the account is made on first use). */
+export function apiAs(app: RunningApp, user = 'operatore.uno', roles: Role[] = ['operator']): ApiClient {
+  const client = sessionClient(app.url ?? '');
+  let ready: Promise<void> | undefined;
+  const signedIn = () =>
+    (ready ??= (async () => {
+      await ensureUser(app, user, roles);
+      const res = await client.signIn(user, TEST_PASSWORD);
+      if (res.status !== 200) throw new Error(`sign-in of ${user} failed: ${res.status} ${JSON.stringify(res.body)}`);
+    })());
+  return {
+    get: async (p) => (await signedIn(), client.get(p)),
+    post: async (p, b) => (await signedIn(), client.post(p, b)),
+    patch: async (p, b) => (await signedIn(), client.patch(p, b)),
+    delete: async (p) => (await signedIn(), client.delete(p)),
   };
-  return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b) };
 }
 
 /** Polls until `probe` returns a value (not undefined/false), or fails after `timeoutMs`. */

@@ -1,0 +1,67 @@
+import type { Request, Response } from 'express';
+import pg from 'pg';
+import { TASK_EVENTS_CHANNEL } from '../domain/tasks/inbox.js';
+import type { Logger } from '../platform/logger.js';
+
+/**
+ * Live task updates for open tasklists: one LISTEN connection per API process relays the
+ * inbox's NOTIFYs as server-sent events. Clients refetch their (role-filtered) list when an
+ * event arrives, so the stream itself carries nothing a person may not see.
+ */
+export class TaskEventStream {
+  private client: pg.Client | undefined;
+  private readonly clients = new Set<Response>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.connect();
+    this.heartbeat = setInterval(() => this.broadcast(': ping\n\n'), 25_000);
+    this.heartbeat.unref();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'contact-center-events' });
+    client.on('notification', (n) => {
+      if (n.payload) this.broadcast(`event: task\ndata: ${n.payload}\n\n`);
+    });
+    client.on('error', (err) => {
+      this.log.warn({ err: err.message }, 'task event listener lost its connection; reconnecting');
+      this.client = undefined;
+      if (!this.closed) setTimeout(() => void this.connect().catch(() => undefined), 1000).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${TASK_EVENTS_CHANNEL}`);
+    this.client = client;
+  }
+
+  /** Keeps the response open as an event stream until the client goes away. */
+  subscribe(req: Request, res: Response): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n: connected\n\n');
+    this.clients.add(res);
+    req.on('close', () => this.clients.delete(res));
+  }
+
+  private broadcast(chunk: string): void {
+    for (const res of this.clients) res.write(chunk);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+    await this.client?.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Roles and what they may do. One table, read by the API's guards, the web workspace's
+ * navigation and the tests, so "who may do what" is decided in exactly one place.
+ */
+export const ROLES = [
+  'operator',
+  'back-office-1',
+  'back-office-2',
+  'analyst',
+  'supervisor',
+  'regione',
+  'admin',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+/** How each role is called on screen. */
+export const ROLE_LABELS: Record<Role, string> = {
+  operator: 'Operatore front office',
+  'back-office-1': 'Back office (1° livello)',
+  'back-office-2': 'Back office (2° livello)',
+  analyst: 'Analista dei processi',
+  supervisor: 'Supervisore',
+  regione: 'Regione Basilicata (sola lettura)',
+  admin: 'Amministratore',
+};
+
+export const PERMISSIONS = [
+  /** See the tasks of one's own groups, claim, complete. */
+  'tasks:work',
+  /** See every open task, read-only (no claim). */
+  'tasks:view-all',
+  /** Read a person's data: task variables, booking and contact records, SMS texts. Audited. */
+  'personal:read',
+  /** Start contacts with citizens: bookings, cancellations, information calls, sports groups. */
+  'cup:contact',
+  /** Run back-office batches: reminder runs, agenda cleanups. */
+  'cup:manage',
+  /** List and open process instances (variables masked without personal:read). */
+  'instances:view',
+  /** Retry an incident once its cause is fixed. */
+  'incidents:retry',
+  /** Read deployed processes and forms, their versions and diffs. */
+  'models:view',
+  /** Deploy processes and forms, roll back. */
+  'models:deploy',
+  /** Manage accounts and roles. */
+  'users:manage',
+  /** Read the audit log. */
+  'audit:view',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const GRANTS: Record<Role, readonly Permission[]> = {
+  operator: ['tasks:work', 'personal:read', 'cup:contact'],
+  'back-office-1': ['tasks:work', 'personal:read', 'cup:contact', 'cup:manage', 'instances:view'],
+  'back-office-2': ['tasks:work', 'personal:read', 'cup:contact', 'cup:manage', 'instances:view', 'incidents:retry'],
+  analyst: ['models:view', 'models:deploy', 'instances:view', 'incidents:retry'],
+  supervisor: [
+    'tasks:work',
+    'tasks:view-all',
+    'personal:read',
+    'cup:contact',
+    'cup:manage',
+    'instances:view',
+    'incidents:retry',
+    'models:view',
+    'audit:view',
+  ],
+  regione: ['tasks:view-all', 'instances:view', 'models:view'],
+  admin: ['users:manage', 'audit:view', 'models:view', 'instances:view'],
+};
+
+/**
+ * The candidate groups (as written in the BPMN models) whose tasks each role works.
+ * Level 2 sees level 1's queue too, since escalations climb.
+ */
+const GROUPS: Record<Role, readonly string[]> = {
+  operator: ['cup-operators'],
+  'back-office-1': ['cup-back-office'],
+  'back-office-2': ['cup-back-office', 'cup-back-office-2'],
+  analyst: [],
+  supervisor: ['cup-operators', 'cup-back-office', 'cup-back-office-2'],
+  regione: [],
+  admin: [],
+};
+
+/** Every candidate group some role works; the lint rule checks models use only these. */
+export const KNOWN_GROUPS = [...new Set(Object.values(GROUPS).flat())].sort();
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+export function permissionsOf(roles: readonly Role[]): Permission[] {
+  return [...new Set(roles.flatMap((r) => GRANTS[r]))].sort();
+}
+
+export function groupsOf(roles: readonly Role[]): string[] {
+  return [...new Set(roles.flatMap((r) => GROUPS[r]))].sort();
+}

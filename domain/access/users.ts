@@ -1,0 +1,240 @@
+import type { DataSource } from 'typeorm';
+import { returning } from '../../platform/database/query.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { groupsOf, isRole, permissionsOf, type Permission, type Role } from './roles.js';
+import { generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+
+/** A signed-in person, as the API and the workers see them. */
+export interface Principal {
+  id: string;
+  displayName: string;
+  roles: Role[];
+  groups: string[];
+  permissions: Permission[];
+}
+
+export interface UserAccount {
+  username: string;
+  displayName: string;
+  roles: Role[];
+  active: boolean;
+  source: 'local' | 'oidc';
+  mustChangePassword: boolean;
+  lastLoginAt: string | null;
+  createdAt: string;
+}
+
+interface Row {
+  username: string;
+  display_name: string;
+  roles: string[];
+  active: boolean;
+  source: 'local' | 'oidc';
+  password_hash: string | null;
+  must_change_password: boolean;
+  failed_logins: number;
+  locked_until: Date | null;
+  last_login_at: Date | null;
+  created_at: Date;
+}
+
+/** After this many wrong passwords in a row the account waits LOCK_MS before the next try. */
+const MAX_FAILED_LOGINS = 5;
+const LOCK_MS = 15 * 60_000;
+const USERNAME = /^[a-z0-9][a-z0-9._-]{1,62}$/;
+
+export function principalOf(username: string, displayName: string, roles: Role[]): Principal {
+  return { id: username, displayName, roles, groups: groupsOf(roles), permissions: permissionsOf(roles) };
+}
+
+/** The demo accounts created on the first start of an empty database, one per role. */
+export const DEMO_USERS: { username: string; displayName: string; roles: Role[] }[] = [
+  { username: 'operatore', displayName: 'Operatore Demo', roles: ['operator'] },
+  { username: 'backoffice1', displayName: 'Back office 1° livello Demo', roles: ['back-office-1'] },
+  { username: 'backoffice2', displayName: 'Back office 2° livello Demo', roles: ['back-office-2'] },
+  { username: 'analista', displayName: 'Analista Demo', roles: ['analyst'] },
+  { username: 'supervisore', displayName: 'Supervisore Demo', roles: ['supervisor'] },
+  { username: 'regione', displayName: 'Regione Basilicata Demo', roles: ['regione'] },
+  { username: 'admin', displayName: 'Amministratore Demo', roles: ['admin'] },
+];
+
+/**
+ * Local accounts (the embedded default) and the accounts OpenID Connect sign-ins leave
+ * behind (roles from the identity provider, no password here).
+ */
+export class UserDirectory {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Checks a username and password. Unknown users, wrong passwords, disabled and locked
+   * accounts all answer undefined the same way, so the answer does not tell which.
+   */
+  async authenticate(username: string, password: string, now = new Date()): Promise<Principal | undefined> {
+    const rows: Row[] = await this.db.query(`SELECT * FROM users WHERE username = $1`, [username.toLowerCase()]);
+    const row = rows[0];
+    if (!row?.password_hash || !row.active || row.source !== 'local') {
+      await verifyPassword(password, DUMMY_HASH); // same time as a real check
+      return undefined;
+    }
+    if (row.locked_until && row.locked_until > now) return undefined;
+    if (!(await verifyPassword(password, row.password_hash))) {
+      await this.db.query(
+        `UPDATE users SET failed_logins = failed_logins + 1,
+                locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3::timestamptz ELSE locked_until END
+          WHERE username = $1`,
+        [row.username, MAX_FAILED_LOGINS, new Date(now.getTime() + LOCK_MS)],
+      );
+      return undefined;
+    }
+    await this.db.query(
+      `UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $2 WHERE username = $1`,
+      [row.username, now],
+    );
+    return principalOf(row.username, row.display_name, row.roles.filter(isRole));
+  }
+
+  /** The current view of a signed-in person (roles may have changed since sign-in). */
+  async principal(username: string): Promise<Principal | undefined> {
+    const rows: Row[] = await this.db.query(`SELECT * FROM users WHERE username = $1 AND active`, [username]);
+    const row = rows[0];
+    return row ? principalOf(row.username, row.display_name, row.roles.filter(isRole)) : undefined;
+  }
+
+  async mustChangePassword(username: string): Promise<boolean> {
+    const rows: Row[] = await this.db.query(`SELECT must_change_password FROM users WHERE username = $1`, [username]);
+    return rows[0]?.must_change_password === true;
+  }
+
+  async list(): Promise<UserAccount[]> {
+    const rows: Row[] = await this.db.query(`SELECT * FROM users ORDER BY username`);
+    return rows.map(toAccount);
+  }
+
+  /** Creates a local account; returns the initial password when none was given. */
+  async create(input: {
+    username: string;
+    displayName: string;
+    roles: Role[];
+    password?: string | undefined;
+    mustChangePassword?: boolean;
+  }): Promise<{ account: UserAccount; initialPassword?: string }> {
+    const username = input.username.toLowerCase();
+    if (!USERNAME.test(username)) {
+      throw new ValidationError('Nome utente non valido: minuscole, cifre, punto, trattino (2–63 caratteri).', [
+        { field: 'username', message: 'formato non valido' },
+      ]);
+    }
+    const password = input.password ?? generatePassword();
+    assertPassword(password);
+    const rows: Row[] = await this.db.query(
+      `INSERT INTO users (username, display_name, roles, password_hash, must_change_password)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING RETURNING *`,
+      [username, input.displayName, input.roles, await hashPassword(password), input.mustChangePassword ?? true],
+    );
+    if (!rows[0]) throw new ConflictError(`L'utente ${username} esiste già.`);
+    return { account: toAccount(rows[0]), ...(input.password ? {} : { initialPassword: password }) };
+  }
+
+  async update(
+    username: string,
+    change: { displayName?: string | undefined; roles?: Role[] | undefined; active?: boolean | undefined },
+  ): Promise<UserAccount> {
+    const rows = await returning<Row>(
+      this.db,
+      `UPDATE users SET display_name = COALESCE($2, display_name), roles = COALESCE($3, roles),
+              active = COALESCE($4, active)
+        WHERE username = $1 RETURNING *`,
+      [username, change.displayName ?? null, change.roles ?? null, change.active ?? null],
+    );
+    if (!rows[0]) throw new NotFoundError(`Utente ${username} non trovato.`);
+    return toAccount(rows[0]);
+  }
+
+  /** A person changes their own password, proving the current one. */
+  async changePassword(username: string, current: string, next: string): Promise<void> {
+    const rows: Row[] = await this.db.query(`SELECT * FROM users WHERE username = $1`, [username]);
+    const row = rows[0];
+    if (!row?.password_hash || !(await verifyPassword(current, row.password_hash))) {
+      throw new ValidationError('La password attuale non è corretta.', [
+        { field: 'currentPassword', message: 'non corretta' },
+      ]);
+    }
+    if (current === next) {
+      throw new ValidationError('La nuova password deve essere diversa da quella attuale.', [
+        { field: 'newPassword', message: 'uguale alla attuale' },
+      ]);
+    }
+    assertPassword(next);
+    await this.db.query(
+      `UPDATE users SET password_hash = $2, must_change_password = false, failed_logins = 0, locked_until = NULL
+        WHERE username = $1`,
+      [username, await hashPassword(next)],
+    );
+  }
+
+  /** An administrator sets a new one-time password; the person must change it at sign-in. */
+  async resetPassword(username: string): Promise<string> {
+    const password = generatePassword();
+    const rows = await returning<{ username: string }>(
+      this.db,
+      `UPDATE users SET password_hash = $2, must_change_password = true, failed_logins = 0, locked_until = NULL
+        WHERE username = $1 AND source = 'local' RETURNING username`,
+      [username, await hashPassword(password)],
+    );
+    if (rows.length === 0) throw new NotFoundError(`Utente locale ${username} non trovato.`);
+    return password;
+  }
+
+  /** Records a person signed in through OpenID Connect, with the roles the provider gave. */
+  async upsertExternal(username: string, displayName: string, roles: Role[]): Promise<Principal> {
+    await this.db.query(
+      `INSERT INTO users (username, display_name, roles, source, must_change_password, last_login_at)
+       VALUES ($1, $2, $3, 'oidc', false, now())
+       ON CONFLICT (username) DO UPDATE SET display_name = $2, roles = $3, last_login_at = now()
+         WHERE users.source = 'oidc'`,
+      [username, displayName, roles],
+    );
+    return principalOf(username, displayName, roles);
+  }
+
+  /**
+   * On an empty directory, creates one demo account per role and returns their passwords
+   * (to be shown once to whoever started the app). `password` sets them all, for demos and
+   * tests that must know it.
+   */
+  async ensureDemoUsers(
+    password?: string,
+    only?: string[],
+  ): Promise<{ username: string; password: string; roles: Role[] }[]> {
+    const rows: { n: number }[] = await this.db.query(`SELECT count(*)::int AS n FROM users`);
+    if ((rows[0]?.n ?? 0) > 0) return [];
+    const created: { username: string; password: string; roles: Role[] }[] = [];
+    for (const u of DEMO_USERS.filter((d) => !only || only.includes(d.username))) {
+      const pw = password ?? generatePassword();
+      await this.create({ ...u, password: pw, mustChangePassword: password === undefined });
+      created.push({ username: u.username, password: pw, roles: u.roles });
+    }
+    return created;
+  }
+}
+
+const DUMMY_HASH =
+  'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+function assertPassword(password: string): void {
+  const problem = passwordProblem(password);
+  if (problem) throw new ValidationError(problem, [{ field: 'password', message: problem }]);
+}
+
+function toAccount(r: Row): UserAccount {
+  return {
+    username: r.username,
+    displayName: r.display_name,
+    roles: r.roles.filter(isRole),
+    active: r.active,
+    source: r.source,
+    mustChangePassword: r.must_change_password,
+    lastLoginAt: r.last_login_at?.toISOString() ?? null,
+    createdAt: r.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,35 @@
+import { BpmnModdle } from 'bpmn-moddle';
+import { Linter } from 'bpmnlint';
+import StaticResolver from 'bpmnlint/lib/resolver/static-resolver.js';
+import zeebeSchema from 'zeebe-bpmn-moddle/resources/zeebe.json' with { type: 'json' };
+import { LINT_CONFIG, LINT_PLUGIN, lintRules, type LintContext } from '../../domain/processes/lint-rules.js';
+
+export interface LintProblem {
+  element: string;
+  rule: string;
+  message: string;
+}
+
+const moddle = new BpmnModdle({ zeebe: zeebeSchema });
+
+/**
+ * Runs the platform's own rules (lint-rules.ts) on a BPMN document, server-side: the deploy
+ * endpoint refuses a model that breaks them unless the analyst confirmed an override.
+ * Camunda's engine-version rules run in the modeler; the engine validates the rest.
+ */
+export async function lintModel(xml: string, ctx: LintContext): Promise<LintProblem[]> {
+  let rootElement: unknown;
+  try {
+    ({ rootElement } = await moddle.fromXML(xml));
+  } catch (err) {
+    return [{ element: '', rule: 'xml', message: `Il file non è un BPMN leggibile: ${(err as Error).message}` }];
+  }
+  const rules = lintRules(ctx);
+  const resolver = new StaticResolver(
+    Object.fromEntries(Object.entries(rules).map(([name, rule]) => [`rule:${LINT_PLUGIN}/${name}`, rule])),
+  );
+  const reports = await new Linter({ config: LINT_CONFIG, resolver }).lint(rootElement);
+  return Object.entries(reports).flatMap(([rule, list]) =>
+    list.map((r) => ({ element: r.id, rule, message: r.message })),
+  );
+}

@@ -1,0 +1,65 @@
+/** An HTTP client for the API that behaves like a browser: session cookie, CSRF token. */
+
+export interface ApiResponse<T> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface ApiClient {
+  get<T = unknown>(path: string): Promise<ApiResponse<T>>;
+  post<T = unknown>(path: string, body?: unknown): Promise<ApiResponse<T>>;
+  patch<T = unknown>(path: string, body?: unknown): Promise<ApiResponse<T>>;
+  delete<T = unknown>(path: string): Promise<ApiResponse<T>>;
+}
+
+/**
+ * An HTTP client that behaves like a browser session: cookie jar, CSRF token. Anonymous
+ * until `signIn`.
+ */
+export function sessionClient(
+  baseUrl: string,
+): ApiClient & { signIn(username: string, password: string): Promise<ApiResponse<unknown>> } {
+  let cookie = '';
+  let csrf = '';
+  const raw = async <T>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        ...(cookie ? { cookie } : {}),
+        ...(csrf ? { 'x-csrf-token': csrf } : {}),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const set = res.headers.getSetCookie().find((c) => c.startsWith('cc.sid='));
+    if (set) cookie = set.split(';')[0] ?? '';
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  };
+  const ensureCsrf = async () => {
+    if (!csrf) csrf = (await raw<{ csrfToken: string }>('GET', '/api/session')).body.csrfToken;
+  };
+  const call = async <T>(method: string, path: string, body?: unknown) => {
+    if (method !== 'GET') await ensureCsrf();
+    return raw<T>(method, path, body);
+  };
+  return {
+    get: (p) => call('GET', p),
+    post: (p, b) => call('POST', p, b),
+    patch: (p, b) => call('PATCH', p, b),
+    delete: (p) => call('DELETE', p),
+    async signIn(username, password) {
+      await ensureCsrf();
+      const res = await raw<{ csrfToken?: string }>('POST', '/api/session', { username, password });
+      if (res.body.csrfToken) csrf = res.body.csrfToken;
+      return res;
+    },
+  };
+}

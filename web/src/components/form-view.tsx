@@ -1,0 +1,37 @@
+import { useEffect, useRef } from 'preact/hooks';
+import { Form } from '@bpmn-io/form-js';
+
+export interface FormHandle {
+  submit(): { data: Record<string, unknown>; errors: Record<string, string[]> };
+}
+
+/**
+ * A task's form, rendered by form-js from the schema deployed with the process, filled with
+ * the task's variables. Read-only until the person has claimed the task.
+ */
+export function FormView(props: {
+  schema: unknown;
+  data: Record<string, unknown>;
+  readOnly: boolean;
+  onReady: (handle: FormHandle | undefined) => void;
+}) {
+  const host = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!host.current) return;
+    const form = new Form({ container: host.current });
+    let alive = true;
+    void form.importSchema(props.schema as never, props.data).then(() => {
+      if (!alive) return;
+      form.setProperty('readOnly', props.readOnly);
+      props.onReady({
+        submit: () => form.submit() as { data: Record<string, unknown>; errors: Record<string, string[]> },
+      });
+    });
+    return () => {
+      alive = false;
+      props.onReady(undefined);
+      form.destroy();
+    };
+  }, [JSON.stringify(props.schema), JSON.stringify(props.data), props.readOnly]);
+  return <div class="task-form" ref={host} />;
+}

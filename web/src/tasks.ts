@@ -1,0 +1,46 @@
+export interface Task {
+  key: string;
+  name: string;
+  processInstanceKey: string;
+  processDefinitionKey: string;
+  bpmnProcessId: string;
+  processVersion: number | null;
+  elementId: string;
+  candidateGroups: string[];
+  assignee: string | null;
+  formKey: string | null;
+  dueDate: string | null;
+  priority: number;
+  businessKey: string | null;
+  state: 'CREATED' | 'COMPLETED' | 'CANCELED';
+  createdAt: string;
+  claimedAt: string | null;
+  completedAt: string | null;
+  completedBy: string | null;
+  reason: string | null;
+}
+
+export interface TaskDetail extends Task {
+  variables: Record<string, unknown>;
+  form: unknown;
+}
+
+/** How the flows are called on screen. */
+export const PROCESS_LABELS: Record<string, string> = {
+  'cup-booking': 'Prenotazione CUP',
+  'cup-cancellation': 'Disdetta e spostamento',
+  'cup-recall': 'Richiamo pazienti',
+  'cup-agenda-cleanup': 'Pulitura agenda',
+  'cup-sms-reminders': 'Promemoria SMS',
+  'cup-sports-group': 'Medicina dello sport',
+  'cup-information': 'Contatto informativo',
+};
+
+export const GROUP_LABELS: Record<string, string> = {
+  'cup-operators': 'Operatori CUP',
+  'cup-back-office': 'Back office 1° livello',
+  'cup-back-office-2': 'Back office 2° livello',
+};
+
+export const processLabel = (id: string) => PROCESS_LABELS[id] ?? id;
+export const groupLabel = (id: string) => GROUP_LABELS[id] ?? id;
