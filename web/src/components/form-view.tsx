@@ -24,7 +24,7 @@ export function FormView(props: {
       if (!alive) return;
       form.setProperty('readOnly', props.readOnly);
       props.onReady({
-        submit: () => form.submit() as { data: Record<string, unknown>; errors: Record<string, string[]> },
+        submit: () => form.submit(),
       });
     });
     return () => {

@@ -52,13 +52,35 @@ export function AccountPage() {
       <h2>Cambia password</h2>
       <Notice text={done} />
       <Problem error={error} />
-      <form onSubmit={submit} class="stack narrow">
+      <form onSubmit={(e) => void submit(e)} class="stack narrow">
         <label for="current">Password attuale</label>
-        <input id="current" type="password" autocomplete="current-password" required value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
+        <input
+          id="current"
+          type="password"
+          autocomplete="current-password"
+          required
+          value={current}
+          onInput={(e) => setCurrent(e.currentTarget.value)}
+        />
         <label for="next">Nuova password (almeno 10 caratteri, lettere e cifre)</label>
-        <input id="next" type="password" autocomplete="new-password" required minLength={10} value={next} onInput={(e) => setNext(e.currentTarget.value)} />
+        <input
+          id="next"
+          type="password"
+          autocomplete="new-password"
+          required
+          minLength={10}
+          value={next}
+          onInput={(e) => setNext(e.currentTarget.value)}
+        />
         <label for="repeat">Ripeti la nuova password</label>
-        <input id="repeat" type="password" autocomplete="new-password" required value={repeat} onInput={(e) => setRepeat(e.currentTarget.value)} />
+        <input
+          id="repeat"
+          type="password"
+          autocomplete="new-password"
+          required
+          value={repeat}
+          onInput={(e) => setRepeat(e.currentTarget.value)}
+        />
         <button type="submit" class="primary">
           Cambia password
         </button>

@@ -41,7 +41,7 @@ export function SignInPage() {
         </div>
       )}
       <Problem error={error} />
-      <form onSubmit={submit} class="stack">
+      <form onSubmit={(e) => void submit(e)} class="stack">
         <label for="username">Nome utente</label>
         <input
           id="username"

@@ -27,14 +27,16 @@ export function TasklistPage({ escalations = false }: { escalations?: boolean })
   const [error, setError] = useState<unknown>();
   const [live, setLive] = useState('');
   const [busyKey, setBusyKey] = useState<string>();
-  const groups = escalations ? (user?.groups ?? []).filter((g) => g.startsWith('cup-back-office')) : (user?.groups ?? []);
+  const groups = escalations
+    ? (user?.groups ?? []).filter((g) => g.startsWith('cup-back-office'))
+    : (user?.groups ?? []);
 
   const load = async () => {
     try {
       const list = await api<{ items: Task[] }>(
         `/api/tasks${query({
           process: f.process,
-          group: escalations ? f.group ?? groups[0] : f.group,
+          group: escalations ? (f.group ?? groups[0]) : f.group,
           priorityMin: f.priority,
           dueBefore: f.due ? new Date(`${f.due}T23:59:59`).toISOString() : undefined,
           claim: f.claim === 'completed' ? undefined : f.claim,
@@ -42,7 +44,11 @@ export function TasklistPage({ escalations = false }: { escalations?: boolean })
           sort: f.sort,
         })}`,
       );
-      setTasks(escalations ? list.items.filter((t) => t.candidateGroups.some((g) => g.startsWith('cup-back-office'))) : list.items);
+      setTasks(
+        escalations
+          ? list.items.filter((t) => t.candidateGroups.some((g) => g.startsWith('cup-back-office')))
+          : list.items,
+      );
       setError(undefined);
     } catch (err) {
       setError(err);
@@ -123,7 +129,11 @@ export function TasklistPage({ escalations = false }: { escalations?: boolean })
         </div>
         <div>
           <label for="f-priority">Priorità minima</label>
-          <select id="f-priority" value={f.priority ?? ''} onChange={(e) => setFilter('priority', e.currentTarget.value)}>
+          <select
+            id="f-priority"
+            value={f.priority ?? ''}
+            onChange={(e) => setFilter('priority', e.currentTarget.value)}
+          >
             <option value="">Qualsiasi</option>
             <option value="50">Normale o più alta</option>
             <option value="75">Solo urgenti</option>
@@ -178,7 +188,7 @@ export function TasklistPage({ escalations = false }: { escalations?: boolean })
                 <td>{priorityLabel(t.priority)}</td>
                 <td>{when(t.dueDate)}</td>
                 <td>{escalations ? age(t.createdAt) : when(t.createdAt)}</td>
-                <td>{t.assignee ?? (t.state === 'CREATED' ? 'nessuno' : t.completedBy ?? '—')}</td>
+                <td>{t.assignee ?? (t.state === 'CREATED' ? 'nessuno' : (t.completedBy ?? '—'))}</td>
                 <td>
                   {mayWork && t.state === 'CREATED' && !t.assignee && (
                     <button type="button" disabled={busyKey === t.key} onClick={() => void claim(t)}>

@@ -1,0 +1,110 @@
+import { render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import './styles.css';
+import { api, SESSION_EXPIRED } from './api';
+import { Link, match, navigate, useLocation } from './router';
+import { can, loadSession, SessionContext, type Permission, type SessionState } from './session';
+import { SignInPage } from './pages/sign-in';
+import { AccountPage } from './pages/account';
+import { TasklistPage } from './pages/tasklist';
+import { TaskPage } from './pages/task';
+import { ModelerPage } from './pages/modeler';
+import { FormEditorPage } from './pages/form-editor';
+import { InstancesPage } from './pages/instances';
+import { InstancePage } from './pages/instance';
+import { AuditPage, UsersPage } from './pages/users';
+
+const NAV: { href: string; label: string; any: Permission[] }[] = [
+  { href: '/compiti', label: 'Compiti', any: ['tasks:work', 'tasks:view-all'] },
+  { href: '/escalation', label: 'Escalation', any: ['tasks:work'] },
+  { href: '/istanze', label: 'Istanze', any: ['instances:view'] },
+  { href: '/modellatore', label: 'Modellatore', any: ['models:view'] },
+  { href: '/moduli', label: 'Moduli', any: ['models:view'] },
+  { href: '/utenti', label: 'Utenti', any: ['users:manage'] },
+  { href: '/registro', label: 'Registro accessi', any: ['audit:view'] },
+];
+
+function App() {
+  const [session, setSession] = useState<SessionState>();
+  const loc = useLocation();
+  const main = useRef<HTMLElement>(null);
+  const reload = async () => setSession(await loadSession());
+  useEffect(() => {
+    void reload();
+    const expired = () => void reload();
+    window.addEventListener(SESSION_EXPIRED, expired);
+    return () => window.removeEventListener(SESSION_EXPIRED, expired);
+  }, []);
+  // Moves focus to the new page's heading, so keyboard and screen-reader users know it changed.
+  useEffect(() => {
+    main.current?.querySelector<HTMLElement>('h1')?.focus();
+  }, [loc.pathname, session?.user?.id]);
+
+  if (!session) return <p aria-busy="true">Caricamento…</p>;
+  const user = session.user;
+  const allowed = NAV.filter((n) => n.any.some((p) => can(user, p)));
+  let page;
+  if (!user) page = <SignInPage />;
+  else if (user.mustChangePassword || loc.pathname === '/account') page = <AccountPage />;
+  else {
+    const p = loc.pathname;
+    let m: Record<string, string> | undefined;
+    if (p === '/' || p === '/accesso') {
+      const first = allowed[0]?.href ?? '/account';
+      queueMicrotask(() => navigate(first, true));
+      page = null;
+    } else if (p === '/compiti') page = <TasklistPage />;
+    else if ((m = match('/compiti/:key', p))) page = <TaskPage taskKey={m.key ?? ''} />;
+    else if (p === '/escalation') page = <TasklistPage escalations />;
+    else if (p === '/modellatore') page = <ModelerPage />;
+    else if (p === '/moduli') page = <FormEditorPage />;
+    else if (p === '/istanze') page = <InstancesPage />;
+    else if ((m = match('/istanze/:key', p))) page = <InstancePage instanceKey={m.key ?? ''} />;
+    else if (p === '/utenti') page = <UsersPage />;
+    else if (p === '/registro') page = <AuditPage />;
+    else page = <h1 tabIndex={-1}>Pagina non trovata</h1>;
+  }
+  const signOut = async () => {
+    await api('/api/session', { method: 'DELETE' }).catch(() => undefined);
+    navigate('/accesso', true);
+    await reload();
+  };
+  return (
+    <SessionContext.Provider value={{ session, reload }}>
+      <a class="skip-link" href="#contenuto">
+        Vai al contenuto
+      </a>
+      <header class="app-header">
+        <span class="brand">Contact center · Regione Basilicata</span>
+        {user && (
+          <nav aria-label="Sezioni">
+            <ul>
+              {allowed.map((n) => (
+                <li key={n.href}>
+                  <Link href={n.href} current={loc.pathname.startsWith(n.href)}>
+                    {n.label}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        )}
+        {user && (
+          <div class="user">
+            <Link href="/account">
+              {user.displayName} <span class="muted">({user.roleLabels.join(', ')})</span>
+            </Link>
+            <button type="button" onClick={() => void signOut()}>
+              Esci
+            </button>
+          </div>
+        )}
+      </header>
+      <main id="contenuto" ref={main} tabIndex={-1}>
+        {page}
+      </main>
+    </SessionContext.Provider>
+  );
+}
+
+render(<App />, document.getElementById('app') as HTMLElement);

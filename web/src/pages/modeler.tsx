@@ -1,0 +1,292 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import Modeler from 'camunda-bpmn-js/lib/camunda-cloud/Modeler';
+import lintingModule from '@camunda/linting/modeler';
+import { Linter, type LintReport } from '@camunda/linting';
+import StaticResolver from 'bpmnlint/lib/resolver/static-resolver';
+import 'camunda-bpmn-js/dist/assets/camunda-cloud-modeler.css';
+import '@camunda/linting/assets/linting.css';
+import { api } from '../api';
+import { BpmnDiff } from '../components/bpmn-diff';
+import { Notice, Problem } from '../components/problem';
+import { Versions } from '../components/versions';
+import { download } from '../format';
+import * as models from '../models';
+import { navigate, useLocation } from '../router';
+import { can, useSession } from '../session';
+import { LINT_CONFIG, LINT_PLUGIN, lintRules, type LintContext } from '../../../domain/processes/lint-rules';
+
+const NEW_PROCESS = (id: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:modeler="http://camunda.org/schema/modeler/1.0" id="${id}-definitions" targetNamespace="https://regione.basilicata.it/contact-center" modeler:executionPlatform="Camunda Cloud" modeler:executionPlatformVersion="8.6.0">
+  <bpmn:process id="${id}" name="${id}" isExecutable="true">
+    <bpmn:extensionElements>
+      <zeebe:executionListeners>
+        <zeebe:executionListener eventType="end" retries="3" type="record-instance-end" />
+      </zeebe:executionListeners>
+    </bpmn:extensionElements>
+    <bpmn:startEvent id="start" name="Inizio" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="diagram">
+    <bpmndi:BPMNPlane id="plane" bpmnElement="${id}">
+      <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="180" y="160" width="36" height="36" /></bpmndi:BPMNShape>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>`;
+
+interface Opened {
+  /** Process id = file name without .bpmn. */
+  id: string;
+  label: string;
+}
+
+/**
+ * The analysts' modeler: camunda-bpmn-js (bpmn-js with the Zeebe properties panel) with
+ * Camunda's lint rules for the engine version plus the platform's own; deploy when clean
+ * (or with a confirmed override), version history, visual diff, rollback, export.
+ */
+export function ModelerPage() {
+  const { session } = useSession();
+  const mayDeploy = can(session.user, 'models:deploy');
+  const loc = useLocation();
+  const canvasRef = useRef<HTMLDivElement>(null);
+  const panelRef = useRef<HTMLDivElement>(null);
+  const modelerRef = useRef<Modeler>();
+  const linterRef = useRef<Linter>();
+  const [catalogue, setCatalogue] = useState<{ deployed: models.Deployment[]; files: string[] }>();
+  const [opened, setOpened] = useState<Opened>();
+  const [reports, setReports] = useState<LintReport[]>([]);
+  const [versions, setVersions] = useState<models.Deployment[]>([]);
+  const [comment, setComment] = useState('');
+  const [override, setOverride] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState<string>();
+  const [diff, setDiff] = useState<{ older: { label: string; xml: string }; newer: { label: string; xml: string } }>();
+  const [dirty, setDirty] = useState(false);
+
+  const errors = reports.filter((r) => r.category === 'error' || r.category === 'rule-error');
+
+  const lint = async () => {
+    const modeler = modelerRef.current;
+    const linter = linterRef.current;
+    if (!modeler || !linter) return;
+    const found = await linter.lint(modeler.getDefinitions());
+    setReports(found);
+    modeler.get<{ setErrors(r: LintReport[]): void }>('linting').setErrors(found);
+  };
+
+  useEffect(() => {
+    if (!canvasRef.current || !panelRef.current) return;
+    const modeler = new Modeler({
+      container: canvasRef.current,
+      propertiesPanel: { parent: panelRef.current },
+      additionalModules: [lintingModule],
+      linting: { active: true },
+    } as never);
+    modelerRef.current = modeler;
+    let timer: number | undefined;
+    modeler.on('commandStack.changed', () => {
+      setDirty(true);
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => void lint(), 300);
+    });
+    void (async () => {
+      const ctx = await api<LintContext>('/api/models/lint-context');
+      const resolver = new StaticResolver(
+        Object.fromEntries(Object.entries(lintRules(ctx)).map(([name, rule]) => [`rule:${LINT_PLUGIN}/${name}`, rule])),
+      );
+      linterRef.current = new Linter({ modeler: 'web', type: 'cloud', plugins: [{ config: LINT_CONFIG, resolver }] });
+      const [deployed, files] = await Promise.all([models.listModels(), models.listFiles()]);
+      setCatalogue({
+        deployed: deployed.filter((d) => d.resourceType === 'process'),
+        files: files.filter((f) => f.endsWith('.bpmn')),
+      });
+    })().catch(setError);
+    return () => {
+      window.clearTimeout(timer);
+      modeler.destroy();
+    };
+  }, []);
+
+  const importXml = async (xml: string, o: Opened) => {
+    const modeler = modelerRef.current;
+    if (!modeler) return;
+    setError(undefined);
+    await modeler.importXML(xml);
+    modeler.get<{ zoom(m: string): void }>('canvas').zoom('fit-viewport');
+    setOpened(o);
+    setDirty(false);
+    setDiff(undefined);
+    await lint();
+    setVersions(await models.versionsOf(o.id).catch(() => []));
+  };
+
+  // Open what the address names: ?processo=<id> (latest deployed) or ?file=<name> (from processes/).
+  useEffect(() => {
+    if (!catalogue || !linterRef.current) return;
+    const id = loc.searchParams.get('processo');
+    const file = loc.searchParams.get('file');
+    void (async () => {
+      if (id) {
+        const row = catalogue.deployed.find((d) => d.resourceId === id);
+        const xml = row ? await models.deploymentContent(row.id) : NEW_PROCESS(id);
+        await importXml(xml, { id, label: row ? `${id} (v${row.version})` : `${id} (nuovo)` });
+      } else if (file) {
+        await importXml(await models.readFile(file), { id: file.replace(/\.bpmn$/, ''), label: `processes/${file}` });
+      }
+    })().catch(setError);
+  }, [catalogue, loc.search]);
+
+  const currentXml = async () => (await modelerRef.current!.saveXML({ format: true })).xml ?? '';
+
+  const doDeploy = async (e: Event) => {
+    e.preventDefault();
+    if (!opened) return;
+    setError(undefined);
+    setNotice(undefined);
+    try {
+      const res = await models.deploy({ name: `${opened.id}.bpmn`, content: await currentXml(), comment, override });
+      setNotice(
+        `Distribuito: ${res.deployed.resourceId} versione ${res.deployed.version}. Le nuove istanze useranno questa versione; quelle in corso restano sulla loro.`,
+      );
+      setComment('');
+      setOverride(false);
+      setDirty(false);
+      setOpened({ ...opened, label: `${opened.id} (v${res.deployed.version})` });
+      setVersions(await models.versionsOf(opened.id));
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  const onOpen = (value: string) => {
+    if (dirty && !window.confirm('Ci sono modifiche non distribuite. Aprire comunque un altro processo?')) return;
+    if (value.startsWith('file:')) navigate(`/modellatore?file=${encodeURIComponent(value.slice(5))}`);
+    else if (value.startsWith('id:')) navigate(`/modellatore?processo=${encodeURIComponent(value.slice(3))}`);
+  };
+
+  return (
+    <section class="modeler-page">
+      <h1 tabIndex={-1}>Modellatore dei processi</h1>
+      <div class="toolbar" role="toolbar" aria-label="Comandi del modellatore">
+        <label for="open-process">Apri</label>
+        <select id="open-process" value="" onChange={(e) => onOpen(e.currentTarget.value)}>
+          <option value="">scegli un processo…</option>
+          <optgroup label="Distribuiti">
+            {catalogue?.deployed.map((d) => (
+              <option key={d.id} value={`id:${d.resourceId}`}>
+                {d.resourceId} (v{d.version})
+              </option>
+            ))}
+          </optgroup>
+          <optgroup label="File in processes/">
+            {catalogue?.files.map((f) => (
+              <option key={f} value={`file:${f}`}>
+                {f}
+              </option>
+            ))}
+          </optgroup>
+        </select>
+        {mayDeploy && (
+          <button
+            type="button"
+            onClick={() => {
+              const id = window.prompt('Id del nuovo processo (minuscole e trattini, es. csb-ticket):', '');
+              if (id && /^[a-z0-9][a-z0-9-]{1,80}$/.test(id)) navigate(`/modellatore?processo=${id}`);
+            }}
+          >
+            Nuovo processo
+          </button>
+        )}
+        <button
+          type="button"
+          disabled={!opened}
+          onClick={() => void currentXml().then((xml) => download(`${opened?.id}.bpmn`, xml, 'application/xml'))}
+        >
+          Esporta BPMN
+        </button>
+        <span class="status" aria-live="polite">
+          {opened ? `Aperto: ${opened.label}${dirty ? ' — modifiche non distribuite' : ''}` : 'Nessun processo aperto'}
+        </span>
+      </div>
+      <Notice text={notice} />
+      <Problem error={error} />
+      <div class="modeler-layout">
+        <div class="modeler-canvas" ref={canvasRef} aria-label="Area di disegno BPMN" />
+        <div class="modeler-properties" ref={panelRef} aria-label="Proprietà dell'elemento" />
+      </div>
+      <div class="modeler-bottom">
+        <section aria-labelledby="problems-title" class="problems">
+          <h2 id="problems-title">
+            Problemi{' '}
+            <span class="count">
+              {errors.length} errori, {reports.length - errors.length} avvisi
+            </span>
+          </h2>
+          {reports.length === 0 ? (
+            <p class="muted">{opened ? 'Nessun problema: il modello è pronto per la distribuzione.' : '—'}</p>
+          ) : (
+            <ul class="problem-list" data-testid="lint-problems">
+              {reports.map((r, i) => (
+                <li key={`${r.id}:${r.rule}:${i}`} class={`problem-${r.category}`}>
+                  <button
+                    type="button"
+                    class="link"
+                    onClick={() => modelerRef.current?.get<{ showError(r: LintReport): void }>('linting').showError(r)}
+                  >
+                    <strong>{r.category === 'warn' ? 'Avviso' : 'Errore'}</strong> {r.id}: {r.message}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        {mayDeploy && opened && (
+          <form class="deploy stack" onSubmit={(e) => void doDeploy(e)} aria-labelledby="deploy-title">
+            <h2 id="deploy-title">Distribuisci al motore</h2>
+            <label for="deploy-comment">Commento della versione (cosa cambia e perché)</label>
+            <input
+              id="deploy-comment"
+              required
+              minLength={3}
+              value={comment}
+              onInput={(e) => setComment(e.currentTarget.value)}
+            />
+            {errors.length > 0 && (
+              <label class="checkbox">
+                <input type="checkbox" checked={override} onChange={(e) => setOverride(e.currentTarget.checked)} />
+                Distribuisci comunque: confermo di aver letto i {errors.length} errori e me ne assumo la responsabilità
+              </label>
+            )}
+            <button type="submit" class="primary" disabled={errors.length > 0 && !override}>
+              Distribuisci
+            </button>
+          </form>
+        )}
+      </div>
+      {diff && <BpmnDiff older={diff.older} newer={diff.newer} onClose={() => setDiff(undefined)} />}
+      {opened && versions.length > 0 && (
+        <Versions
+          versions={versions}
+          mayDeploy={mayDeploy}
+          onOpen={(v) =>
+            void models
+              .deploymentContent(v.id)
+              .then((xml) => importXml(xml, { id: opened.id, label: `${opened.id} (v${v.version})` }))
+          }
+          onCompare={(older, newer) =>
+            void Promise.all([models.deploymentContent(older.id), models.deploymentContent(newer.id)]).then(([a, b]) =>
+              setDiff({ older: { label: `v${older.version}`, xml: a }, newer: { label: `v${newer.version}`, xml: b } }),
+            )
+          }
+          onRollback={async (v, c) => {
+            const res = await models.rollback(v.id, c);
+            setNotice(`Ripristinata la versione ${v.version} come nuova versione ${res.deployed.version}.`);
+            await importXml(await models.deploymentContent((await models.versionsOf(opened.id))[0]?.id ?? v.id), {
+              id: opened.id,
+              label: `${opened.id} (v${res.deployed.version})`,
+            });
+          }}
+        />
+      )}
+    </section>
+  );
+}
