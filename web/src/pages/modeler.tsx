@@ -93,7 +93,13 @@ export function ModelerPage() {
       const resolver = new StaticResolver(
         Object.fromEntries(Object.entries(lintRules(ctx)).map(([name, rule]) => [`rule:${LINT_PLUGIN}/${name}`, rule])),
       );
-      linterRef.current = new Linter({ modeler: 'web', type: 'cloud', plugins: [{ config: LINT_CONFIG, resolver }] });
+      linterRef.current = new Linter({ modeler: 'web', type: 'cloud', plugins: [
+          {
+            // Job-worker user tasks are the platform's choice (ARCHITECTURE decision 1), as in .bpmnlintrc.
+            config: { rules: { ...LINT_CONFIG.rules, 'camunda-compat/zeebe-user-task': 'off' } },
+            resolver,
+          },
+        ] });
       const [deployed, files] = await Promise.all([models.listModels(), models.listFiles()]);
       setCatalogue({
         deployed: deployed.filter((d) => d.resourceType === 'process'),
