@@ -24,6 +24,18 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.e2e.spec.ts'],
+          // Its own broker and database (the analyst's deployments must not reach the integration
+          // tests), and the built web workspace.
+          globalSetup: ['test/integration/support/global-setup.ts', 'test/e2e/support/web-build.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

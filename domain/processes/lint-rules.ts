@@ -76,6 +76,17 @@ export function lintRules(ctx: LintContext): Record<string, Rule> {
         }
       },
     }),
+    'user-task-is-job-worker': () => ({
+      check(node, reporter) {
+        if (node.$type !== 'bpmn:UserTask' || !node.id) return;
+        if (extension(node, 'zeebe:UserTask')) {
+          reporter.report(
+            node.id,
+            "Impostare l'implementazione «Job worker»: la lista dei compiti della piattaforma non vede i Camunda user task.",
+          );
+        }
+      },
+    }),
     'user-task-has-candidate-group': () => ({
       check(node, reporter) {
         if (node.$type !== 'bpmn:UserTask' || !node.id) return;
@@ -115,9 +126,12 @@ export function lintRules(ctx: LintContext): Record<string, Rule> {
 /** The rule set as a bpmnlint config: all errors. */
 export const LINT_CONFIG = {
   rules: Object.fromEntries(
-    ['service-task-has-worker', 'user-task-has-form', 'user-task-has-candidate-group', 'template-exists'].map((r) => [
-      `contact-center/${r}`,
-      'error',
-    ]),
+    [
+      'service-task-has-worker',
+      'user-task-has-form',
+      'user-task-is-job-worker',
+      'user-task-has-candidate-group',
+      'template-exists',
+    ].map((r) => [`contact-center/${r}`, 'error']),
   ),
 };

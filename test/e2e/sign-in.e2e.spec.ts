@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import type { RunningApp } from '../../app.js';
+import type { Role } from '../../domain/access/roles.js';
+import { startTestApp } from '../integration/support/test-app.js';
+import { launchChromium, screenshot, signedIn } from './support/browser.js';
+
+const SECTIONS: Record<Role, string[]> = {
+  operator: ['Compiti', 'Escalation'],
+  'back-office-1': ['Compiti', 'Escalation', 'Istanze'],
+  'back-office-2': ['Compiti', 'Escalation', 'Istanze'],
+  analyst: ['Istanze', 'Modellatore', 'Moduli'],
+  supervisor: ['Compiti', 'Escalation', 'Istanze', 'Modellatore', 'Moduli', 'Registro accessi'],
+  regione: ['Compiti', 'Istanze', 'Modellatore', 'Moduli'],
+  admin: ['Istanze', 'Modellatore', 'Moduli', 'Utenti', 'Registro accessi'],
+};
+
+describe('signing in to the workspace', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  beforeAll(async () => {
+    app = await startTestApp();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it('refuses a wrong password with a message in Italian and keeps the person on the sign-in page', async () => {
+    const context = await browser.newContext({ baseURL: app.url });
+    const page = await context.newPage();
+    await page.goto('/compiti');
+    await page.getByLabel('Nome utente').fill('nessuno');
+    await page.getByLabel('Password').fill('sbagliata-123');
+    await page.getByRole('button', { name: 'Accedi' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/Nome utente o password non corretti/);
+    await screenshot(page, 'sign-in');
+    await context.close();
+  });
+
+  for (const [role, sections] of Object.entries(SECTIONS) as [Role, string[]][]) {
+    it(`as ${role}: signs in with the keyboard and sees only the sections of the role`, async () => {
+      const person = await signedIn(browser, app, `e2e.${role}`, [role]);
+      const nav = person.page.getByRole('navigation', { name: 'Sezioni' });
+      await expect.poll(async () => (await nav.getByRole('link').allTextContents()).map((t) => t.trim())).toEqual(sections);
+      // The first section opens, with its heading focused for screen readers.
+      await expect.poll(() => person.page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+      await screenshot(person.page, `home-${role}`);
+      await person.page.getByRole('button', { name: 'Esci' }).click();
+      await person.page.getByLabel('Nome utente').waitFor();
+      expect(person.errors).toEqual([]);
+      await person.context.close();
+    });
+  }
+});
