@@ -96,7 +96,9 @@ function csrfCheck(req: Request, _res: Response, next: NextFunction): void {
 
 /** Starts a fresh session for a person who just proved who they are (no session fixation). */
 export async function signIn(req: Request, username: string): Promise<string> {
-  await new Promise<void>((resolve, reject) => req.session.regenerate((err?: Error) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    req.session.regenerate((err?: Error) => (err ? reject(err) : resolve())),
+  );
   req.session.username = username;
   const token = csrfTokenOf(req);
   await new Promise<void>((resolve, reject) => req.session.save((err?: Error) => (err ? reject(err) : resolve())));

@@ -80,7 +80,7 @@ export function modelRoutes({ db, deployer, lintContext, processesDir }: ApiDeps
     const rows: DeploymentRow[] = await db.query(
       `SELECT ${DEPLOYMENT_COLUMNS} FROM resource_deployments
         WHERE resource_id = $1 OR (resource_id IS NULL AND resource_name IN ($1 || '.bpmn', $1 || '.form'))
-        ORDER BY id DESC LIMIT 200`,
+        ORDER BY resource_deployments.id DESC LIMIT 200`,
       [resourceId],
     );
     res.json({ items: rows });

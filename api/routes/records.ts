@@ -32,7 +32,7 @@ export function recordRoutes({ db, smsMessages, incidents }: ApiDeps): Router {
       `SELECT id::text, resource_name AS "resourceName", resource_type AS "resourceType", resource_id AS "resourceId",
               resource_key AS "resourceKey", version, source, status, problem, deployed_by AS "deployedBy", comment,
               created_at AS "createdAt"
-         FROM resource_deployments ORDER BY id DESC LIMIT 200`,
+         FROM resource_deployments ORDER BY resource_deployments.id DESC LIMIT 200`,
     );
     res.json({ items: rows });
   });

@@ -399,7 +399,11 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
     const headerKey = key('header');
     const created = await fetch(`${base}/Appointment`, {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', 'idempotency-key': headerKey, authorization: `Bearer ${FHIR_TOKEN}` },
+      headers: {
+        'content-type': 'application/fhir+json',
+        'idempotency-key': headerKey,
+        authorization: `Bearer ${FHIR_TOKEN}`,
+      },
       body: JSON.stringify(booking),
     });
     expect(created.status).toBe(201);
@@ -409,7 +413,11 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
     expect(createdBody.status).toBe('booked');
     const repeated = await fetch(`${base}/Appointment`, {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', 'idempotency-key': headerKey, authorization: `Bearer ${FHIR_TOKEN}` },
+      headers: {
+        'content-type': 'application/fhir+json',
+        'idempotency-key': headerKey,
+        authorization: `Bearer ${FHIR_TOKEN}`,
+      },
       body: JSON.stringify(booking),
     });
     expect(repeated.status).toBe(200);

@@ -35,7 +35,10 @@ describe('contract between processes/, workers/ and templates/', () => {
   it('records the end of every process instance with the end listener', async () => {
     for (const file of bpmnFiles) {
       for (const p of await readBpmn(readFileSync(path.join(processesDir, file), 'utf8'))) {
-        expect(p.listeners, `${file} has no end listener`).toContainEqual({ eventType: 'end', type: INSTANCE_END_JOB_TYPE });
+        expect(p.listeners, `${file} has no end listener`).toContainEqual({
+          eventType: 'end',
+          type: INSTANCE_END_JOB_TYPE,
+        });
       }
     }
   });

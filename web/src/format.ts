@@ -46,3 +46,12 @@ export function download(name: string, content: string, type: string): void {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
+
+/**
+ * The properties panels apply typed values after a short debounce; waiting for it before
+ * saving makes sure the last keystrokes are in what gets deployed.
+ */
+export function settleProperties(): Promise<void> {
+  (document.activeElement as HTMLElement | null)?.blur();
+  return new Promise((resolve) => setTimeout(resolve, 400));
+}

@@ -38,7 +38,11 @@ export interface Person {
 /** A person with their own browser (own cookies), signed in through the sign-in page with the keyboard. */
 export async function signedIn(browser: Browser, app: RunningApp, username: string, roles: Role[]): Promise<Person> {
   await ensureUser(app, username, roles);
-  const context = await browser.newContext({ baseURL: app.url, viewport: { width: 1400, height: 950 }, locale: 'it-IT' });
+  const context = await browser.newContext({
+    baseURL: app.url,
+    viewport: { width: 1400, height: 950 },
+    locale: 'it-IT',
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -63,8 +67,8 @@ export async function apiFromPage(page: Page, method: string, url: string, body?
   return page.evaluate(
     async ([m, u, b]) => {
       const s = (await (await fetch('/api/session')).json()) as { csrfToken: string };
-      const res = await fetch(u as string, {
-        method: m as string,
+      const res = await fetch(u, {
+        method: m,
         headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken },
         ...(b === undefined ? {} : { body: JSON.stringify(b) }),
       });

@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { Form } from '@bpmn-io/form-js';
+import { italianValidationModule } from './form-italian';
 
 export interface FormHandle {
   submit(): { data: Record<string, unknown>; errors: Record<string, string[]> };
@@ -18,7 +19,7 @@ export function FormView(props: {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!host.current) return;
-    const form = new Form({ container: host.current });
+    const form = new Form({ container: host.current, additionalModules: [italianValidationModule] });
     let alive = true;
     void form.importSchema(props.schema as never, props.data).then(() => {
       if (!alive) return;

@@ -9,6 +9,7 @@ import { download } from '../format';
 import * as models from '../models';
 import { navigate, useLocation } from '../router';
 import { can, useSession } from '../session';
+import { settleProperties } from '../format';
 
 const NEW_FORM = (id: string) => ({
   id,
@@ -60,6 +61,7 @@ export function FormEditorPage() {
     setError(undefined);
     setNotice(undefined);
     try {
+      await settleProperties();
       const res = await models.deploy({ name: `${opened}.form`, content: schemaText(), comment, override: false });
       setNotice(
         `Modulo ${res.deployed.resourceId} distribuito, versione ${res.deployed.version}. I nuovi compiti lo useranno.`,

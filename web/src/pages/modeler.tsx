@@ -13,6 +13,7 @@ import { download } from '../format';
 import * as models from '../models';
 import { navigate, useLocation } from '../router';
 import { can, useSession } from '../session';
+import { settleProperties } from '../format';
 import { LINT_CONFIG, LINT_PLUGIN, lintRules, type LintContext } from '../../../domain/processes/lint-rules';
 
 const NEW_PROCESS = (id: string) => `<?xml version="1.0" encoding="UTF-8"?>
@@ -93,13 +94,17 @@ export function ModelerPage() {
       const resolver = new StaticResolver(
         Object.fromEntries(Object.entries(lintRules(ctx)).map(([name, rule]) => [`rule:${LINT_PLUGIN}/${name}`, rule])),
       );
-      linterRef.current = new Linter({ modeler: 'web', type: 'cloud', plugins: [
+      linterRef.current = new Linter({
+        modeler: 'web',
+        type: 'cloud',
+        plugins: [
           {
             // Job-worker user tasks are the platform's choice (ARCHITECTURE decision 1), as in .bpmnlintrc.
             config: { rules: { ...LINT_CONFIG.rules, 'camunda-compat/zeebe-user-task': 'off' } },
             resolver,
           },
-        ] });
+        ],
+      });
       const [deployed, files] = await Promise.all([models.listModels(), models.listFiles()]);
       setCatalogue({
         deployed: deployed.filter((d) => d.resourceType === 'process'),
@@ -149,6 +154,7 @@ export function ModelerPage() {
     setError(undefined);
     setNotice(undefined);
     try {
+      await settleProperties();
       const res = await models.deploy({ name: `${opened.id}.bpmn`, content: await currentXml(), comment, override });
       setNotice(
         `Distribuito: ${res.deployed.resourceId} versione ${res.deployed.version}. Le nuove istanze useranno questa versione; quelle in corso restano sulla loro.`,

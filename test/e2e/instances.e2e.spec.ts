@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import type { RunningApp } from '../../app.js';
+import { apiAs, startTestApp, waitFor } from '../integration/support/test-app.js';
+import {
+  openTaskOf,
+  outcomesOf,
+  slotOptions,
+  startBooking,
+  waitForConfirmation,
+} from '../integration/support/booking.js';
+import { launchChromium, screenshot, signedIn } from './support/browser.js';
+
+describe('process instances in the browser', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  beforeAll(async () => {
+    app = await startTestApp();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it('an incident is found in the instance list, shown with its message on the diagram, and retried from the instance page', async () => {
+    await app.db.query(
+      `INSERT INTO cup_patients (id, fiscal_code, given_name, family_name, birth_date, mobile)
+       VALUES ('pat-e2e-bad-mobile', 'TSTBDM80A01G942S', 'Prova', 'Numero', '1980-01-01', '+39 0971 123')
+       ON CONFLICT (id) DO UPDATE SET mobile = '+39 0971 123'`,
+    );
+    const operator = apiAs(app, 'e2e.operatore.i', ['operator']);
+    const started = await startBooking(operator, { patientId: 'pat-e2e-bad-mobile' });
+    const task = await openTaskOf(operator, started.processInstanceKey);
+    await operator.post(`/api/tasks/${task.key}/claim`);
+    await operator.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: slotOptions(task)[0]?.value } });
+    await waitFor(
+      async () => (await outcomesOf(app, started.processInstanceKey)).some((o) => o.outcome === 'incident'),
+      'the incident',
+    );
+
+    const backOffice = await signedIn(browser, app, 'e2e.backoffice2', ['back-office-2']);
+    const page = backOffice.page;
+    await page.getByRole('link', { name: 'Istanze' }).click();
+    await page.getByLabel('Stato').selectOption({ label: 'Con incidente' });
+    const link = page.getByRole('link', { name: started.processInstanceKey });
+    await link.waitFor();
+    await screenshot(page, 'instances');
+    await link.click();
+    await page.getByRole('heading', { name: 'Incidenti aperti' }).waitFor();
+    expect(await page.locator('.incidents').textContent()).toMatch(/non è un numero mobile italiano valido/);
+    expect(await page.getByTestId('instance-state').textContent()).toBe('Con incidente');
+    // The diagram marks the step in error; the person's data stay visible to this role and the read is audited.
+    await page.locator('.djs-element.marker-incident[data-element-id="send-confirmation"]').waitFor();
+    await screenshot(page, 'instance-incident');
+
+    // The cause is fixed in the CUP's registry, then the back office retries.
+    await app.db.query(`UPDATE cup_patients SET mobile = '+393330000066' WHERE id = 'pat-e2e-bad-mobile'`);
+    await page.getByRole('button', { name: /Riprova/ }).click();
+    await waitForConfirmation(app, started.processInstanceKey);
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.getByTestId('instance-state').textContent();
+        },
+        { timeout: 20_000, interval: 1000 },
+      )
+      .toBe('Completato');
+    expect(await page.getByRole('heading', { name: 'Incidenti aperti' }).count()).toBe(0);
+    await screenshot(page, 'instance-completed');
+    const audit: { action: string }[] = await app.db.query(
+      `SELECT action FROM audit_events WHERE actor = 'e2e.backoffice2' AND subject_id = $1`,
+      [started.processInstanceKey],
+    );
+    expect(audit.map((a) => a.action)).toContain('personal-data.read');
+    expect(backOffice.errors).toEqual([]);
+  });
+});

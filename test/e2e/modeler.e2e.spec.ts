@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningApp } from '../../app.js';
+import { apiAs, startTestApp, waitFor, type ApiClient } from '../integration/support/test-app.js';
+import { openTaskOf, slotOptions, startBooking, waitForConfirmation } from '../integration/support/booking.js';
+import { apiFromPage, launchChromium, screenshot, signedIn, type Person } from './support/browser.js';
+
+interface TaskRow {
+  key: string;
+  elementId: string;
+  processVersion: number;
+  processInstanceKey: string;
+}
+
+/** Opens a properties panel group by its title, if it is closed. */
+async function openGroup(page: Page, title: string): Promise<void> {
+  const header = page.locator('.bio-properties-panel-group-header', { hasText: new RegExp(`^${title}`) }).first();
+  if (!(await header.getAttribute('class'))?.includes('open')) await header.click();
+}
+
+describe('an analyst changes a flow and its form in the browser and deploys them', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let analyst: Person;
+  let operator: ApiClient;
+  let backOffice: ApiClient;
+  beforeAll(async () => {
+    app = await startTestApp();
+    browser = await launchChromium();
+    analyst = await signedIn(browser, app, 'e2e.analista', ['analyst']);
+    operator = apiAs(app, 'e2e.operatore.m', ['operator']);
+    backOffice = apiAs(app, 'e2e.backoffice.m', ['back-office-1']);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it('adds a user task to cup-booking, sees the lint errors, fixes them, deploys: new instances follow the new version, a running one stays on its own', async () => {
+    // A booking already waiting for the operator, on the version deployed from the repository.
+    const running = await startBooking(operator);
+    const runningTask = await openTaskOf(operator, running.processInstanceKey);
+    const before = runningTask.processVersion ?? 0;
+
+    const page = analyst.page;
+    await page.getByRole('link', { name: 'Modellatore' }).click();
+    await page.getByLabel('Apri').selectOption({ label: `cup-booking (v${before})` });
+    await expect.poll(() => page.locator('.toolbar .status').textContent()).toMatch(`cup-booking (v${before})`);
+    await expect.poll(() => page.locator('#problems-title .count').textContent()).toMatch(/^0 errori/);
+
+    // After the operator's choice, a new step for the back office.
+    await page.locator('.djs-element[data-element-id="choose-slot"]').click();
+    await page.locator('.djs-context-pad.open [data-action="append.append-task"]').click();
+    await page.keyboard.type('Verifica a campione');
+    await page.keyboard.press('Escape');
+    await page.locator('.djs-context-pad.open [data-action="replace"]').click();
+    await page.locator('.djs-popup [data-id="replace-with-user-task"]').click();
+    await openGroup(page, 'General');
+    const newId = await page.locator('#bio-properties-panel-id').inputValue();
+
+    // The platform's rules show on the canvas and in the list; deploying is not offered.
+    const problems = page.getByTestId('lint-problems');
+    await expect.poll(() => problems.textContent()).toMatch(/non ha un modulo/);
+    expect(await problems.textContent()).toMatch(/non ha un gruppo candidato/);
+    expect(await problems.textContent()).toMatch(/Job worker/);
+    await page.getByLabel(/Commento della versione/).fill('Verifica a campione del back office dopo la scelta');
+    expect(await page.getByRole('button', { name: 'Distribuisci', exact: true }).isDisabled()).toBe(true);
+    await screenshot(page, 'modeler-lint-errors');
+
+    // Fix them in the properties panel.
+    await openGroup(page, 'Implementation');
+    await page.locator('#bio-properties-panel-userTaskImplementation').selectOption({ label: 'Job worker' });
+    await openGroup(page, 'Form');
+    await page.locator('#bio-properties-panel-formType').selectOption({ label: 'Camunda Form (linked)' });
+    await page.locator('#bio-properties-panel-formId').fill('cup-escalation');
+    await openGroup(page, 'Assignment');
+    await page.locator('#bio-properties-panel-assignmentDefinitionCandidateGroups').fill('cup-back-office');
+    await page.locator('#bio-properties-panel-assignmentDefinitionCandidateGroups').press('Tab');
+    await expect
+      .poll(() => page.locator('#problems-title .count').textContent(), { timeout: 10_000 })
+      .toMatch(/^0 errori/);
+    await screenshot(page, 'modeler-clean');
+
+    await page.getByRole('button', { name: 'Distribuisci', exact: true }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toMatch(`Distribuito: cup-booking versione ${before + 1}`);
+    await page.locator(`tr[data-version="${before + 1}"]`).waitFor();
+    expect(await page.locator(`tr[data-version="${before + 1}"]`).textContent()).toMatch(
+      /e2e\.analista.*modellatore.*Verifica a campione del back office/,
+    );
+
+    // A new booking runs on the new version and reaches the new step after the operator's choice.
+    const fresh = await startBooking(operator);
+    const freshTask = await openTaskOf(operator, fresh.processInstanceKey);
+    expect(freshTask.processVersion).toBe(before + 1);
+    await operator.post(`/api/tasks/${freshTask.key}/claim`);
+    await operator.post(`/api/tasks/${freshTask.key}/complete`, {
+      variables: { slotId: slotOptions(freshTask)[0]?.value },
+    });
+    const added = await waitFor(async () => {
+      const list = await backOffice.get<{ items: TaskRow[] }>('/api/tasks?process=cup-booking');
+      return list.body.items.find((t) => t.processInstanceKey === fresh.processInstanceKey && t.elementId === newId);
+    }, 'the new step of the new version');
+    expect(added.processVersion).toBe(before + 1);
+
+    // The booking that was already running stays on its version and ends without the new step.
+    await operator.post(`/api/tasks/${runningTask.key}/claim`);
+    // (Another slot than the new booking took, or this one would be offered new slots.)
+    const done = await operator.post(`/api/tasks/${runningTask.key}/complete`, {
+      variables: { slotId: slotOptions(runningTask).at(-1)?.value },
+    });
+    expect(done.status).toBe(200);
+    await waitForConfirmation(app, running.processInstanceKey);
+    const leftovers: unknown[] = await app.db.query(
+      `SELECT 1 FROM user_tasks WHERE process_instance_key = $1 AND element_id = $2`,
+      [running.processInstanceKey, newId],
+    );
+    expect(leftovers).toEqual([]);
+
+    // The visual diff shows the new step as added; a rollback brings the previous version back as a new one.
+    await page
+      .locator(`tr[data-version="${before}"]`)
+      .getByRole('button', { name: /Confronta con l’ultima/ })
+      .click();
+    const diff = page.getByRole('table', { name: 'Elenco delle differenze' });
+    await expect.poll(() => diff.textContent()).toMatch(new RegExp(`${newId}aggiunto`));
+    await screenshot(page, 'modeler-diff');
+    page.once('dialog', (d) => void d.accept('Torna al flusso precedente'));
+    await page
+      .locator(`tr[data-version="${before}"]`)
+      .getByRole('button', { name: /Ripristina/ })
+      .click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toMatch(`Ripristinata la versione ${before} come nuova versione ${before + 2}`);
+    const restored = await startBooking(operator);
+    expect((await openTaskOf(operator, restored.processInstanceKey)).processVersion).toBe(before + 2);
+    expect(analyst.errors).toEqual([]);
+  });
+
+  it('changes a form in the form editor and deploys it as a new version', async () => {
+    const page = analyst.page;
+    await page.getByRole('link', { name: 'Moduli' }).click();
+    await page.getByLabel('Apri').selectOption({ label: 'cup-escalation (v1)' });
+    await page
+      .locator('.fjs-editor-container .fjs-form-field[data-id="note"], .fjs-editor-container [data-id="note"]')
+      .first()
+      .click();
+    await openGroup(page, 'General');
+    const label = page.locator('.fjs-properties-container #bio-properties-panel-label');
+    await label.fill('Nota del back office (motivo della decisione)');
+    await label.press('Tab');
+    await expect
+      .poll(() => page.locator('.fjs-form-container [data-id="note"]').first().textContent())
+      .toContain('motivo della decisione');
+    await page.getByLabel('Commento della versione').fill('Etichetta della nota più chiara');
+    await screenshot(page, 'form-editor');
+    await page.getByRole('button', { name: 'Distribuisci', exact: true }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toMatch(/Modulo cup-escalation distribuito, versione 2/);
+    const rows: { content: string }[] = await app.db.query(
+      `SELECT content FROM resource_deployments WHERE resource_id = 'cup-escalation' AND status = 'deployed' ORDER BY version DESC LIMIT 1`,
+    );
+    expect(rows[0]?.content).toContain('Nota del back office (motivo della decisione)');
+  });
+
+  it('the Regione can look at the models but not deploy: no button, and the API refuses', async () => {
+    const regione = await signedIn(browser, app, 'e2e.regione.m', ['regione']);
+    await regione.page.goto('/modellatore?processo=cup-booking');
+    await regione.page.locator('.djs-element[data-element-id="choose-slot"]').waitFor();
+    expect(await regione.page.getByRole('button', { name: 'Distribuisci', exact: true }).count()).toBe(0);
+    const content: { content: string }[] = await app.db.query(
+      `SELECT content FROM resource_deployments WHERE resource_id = 'cup-booking' AND status = 'deployed' ORDER BY version DESC LIMIT 1`,
+    );
+    expect(
+      await apiFromPage(regione.page, 'POST', '/api/models/deploy', {
+        name: 'cup-booking.bpmn',
+        content: content[0]?.content,
+        comment: 'tentativo',
+        override: true,
+      }),
+    ).toBe(403);
+    await regione.context.close();
+  });
+});

@@ -1,0 +1,39 @@
+/**
+ * form-js 1.x has no translation service and writes its validation messages in English;
+ * operators read Italian. This module wraps the form's validator and translates what it says.
+ */
+const MESSAGES: [RegExp, (m: RegExpMatchArray) => string][] = [
+  [/^Field is required\.$/, () => 'Campo obbligatorio.'],
+  [/^Field must have minimum length of (\d+)\.$/, (m) => `Inserire almeno ${m[1]} caratteri.`],
+  [/^Field must have maximum length of (\d+)\.$/, (m) => `Inserire al massimo ${m[1]} caratteri.`],
+  [/^Field must have minimum value of (.+)\.$/, (m) => `Il valore minimo è ${m[1]}.`],
+  [/^Field must have maximum value of (.+)\.$/, (m) => `Il valore massimo è ${m[1]}.`],
+  [/^Field must match pattern (.+)\.$/, () => 'Il formato non è valido.'],
+  [/^Field must be a valid email\.$/, () => 'Inserire un indirizzo email valido.'],
+  [
+    /^Field must be a valid {1,2}international phone number.*$/,
+    () => 'Inserire un numero di telefono internazionale valido (es. +390971123456).',
+  ],
+  [/^Value is not a number\.$/, () => 'Il valore non è un numero.'],
+  [/^Date and time must both be entered\.$/, () => 'Inserire sia la data sia l’ora.'],
+];
+
+export function toItalian(message: string): string {
+  for (const [re, say] of MESSAGES) {
+    const m = message.match(re);
+    if (m) return say(m);
+  }
+  return message;
+}
+
+interface Validator {
+  validateField(field: unknown, value: unknown): string[];
+}
+
+function translateValidator(validator: Validator): void {
+  const original = validator.validateField.bind(validator);
+  validator.validateField = (field, value) => original(field, value).map(toItalian);
+}
+translateValidator.$inject = ['validator'];
+
+export const italianValidationModule = { __init__: [translateValidator] };
