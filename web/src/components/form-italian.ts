@@ -28,11 +28,14 @@ export function toItalian(message: string): string {
 
 interface Validator {
   validateField(field: unknown, value: unknown): string[];
+  validateFieldInstance(instance: unknown, value: unknown): string[];
 }
 
 function translateValidator(validator: Validator): void {
-  const original = validator.validateField.bind(validator);
-  validator.validateField = (field, value) => original(field, value).map(toItalian);
+  const byField = validator.validateField.bind(validator);
+  const byInstance = validator.validateFieldInstance.bind(validator);
+  validator.validateField = (field, value) => byField(field, value).map(toItalian);
+  validator.validateFieldInstance = (instance, value) => byInstance(instance, value).map(toItalian);
 }
 translateValidator.$inject = ['validator'];
 
