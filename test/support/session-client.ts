@@ -17,9 +17,13 @@ export interface ApiClient {
  * An HTTP client that behaves like a browser session: cookie jar, CSRF token. Anonymous
  * until `signIn`.
  */
-export function sessionClient(
-  baseUrl: string,
-): ApiClient & { signIn(username: string, password: string): Promise<ApiResponse<unknown>> } {
+export interface SessionClient extends ApiClient {
+  signIn(username: string, password: string): Promise<ApiResponse<unknown>>;
+  /** The session cookie (`cc.sid=…`), for tests that forge requests with it. */
+  cookie(): string;
+}
+
+export function sessionClient(baseUrl: string): SessionClient {
   let cookie = '';
   let csrf = '';
   const raw = async <T>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> => {
@@ -51,6 +55,7 @@ export function sessionClient(
     return raw<T>(method, path, body);
   };
   return {
+    cookie: () => cookie,
     get: (p) => call('GET', p),
     post: (p, b) => call('POST', p, b),
     patch: (p, b) => call('PATCH', p, b),

@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningApp } from '../../app.js';
+import type { Role } from '../../domain/access/roles.js';
+import { sessionClient } from '../support/session-client.js';
+import { apiAs, ensureUser, startTestApp, TEST_PASSWORD } from './support/test-app.js';
+import { openTaskOf, startBooking } from './support/booking.js';
+
+/** An endpoint and the roles that may call it (every other role gets 403, anonymous 401). */
+const MATRIX: { method: 'GET' | 'POST'; path: string; body?: unknown; allowed: Role[] }[] = [
+  {
+    method: 'GET',
+    path: '/api/tasks',
+    allowed: ['operator', 'back-office-1', 'back-office-2', 'supervisor', 'regione'],
+  },
+  { method: 'GET', path: '/api/sms/messages', allowed: ['operator', 'back-office-1', 'back-office-2', 'supervisor'] },
+  {
+    method: 'GET',
+    path: '/api/cup/slots?serviceCode=95.02',
+    allowed: ['operator', 'back-office-1', 'back-office-2', 'supervisor'],
+  },
+  {
+    method: 'GET',
+    path: '/api/process-instances',
+    allowed: ['back-office-1', 'back-office-2', 'analyst', 'supervisor', 'regione', 'admin'],
+  },
+  { method: 'GET', path: '/api/models', allowed: ['analyst', 'supervisor', 'regione', 'admin'] },
+  { method: 'GET', path: '/api/users', allowed: ['admin'] },
+  { method: 'GET', path: '/api/audit', allowed: ['supervisor', 'admin'] },
+  { method: 'GET', path: '/api/deployments', allowed: ['analyst', 'supervisor', 'regione', 'admin'] },
+  { method: 'POST', path: '/api/models/deploy', body: {}, allowed: ['analyst'] },
+  {
+    method: 'POST',
+    path: '/api/cup/bookings',
+    body: {},
+    allowed: ['operator', 'back-office-1', 'back-office-2', 'supervisor'],
+  },
+  {
+    method: 'POST',
+    path: '/api/cup/reminder-runs',
+    body: {},
+    allowed: ['back-office-1', 'back-office-2', 'supervisor'],
+  },
+  { method: 'POST', path: '/api/incidents/1/retry', allowed: ['back-office-2', 'analyst', 'supervisor'] },
+];
+const ROLES: Role[] = ['operator', 'back-office-1', 'back-office-2', 'analyst', 'supervisor', 'regione', 'admin'];
+
+describe('sign-in, sessions and roles', () => {
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('refuses anonymous callers with 401 and every role outside the endpoint’s list with 403', async () => {
+    const anonymous = sessionClient(app.url ?? '');
+    for (const e of MATRIX) {
+      const res = e.method === 'GET' ? await anonymous.get(e.path) : await anonymous.post(e.path, e.body);
+      expect(res.status, `${e.method} ${e.path} anonymous`).toBe(401);
+    }
+    for (const role of ROLES) {
+      const api = apiAs(app, `matrix.${role}`, [role]);
+      for (const e of MATRIX) {
+        const res = e.method === 'GET' ? await api.get(e.path) : await api.post(e.path, e.body);
+        if (e.allowed.includes(role))
+          expect([200, 201, 202, 400, 404], `${e.method} ${e.path} as ${role}`).toContain(res.status);
+        else expect(res.status, `${e.method} ${e.path} as ${role}`).toBe(403);
+      }
+    }
+  });
+
+  it('sets an httpOnly, SameSite=Lax session cookie and a new session id at sign-in', async () => {
+    await ensureUser(app, 'cookie.check', ['operator']);
+    const before = await fetch(`${app.url}/api/session`);
+    const anonymousCookie = before.headers.getSetCookie().find((c) => c.startsWith('cc.sid='));
+    expect(anonymousCookie).toMatch(/HttpOnly/);
+    expect(anonymousCookie).toMatch(/SameSite=Lax/);
+    const csrf = ((await before.json()) as { csrfToken: string }).csrfToken;
+    const signIn = await fetch(`${app.url}/api/session`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-csrf-token': csrf,
+        cookie: anonymousCookie?.split(';')[0] ?? '',
+      },
+      body: JSON.stringify({ username: 'cookie.check', password: TEST_PASSWORD }),
+    });
+    expect(signIn.status).toBe(200);
+    const signedCookie = signIn.headers.getSetCookie().find((c) => c.startsWith('cc.sid='));
+    expect(signedCookie?.split(';')[0]).not.toBe(anonymousCookie?.split(';')[0]);
+  });
+
+  it('refuses a state-changing request without the session’s CSRF token, or with another session’s', async () => {
+    await ensureUser(app, 'csrf.operatore', ['operator']);
+    const client = sessionClient(app.url ?? '');
+    expect((await client.signIn('csrf.operatore', TEST_PASSWORD)).status).toBe(200);
+    const post = (headers: Record<string, string>) =>
+      fetch(`${app.url}/api/cup/bookings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: client.cookie(), ...headers },
+        body: JSON.stringify({ prescriptionNre: '170A10123456789', serviceCode: '95.02', patientId: 'pat-0001' }),
+      });
+    // What a page on another site could make the browser send: the cookie, no token.
+    const withoutToken = await post({});
+    expect(withoutToken.status).toBe(403);
+    expect(await withoutToken.text()).toMatch(/CSRF/);
+    const otherToken = ((await (await fetch(`${app.url}/api/session`)).json()) as { csrfToken: string }).csrfToken;
+    expect((await post({ 'x-csrf-token': otherToken })).status).toBe(403);
+    expect(
+      (
+        await client.post('/api/cup/bookings', {
+          prescriptionNre: '170A10123456789',
+          serviceCode: '95.02',
+          patientId: 'pat-0001',
+        })
+      ).status,
+    ).toBe(201);
+  });
+
+  it('locks an account after five wrong passwords, and the sign-in attempts are audited', async () => {
+    await ensureUser(app, 'lock.me', ['operator']);
+    const client = sessionClient(app.url ?? '');
+    for (let i = 0; i < 5; i++) expect((await client.signIn('lock.me', 'sbagliata-123')).status).toBe(401);
+    expect((await client.signIn('lock.me', TEST_PASSWORD)).status).toBe(401);
+    const audit: { action: string }[] = await app.db.query(
+      `SELECT action FROM audit_events WHERE subject_id = 'lock.me' ORDER BY id`,
+    );
+    expect(audit.filter((a) => a.action === 'sign-in.failed')).toHaveLength(6);
+    // An administrator's reset unlocks it, with a one-time password to change at first sign-in.
+    const admin = apiAs(app, 'admin.lock', ['admin']);
+    const reset = await admin.post<{ initialPassword: string }>('/api/users/lock.me/password-reset');
+    const fresh = sessionClient(app.url ?? '');
+    const res = await fresh.signIn('lock.me', reset.body.initialPassword);
+    expect(res.status).toBe(200);
+    expect((res.body as { mustChangePassword: boolean }).mustChangePassword).toBe(true);
+    expect(
+      (await fresh.post('/api/session/password', { currentPassword: reset.body.initialPassword, newPassword: 'corta' }))
+        .status,
+    ).toBe(400);
+    expect(
+      (
+        await fresh.post('/api/session/password', {
+          currentPassword: reset.body.initialPassword,
+          newPassword: 'Nuova-password-77',
+        })
+      ).status,
+    ).toBe(204);
+    expect((await sessionClient(app.url ?? '').signIn('lock.me', 'Nuova-password-77')).status).toBe(200);
+  });
+
+  it('ends the session of a disabled account at its next request, and at sign-out', async () => {
+    const api = apiAs(app, 'to.disable', ['operator']);
+    expect((await api.get('/api/tasks')).status).toBe(200);
+    await app.users.update('to.disable', { active: false });
+    expect((await api.get('/api/tasks')).status).toBe(401);
+    await app.users.update('to.disable', { active: true });
+    const client = sessionClient(app.url ?? '');
+    await client.signIn('to.disable', TEST_PASSWORD);
+    expect((await client.get('/api/tasks')).status).toBe(200);
+    expect((await client.delete('/api/session')).status).toBe(204);
+    expect((await client.get('/api/tasks')).status).toBe(401);
+  });
+
+  it('shows a person’s data only to roles that need it, masked for the others, and audits each read', async () => {
+    const operator = apiAs(app, 'audit.operatore', ['operator']);
+    const started = await startBooking(operator);
+    const task = await openTaskOf(operator, started.processInstanceKey);
+    expect(task.variables['patientId']).toBe('pat-0001');
+    const reads: { subject_type: string; subject_id: string }[] = await app.db.query(
+      `SELECT subject_type, subject_id FROM audit_events WHERE actor = 'audit.operatore' AND action = 'personal-data.read'`,
+    );
+    expect(reads).toContainEqual({ subject_type: 'user-task', subject_id: task.key });
+
+    const regione = apiAs(app, 'audit.regione', ['regione']);
+    const masked = await regione.get<{ variables: Record<string, unknown> }>(`/api/tasks/${task.key}`);
+    expect(masked.body.variables['patientId']).toBe('•••');
+    expect(masked.body.variables['prescriptionNre']).toBe('•••');
+    expect(masked.body.variables['serviceCode']).toBe(task.variables['serviceCode']);
+    const instance = await regione.get<{ instance: { variables: Record<string, unknown> }; variablesMasked: boolean }>(
+      `/api/process-instances/${started.processInstanceKey}`,
+    );
+    expect(instance.body.variablesMasked).toBe(true);
+    expect(instance.body.instance.variables['patientId']).toBe('•••');
+    const regioneReads: unknown[] = await app.db.query(
+      `SELECT 1 FROM audit_events WHERE actor = 'audit.regione' AND action = 'personal-data.read'`,
+    );
+    expect(regioneReads).toEqual([]);
+    // The Regione may not read SMS texts or appointments at all.
+    expect((await regione.get('/api/sms/messages')).status).toBe(403);
+  });
+});
