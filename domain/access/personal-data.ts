@@ -3,7 +3,7 @@
  * masked; the names follow the models' variables (camelCase) and the log redaction list.
  */
 const PERSONAL =
-  /(fiscal|mobile|phone|patient|givenname|familyname|birth|email|address|prescription|nre|note|text|name$)/i;
+  /(fiscal|mobile|phone|patient|givenname|familyname|birth|email|address|prescription|nre$|note$|^text$|body$|name$)/i;
 
 export const MASK = '•••';
 
