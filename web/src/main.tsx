@@ -1,4 +1,4 @@
-import { render } from 'preact';
+import { render, type ComponentType } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import './styles.css';
 import { api, SESSION_EXPIRED } from './api';
@@ -7,12 +7,35 @@ import { can, loadSession, SessionContext, type Permission, type SessionState } 
 import { SignInPage } from './pages/sign-in';
 import { AccountPage } from './pages/account';
 import { TasklistPage } from './pages/tasklist';
-import { TaskPage } from './pages/task';
-import { ModelerPage } from './pages/modeler';
-import { FormEditorPage } from './pages/form-editor';
 import { InstancesPage } from './pages/instances';
-import { InstancePage } from './pages/instance';
 import { AuditPage, UsersPage } from './pages/users';
+
+/**
+ * Pages with the diagram and form libraries load on first use, so the sign-in page and the
+ * task list do not wait for the modeler's megabytes.
+ */
+const loaders = {
+  task: () => import('./pages/task').then((m) => m.TaskPage as ComponentType<Record<string, string>>),
+  modeler: () => import('./pages/modeler').then((m) => m.ModelerPage as ComponentType<Record<string, string>>),
+  forms: () => import('./pages/form-editor').then((m) => m.FormEditorPage as ComponentType<Record<string, string>>),
+  instance: () => import('./pages/instance').then((m) => m.InstancePage as ComponentType<Record<string, string>>),
+};
+
+function Lazy({ page, props = {} }: { page: keyof typeof loaders; props?: Record<string, string> }) {
+  const [Page, setPage] = useState<ComponentType<Record<string, string>>>();
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    loaders[page]().then(
+      (c) => setPage(() => c),
+      () => setFailed(true),
+    );
+  }, [page]);
+  useEffect(() => {
+    if (Page) document.querySelector<HTMLElement>('main h1')?.focus();
+  }, [Page]);
+  if (failed) return <p role="alert">Impossibile caricare la pagina: ricaricare il browser.</p>;
+  return Page ? <Page {...props} /> : <p aria-busy="true">Caricamento…</p>;
+}
 
 const NAV: { href: string; label: string; any: Permission[] }[] = [
   { href: '/compiti', label: 'Compiti', any: ['tasks:work', 'tasks:view-all'] },
@@ -54,12 +77,12 @@ function App() {
       queueMicrotask(() => navigate(first, true));
       page = null;
     } else if (p === '/compiti') page = <TasklistPage />;
-    else if ((m = match('/compiti/:key', p))) page = <TaskPage taskKey={m.key ?? ''} />;
+    else if ((m = match('/compiti/:key', p))) page = <Lazy page="task" props={{ taskKey: m.key ?? '' }} />;
     else if (p === '/escalation') page = <TasklistPage escalations />;
-    else if (p === '/modellatore') page = <ModelerPage />;
-    else if (p === '/moduli') page = <FormEditorPage />;
+    else if (p === '/modellatore') page = <Lazy page="modeler" />;
+    else if (p === '/moduli') page = <Lazy page="forms" />;
     else if (p === '/istanze') page = <InstancesPage />;
-    else if ((m = match('/istanze/:key', p))) page = <InstancePage instanceKey={m.key ?? ''} />;
+    else if ((m = match('/istanze/:key', p))) page = <Lazy page="instance" props={{ instanceKey: m.key ?? '' }} />;
     else if (p === '/utenti') page = <UsersPage />;
     else if (p === '/registro') page = <AuditPage />;
     else page = <h1 tabIndex={-1}>Pagina non trovata</h1>;
