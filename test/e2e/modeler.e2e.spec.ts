@@ -51,11 +51,11 @@ describe('an analyst changes a flow and its form in the browser and deploys them
     // After the operator's choice, a new step for the back office.
     await page.locator('.djs-element[data-element-id="choose-slot"]').click();
     await page.locator('.djs-context-pad.open [data-action="append.append-task"]').click();
-    await page.keyboard.type('Verifica a campione');
-    await page.keyboard.press('Escape');
+    await page.keyboard.press('Escape'); // leaves the label editor bpmn-js opens on a new task
     await page.locator('.djs-context-pad.open [data-action="replace"]').click();
     await page.locator('.djs-popup [data-id="replace-with-user-task"]').click();
-    await openGroup(page, 'General');
+    await openGroup(page, 'Generale');
+    await page.locator('#bio-properties-panel-name').fill('Verifica a campione');
     const newId = await page.locator('#bio-properties-panel-id').inputValue();
 
     // The platform's rules show on the canvas and in the list; deploying is not offered.
@@ -68,12 +68,12 @@ describe('an analyst changes a flow and its form in the browser and deploys them
     await screenshot(page, 'modeler-lint-errors');
 
     // Fix them in the properties panel.
-    await openGroup(page, 'Implementation');
+    await openGroup(page, 'Implementazione');
     await page.locator('#bio-properties-panel-userTaskImplementation').selectOption({ label: 'Job worker' });
-    await openGroup(page, 'Form');
+    await openGroup(page, 'Modulo');
     await page.locator('#bio-properties-panel-formType').selectOption({ label: 'Camunda Form (linked)' });
     await page.locator('#bio-properties-panel-formId').fill('cup-escalation');
-    await openGroup(page, 'Assignment');
+    await openGroup(page, 'Assegnazione');
     await page.locator('#bio-properties-panel-assignmentDefinitionCandidateGroups').fill('cup-back-office');
     await page.locator('#bio-properties-panel-assignmentDefinitionCandidateGroups').press('Tab');
     await expect

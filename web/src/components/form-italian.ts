@@ -40,3 +40,27 @@ function translateValidator(validator: Validator): void {
 translateValidator.$inject = ['validator'];
 
 export const italianValidationModule = { __init__: [translateValidator] };
+
+const PLACEHOLDERS: Record<string, string> = { Select: 'Seleziona', Search: 'Cerca' };
+
+/**
+ * The select's "Select" and the search's "Search" are text form-js writes itself; this keeps
+ * them in Italian as the form re-renders.
+ */
+export function italianPlaceholders(container: HTMLElement): () => void {
+  const fix = () => {
+    const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const it = PLACEHOLDERS[n.nodeValue?.trim() ?? ''];
+      if (it) n.nodeValue = it;
+    }
+    for (const input of container.querySelectorAll<HTMLInputElement>('input[placeholder]')) {
+      const it = PLACEHOLDERS[input.placeholder];
+      if (it) input.placeholder = it;
+    }
+  };
+  const observer = new MutationObserver(fix);
+  observer.observe(container, { childList: true, subtree: true, characterData: true });
+  fix();
+  return () => observer.disconnect();
+}

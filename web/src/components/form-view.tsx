@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { Form } from '@bpmn-io/form-js';
-import { italianValidationModule } from './form-italian';
+import { italianPlaceholders, italianValidationModule } from './form-italian';
 
 export interface FormHandle {
   submit(): { data: Record<string, unknown>; errors: Record<string, string[]> };
@@ -20,6 +20,7 @@ export function FormView(props: {
   useEffect(() => {
     if (!host.current) return;
     const form = new Form({ container: host.current, additionalModules: [italianValidationModule] });
+    const stopPlaceholders = italianPlaceholders(host.current);
     let alive = true;
     void form.importSchema(props.schema as never, props.data).then(() => {
       if (!alive) return;
@@ -30,6 +31,7 @@ export function FormView(props: {
     });
     return () => {
       alive = false;
+      stopPlaceholders();
       props.onReady(undefined);
       form.destroy();
     };

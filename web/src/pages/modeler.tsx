@@ -7,6 +7,7 @@ import 'camunda-bpmn-js/dist/assets/camunda-cloud-modeler.css';
 import '@camunda/linting/assets/linting.css';
 import { api } from '../api';
 import { BpmnDiff } from '../components/bpmn-diff';
+import { italianModelerModule } from '../components/modeler-italian';
 import { Notice, Problem } from '../components/problem';
 import { Versions } from '../components/versions';
 import { download } from '../format';
@@ -79,7 +80,7 @@ export function ModelerPage() {
     const modeler = new Modeler({
       container: canvasRef.current,
       propertiesPanel: { parent: panelRef.current },
-      additionalModules: [lintingModule],
+      additionalModules: [lintingModule, italianModelerModule],
       linting: { active: true },
     } as never);
     modelerRef.current = modeler;
