@@ -37,6 +37,9 @@ export function hasPermission(req: Request, permission: Permission): boolean {
 export function allow(...permissions: Permission[]): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
     const p = principalOf(req);
+    if (p.mustChangePassword) {
+      throw new ForbiddenError('Cambiare la password provvisoria prima di continuare.');
+    }
     if (!permissions.some((perm) => p.permissions.includes(perm))) {
       throw new ForbiddenError('Il tuo ruolo non consente questa operazione.');
     }

@@ -11,6 +11,8 @@ export interface Principal {
   roles: Role[];
   groups: string[];
   permissions: Permission[];
+  /** A one-time password is in use: nothing but changing it is allowed. */
+  mustChangePassword?: boolean;
 }
 
 export interface UserAccount {
@@ -97,7 +99,9 @@ export class UserDirectory {
   async principal(username: string): Promise<Principal | undefined> {
     const rows: Row[] = await this.db.query(`SELECT * FROM users WHERE username = $1 AND active`, [username]);
     const row = rows[0];
-    return row ? principalOf(row.username, row.display_name, row.roles.filter(isRole)) : undefined;
+    if (!row) return undefined;
+    const p = principalOf(row.username, row.display_name, row.roles.filter(isRole));
+    return row.must_change_password && row.source === 'local' ? { ...p, mustChangePassword: true } : p;
   }
 
   async mustChangePassword(username: string): Promise<boolean> {

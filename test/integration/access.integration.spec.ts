@@ -134,6 +134,8 @@ describe('sign-in, sessions and roles', () => {
     const res = await fresh.signIn('lock.me', reset.body.initialPassword);
     expect(res.status).toBe(200);
     expect((res.body as { mustChangePassword: boolean }).mustChangePassword).toBe(true);
+    // Until the one-time password is changed, nothing else is allowed.
+    expect((await fresh.get('/api/tasks')).status).toBe(403);
     expect(
       (await fresh.post('/api/session/password', { currentPassword: reset.body.initialPassword, newPassword: 'corta' }))
         .status,
@@ -146,6 +148,7 @@ describe('sign-in, sessions and roles', () => {
         })
       ).status,
     ).toBe(204);
+    expect((await fresh.get('/api/tasks')).status).toBe(200);
     expect((await sessionClient(app.url ?? '').signIn('lock.me', 'Nuova-password-77')).status).toBe(200);
   });
 
