@@ -111,7 +111,8 @@ export function modelRoutes({ db, deployer, lintContext, processesDir }: ApiDeps
     input: { name: string; content: string; comment: string; override: boolean; rollbackOf?: string },
   ) => {
     const user = principalOf(req);
-    const problems = await checkResource(input.name, input.content, await lintContext());
+    const found = await checkResource(input.name, input.content, await lintContext());
+    const problems = found.filter((p) => p.category === 'error');
     if (problems.length > 0 && !input.override) {
       throw new ValidationError(
         'Il modello non supera i controlli della piattaforma: correggere o confermare la distribuzione forzata.',
@@ -141,7 +142,7 @@ export function modelRoutes({ db, deployer, lintContext, processesDir }: ApiDeps
         ...(input.rollbackOf ? { from: input.rollbackOf } : {}),
       },
     });
-    return { deployed: result.deployed, warnings: problems };
+    return { deployed: result.deployed, warnings: found };
   };
 
   r.post('/models/deploy', allow('models:deploy'), async (req, res) => {

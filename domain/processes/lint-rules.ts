@@ -107,6 +107,19 @@ export function lintRules(ctx: LintContext): Record<string, Rule> {
         }
       },
     }),
+    'process-records-end': () => ({
+      check(node, reporter) {
+        if (node.$type !== 'bpmn:Process' || !node.id) return;
+        const listeners =
+          (extension(node, 'zeebe:ExecutionListeners')?.['listeners'] as ModdleElement[] | undefined) ?? [];
+        if (!listeners.some((l) => l['eventType'] === 'end' && l['type'] === 'record-instance-end')) {
+          reporter.report(
+            node.id,
+            'Il processo non registra la propria conclusione: aggiungere il listener di esecuzione «end» di tipo record-instance-end, altrimenti le istanze restano «in corso» nella vista istanze.',
+          );
+        }
+      },
+    }),
     'template-exists': () => ({
       check(node, reporter) {
         if (!node.id) return;
@@ -123,15 +136,18 @@ export function lintRules(ctx: LintContext): Record<string, Rule> {
   };
 }
 
-/** The rule set as a bpmnlint config: all errors. */
+/** The rule set as a bpmnlint config: errors block a deploy, warnings do not. */
 export const LINT_CONFIG = {
-  rules: Object.fromEntries(
-    [
-      'service-task-has-worker',
-      'user-task-has-form',
-      'user-task-is-job-worker',
-      'user-task-has-candidate-group',
-      'template-exists',
-    ].map((r) => [`contact-center/${r}`, 'error']),
-  ),
+  rules: {
+    ...Object.fromEntries(
+      [
+        'service-task-has-worker',
+        'user-task-has-form',
+        'user-task-is-job-worker',
+        'user-task-has-candidate-group',
+        'template-exists',
+      ].map((r) => [`contact-center/${r}`, 'error']),
+    ),
+    'contact-center/process-records-end': 'warn',
+  },
 };

@@ -8,6 +8,8 @@ export interface LintProblem {
   element: string;
   rule: string;
   message: string;
+  /** Errors block a deploy (unless overridden); warnings are reported only. */
+  category: 'error' | 'warn';
 }
 
 const moddle = new BpmnModdle({ zeebe: zeebeSchema });
@@ -22,7 +24,14 @@ export async function lintModel(xml: string, ctx: LintContext): Promise<LintProb
   try {
     ({ rootElement } = await moddle.fromXML(xml));
   } catch (err) {
-    return [{ element: '', rule: 'xml', message: `Il file non è un BPMN leggibile: ${(err as Error).message}` }];
+    return [
+      {
+        element: '',
+        rule: 'xml',
+        category: 'error',
+        message: `Il file non è un BPMN leggibile: ${(err as Error).message}`,
+      },
+    ];
   }
   const rules = lintRules(ctx);
   const resolver = new StaticResolver(
@@ -30,6 +39,6 @@ export async function lintModel(xml: string, ctx: LintContext): Promise<LintProb
   );
   const reports = await new Linter({ config: LINT_CONFIG, resolver }).lint(rootElement);
   return Object.entries(reports).flatMap(([rule, list]) =>
-    list.map((r) => ({ element: r.id, rule, message: r.message })),
+    list.map((r) => ({ element: r.id, rule, message: r.message, category: r.category === 'warn' ? 'warn' : 'error' })),
   );
 }

@@ -26,7 +26,7 @@ describe('the platform’s model rules', () => {
         <zeebe:taskHeaders><zeebe:header key="template" value="missing" /></zeebe:taskHeaders></bpmn:extensionElements></bpmn:serviceTask>`),
       CTX,
     );
-    expect(problems.map((p) => [p.element, p.rule])).toEqual([
+    expect(problems.filter((p) => p.category === 'error').map((p) => [p.element, p.rule])).toEqual([
       ['s', 'contact-center/service-task-has-worker'],
       ['s', 'contact-center/template-exists'],
     ]);
@@ -39,7 +39,12 @@ describe('the platform’s model rules', () => {
         </bpmn:extensionElements></bpmn:userTask><bpmn:userTask id="bare" />`),
       CTX,
     );
-    expect(problems.map((p) => `${p.element}:${p.rule}`).sort()).toEqual([
+    expect(
+      problems
+        .filter((p) => p.category === 'error')
+        .map((p) => `${p.element}:${p.rule}`)
+        .sort(),
+    ).toEqual([
       'bare:contact-center/user-task-has-candidate-group',
       'bare:contact-center/user-task-has-form',
       'u:contact-center/user-task-has-candidate-group',
@@ -47,6 +52,13 @@ describe('the platform’s model rules', () => {
       'u:contact-center/user-task-is-job-worker',
     ]);
     expect(problems.find((p) => p.element === 'u' && p.rule.endsWith('has-form'))?.message).toMatch(/not-deployed/);
+  });
+
+  it('warns, without blocking, about a process that does not record its end', async () => {
+    const problems = await lintModel(model('<bpmn:startEvent id="s" />'), CTX);
+    expect(problems).toEqual([
+      expect.objectContaining({ element: 'p', rule: 'contact-center/process-records-end', category: 'warn' }),
+    ]);
   });
 
   it('finds nothing wrong in the repository’s cup-booking with the real context', async () => {
