@@ -8,7 +8,7 @@
  *
  * Prints a markdown table; docs/benchmarks.md records the figures.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -18,12 +18,11 @@ import { PROJECT_ROOT } from '../app.js';
 import { createZeebeClient } from '../platform/engine/client.js';
 import { freePorts } from '../test/support/ports.js';
 import { sessionClient } from '../test/support/session-client.js';
+import { BENCH_PASSWORD, startPlatform, stopPlatform } from './platform.js';
 
 const BOOKINGS = Number(process.env.BOOKINGS ?? 200);
 const ONE_TASK = Number(process.env.ONE_TASK ?? 1000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
-/** The demo accounts of the benchmark's app get this password; the bench works as the supervisor. */
-const BENCH_PASSWORD = 'Bench-password-2026';
 const sessions = new Map<string, Promise<ReturnType<typeof sessionClient>>>();
 function sessionFor(base: string) {
   let s = sessions.get(base);
@@ -60,59 +59,6 @@ function postgresRssMb(postmasterPid: number): number {
     }
   }
   return total;
-}
-
-interface Started {
-  child: ChildProcess;
-  readyMs: number;
-  base: string;
-}
-
-async function startPlatform(dataDir: string, ports: number[]): Promise<Started> {
-  const [port, pgPort, grpcPort, , , restPort, monitoringPort] = ports as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ['dist/main.js'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      EMBEDDED_PG_PORT: String(pgPort),
-      ZEEBE_GRPC_PORT: String(grpcPort),
-      ZEEBE_REST_PORT: String(restPort),
-      ZEEBE_MONITORING_PORT: String(monitoringPort),
-      LOG_LEVEL: 'warn',
-      WORKER_MAX_JOBS: '64',
-      DEMO_USERS_PASSWORD: BENCH_PASSWORD,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error('the platform exited while starting');
-    const ok = await fetch(`${base}/readyz`)
-      .then((r) => r.status === 200)
-      .catch(() => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, readyMs: performance.now() - t0, base };
-}
-
-async function stopPlatform(s: Started): Promise<number> {
-  const t0 = performance.now();
-  const exited = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGINT');
-  await exited;
-  return performance.now() - t0;
 }
 
 async function api<T>(base: string, method: string, p: string, body?: unknown): Promise<T> {

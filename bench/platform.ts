@@ -1,0 +1,62 @@
+/** Starting and stopping the built platform as a child process, for the benchmarks. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { PROJECT_ROOT } from '../app.js';
+
+/** The demo accounts of a benchmark's app get this password. */
+export const BENCH_PASSWORD = 'Bench-password-2026';
+
+export interface Started {
+  child: ChildProcess;
+  readyMs: number;
+  base: string;
+}
+
+/** Starts `dist/main.js` on its embedded default in `dataDir`; resolves when /readyz answers 200. */
+export async function startPlatform(dataDir: string, ports: number[]): Promise<Started> {
+  const [port, pgPort, grpcPort, , , restPort, monitoringPort] = ports as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      EMBEDDED_PG_PORT: String(pgPort),
+      ZEEBE_GRPC_PORT: String(grpcPort),
+      ZEEBE_REST_PORT: String(restPort),
+      ZEEBE_MONITORING_PORT: String(monitoringPort),
+      LOG_LEVEL: 'warn',
+      WORKER_MAX_JOBS: '64',
+      DEMO_USERS_PASSWORD: BENCH_PASSWORD,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error('the platform exited while starting');
+    const ok = await fetch(`${base}/readyz`)
+      .then((r) => r.status === 200)
+      .catch(() => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, readyMs: performance.now() - t0, base };
+}
+
+/** SIGINT, as Ctrl-C; resolves with the time the platform took to stop. */
+export async function stopPlatform(s: Started): Promise<number> {
+  const t0 = performance.now();
+  const exited = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGINT');
+  await exited;
+  return performance.now() - t0;
+}
