@@ -171,6 +171,11 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
     });
     res.status(201).json(started);
   });
+  /** The local CUP's catalogue of services, for the booking page's suggestions. */
+  r.get('/services', allow('cup:contact'), async (_req, res) => {
+    const rows: unknown[] = await db.query(`SELECT code, name, kind FROM cup_services ORDER BY name`);
+    res.json({ items: rows });
+  });
   r.get('/slots', allow('cup:contact'), async (req, res) => {
     const q = parseWith(slotQuery, req.query);
     res.json({ items: await cup.findEarliestSlots(q) });

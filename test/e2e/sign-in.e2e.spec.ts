@@ -6,11 +6,11 @@ import { startTestApp } from '../integration/support/test-app.js';
 import { launchChromium, screenshot, signedIn } from './support/browser.js';
 
 const SECTIONS: Record<Role, string[]> = {
-  operator: ['Compiti', 'Escalation'],
-  'back-office-1': ['Compiti', 'Escalation', 'Istanze'],
-  'back-office-2': ['Compiti', 'Escalation', 'Istanze'],
+  operator: ['Compiti', 'Escalation', 'Nuovo contatto'],
+  'back-office-1': ['Compiti', 'Escalation', 'Nuovo contatto', 'Istanze'],
+  'back-office-2': ['Compiti', 'Escalation', 'Nuovo contatto', 'Istanze'],
   analyst: ['Istanze', 'Modellatore', 'Moduli'],
-  supervisor: ['Compiti', 'Escalation', 'Istanze', 'Modellatore', 'Moduli', 'Registro accessi'],
+  supervisor: ['Compiti', 'Escalation', 'Nuovo contatto', 'Istanze', 'Modellatore', 'Moduli', 'Registro accessi'],
   regione: ['Compiti', 'Istanze', 'Modellatore', 'Moduli'],
   admin: ['Istanze', 'Modellatore', 'Moduli', 'Utenti', 'Registro accessi'],
 };

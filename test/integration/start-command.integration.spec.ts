@@ -81,6 +81,13 @@ describe('the start command on the embedded default', () => {
       const api = sessionClient(base);
       expect((await api.get('/api/tasks')).status).toBe(401);
       expect((await api.signIn('operatore', password ?? '')).status).toBe(200);
+      // The printed password is one-time: nothing works until it is changed.
+      expect((await api.get('/api/tasks')).status).toBe(403);
+      const changed = await api.post('/api/session/password', {
+        currentPassword: password,
+        newPassword: 'Operatore-scelta-2026',
+      });
+      expect(changed.status).toBe(204);
       const started = (
         await api.post<{ processInstanceKey: string }>('/api/cup/bookings', {
           prescriptionNre: VALID_NRE,

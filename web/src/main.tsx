@@ -8,6 +8,7 @@ import { SignInPage } from './pages/sign-in';
 import { AccountPage } from './pages/account';
 import { TasklistPage } from './pages/tasklist';
 import { InstancesPage } from './pages/instances';
+import { NewContactPage } from './pages/new-contact';
 import { AuditPage, UsersPage } from './pages/users';
 
 /**
@@ -40,6 +41,7 @@ function Lazy({ page, props = {} }: { page: keyof typeof loaders; props?: Record
 const NAV: { href: string; label: string; any: Permission[] }[] = [
   { href: '/compiti', label: 'Compiti', any: ['tasks:work', 'tasks:view-all'] },
   { href: '/escalation', label: 'Escalation', any: ['tasks:work'] },
+  { href: '/contatti/nuovo', label: 'Nuovo contatto', any: ['cup:contact'] },
   { href: '/istanze', label: 'Istanze', any: ['instances:view'] },
   { href: '/modellatore', label: 'Modellatore', any: ['models:view'] },
   { href: '/moduli', label: 'Moduli', any: ['models:view'] },
@@ -79,6 +81,7 @@ function App() {
     } else if (p === '/compiti') page = <TasklistPage />;
     else if ((m = match('/compiti/:key', p))) page = <Lazy page="task" props={{ taskKey: m.key ?? '' }} />;
     else if (p === '/escalation') page = <TasklistPage escalations />;
+    else if (p === '/contatti/nuovo') page = <NewContactPage />;
     else if (p === '/modellatore') page = <Lazy page="modeler" />;
     else if (p === '/moduli') page = <Lazy page="forms" />;
     else if (p === '/istanze') page = <InstancesPage />;
