@@ -34,6 +34,30 @@ const NEW_PROCESS = (id: string) => `<?xml version="1.0" encoding="UTF-8"?>
   </bpmndi:BPMNDiagram>
 </bpmn:definitions>`;
 
+interface Viewbox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  outer: { width: number; height: number };
+  inner: { x: number; y: number; width: number; height: number };
+}
+
+/** Fits the whole diagram in view, leaving the palette's strip on the left free. */
+function fitBesidePalette(modeler: Modeler): void {
+  const canvas = modeler.get<{ viewbox(box?: Omit<Viewbox, 'outer' | 'inner'>): Viewbox }>('canvas');
+  const { outer, inner } = canvas.viewbox();
+  const palette = 110;
+  if (inner.width === 0 || outer.width <= palette) return;
+  const scale = Math.min(1, (outer.width - palette - 20) / inner.width, (outer.height - 40) / inner.height);
+  canvas.viewbox({
+    x: inner.x - palette / scale,
+    y: inner.y - (outer.height / scale - inner.height) / 2,
+    width: outer.width / scale,
+    height: outer.height / scale,
+  });
+}
+
 interface Opened {
   /** Process id = file name without .bpmn. */
   id: string;
@@ -123,7 +147,7 @@ export function ModelerPage() {
     if (!modeler) return;
     setError(undefined);
     await modeler.importXML(xml);
-    modeler.get<{ zoom(m: string): void }>('canvas').zoom('fit-viewport');
+    fitBesidePalette(modeler);
     setOpened(o);
     setDirty(false);
     setDiff(undefined);
