@@ -39,6 +39,33 @@ describe('signing in to the workspace', () => {
     await context.close();
   });
 
+  it('a one-time password (first start, reset) must be changed before anything else', async () => {
+    await app.users.create({
+      username: 'e2e.primo.accesso',
+      displayName: 'Primo Accesso',
+      roles: ['operator'],
+      password: 'Provvisoria-123',
+      mustChangePassword: true,
+    });
+    const context = await browser.newContext({ baseURL: app.url });
+    const page = await context.newPage();
+    await page.goto('/compiti');
+    await page.getByLabel('Nome utente').fill('e2e.primo.accesso');
+    await page.getByLabel('Password').fill('Provvisoria-123');
+    await page.getByRole('button', { name: 'Accedi' }).click();
+    await page.waitForURL('**/account');
+    await page.getByText('Al primo accesso è obbligatorio scegliere una nuova password.').waitFor();
+    await screenshot(page, 'first-sign-in');
+    await page.getByLabel('Password attuale').fill('Provvisoria-123');
+    await page.getByLabel(/^Nuova password/).fill('Scelta-da-me-2026');
+    await page.getByLabel('Ripeti la nuova password').fill('Scelta-da-me-2026');
+    await page.getByRole('button', { name: 'Cambia password' }).click();
+    await page.getByText('Password cambiata.').waitFor();
+    await page.getByRole('link', { name: 'Compiti' }).click();
+    await page.getByRole('heading', { name: 'Compiti' }).waitFor();
+    await context.close();
+  });
+
   for (const [role, sections] of Object.entries(SECTIONS) as [Role, string[]][]) {
     it(`as ${role}: signs in with the keyboard and sees only the sections of the role`, async () => {
       const person = await signedIn(browser, app, `e2e.${role}`, [role]);

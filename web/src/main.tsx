@@ -70,8 +70,11 @@ function App() {
   const allowed = NAV.filter((n) => n.any.some((p) => can(user, p)));
   let page;
   if (!user) page = <SignInPage />;
-  else if (user.mustChangePassword || loc.pathname === '/account') page = <AccountPage />;
-  else {
+  else if (user.mustChangePassword || loc.pathname === '/account') {
+    // A one-time password: the account page, at its own address, until it is changed.
+    if (loc.pathname !== '/account') queueMicrotask(() => navigate('/account', true));
+    page = <AccountPage />;
+  } else {
     const p = loc.pathname;
     let m: Record<string, string> | undefined;
     if (p === '/' || p === '/accesso') {
