@@ -17,6 +17,7 @@ import { planSportsGroup } from './plan-sports-group.js';
 import { bookSportsGroup } from './book-sports-group.js';
 import { closeSportsGroup } from './close-sports-group.js';
 import { recordInstanceEnd } from './record-instance-end.js';
+import { applyRetention } from './apply-retention.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
 export const WORKERS: readonly WorkerDefinition[] = [
@@ -38,4 +39,5 @@ export const WORKERS: readonly WorkerDefinition[] = [
   bookSportsGroup,
   closeSportsGroup,
   recordInstanceEnd,
+  applyRetention,
 ];

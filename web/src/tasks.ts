@@ -34,6 +34,7 @@ export const PROCESS_LABELS: Record<string, string> = {
   'cup-sms-reminders': 'Promemoria SMS',
   'cup-sports-group': 'Medicina dello sport',
   'cup-information': 'Contatto informativo',
+  'platform-retention': 'Conservazione dei dati',
 };
 
 export const GROUP_LABELS: Record<string, string> = {
