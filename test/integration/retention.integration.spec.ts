@@ -10,6 +10,10 @@ describe('retention of personal data (P3)', () => {
     app = await startTestApp();
   });
   afterAll(async () => {
+    // The rows made up for this test leave the shared database as they came.
+    await app?.db.query(`DELETE FROM user_tasks WHERE job_key LIKE '91000000000000%'`);
+    await app?.db.query(`DELETE FROM process_instances WHERE process_instance_key LIKE '91000000000000%'`);
+    await app?.db.query(`DELETE FROM sms_messages WHERE reference = 'retention-old'`);
     await app?.stop();
   });
 
@@ -53,7 +57,7 @@ describe('retention of personal data (P3)', () => {
     );
     await app.db.query(
       `INSERT INTO sms_messages (provider, to_number, sender, body, encoding, segments, status, purpose, reference, created_at)
-       VALUES ('local', '+393330000001', 'CUP', 'CUP Basilicata: prenotazione BAS-OLD', 'GSM-7', 1, 'delivered', 'test', 'retention-old', $1)`,
+       VALUES ('local', '+393330000001', 'CUP', 'CUP Basilicata: prenotazione BAS-OLD', 'GSM-7', 1, 'queued', 'test', 'retention-old', $1)`,
       [old],
     );
     await app.db.query(
@@ -79,7 +83,7 @@ describe('retention of personal data (P3)', () => {
     const sms: { body: string; to_number: string; status: string }[] = await app.db.query(
       `SELECT body, to_number, status FROM sms_messages WHERE reference = 'retention-old'`,
     );
-    expect(sms).toEqual([{ body: '', to_number: '', status: 'delivered' }]);
+    expect(sms).toEqual([{ body: '', to_number: '', status: 'queued' }]);
     const audit: { actor: string }[] = await app.db.query(
       `SELECT actor FROM audit_events WHERE actor IN ('vecchio', 'recente')`,
     );

@@ -81,7 +81,8 @@ describe('SMS delivery statuses from Twilio callbacks', () => {
 
   it('refuses a callback whose signature does not match, and changes nothing', async () => {
     const delivered: { provider_sid: string; status: string }[] = await app.db.query(
-      `SELECT provider_sid, status FROM sms_messages WHERE status = 'delivered' LIMIT 1`,
+      `SELECT provider_sid, status FROM sms_messages
+        WHERE status = 'delivered' AND provider = 'twilio' AND provider_sid IS NOT NULL LIMIT 1`,
     );
     const row = delivered[0];
     const res = await fetch(`${base}/webhooks/twilio/sms-status`, {
