@@ -15,7 +15,7 @@ import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { problemHandler, sendProblem } from './problems.js';
 import { sessionLayer, type SessionOptions } from './auth/sessions.js';
-import { allow, auditRead, hasPermission } from './auth/access.js';
+import { allow, auditRead } from './auth/access.js';
 import { oidcRoutes, type OidcOptions } from './auth/oidc.js';
 import type { TaskEventStream } from './task-events.js';
 import { healthRoutes } from './routes/health.js';
@@ -115,8 +115,8 @@ function fhirAccess(token: string | undefined) {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const bearer = req.get('authorization')?.match(/^Bearer (.+)$/)?.[1];
     if (token && bearer === token) return next();
-    allow('personal:read')(req, _res, () => undefined);
-    if (hasPermission(req, 'personal:read')) await auditRead(req, 'fhir', req.path);
+    allow('personal:read')(req, _res, () => undefined); // throws 401/403 otherwise
+    await auditRead(req, 'fhir', req.path);
     next();
   };
 }

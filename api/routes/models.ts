@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
@@ -107,7 +107,7 @@ export function modelRoutes({ db, deployer, lintContext, processesDir }: ApiDeps
   );
 
   const deploy = async (
-    req: Parameters<Parameters<typeof r.post>[1]>[0],
+    req: Request,
     input: { name: string; content: string; comment: string; override: boolean; rollbackOf?: string },
   ) => {
     const user = principalOf(req);

@@ -19,14 +19,14 @@ const passwordBody = z.object({
 /** Sign-in, sign-out, who am I, change my password. */
 export function sessionRoutes({ users, oidc }: ApiDeps): Router {
   const r = Router();
-  r.get('/', async (req, res) => {
+  r.get('/', (req, res) => {
     const p = req.principal;
     res.json({
       user: p
         ? {
             ...p,
             roleLabels: p.roles.map((role) => ROLE_LABELS[role]),
-            mustChangePassword: await users.mustChangePassword(p.id),
+            mustChangePassword: p.mustChangePassword === true,
           }
         : null,
       csrfToken: csrfTokenOf(req),
@@ -43,7 +43,7 @@ export function sessionRoutes({ users, oidc }: ApiDeps): Router {
     const csrfToken = await signIn(req, p.id);
     req.principal = p;
     await req.audit?.({ action: 'sign-in', subjectType: 'user', subjectId: p.id });
-    res.json({ user: p, csrfToken, mustChangePassword: await users.mustChangePassword(p.id) });
+    res.json({ user: p, csrfToken, mustChangePassword: p.mustChangePassword === true });
   });
   r.delete('/', async (req, res) => {
     if (req.principal) await req.audit?.({ action: 'sign-out', subjectType: 'user', subjectId: req.principal.id });

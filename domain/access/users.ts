@@ -92,21 +92,13 @@ export class UserDirectory {
       `UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $2 WHERE username = $1`,
       [row.username, now],
     );
-    return principalOf(row.username, row.display_name, row.roles.filter(isRole));
+    return toPrincipal(row);
   }
 
   /** The current view of a signed-in person (roles may have changed since sign-in). */
   async principal(username: string): Promise<Principal | undefined> {
     const rows: Row[] = await this.db.query(`SELECT * FROM users WHERE username = $1 AND active`, [username]);
-    const row = rows[0];
-    if (!row) return undefined;
-    const p = principalOf(row.username, row.display_name, row.roles.filter(isRole));
-    return row.must_change_password && row.source === 'local' ? { ...p, mustChangePassword: true } : p;
-  }
-
-  async mustChangePassword(username: string): Promise<boolean> {
-    const rows: Row[] = await this.db.query(`SELECT must_change_password FROM users WHERE username = $1`, [username]);
-    return rows[0]?.must_change_password === true;
+    return rows[0] ? toPrincipal(rows[0]) : undefined;
   }
 
   async list(): Promise<UserAccount[]> {
@@ -228,6 +220,12 @@ const DUMMY_HASH =
 function assertPassword(password: string): void {
   const problem = passwordProblem(password);
   if (problem) throw new ValidationError(problem, [{ field: 'password', message: problem }]);
+}
+
+/** The person of a local account row, flagged when a one-time password is still in use. */
+function toPrincipal(row: Row): Principal {
+  const p = principalOf(row.username, row.display_name, row.roles.filter(isRole));
+  return row.must_change_password && row.source === 'local' ? { ...p, mustChangePassword: true } : p;
 }
 
 function toAccount(r: Row): UserAccount {

@@ -38,3 +38,9 @@ export async function latestContent(type: 'process' | 'form', resourceId: string
   const row = (await listModels()).find((m) => m.resourceType === type && m.resourceId === resourceId);
   return row ? deploymentContent(row.id) : undefined;
 }
+
+/** Asks for the id of a new process or form (it becomes the file name, `<id>.bpmn` / `<id>.form`). */
+export function askNewId(question: string): string | undefined {
+  const id = window.prompt(question, '');
+  return id && /^[a-z0-9][a-z0-9-]{1,80}$/.test(id) ? id : undefined;
+}

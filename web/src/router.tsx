@@ -49,3 +49,22 @@ export function Link(props: { href: string; children: ComponentChildren; class?:
     </a>
   );
 }
+
+/**
+ * Filters kept in the address (so a view can be bookmarked and shared): the current values
+ * and a setter that replaces the history entry rather than adding one per keystroke.
+ */
+export function useFilters(): {
+  loc: URL;
+  filters: Record<string, string | undefined>;
+  setFilter: (name: string, value: string) => void;
+} {
+  const loc = useLocation();
+  const setFilter = (name: string, value: string) => {
+    const next = new URLSearchParams(loc.search);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    navigate(`${loc.pathname}${next.toString() ? `?${next.toString()}` : ''}`, true);
+  };
+  return { loc, filters: Object.fromEntries(loc.searchParams), setFilter };
+}

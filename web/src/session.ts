@@ -1,19 +1,9 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import { api, setCsrfToken } from './api';
+import type { Permission } from '../../domain/access/roles';
 
-export type Permission =
-  | 'tasks:work'
-  | 'tasks:view-all'
-  | 'personal:read'
-  | 'cup:contact'
-  | 'cup:manage'
-  | 'instances:view'
-  | 'incidents:retry'
-  | 'models:view'
-  | 'models:deploy'
-  | 'users:manage'
-  | 'audit:view';
+export type { Permission } from '../../domain/access/roles';
 
 export interface User {
   id: string;

@@ -94,8 +94,8 @@ export function FormEditorPage() {
           <button
             type="button"
             onClick={() => {
-              const id = window.prompt('Id del nuovo modulo (minuscole e trattini):', '');
-              if (id && /^[a-z0-9][a-z0-9-]{1,80}$/.test(id)) navigate(`/moduli?modulo=${id}`);
+              const id = models.askNewId('Id del nuovo modulo (minuscole e trattini):');
+              if (id) navigate(`/moduli?modulo=${id}`);
             }}
           >
             Nuovo modulo

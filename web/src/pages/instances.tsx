@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, query } from '../api';
 import { Problem } from '../components/problem';
 import { STATE_LABELS, when } from '../format';
-import { Link, navigate, useLocation } from '../router';
+import { Link, useFilters } from '../router';
 import { processLabel, PROCESS_LABELS } from '../tasks';
 
 interface InstanceRow {
@@ -19,8 +19,7 @@ interface InstanceRow {
 
 /** Process instances from the platform's records: search by process, state, reference, dates. */
 export function InstancesPage() {
-  const loc = useLocation();
-  const f = Object.fromEntries(loc.searchParams) as Record<string, string | undefined>;
+  const { loc, filters: f, setFilter: set } = useFilters();
   const [rows, setRows] = useState<InstanceRow[]>();
   const [error, setError] = useState<unknown>();
   useEffect(() => {
@@ -38,12 +37,6 @@ export function InstancesPage() {
       setError(undefined);
     }, setError);
   }, [loc.search]);
-  const set = (name: string, value: string) => {
-    const next = new URLSearchParams(loc.search);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    navigate(`/istanze${next.toString() ? `?${next.toString()}` : ''}`, true);
-  };
   return (
     <section>
       <h1 tabIndex={-1}>Istanze di processo</h1>

@@ -226,8 +226,8 @@ export function ModelerPage() {
           <button
             type="button"
             onClick={() => {
-              const id = window.prompt('Id del nuovo processo (minuscole e trattini, es. csb-ticket):', '');
-              if (id && /^[a-z0-9][a-z0-9-]{1,80}$/.test(id)) navigate(`/modellatore?processo=${id}`);
+              const id = models.askNewId('Id del nuovo processo (minuscole e trattini, es. csb-ticket):');
+              if (id) navigate(`/modellatore?processo=${id}`);
             }}
           >
             Nuovo processo

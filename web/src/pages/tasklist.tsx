@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, query } from '../api';
 import { Problem } from '../components/problem';
 import { age, priorityLabel, when } from '../format';
-import { Link, navigate, useLocation } from '../router';
+import { Link, navigate, useFilters } from '../router';
 import { can, useSession } from '../session';
 import { useTaskEvents } from '../task-events';
 import { groupLabel, processLabel, PROCESS_LABELS, type Task } from '../tasks';
@@ -21,8 +21,7 @@ const CLAIM_FILTERS = [
 export function TasklistPage({ escalations = false }: { escalations?: boolean }) {
   const { session } = useSession();
   const user = session.user;
-  const loc = useLocation();
-  const f = Object.fromEntries(loc.searchParams) as Record<string, string | undefined>;
+  const { loc, filters: f, setFilter } = useFilters();
   const [tasks, setTasks] = useState<Task[]>();
   const [error, setError] = useState<unknown>();
   const [live, setLive] = useState('');
@@ -68,12 +67,6 @@ export function TasklistPage({ escalations = false }: { escalations?: boolean })
     void load();
   });
 
-  const setFilter = (name: string, value: string) => {
-    const next = new URLSearchParams(loc.search);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    navigate(`${loc.pathname}${next.toString() ? `?${next.toString()}` : ''}`, true);
-  };
   const claim = async (t: Task) => {
     setBusyKey(t.key);
     try {

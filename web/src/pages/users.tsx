@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { Notice, Problem } from '../components/problem';
 import { when } from '../format';
+import { ROLE_LABELS, ROLES, isRole, type Role } from '../../../domain/access/roles';
 
 interface Account {
   username: string;
@@ -12,16 +13,6 @@ interface Account {
   lastLoginAt: string | null;
 }
 
-const ROLES: [string, string][] = [
-  ['operator', 'Operatore front office'],
-  ['back-office-1', 'Back office (1° livello)'],
-  ['back-office-2', 'Back office (2° livello)'],
-  ['analyst', 'Analista dei processi'],
-  ['supervisor', 'Supervisore'],
-  ['regione', 'Regione Basilicata (sola lettura)'],
-  ['admin', 'Amministratore'],
-];
-
 /** Accounts and roles, for administrators. */
 export function UsersPage() {
   const [users, setUsers] = useState<Account[]>([]);
@@ -29,7 +20,7 @@ export function UsersPage() {
   const [notice, setNotice] = useState<string>();
   const [username, setUsername] = useState('');
   const [name, setName] = useState('');
-  const [roles, setRoles] = useState<string[]>([]);
+  const [roles, setRoles] = useState<Role[]>([]);
   const load = () => api<{ items: Account[] }>('/api/users').then((r) => setUsers(r.items), setError);
   useEffect(() => void load(), []);
   const create = async (e: Event) => {
@@ -91,7 +82,7 @@ export function UsersPage() {
             <tr key={u.username}>
               <td>{u.username}</td>
               <td>{u.displayName}</td>
-              <td>{u.roles.map((r) => ROLES.find(([k]) => k === r)?.[1] ?? r).join(', ')}</td>
+              <td>{u.roles.map((r) => (isRole(r) ? ROLE_LABELS[r] : r)).join(', ')}</td>
               <td>{u.source === 'local' ? 'locale' : 'SSO'}</td>
               <td>{when(u.lastLoginAt)}</td>
               <td>
@@ -127,7 +118,7 @@ export function UsersPage() {
         <input id="u-display" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
         <fieldset>
           <legend>Ruoli</legend>
-          {ROLES.map(([value, label]) => (
+          {ROLES.map((value) => (
             <label key={value} class="checkbox">
               <input
                 type="checkbox"
@@ -136,7 +127,7 @@ export function UsersPage() {
                   setRoles(e.currentTarget.checked ? [...roles, value] : roles.filter((r) => r !== value))
                 }
               />
-              {label}
+              {ROLE_LABELS[value]}
             </label>
           ))}
         </fieldset>
