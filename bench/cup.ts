@@ -29,6 +29,7 @@ import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js
 import { startTwilioStandIn } from '../stand-ins/twilio/server.js';
 import { freePorts } from '../test/support/ports.js';
 import { sessionClient } from '../test/support/session-client.js';
+import { quantiles } from './platform.js';
 
 const BENCH_PASSWORD = 'Bench-password-2026';
 const num = (name: string, fallback: number): number => {
@@ -53,12 +54,6 @@ const pick = <T>(xs: readonly T[]): T => {
   if (x === undefined) throw new Error('empty list');
   return x;
 };
-
-function quantiles(samples: number[]): { p50: number; p95: number; max: number } {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? 0;
-  return { p50: at(0.5), p95: at(0.95), max: s.at(-1) ?? 0 };
-}
 
 /** Teardown steps, run in reverse order once, on success, on error and on Ctrl-C. */
 const cleanup: { what: string; run: () => Promise<void> }[] = [];

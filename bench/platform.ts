@@ -1,4 +1,4 @@
-/** Starting and stopping the built platform as a child process, for the benchmarks. */
+/** What the benchmarks share: starting and stopping the built platform, quantiles of samples. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { PROJECT_ROOT } from '../app.js';
@@ -59,4 +59,11 @@ export async function stopPlatform(s: Started): Promise<number> {
   s.child.kill('SIGINT');
   await exited;
   return performance.now() - t0;
+}
+
+/** Nearest-rank quantiles of a set of samples. */
+export function quantiles(samples: number[]): { p50: number; p95: number; max: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? 0;
+  return { p50: at(0.5), p95: at(0.95), max: s.at(-1) ?? 0 };
 }

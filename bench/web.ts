@@ -16,11 +16,11 @@ import { PROJECT_ROOT } from '../app.js';
 import { freePorts } from '../test/support/ports.js';
 import { sessionClient } from '../test/support/session-client.js';
 import { launchChromium } from '../test/e2e/support/browser.js';
-import { BENCH_PASSWORD, startPlatform, stopPlatform } from './platform.js';
+import { BENCH_PASSWORD, quantiles, startPlatform, stopPlatform } from './platform.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const out = (s: string) => process.stdout.write(`${s}\n`);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const median = (xs: number[]) => quantiles(xs).p50;
 
 function bundleKb(): { entry: number; largest: { name: string; kb: number }; total: number } {
   const dir = path.join(PROJECT_ROOT, 'dist', 'web', 'assets');
