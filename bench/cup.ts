@@ -29,9 +29,8 @@ import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js
 import { startTwilioStandIn } from '../stand-ins/twilio/server.js';
 import { freePorts } from '../test/support/ports.js';
 import { sessionClient } from '../test/support/session-client.js';
-import { quantiles } from './platform.js';
+import { BENCH_PASSWORD, quantiles } from './platform.js';
 
-const BENCH_PASSWORD = 'Bench-password-2026';
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? fallback);
   if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a non-negative number`);
