@@ -15,26 +15,25 @@ import { TwilioSms } from './adapters/sms/twilio-sms.js';
 import { ProcessStarter } from './domain/processes/process-starter.js';
 import { IncidentService } from './domain/processes/incidents.js';
 import { SmsMessages } from './domain/sms/messages.js';
-import { TaskInbox, USER_TASK_JOB_TYPE } from './domain/tasks/inbox.js';
+import { TaskInbox } from './domain/tasks/inbox.js';
 import { UserDirectory } from './domain/access/users.js';
 import { AuditLog } from './domain/access/audit.js';
 import { KNOWN_GROUPS, isRole, type Role } from './domain/access/roles.js';
 import type { LintContext } from './domain/processes/lint-rules.js';
 import { TaskEventStream } from './api/task-events.js';
 import { Templates } from './domain/templates.js';
-import type { Config } from './platform/config.js';
+import { engineUrls, type Config } from './platform/config.js';
 import { openDatabase } from './platform/database/data-source.js';
 import { startEmbeddedPostgres } from './platform/database/embedded-postgres.js';
-import { LocalBroker } from './platform/engine/broker.js';
-import { createZeebeClient, engineReachable, type ZeebeClient } from './platform/engine/client.js';
+import { ensureDatabase } from './platform/database/ensure-database.js';
+import { EngineClient } from './platform/engine/operaton.js';
+import { buildEngine, jdbcFromUrl, LocalEngine, localEngineCredentials } from './platform/engine/local-engine.js';
 import { Deployer, type RepositoryDeployReport } from './platform/engine/deployer.js';
-import { ensureZeebeDistribution } from './platform/engine/distribution.js';
 import { findJava } from './platform/engine/java.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
 import { EffectStore } from './workers/framework/idempotency.js';
 import { startWorkers } from './workers/framework/runner.js';
-import { startUserTaskCapture } from './workers/framework/user-task-capture.js';
 import { WORKERS } from './workers/registry.js';
 import type { WorkerDefinition, WorkerDeps } from './workers/framework/define.js';
 
@@ -64,31 +63,42 @@ export interface RunningApp {
   /** Base URL of the API, when this process runs it. */
   url: string | undefined;
   db: DataSource;
-  zeebe: ZeebeClient;
+  engine: EngineClient;
   inbox: TaskInbox;
   deployer: Deployer;
   users: UserDirectory;
   /** What the workers were given, for tests that drive a handler by hand. */
   workerDeps: WorkerDeps;
   deployReport: RepositoryDeployReport;
-  engine: { grpcAddress: string; restAddress: string | undefined; brokerPid: number | undefined };
+  /** The engine's REST URLs and, when this process started it, the local engine's pid. */
+  engineInfo: { urls: string[]; pid: number | undefined };
   databaseUrl: string;
   stop(): Promise<void>;
 }
 
-async function waitForEngine(zeebe: ZeebeClient, timeoutMs: number): Promise<void> {
+async function waitForEngine(engine: EngineClient, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await engineReachable(zeebe, 3000)) return;
+    if (await engine.reachable(3000)) return;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`the Zeebe gateway did not answer within ${timeoutMs / 1000}s`);
+  throw new Error(
+    `the workflow engine (${engine.connection.urls.join(', ')}) did not answer within ${timeoutMs / 1000}s, or refused the credentials`,
+  );
+}
+
+/** Which PostgreSQL the local engine keeps its tables in: its own database beside the app's. */
+async function engineDatabaseUrl(config: Config, serverUrl: string, embedded: boolean): Promise<string> {
+  if (config.ENGINE_DATABASE_URL) return config.ENGINE_DATABASE_URL;
+  const appDb = new URL(serverUrl).pathname.replace(/^\//, '') || 'contact_center';
+  const name = embedded ? 'operaton' : `${appDb.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_engine`;
+  return ensureDatabase(serverUrl, name);
 }
 
 /**
- * Starts the platform: database (embedded unless DATABASE_URL), engine (local broker unless
- * ZEEBE_GRPC_ADDRESS), deployment of `processes/`, job workers and user-task capture, HTTP
- * API. `stop()` takes it all down in reverse order; a failed start undoes what it started.
+ * Starts the platform: database (embedded unless DATABASE_URL), engine (the local Operaton
+ * unless ENGINE_URL), deployment of `processes/`, external-task workers, HTTP API. `stop()`
+ * takes it all down in reverse order; a failed start undoes what it started.
  */
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<RunningApp> {
   const log = overrides.log ?? createLogger(config.LOG_LEVEL);
@@ -123,44 +133,35 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       log.info('demo region seeded into the local CUP');
     }
 
-    let grpcAddress = config.ZEEBE_GRPC_ADDRESS;
-    let restAddress = config.ZEEBE_REST_ADDRESS;
-    let broker: LocalBroker | undefined;
-    if (!grpcAddress) {
-      const distributionDir = await ensureZeebeDistribution(config.ZEEBE_DIST_CACHE, (msg) => log.info(msg));
+    let urls = engineUrls(config.ENGINE_URL);
+    let credentials = { user: config.ENGINE_REST_USER ?? '', password: config.ENGINE_REST_PASSWORD ?? '' };
+    let local: LocalEngine | undefined;
+    if (urls.length === 0) {
       const java = await findJava(config.JAVA_HOME);
-      broker = new LocalBroker({
-        distributionDir,
+      const jar = await buildEngine(path.join(PROJECT_ROOT, 'engine'), java, (msg) => log.info(msg));
+      const engineDir = path.join(dataDir, 'engine');
+      if (!config.ENGINE_REST_USER || !config.ENGINE_REST_PASSWORD) {
+        credentials = await localEngineCredentials(engineDir);
+      }
+      local = new LocalEngine({
+        jar,
         java,
-        dataDir: path.join(dataDir, 'zeebe'),
-        grpcPort: config.ZEEBE_GRPC_PORT,
-        restPort: config.ZEEBE_REST_PORT,
-        monitoringPort: config.ZEEBE_MONITORING_PORT,
-        clockControlled: config.ZEEBE_CLOCK_CONTROLLED,
-        heapMb: config.ZEEBE_BROKER_HEAP_MB,
+        dataDir: engineDir,
+        port: config.ENGINE_PORT,
+        jdbc: jdbcFromUrl(await engineDatabaseUrl(config, databaseUrl, !config.DATABASE_URL)),
+        credentials,
+        heapMb: config.ENGINE_HEAP_MB,
         log: (msg) => log.info(msg),
       });
-      cleanup.push(() => broker?.stop() ?? Promise.resolve());
-      await broker.start();
-      grpcAddress = broker.grpcAddress;
-      restAddress = broker.restAddress;
-      log.info({ grpcAddress, java: java.version }, 'Zeebe broker ready');
+      cleanup.push(() => local?.stop() ?? Promise.resolve());
+      await local.start();
+      urls = [local.url];
+      log.info({ url: local.url, java: java.version }, 'Operaton engine ready');
     }
-    const zeebe = createZeebeClient({
-      grpcAddress,
-      restAddress,
-      clientId: config.ZEEBE_CLIENT_ID,
-      clientSecret: config.ZEEBE_CLIENT_SECRET,
-      oauthUrl: config.CAMUNDA_OAUTH_URL,
-      audience: config.ZEEBE_TOKEN_AUDIENCE,
-      secure: config.CAMUNDA_SECURE_CONNECTION,
-    });
-    cleanup.push(async () => {
-      await zeebe.close(5000);
-    });
-    await waitForEngine(zeebe, 60_000);
+    const engine = new EngineClient({ urls, ...credentials });
+    await waitForEngine(engine, 60_000);
 
-    const deployer = new Deployer(zeebe, db);
+    const deployer = new Deployer(engine, db);
     const deployReport = await deployer.deployRepository(
       overrides.processesDir ?? path.join(PROJECT_ROOT, 'processes'),
     );
@@ -192,24 +193,24 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
           })
         : new LocalSms());
     const templates = new Templates(path.join(PROJECT_ROOT, 'templates'));
-    const inbox = new TaskInbox(db, zeebe, deployer);
+    const inbox = new TaskInbox(db, engine);
     const users = new UserDirectory(db);
 
-    const starter = new ProcessStarter(zeebe, db);
+    const starter = new ProcessStarter(engine, db);
     const workerDeps: WorkerDeps = { db, cup, sms, templates, starter, now: overrides.now ?? (() => new Date()) };
     if (config.runWorkers) {
       const workers = startWorkers({
-        zeebe,
+        engine,
         definitions: overrides.workers ?? WORKERS,
         deps: workerDeps,
         effects: new EffectStore(db),
         metrics,
         log,
-        maxJobsToActivate: config.WORKER_MAX_JOBS,
+        maxTasks: config.WORKER_MAX_JOBS,
+        pollMs: config.WORKER_POLL_MS,
+        lockMs: config.WORKER_LOCK_MS,
       });
       cleanup.push(() => workers.close());
-      const capture = startUserTaskCapture({ zeebe, inbox, metrics, log, timeoutMs: config.USER_TASK_TIMEOUT_MS });
-      cleanup.push(() => capture.close());
     }
 
     let url: string | undefined;
@@ -218,16 +219,17 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         overrides.announce ??
         (config.LOG_LEVEL === 'silent' ? () => undefined : (t: string) => process.stderr.write(t));
       await createFirstAccounts(users, config, announce);
-      const taskEvents = new TaskEventStream(databaseUrl, log);
+      const taskEvents = new TaskEventStream(databaseUrl, log, { inbox, watchMs: config.TASK_WATCH_MS });
       await taskEvents.start();
       cleanup.push(() => taskEvents.close());
       const processesDir = overrides.processesDir ?? path.join(PROJECT_ROOT, 'processes');
       const { app: api, close: closeSessions } = createApi({
         db,
+        engine,
         inbox,
         cup,
         starter,
-        incidents: new IncidentService(db, zeebe),
+        incidents: new IncidentService(engine),
         smsMessages: new SmsMessages(db),
         deployer,
         users,
@@ -263,7 +265,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
               }
             : undefined,
         readiness: async () => ({
-          engine: await engineReachable(zeebe),
+          engine: await engine.reachable(),
           database: await db
             .query('SELECT 1')
             .then(() => true)
@@ -291,13 +293,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       config,
       url,
       db,
-      zeebe,
+      engine,
       inbox,
       deployer,
       users,
       workerDeps,
       deployReport,
-      engine: { grpcAddress, restAddress, brokerPid: broker?.pid },
+      engineInfo: { urls, pid: local?.pid },
       databaseUrl,
       stop,
     };
@@ -349,7 +351,7 @@ function parseRoleMap(raw: string | undefined): Record<string, Role> {
   return map;
 }
 
-/** What models may use: the workers' job types, the deployed forms, the groups roles work, the templates. */
+/** What models may use: the workers' topics, the deployed forms, the groups roles work, the templates. */
 async function lintContext(db: DataSource, workers: readonly WorkerDefinition[]): Promise<LintContext> {
   const forms: { resource_id: string }[] = await db.query(
     `SELECT DISTINCT resource_id FROM resource_deployments WHERE resource_type = 'form' AND status = 'deployed'`,
@@ -359,7 +361,7 @@ async function lintContext(db: DataSource, workers: readonly WorkerDefinition[])
     .map((f) => f.replace(/\.hbs$/, ''));
   return {
     taskTypes: [
-      ...new Set([...workers.map((w) => w.taskType), ...WORKERS.map((w) => w.taskType), USER_TASK_JOB_TYPE]),
+      ...new Set([...workers.map((w) => w.taskType), ...WORKERS.map((w) => w.taskType)]),
     ].sort(),
     formIds: forms.map((f) => f.resource_id).sort(),
     groups: KNOWN_GROUPS,

@@ -5,8 +5,8 @@ import { createLogger } from './platform/logger.js';
 
 /**
  * `npm start`: the whole platform on its embedded default (or on the cluster and database
- * the environment names). Ctrl-C / SIGTERM stop workers, API, engine client, database
- * and the local broker, in that order.
+ * the environment names). Ctrl-C / SIGTERM stop workers, API, the local engine and the
+ * database, in that order.
  */
 async function main(): Promise<void> {
   let config;
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   log.info(
     {
       url: app.url,
-      engine: app.engine.grpcAddress,
+      engine: app.engineInfo.urls,
       mode: config.APP_MODE,
       runApi: config.runApi,
       runWorkers: config.runWorkers,

@@ -11,6 +11,7 @@ import type { TaskInbox } from '../domain/tasks/inbox.js';
 import type { UserDirectory } from '../domain/access/users.js';
 import type { AuditLog } from '../domain/access/audit.js';
 import type { Deployer } from '../platform/engine/deployer.js';
+import type { EngineClient } from '../platform/engine/operaton.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { problemHandler, sendProblem } from './problems.js';
@@ -32,6 +33,8 @@ import { sportsGroupRoutes } from './routes/sports.js';
 
 export interface ApiDeps {
   db: DataSource;
+  /** The workflow engine's REST client (instances and history); never exposed to browsers. */
+  engine: EngineClient;
   inbox: TaskInbox;
   cup: Cup;
   starter: ProcessStarter;

@@ -1,28 +1,66 @@
 import type { Request, Response } from 'express';
 import pg from 'pg';
-import { TASK_EVENTS_CHANNEL } from '../domain/tasks/inbox.js';
+import { TASK_EVENTS_CHANNEL, type TaskInbox } from '../domain/tasks/inbox.js';
 import type { Logger } from '../platform/logger.js';
 
 /**
  * Live task updates for open tasklists: one LISTEN connection per API process relays the
- * inbox's NOTIFYs as server-sent events. Clients refetch their (role-filtered) list when an
- * event arrives, so the stream itself carries nothing a person may not see.
+ * inbox's NOTIFYs (claims, releases, completions made through any API process) as
+ * server-sent events, and a watcher asks the engine every `watchMs` for tasks created since
+ * the last look (the engine creates tasks without telling anyone). Clients refetch their
+ * (role-filtered) list when an event arrives, so the stream itself carries nothing a
+ * person may not see.
  */
 export class TaskEventStream {
   private client: pg.Client | undefined;
   private readonly clients = new Set<Response>();
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
+  private watcher: NodeJS.Timeout | undefined;
+  private since = new Date();
+  private readonly seen = new Set<string>();
 
   constructor(
     private readonly databaseUrl: string,
     private readonly log: Logger,
+    private readonly watch?: { inbox: TaskInbox; watchMs: number },
   ) {}
 
   async start(): Promise<void> {
     await this.connect();
     this.heartbeat = setInterval(() => this.broadcast(': ping\n\n'), 25_000);
     this.heartbeat.unref();
+    if (this.watch) this.scheduleWatch(this.watch.inbox, this.watch.watchMs);
+  }
+
+  private scheduleWatch(inbox: TaskInbox, ms: number): void {
+    this.watcher = setTimeout(() => {
+      void this.lookForNewTasks(inbox).finally(() => {
+        if (!this.closed) this.scheduleWatch(inbox, ms);
+      });
+    }, ms);
+    this.watcher.unref();
+  }
+
+  private async lookForNewTasks(inbox: TaskInbox): Promise<void> {
+    if (this.clients.size === 0) {
+      this.since = new Date(Date.now() - 1000);
+      return;
+    }
+    try {
+      // One second of overlap: the engine's clock and ours may differ by a little.
+      const fresh = await inbox.newSince(new Date(this.since.getTime() - 1000));
+      for (const t of fresh) {
+        if (this.seen.has(t.key)) continue;
+        this.seen.add(t.key);
+        this.broadcast(`event: task\ndata: ${JSON.stringify({ key: t.key, action: 'created' })}\n\n`);
+        const created = new Date(t.created);
+        if (created > this.since) this.since = created;
+      }
+      if (this.seen.size > 5000) this.seen.clear();
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'task watcher could not reach the engine');
+    }
   }
 
   private async connect(): Promise<void> {
@@ -60,6 +98,7 @@ export class TaskEventStream {
   async close(): Promise<void> {
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.watcher) clearTimeout(this.watcher);
     for (const res of this.clients) res.end();
     this.clients.clear();
     await this.client?.end().catch(() => undefined);

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -32,40 +31,30 @@ export const envSchema = z.object({
   DATA_DIR: z
     .string()
     .default('data')
-    .describe('Folder for the embedded PostgreSQL and Zeebe data (relative to the working directory).'),
+    .describe('Folder for the embedded PostgreSQL data and the local engine\'s credentials and log (relative to the working directory).'),
   DATABASE_URL: optionalString.describe('PostgreSQL connection URL. When set, the embedded PostgreSQL is not started.'),
   EMBEDDED_PG_PORT: port.default(5433).describe('Port of the embedded PostgreSQL (only without `DATABASE_URL`).'),
-  ZEEBE_GRPC_ADDRESS: optionalString.describe(
-    'Zeebe gateway address (`host:port`) of an existing cluster. When set, no local broker is started.',
+  ENGINE_URL: optionalString.describe(
+    'REST base URL(s) of an existing Operaton engine (`http://host:8080/engine-rest`; several nodes comma-separated). When set, no local engine is started.',
   ),
-  ZEEBE_REST_ADDRESS: optionalString.describe(
-    'Zeebe REST address (`http://host:port`) of an existing cluster; used for the clock API in tests.',
+  ENGINE_REST_USER: optionalString.describe(
+    "User of the engine's REST API (HTTP Basic). For the local engine it is generated into `DATA_DIR/engine` unless set.",
   ),
-  ZEEBE_CLIENT_ID: optionalString.describe('OAuth client id for Camunda SaaS / self-managed with identity.'),
-  ZEEBE_CLIENT_SECRET: optionalString.describe('OAuth client secret for Camunda SaaS / self-managed with identity.'),
-  CAMUNDA_OAUTH_URL: optionalString.describe('OAuth token URL for Camunda SaaS / self-managed with identity.'),
-  ZEEBE_TOKEN_AUDIENCE: optionalString.describe('OAuth audience of the Zeebe API (Camunda SaaS: `zeebe.camunda.io`).'),
-  CAMUNDA_SECURE_CONNECTION: bool
-    .optional()
-    .describe('Use TLS to the Zeebe gateway. Defaults to true when OAuth credentials are set, else false.'),
-  ZEEBE_GRPC_PORT: port.default(26500).describe('gRPC gateway port of the local broker.'),
-  ZEEBE_REST_PORT: port.default(8080).describe('REST port of the local broker.'),
-  ZEEBE_MONITORING_PORT: port.default(9600).describe('Monitoring port (`/ready`, `/metrics`) of the local broker.'),
-  ZEEBE_CLOCK_CONTROLLED: bool
-    .default(false)
-    .describe('Start the local broker with its clock API (`/v2/clock`) enabled; for tests and demos.'),
-  ZEEBE_BROKER_HEAP_MB: z.coerce
+  ENGINE_REST_PASSWORD: optionalString.describe(
+    "Password of the engine's REST API. For the local engine it is generated into `DATA_DIR/engine` unless set.",
+  ),
+  ENGINE_PORT: port.default(8080).describe('Port of the local engine\'s REST API (loopback only).'),
+  ENGINE_DATABASE_URL: optionalString.describe(
+    "PostgreSQL URL of the local engine's own database. Default: database `operaton` on the embedded PostgreSQL, or `<name>_engine` beside `DATABASE_URL`'s database (created when missing).",
+  ),
+  ENGINE_HEAP_MB: z.coerce
     .number()
     .int()
     .min(128)
-    .default(512)
-    .describe('Java heap of the local broker, in MiB.'),
-  ZEEBE_DIST_CACHE: z
-    .string()
-    .default(path.join(os.homedir(), '.cache', 'basilicata-contact-center'))
-    .describe('Where the fetched Zeebe distribution is cached (outside git).'),
+    .default(384)
+    .describe('Java heap of the local engine, in MiB.'),
   JAVA_HOME: optionalString.describe(
-    'Java 21+ for the local broker. Without it the JDKs under `/usr/lib/jvm` are searched.',
+    'Java 17+ for the local engine. Without it the JDKs under `/usr/lib/jvm` are searched (the newest is taken).',
   ),
   CUP_FHIR_BASE_URL: optionalString.describe(
     "FHIR R4 base URL of the region's CUP. When set, bookings go there instead of the local CUP in PostgreSQL.",
@@ -122,13 +111,38 @@ export const envSchema = z.object({
   DEMO_DATA: bool
     .default(true)
     .describe('Seed the local CUP with the demo region (structures, agendas, slots, patients) when it is empty.'),
-  WORKER_MAX_JOBS: z.coerce.number().int().min(1).max(512).default(32).describe('Jobs each worker activates at once.'),
-  USER_TASK_TIMEOUT_MS: z.coerce
+  WORKER_MAX_JOBS: z.coerce
     .number()
     .int()
-    .min(10_000)
-    .default(600_000)
-    .describe('Activation timeout of captured user tasks; after it the inbox re-reads open tasks from the engine.'),
+    .min(1)
+    .max(512)
+    .default(32)
+    .describe('External tasks the workers of this process lock and run at once.'),
+  WORKER_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(5000)
+    .describe(
+      'Long-polling time of fetch-and-lock: how long the engine holds a request open while no task is there (short enough to poll every node of a cluster).',
+    ),
+  WORKER_LOCK_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(3_600_000)
+    .default(30_000)
+    .describe(
+      'How long a fetched external task stays locked to its worker; extended while the work goes on, so a worker that dies loses its tasks after this time.',
+    ),
+  TASK_WATCH_MS: z.coerce
+    .number()
+    .int()
+    .min(200)
+    .max(60_000)
+    .default(1000)
+    .describe('How often each API process asks the engine for new user tasks to announce to open tasklists.'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -138,7 +152,7 @@ export interface Config extends Env {
   runApi: boolean;
   /** Runs the job workers and the user-task capture. */
   runWorkers: boolean;
-  /** True when this process starts its own broker. */
+  /** True when this process starts its own engine. */
   embeddedEngine: boolean;
   /** True when this process starts its own PostgreSQL. */
   embeddedDatabase: boolean;
@@ -182,15 +196,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   if (e.SESSION_SECRET && e.SESSION_SECRET.length < 32) {
     throw new ConfigError('Invalid configuration:\n  SESSION_SECRET must be at least 32 characters');
   }
-  if (e.ZEEBE_CLIENT_ID && !e.ZEEBE_GRPC_ADDRESS) {
-    throw new ConfigError('Invalid configuration:\n  ZEEBE_CLIENT_ID is set but ZEEBE_GRPC_ADDRESS is not');
+  if (e.ENGINE_URL) {
+    for (const u of engineUrls(e.ENGINE_URL)) {
+      if (!/^https?:\/\/[^/]+/.test(u)) {
+        throw new ConfigError(`Invalid configuration:\n  ENGINE_URL: not an http(s) URL: ${u}`);
+      }
+    }
+    if (!e.ENGINE_REST_USER || !e.ENGINE_REST_PASSWORD) {
+      throw new ConfigError('Invalid configuration:\n  ENGINE_URL needs ENGINE_REST_USER and ENGINE_REST_PASSWORD');
+    }
   }
   return {
     ...e,
     runApi: mode !== 'workers',
     runWorkers: mode !== 'api',
-    embeddedEngine: !e.ZEEBE_GRPC_ADDRESS,
+    embeddedEngine: !e.ENGINE_URL,
     embeddedDatabase: !e.DATABASE_URL,
     smsProvider,
   };
+}
+
+/** The engine nodes of `ENGINE_URL` (comma-separated). */
+export function engineUrls(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((u) => u.trim().replace(/\/$/, ''))
+    .filter(Boolean);
 }

@@ -25,7 +25,6 @@ export const bookSportsGroup = defineWorker({
   }),
   headers: z.object({}),
   // Up to 200 bookings in one job.
-  timeoutMs: 180_000,
   async handler({ variables: v, job, deps }) {
     const booked: Appointment[] = [];
     // A cancelled booking under this plan's keys means an earlier delivery already gave the

@@ -16,7 +16,6 @@ import { recordCleanupOutcome } from './record-cleanup-outcome.js';
 import { planSportsGroup } from './plan-sports-group.js';
 import { bookSportsGroup } from './book-sports-group.js';
 import { closeSportsGroup } from './close-sports-group.js';
-import { recordInstanceEnd } from './record-instance-end.js';
 import { applyRetention } from './apply-retention.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
@@ -38,6 +37,5 @@ export const WORKERS: readonly WorkerDefinition[] = [
   planSportsGroup,
   bookSportsGroup,
   closeSportsGroup,
-  recordInstanceEnd,
   applyRetention,
 ];

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SmsRejectedError, SmsUnavailableError } from '../adapters/sms/sms.js';
 import { normaliseItalianMobile } from '../domain/cup/patient.js';
 import { SmsSender } from '../domain/sms/sms-sender.js';
-import { nextDay, startOfDayInRome } from '../domain/time.js';
+import { dayInRome, nextDay, startOfDayInRome } from '../domain/time.js';
 import { TransientError } from './framework/errors.js';
 import { defineWorker } from './framework/define.js';
 
@@ -17,9 +17,13 @@ const cursorSchema = z.object({ start: z.string(), appointmentId: z.string() });
 export const sendReminderBatch = defineWorker({
   taskType: 'send-reminder-batch',
   description: 'Invia un blocco di SMS di promemoria per le prenotazioni del giorno indicato, uno per prenotazione.',
-  timeoutMs: 300_000,
+  retries: 5,
   variables: z.object({
-    reminderDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    /** The day whose bookings get a reminder; the daily timer run leaves it out: tomorrow. */
+    reminderDate: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/)
+      .optional(),
     cursor: cursorSchema.nullish(),
     reminded: z.number().int().min(0).default(0),
     skipped: z.number().int().min(0).default(0),
@@ -30,8 +34,9 @@ export const sendReminderBatch = defineWorker({
     parallel: z.coerce.number().int().min(1).max(64).default(8),
   }),
   async handler({ variables, headers, deps }) {
-    const from = startOfDayInRome(variables.reminderDate);
-    const to = startOfDayInRome(nextDay(variables.reminderDate));
+    const reminderDate = variables.reminderDate ?? nextDay(dayInRome(deps.now()));
+    const from = startOfDayInRome(reminderDate);
+    const to = startOfDayInRome(nextDay(reminderDate));
     const entries = await deps.cup.upcoming({
       from,
       to,
@@ -75,6 +80,7 @@ export const sendReminderBatch = defineWorker({
     }
     const last = entries.at(-1);
     return {
+      reminderDate,
       cursor: last ? { start: last.start, appointmentId: last.appointmentId } : (variables.cursor ?? null),
       moreReminders: entries.length === headers.batchSize,
       reminded: variables.reminded + sent,

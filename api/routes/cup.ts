@@ -8,6 +8,7 @@ import { PRIORITY_CLASSES } from '../../domain/cup/priority.js';
 import { checkFiscalCode, normaliseItalianMobile } from '../../domain/cup/patient.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { newBusinessKey } from '../../domain/processes/process-starter.js';
+import { ENGINE_ID } from './instances.js';
 
 const bookingBody = z
   .object({
@@ -153,7 +154,7 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
   });
   /** Progress of a "pulitura agende" campaign: outcomes by package. */
   r.get('/agenda-cleanups/:key', allow('cup:manage'), async (req, res) => {
-    const { key } = parseWith(z.object({ key: z.string().regex(/^\d{1,20}$/) }), req.params);
+    const { key } = parseWith(z.object({ key: z.string().regex(ENGINE_ID) }), req.params);
     const rows: { package_no: number; outcome: string; n: string }[] = await db.query(
       `SELECT package_no, outcome, count(*) AS n FROM cup_cleanup_contacts WHERE campaign_instance_key = $1
         GROUP BY package_no, outcome ORDER BY package_no, outcome`,
@@ -168,6 +169,7 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
       businessKey: `PROMEMORIA-${reminderDate}`,
       variables: { reminderDate, cursor: null },
       startedBy: actorOf(req).id,
+      startAt: 'manual-run',
     });
     res.status(201).json(started);
   });

@@ -8,11 +8,12 @@ import { allow, principalOf } from '../auth/access.js';
 import { lintModel, type LintProblem } from '../../platform/engine/model-lint.js';
 import { readBpmn } from '../../platform/engine/bpmn-model.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { ENGINE_ID } from './instances.js';
 
 const RESOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,80}\.(bpmn|form)$/;
 const nameParam = z.object({ name: z.string().regex(RESOURCE_NAME, 'nome di file non valido') });
 const idParam = z.object({ id: z.string().regex(/^\d{1,18}$/, 'identificativo non valido') });
-const keyParam = z.object({ key: z.string().regex(/^\d{1,20}$/, 'chiave non valida') });
+const keyParam = z.object({ key: z.string().regex(ENGINE_ID, 'chiave non valida') });
 const resourceParam = z.object({
   resourceId: z.string().regex(/^[A-Za-z0-9_.-]{1,120}$/, 'identificativo non valido'),
 });
@@ -101,7 +102,7 @@ export function modelRoutes({ db, deployer, lintContext, processesDir }: ApiDeps
     async (req, res) => {
       const { key } = parseWith(keyParam, req.params);
       const xml = await deployer.processXml(key);
-      if (!xml) throw new NotFoundError('Diagramma non disponibile: processo non distribuito dalla piattaforma.');
+      if (!xml) throw new NotFoundError('Diagramma non disponibile: processo non distribuito.');
       res.type('application/xml').send(xml);
     },
   );

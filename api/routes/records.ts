@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
-import { actorOf, allow, auditRead } from '../auth/access.js';
+import { allow, auditRead } from '../auth/access.js';
+import { ENGINE_ID } from './instances.js';
 
 const smsQuery = z.object({
   reference: z.string().min(1).optional(),
@@ -14,13 +15,12 @@ const smsQuery = z.object({
  */
 export function recordRoutes({ db, smsMessages, incidents }: ApiDeps): Router {
   const r = Router();
-  /** Retries the job of an incident once its cause is fixed (see IncidentService). */
-  r.post('/incidents/:jobKey/retry', allow('incidents:retry'), async (req, res) => {
-    const { jobKey } = parseWith(
-      z.object({ jobKey: z.string().regex(/^\d{1,20}$/, 'chiave del job non valida') }),
-      req.params,
-    );
-    res.status(202).json(await incidents.retry(jobKey, actorOf(req).id));
+  /** Retries what raised an incident once its cause is fixed (see IncidentService). */
+  r.post('/incidents/:id/retry', allow('incidents:retry'), async (req, res) => {
+    const { id } = parseWith(z.object({ id: z.string().regex(ENGINE_ID, "identificativo dell'incidente non valido") }), req.params);
+    const retried = await incidents.retry(id);
+    await req.audit?.({ action: 'incident.retried', subjectType: 'incident', subjectId: id, detail: retried });
+    res.status(202).json(retried);
   });
   r.get('/sms/messages', allow('personal:read'), async (req, res) => {
     const q = parseWith(smsQuery, req.query);

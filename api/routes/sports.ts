@@ -6,6 +6,7 @@ import { parseWith } from '../problems.js';
 import { isCalendarDay } from '../../domain/cup/sports-group.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { newBusinessKey } from '../../domain/processes/process-starter.js';
+import { ENGINE_ID } from './instances.js';
 import { startOfDayInRome } from '../../domain/time.js';
 
 /** The sports-medicine visit of the demo region's catalogue (C6). */
@@ -39,7 +40,7 @@ const groupBody = z.object({
     .refine(isCalendarDay, 'data inesistente')
     .optional(),
 });
-const instanceParams = z.object({ key: z.string().regex(/^\d{1,20}$/, 'chiave di istanza non valida') });
+const instanceParams = z.object({ key: z.string().regex(ENGINE_ID, 'chiave di istanza non valida') });
 
 interface GroupRow {
   processInstanceKey: string | null;

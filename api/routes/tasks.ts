@@ -5,6 +5,7 @@ import { actorOf, allow, auditRead, hasPermission } from '../auth/access.js';
 import { parseWith } from '../problems.js';
 import { maskPersonal } from '../../domain/access/personal-data.js';
 import { ForbiddenError } from '../../domain/errors.js';
+import { ENGINE_ID } from './instances.js';
 
 const listQuery = z.object({
   group: z.string().min(1).optional(),
@@ -18,7 +19,7 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).optional(),
   offset: z.coerce.number().int().min(0).optional(),
 });
-const keyParam = z.object({ key: z.string().regex(/^\d{1,20}$/, 'chiave del compito non valida') });
+const keyParam = z.object({ key: z.string().regex(ENGINE_ID, 'chiave del compito non valida') });
 const completeBody = z.object({ variables: z.record(z.string(), z.unknown()).default({}) });
 
 /**

@@ -1,14 +1,14 @@
 /**
- * The platform's own modelling rules, as bpmnlint rules: the modeler shows them on the
- * canvas next to Camunda's, and the deploy endpoint runs them again on the server, so a
- * model that would leave a task without a worker, a form or a group never reaches the
- * engine unnoticed. Pure functions over moddle elements: the same code runs in the browser
- * and in Node.
+ * The platform's own modelling rules, as bpmnlint rules over the `camunda:` moddle
+ * (Operaton, the community fork of Camunda 7): the modeler shows them on the canvas next to
+ * Camunda's, and the deploy endpoint runs them again on the server, so a model that would
+ * leave a task without a worker, a form or a group never reaches the engine unnoticed.
+ * Pure functions over moddle elements: the same code runs in the browser and in Node.
  */
 
 /** What the platform offers the models it runs. */
 export interface LintContext {
-  /** Job types that have a worker (workers/registry.ts). */
+  /** External-task topics that have a worker (workers/registry.ts). */
   taskTypes: string[];
   /** Ids of the forms deployed, plus any the analyst is deploying with the process. */
   formIds: string[];
@@ -22,11 +22,20 @@ interface ModdleElement {
   $type: string;
   id?: string;
   extensionElements?: { values?: ModdleElement[] };
+  eventDefinitions?: ModdleElement[];
   [key: string]: unknown;
 }
 
+/**
+ * bpmnlint's reporter. The third argument may carry `propertiesPanel.entryIds`: @camunda/linting
+ * then marks those fields of the properties panel and opens them when the problem is clicked.
+ */
 interface Reporter {
-  report(id: string, message: string, path?: (string | number)[]): void;
+  report(
+    id: string,
+    message: string,
+    path?: (string | number)[] | { path?: (string | number)[]; propertiesPanel?: { entryIds: string[] } },
+  ): void;
 }
 
 type Rule = () => { check(node: ModdleElement, reporter: Reporter): void };
@@ -34,55 +43,101 @@ type Rule = () => { check(node: ModdleElement, reporter: Reporter): void };
 /** The bpmnlint plugin name; rules are `contact-center/<name>`. */
 export const LINT_PLUGIN = 'bpmnlint-plugin-contact-center';
 
-const extension = (node: ModdleElement, type: string): ModdleElement | undefined =>
-  node.extensionElements?.values?.find((v) => v.$type === type);
+/** Properties panel fields (entry ids of bpmn-js-properties-panel's Camunda 7 provider). */
+const entry = (...entryIds: string[]) => ({ propertiesPanel: { entryIds } });
 
-const isExpression = (v: unknown) => typeof v === 'string' && v.trim().startsWith('=');
+const extensions = (node: ModdleElement, type: string): ModdleElement[] =>
+  node.extensionElements?.values?.filter((v) => v.$type === type) ?? [];
 
-const JOB_TASKS = new Set([
-  'bpmn:ServiceTask',
-  'bpmn:SendTask',
-  'bpmn:BusinessRuleTask',
-  'bpmn:ScriptTask',
-  'bpmn:IntermediateThrowEvent',
-  'bpmn:EndEvent',
-]);
+/** A JUEL expression (`${…}` or `#{…}`), which only the engine can resolve. */
+const isExpression = (v: unknown) => typeof v === 'string' && /[$#]\{/.test(v);
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+
+/** Tasks the engine runs through a delegate (`camunda:ServiceTaskLike`): it refuses them without one. */
+const SERVICE_TASKS = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
+
+/**
+ * The element carrying the `camunda:` implementation attributes: the task itself, or the
+ * message event definition of a message intermediate throw or end event.
+ */
+function implementationHolder(node: ModdleElement): ModdleElement | undefined {
+  if (SERVICE_TASKS.has(node.$type)) return node;
+  if (node.$type === 'bpmn:IntermediateThrowEvent' || node.$type === 'bpmn:EndEvent') {
+    return node.eventDefinitions?.find((d) => d.$type === 'bpmn:MessageEventDefinition');
+  }
+  return undefined;
+}
+
+/** The implementation as the properties panel names it, in the order it decides it. */
+function implementationOf(holder: ModdleElement): string | undefined {
+  if (holder['decisionRef'] !== undefined) return 'dmn';
+  if (extensions(holder, 'camunda:Connector').length > 0) return 'connector';
+  if (holder['type'] === 'external') return 'external';
+  for (const kind of ['class', 'expression', 'delegateExpression']) if (holder[kind] !== undefined) return kind;
+  return undefined;
+}
 
 export function lintRules(ctx: LintContext): Record<string, Rule> {
   return {
     'service-task-has-worker': () => ({
       check(node, reporter) {
-        if (!JOB_TASKS.has(node.$type) || !node.id) return;
-        const def = extension(node, 'zeebe:TaskDefinition');
-        const type = def?.['type'];
-        if (typeof type !== 'string' || type === '' || isExpression(type)) return;
-        if (!ctx.taskTypes.includes(type)) {
-          reporter.report(node.id, `Nessun worker della piattaforma esegue il tipo di job «${type}».`, [
-            'extensionElements',
-            'values',
-          ]);
+        const holder = implementationHolder(node);
+        if (!holder || !node.id || implementationOf(holder) !== 'external') return;
+        const topic = text(holder['topic']);
+        if (!topic) {
+          reporter.report(
+            node.id,
+            "L'attività esterna non indica il topic: indicare quello del worker che la esegue.",
+            entry('externalTopic'),
+          );
+        } else if (!isExpression(topic) && !ctx.taskTypes.includes(topic)) {
+          reporter.report(
+            node.id,
+            `Nessun worker della piattaforma esegue il topic «${topic}».`,
+            entry('externalTopic'),
+          );
         }
+      },
+    }),
+    'service-task-has-implementation': () => ({
+      check(node, reporter) {
+        if (!SERVICE_TASKS.has(node.$type) || !node.id || implementationOf(node)) return;
+        reporter.report(
+          node.id,
+          "L'attività non ha un'implementazione e il motore non la accetterebbe: scegliere Implementazione › Tipo «External» e il topic del worker.",
+          entry('implementationType'),
+        );
+      },
+    }),
+    'service-task-is-external': () => ({
+      check(node, reporter) {
+        const holder = implementationHolder(node);
+        const kind = holder && implementationOf(holder);
+        // A DMN decision is a model, not code; every other kind needs code or a plugin in the engine.
+        if (!node.id || !kind || kind === 'external' || kind === 'dmn') return;
+        reporter.report(
+          node.id,
+          `L'implementazione «${kind}» richiede codice dentro il motore, che la piattaforma non ha: i suoi worker eseguono le attività «External» (con un topic).`,
+          entry('implementationType'),
+        );
       },
     }),
     'user-task-has-form': () => ({
       check(node, reporter) {
         if (node.$type !== 'bpmn:UserTask' || !node.id) return;
-        const form = extension(node, 'zeebe:FormDefinition');
-        const formId = form?.['formId'];
-        if (!form || (typeof formId !== 'string' && typeof form['formKey'] !== 'string')) {
-          reporter.report(node.id, 'Il compito utente non ha un modulo: collegare un modulo (Form ID).');
-        } else if (typeof formId === 'string' && !isExpression(formId) && !ctx.formIds.includes(formId)) {
-          reporter.report(node.id, `Il modulo «${formId}» non è distribuito: distribuirlo dall'editor dei moduli.`);
-        }
-      },
-    }),
-    'user-task-is-job-worker': () => ({
-      check(node, reporter) {
-        if (node.$type !== 'bpmn:UserTask' || !node.id) return;
-        if (extension(node, 'zeebe:UserTask')) {
+        const formRef = text(node['formRef']);
+        if (!formRef) {
           reporter.report(
             node.id,
-            "Impostare l'implementazione «Job worker»: la lista dei compiti della piattaforma non vede i Camunda user task.",
+            'Il compito utente non ha un modulo: collegarne uno (Modulo › Tipo «Camunda Forms», Form reference).',
+            entry('formType'),
+          );
+        } else if (!isExpression(formRef) && !ctx.formIds.includes(formRef)) {
+          reporter.report(
+            node.id,
+            `Il modulo «${formRef}» non è distribuito: distribuirlo dall'editor dei moduli.`,
+            entry('formRef'),
           );
         }
       },
@@ -90,46 +145,59 @@ export function lintRules(ctx: LintContext): Record<string, Rule> {
     'user-task-has-candidate-group': () => ({
       check(node, reporter) {
         if (node.$type !== 'bpmn:UserTask' || !node.id) return;
-        const assignment = extension(node, 'zeebe:AssignmentDefinition');
-        const raw = assignment?.['candidateGroups'];
-        if (typeof raw !== 'string' || raw.trim() === '') {
-          reporter.report(node.id, 'Il compito utente non ha un gruppo candidato: nessuno lo vedrebbe in lista.');
+        const raw = text(node['candidateGroups']);
+        const groups = (raw ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        if (groups.length === 0) {
+          reporter.report(
+            node.id,
+            'Il compito utente non ha un gruppo candidato: nessuno lo vedrebbe in lista.',
+            entry('candidateGroups'),
+          );
           return;
         }
         if (isExpression(raw)) return;
-        for (const g of raw.split(',').map((s) => s.trim())) {
-          if (g && !ctx.groups.includes(g)) {
+        for (const g of groups) {
+          if (!ctx.groups.includes(g)) {
             reporter.report(
               node.id,
               `Il gruppo candidato «${g}» non corrisponde ad alcun ruolo (${ctx.groups.join(', ')}).`,
+              entry('candidateGroups'),
             );
           }
-        }
-      },
-    }),
-    'process-records-end': () => ({
-      check(node, reporter) {
-        if (node.$type !== 'bpmn:Process' || !node.id) return;
-        const listeners =
-          (extension(node, 'zeebe:ExecutionListeners')?.['listeners'] as ModdleElement[] | undefined) ?? [];
-        if (!listeners.some((l) => l['eventType'] === 'end' && l['type'] === 'record-instance-end')) {
-          reporter.report(
-            node.id,
-            'Il processo non registra la propria conclusione: aggiungere il listener di esecuzione «end» di tipo record-instance-end, altrimenti le istanze restano «in corso» nella vista istanze.',
-          );
         }
       },
     }),
     'template-exists': () => ({
       check(node, reporter) {
         if (!node.id) return;
-        const headers = extension(node, 'zeebe:TaskHeaders');
-        const values = (headers?.['values'] as ModdleElement[] | undefined) ?? [];
-        for (const h of values) {
-          const value = h['value'];
-          if (h['key'] === 'template' && typeof value === 'string' && !ctx.templates.includes(value)) {
-            reporter.report(node.id, `Il modello di messaggio «${value}» non esiste in templates/.`);
-          }
+        extensions(node, 'camunda:Properties').forEach((props, list) => {
+          ((props['values'] as ModdleElement[] | undefined) ?? []).forEach((p, index) => {
+            const value = p['value'];
+            if (p['name'] !== 'template' || typeof value !== 'string' || isExpression(value)) return;
+            if (!ctx.templates.includes(value)) {
+              reporter.report(
+                node.id as string,
+                `Il modello di messaggio «${value}» non esiste in templates/.`,
+                // The panel shows the first camunda:properties only.
+                list === 0 ? entry(`${node.id}-extensionProperty-${index}-value`) : undefined,
+              );
+            }
+          });
+        });
+      },
+    }),
+    'process-has-history-time-to-live': () => ({
+      check(node, reporter) {
+        if (node.$type !== 'bpmn:Process' || !node.id || node['isExecutable'] === false) return;
+        if (!text(node['historyTimeToLive'])) {
+          reporter.report(
+            node.id,
+            'Il processo non indica per quanti giorni conservarne la storia (Pulizia della storia, es. 180): il motore non lo accetterebbe.',
+            entry('historyTimeToLive'),
+          );
         }
       },
     }),
@@ -142,12 +210,13 @@ export const LINT_CONFIG = {
     ...Object.fromEntries(
       [
         'service-task-has-worker',
+        'service-task-has-implementation',
         'user-task-has-form',
-        'user-task-is-job-worker',
         'user-task-has-candidate-group',
         'template-exists',
+        'process-has-history-time-to-live',
       ].map((r) => [`contact-center/${r}`, 'error']),
     ),
-    'contact-center/process-records-end': 'warn',
+    'contact-center/service-task-is-external': 'warn',
   },
 };

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { ZeebeClient } from '../../platform/engine/client.js';
+import { EngineError, versionOf, type EngineClient } from '../../platform/engine/operaton.js';
 import { NotFoundError, UnavailableError } from '../errors.js';
 
 export interface StartedInstance {
@@ -19,12 +19,13 @@ export function newBusinessKey(prefix: string): string {
 }
 
 /**
- * Starts process instances and records them (with business key and who started them) in
- * `process_instances`, the platform's own history: the bare broker has no query API.
+ * Starts process instances (newest version of the process) with a business key, and records
+ * who started each from the platform in `process_instances`; everything else about an
+ * instance comes from the engine's history.
  */
 export class ProcessStarter {
   constructor(
-    private readonly zeebe: ZeebeClient,
+    private readonly engine: EngineClient,
     private readonly db: DataSource,
   ) {}
 
@@ -33,23 +34,30 @@ export class ProcessStarter {
     businessKey: string;
     variables: Record<string, unknown>;
     startedBy: string;
+    /** Start at this start event (a process with a timer start also has a manual one). */
+    startAt?: string;
   }): Promise<StartedInstance> {
     let res;
     try {
-      res = await this.zeebe.createProcessInstance({
-        bpmnProcessId: opts.bpmnProcessId,
-        variables: { ...opts.variables, businessKey: opts.businessKey } as never,
+      res = await this.engine.startProcess(opts.bpmnProcessId, {
+        businessKey: opts.businessKey,
+        variables: { ...opts.variables, businessKey: opts.businessKey },
+        startAt: opts.startAt,
       });
     } catch (err) {
-      const code = (err as { code?: number }).code;
-      if (code === 5) throw new NotFoundError(`Il processo ${opts.bpmnProcessId} non è distribuito.`);
+      if (err instanceof EngineError && err.status === 404) {
+        throw new NotFoundError(`Il processo ${opts.bpmnProcessId} non è distribuito.`);
+      }
+      if (err instanceof EngineError && err.status < 500) {
+        throw new UnavailableError(`Il motore dei processi ha rifiutato l'avvio: ${err.message}`);
+      }
       throw new UnavailableError('Il motore dei processi non è raggiungibile; riprovare.');
     }
     const started: StartedInstance = {
-      processInstanceKey: String(res.processInstanceKey),
-      processDefinitionKey: String(res.processDefinitionKey),
-      bpmnProcessId: res.bpmnProcessId,
-      version: res.version,
+      processInstanceKey: res.id,
+      processDefinitionKey: res.definitionId,
+      bpmnProcessId: opts.bpmnProcessId,
+      version: versionOf(res.definitionId),
       businessKey: opts.businessKey,
     };
     await this.db.query(

@@ -1,14 +1,15 @@
 import type { DataSource } from 'typeorm';
-import type { ZeebeClient } from '../../platform/engine/client.js';
-import type { Deployer } from '../../platform/engine/deployer.js';
+import {
+  EngineError,
+  versionOf,
+  type EngineClient,
+  type EngineTask,
+  type HistoricTask,
+} from '../../platform/engine/operaton.js';
+import { variablesOf } from '../../platform/engine/variables.js';
 import { readBpmn } from '../../platform/engine/bpmn-model.js';
-import { returning } from '../../platform/database/query.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors.js';
 import { validateSubmission } from './form-validation.js';
-import { trackInstance } from '../processes/instances.js';
-
-/** The job type Zeebe gives job-worker user tasks. */
-export const USER_TASK_JOB_TYPE = 'io.camunda.zeebe:userTask';
 
 export type TaskState = 'CREATED' | 'COMPLETED' | 'CANCELED';
 
@@ -57,7 +58,7 @@ export interface Actor {
 }
 
 export interface TaskFilter {
-  /** Only tasks this person may work: their candidate groups, candidate user, assignee, or open to all. */
+  /** Only tasks this person may work: their candidate groups or assigned to them. */
   visibleTo?: Actor | undefined;
   group?: string | undefined;
   /** Tasks with at least this priority (0–100). */
@@ -74,264 +75,344 @@ export interface TaskFilter {
   offset?: number | undefined;
 }
 
-/** A user-task job as activated from the engine. */
-export interface UserTaskJob {
-  key: string;
-  processInstanceKey: string;
-  processDefinitionKey: string;
-  bpmnProcessId: string;
-  processDefinitionVersion: number;
-  elementId: string;
-  elementInstanceKey: string;
-  customHeaders: Record<string, unknown>;
-  variables: Record<string, unknown>;
+/** The engine's REST takes dates as `yyyy-MM-dd'T'HH:mm:ss.SSSZ`. */
+export function engineDate(d: Date): string {
+  return d.toISOString().replace('Z', '+0000');
 }
 
-const COLUMNS = `job_key AS key, name, process_instance_key AS "processInstanceKey",
-  process_definition_key AS "processDefinitionKey", bpmn_process_id AS "bpmnProcessId",
-  process_version AS "processVersion", element_id AS "elementId", candidate_groups AS "candidateGroups",
-  candidate_users AS "candidateUsers", assignee, form_key AS "formKey", due_date AS "dueDate",
-  follow_up_date AS "followUpDate", priority, business_key AS "businessKey", state, created_at AS "createdAt",
-  claimed_at AS "claimedAt", completed_at AS "completedAt", completed_by AS "completedBy",
-  variables->>'escalationReason' AS reason`;
-
-type Row = Omit<UserTask, 'dueDate' | 'followUpDate' | 'createdAt' | 'claimedAt' | 'completedAt'> & {
-  dueDate: Date | null;
-  followUpDate: Date | null;
-  createdAt: Date;
-  claimedAt: Date | null;
-  completedAt: Date | null;
-  variables?: Record<string, unknown>;
-};
-
-const isoOrNull = (d: Date | null): string | null => (d ? d.toISOString() : null);
-
-function toTask(r: Row): UserTask {
-  const { variables: _v, ...rest } = r;
-  return {
-    ...rest,
-    dueDate: isoOrNull(r.dueDate),
-    followUpDate: isoOrNull(r.followUpDate),
-    createdAt: r.createdAt.toISOString(),
-    claimedAt: isoOrNull(r.claimedAt),
-    completedAt: isoOrNull(r.completedAt),
-  };
+/** `2026-12-01T18:11:58.180+0100` → ISO 8601 in UTC. */
+export function isoFromEngine(s: string | null | undefined): string | null {
+  if (!s) return null;
+  const d = new Date(s.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
-function parseList(header: unknown): string[] {
-  if (typeof header !== 'string' || header.trim() === '') return [];
-  try {
-    const parsed: unknown = JSON.parse(header);
-    if (Array.isArray(parsed)) return parsed.map(String);
-  } catch {
-    // Older engines send a comma separated list.
-  }
-  return header
+const SORTING = {
+  priority: [
+    { sortBy: 'priority', sortOrder: 'desc' },
+    { sortBy: 'dueDate', sortOrder: 'asc' },
+    { sortBy: 'created', sortOrder: 'asc' },
+  ],
+  due: [
+    { sortBy: 'dueDate', sortOrder: 'asc' },
+    { sortBy: 'priority', sortOrder: 'desc' },
+    { sortBy: 'created', sortOrder: 'asc' },
+  ],
+  created: [{ sortBy: 'created', sortOrder: 'desc' }],
+} as const;
+
+interface ElementFacts {
+  name: string | undefined;
+  candidateGroups: string[];
+}
+
+const splitList = (v: string | undefined): string[] =>
+  (v ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-}
-
-function parseDate(header: unknown): Date | null {
-  if (typeof header !== 'string' || header.trim() === '') return null;
-  const d = new Date(header);
-  return Number.isNaN(d.getTime()) ? null : d;
-}
 
 /**
- * The tasklist's store of job-worker user tasks. Tasks are captured from the engine into
- * PostgreSQL keyed by job key, so a task re-activated after a restart or a timeout is the
- * same row: never lost, never shown twice. Claiming is a conditional update; completing
- * validates against the task's form and completes the job in the engine.
+ * The tasklist over the engine's own user tasks: candidate groups and assignee from the
+ * model and the engine, claim and completion by the engine (whose optimistic locking lets
+ * one of two racing claims win), the form from the deployed Camunda Form, completion only
+ * with values the form allows. The engine's REST is never exposed: this is the gate, with
+ * the platform's roles. Claims, releases and completions are announced on PostgreSQL
+ * NOTIFY; new tasks by each API process's watcher (`newSince`).
  */
 export class TaskInbox {
-  private readonly names = new Map<string, Map<string, string>>();
+  private readonly models = new Map<string, Promise<Map<string, ElementFacts>>>();
 
   constructor(
     private readonly db: DataSource,
-    private readonly zeebe: ZeebeClient,
-    private readonly deployer: Deployer,
+    private readonly engine: EngineClient,
   ) {}
 
-  /** Stores a task seen in the engine. Returns true the first time a task is seen. */
-  async capture(job: UserTaskJob): Promise<boolean> {
-    const h = job.customHeaders;
-    const rawPriority = h['priority'];
-    const priority = typeof rawPriority === 'string' ? Number.parseInt(rawPriority, 10) : Number.NaN;
-    const rows: { inserted: boolean }[] = await this.db.query(
-      `INSERT INTO user_tasks (job_key, process_instance_key, process_definition_key, bpmn_process_id, process_version,
-         element_id, element_instance_key, name, candidate_groups, candidate_users, assignee, form_key, due_date,
-         follow_up_date, priority, business_key, variables)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-       ON CONFLICT (job_key) DO UPDATE SET last_seen_at = now()
-       RETURNING (xmax = 0) AS inserted`,
-      [
-        job.key,
-        job.processInstanceKey,
-        job.processDefinitionKey,
-        job.bpmnProcessId,
-        job.processDefinitionVersion,
-        job.elementId,
-        job.elementInstanceKey,
-        await this.elementName(job.processDefinitionKey, job.elementId),
-        parseList(h['io.camunda.zeebe:candidateGroups']),
-        parseList(h['io.camunda.zeebe:candidateUsers']),
-        typeof h['io.camunda.zeebe:assignee'] === 'string' && h['io.camunda.zeebe:assignee'] !== ''
-          ? h['io.camunda.zeebe:assignee']
-          : null,
-        typeof h['io.camunda.zeebe:formKey'] === 'string' ? h['io.camunda.zeebe:formKey'] : null,
-        parseDate(h['io.camunda.zeebe:dueDate']),
-        parseDate(h['io.camunda.zeebe:followUpDate']),
-        Number.isInteger(priority) ? Math.max(0, Math.min(100, priority)) : 50,
-        typeof job.variables['businessKey'] === 'string' ? job.variables['businessKey'] : null,
-        JSON.stringify(job.variables),
-      ],
-    );
-    const inserted = rows[0]?.inserted === true;
-    if (inserted) {
-      await trackInstance(this.db, {
-        processInstanceKey: job.processInstanceKey,
-        bpmnProcessId: job.bpmnProcessId,
-        processDefinitionKey: job.processDefinitionKey,
-        version: job.processDefinitionVersion,
-        variables: job.variables,
-      });
-      await this.notify(job.key, 'created');
+  async list(f: TaskFilter = {}): Promise<UserTask[]> {
+    if (f.state === 'COMPLETED' || f.state === 'CANCELED') return this.listFinished(f);
+    const actor = f.visibleTo;
+    const query: Record<string, unknown> = { sorting: SORTING[f.sort ?? 'priority'] };
+    if (actor) {
+      query['orQueries'] = [
+        {
+          assignee: actor.id,
+          ...(actor.groups.length > 0 ? { candidateGroups: actor.groups, includeAssignedTasks: true } : {}),
+        },
+      ];
     }
-    return inserted;
+    if (f.group) Object.assign(query, { candidateGroup: f.group, includeAssignedTasks: true });
+    if (f.assignee) query['assignee'] = f.assignee;
+    if (f.process) query['processDefinitionKey'] = f.process;
+    if (f.priorityMin !== undefined) query['minPriority'] = f.priorityMin;
+    if (f.dueBefore) query['dueBefore'] = engineDate(f.dueBefore);
+    if (f.claim === 'unassigned') query['unassigned'] = true;
+    if (f.claim === 'mine') query['assignee'] = actor?.id ?? '\u0000';
+    const tasks = await this.engineCall(() =>
+      this.engine.tasks(query, { first: f.offset ?? 0, max: f.limit ?? 100 }),
+    );
+    return this.describe(tasks);
   }
 
-  async list(f: TaskFilter = {}): Promise<UserTask[]> {
-    const order = {
-      priority: 'priority DESC, due_date ASC NULLS LAST, created_at ASC',
-      due: 'due_date ASC NULLS LAST, priority DESC, created_at ASC',
-      created: 'created_at DESC',
-    }[f.sort ?? 'priority'];
-    const rows: Row[] = await this.db.query(
-      `SELECT ${COLUMNS} FROM user_tasks
-        WHERE state = $1
-          AND ($2::text IS NULL OR $2 = ANY (candidate_groups))
-          AND ($3::text IS NULL OR assignee = $3)
-          AND ($4::text IS NULL OR bpmn_process_id = $4)
-          AND ($7::text IS NULL OR assignee = $7 OR $7 = ANY (candidate_users) OR candidate_groups && $8::text[]
-               OR (cardinality(candidate_groups) = 0 AND cardinality(candidate_users) = 0))
-          AND ($9::int IS NULL OR priority >= $9)
-          AND ($10::timestamptz IS NULL OR due_date < $10)
-          AND ($11::text IS NULL OR ($11 = 'unassigned' AND assignee IS NULL) OR ($11 = 'mine' AND assignee = $7))
-        ORDER BY ${order}, job_key ASC
-        LIMIT $5 OFFSET $6`,
-      [
-        f.state ?? 'CREATED',
-        f.group ?? null,
-        f.assignee ?? null,
-        f.process ?? null,
-        f.limit ?? 100,
-        f.offset ?? 0,
-        f.visibleTo?.id ?? null,
-        f.visibleTo?.groups ?? [],
-        f.priorityMin ?? null,
-        f.dueBefore ?? null,
-        f.claim ?? null,
-      ],
+  /** Completed or cancelled tasks, from the engine's history (only one's own without a view-all right). */
+  private async listFinished(f: TaskFilter): Promise<UserTask[]> {
+    const query: Record<string, unknown> = {
+      finished: true,
+      taskDeleteReason: f.state === 'COMPLETED' ? 'completed' : 'deleted',
+      sorting: [{ sortBy: 'endTime', sortOrder: 'desc' }],
+    };
+    if (f.visibleTo) query['taskAssignee'] = f.visibleTo.id;
+    if (f.assignee) query['taskAssignee'] = f.assignee;
+    if (f.process) query['processDefinitionKey'] = f.process;
+    if (f.group) query['taskHadCandidateGroup'] = f.group;
+    const tasks = await this.engineCall(() =>
+      this.engine.historicTasks(query, { first: f.offset ?? 0, max: f.limit ?? 100 }),
     );
-    return rows.map(toTask);
+    return this.describeFinished(tasks);
   }
 
   async get(key: string): Promise<UserTaskDetail> {
-    const rows: Row[] = await this.db.query(`SELECT ${COLUMNS}, variables FROM user_tasks WHERE job_key = $1`, [key]);
-    const r = rows[0];
-    if (!r) throw new NotFoundError(`Compito ${key} non trovato.`);
-    return { ...toTask(r), variables: r.variables ?? {} };
+    const task = await this.engineCall(() => this.engine.task(key));
+    if (task) {
+      const [described] = await this.describe([task]);
+      const variables = await this.engineCall(() => this.engine.taskVariables(key));
+      if (!described) throw new NotFoundError(`Compito ${key} non trovato.`);
+      return { ...described, variables };
+    }
+    const done = await this.engineCall(() => this.engine.historicTasks({ taskId: key }, { max: 1 }));
+    const h = done[0];
+    if (!h) throw new NotFoundError(`Compito ${key} non trovato.`);
+    const [described] = await this.describeFinished([h]);
+    if (!described) throw new NotFoundError(`Compito ${key} non trovato.`);
+    const variables = variablesOf(
+      await this.engineCall(() => this.engine.historicVariables({ processInstanceId: h.processInstanceId })),
+    );
+    return { ...described, variables };
   }
 
-  /** The form-js schema of a task, when it has a form deployed through the platform. */
+  /** The form-js schema of a task (its `camunda:formRef`), if it has one. */
   async form(task: UserTask): Promise<unknown> {
-    if (!task.formKey) return undefined;
-    return (await this.deployer.formByKey(task.formKey))?.schema;
+    if (!task.formKey || task.state !== 'CREATED') return undefined;
+    return this.engineCall(() => this.engine.taskDeployedForm(task.key));
   }
 
   async claim(key: string, actor: Actor): Promise<UserTask> {
-    const task = await this.get(key);
+    const task = await this.openTask(key);
     this.assertMayWork(task, actor);
-    const rows = await returning<Row>(
-      this.db,
-      `UPDATE user_tasks SET assignee = $2, claimed_at = now()
-        WHERE job_key = $1 AND state = 'CREATED' AND (assignee IS NULL OR assignee = $2)
-        RETURNING ${COLUMNS}`,
-      [key, actor.id],
-    );
-    if (!rows[0]) {
-      const now = await this.get(key);
-      if (now.state !== 'CREATED') throw new ConflictError('Il compito non è più aperto.');
-      throw new ConflictError('Il compito è già in carico a un altro utente.');
+    if (task.assignee === actor.id) return task;
+    if (task.assignee) throw new ConflictError('Il compito è già in carico a un altro utente.');
+    try {
+      await this.engine.claimTask(key, actor.id);
+    } catch (err) {
+      // The engine answers a lost race with TaskAlreadyClaimedException.
+      if (err instanceof EngineError && /already claimed/i.test(err.message)) {
+        throw new ConflictError('Il compito è già in carico a un altro utente.');
+      }
+      if (err instanceof EngineError && err.status === 404) throw new ConflictError('Il compito non è più aperto.');
+      throw new UnavailableError('Il motore dei processi non ha confermato la presa in carico; riprovare.');
     }
+    const now = await this.openTask(key);
+    if (now.assignee !== actor.id) throw new ConflictError('Il compito è già in carico a un altro utente.');
     await this.notify(key, 'claimed', actor.id);
-    return toTask(rows[0]);
+    return now;
   }
 
   async unclaim(key: string, actor: Actor): Promise<UserTask> {
-    const rows = await returning<Row>(
-      this.db,
-      `UPDATE user_tasks SET assignee = NULL, claimed_at = NULL
-        WHERE job_key = $1 AND state = 'CREATED' AND assignee = $2
-        RETURNING ${COLUMNS}`,
-      [key, actor.id],
-    );
-    if (!rows[0]) {
-      await this.get(key);
-      throw new ConflictError('Il compito non è in carico a te.');
-    }
+    const task = await this.openTask(key);
+    if (task.assignee !== actor.id) throw new ConflictError('Il compito non è in carico a te.');
+    await this.engineCall(() => this.engine.unclaimTask(key));
     await this.notify(key, 'unclaimed');
-    return toTask(rows[0]);
+    return { ...task, assignee: null, claimedAt: null };
   }
 
   /**
-   * Completes a task claimed by `actor` with the values of its form. The row stays locked
-   * while the engine is told, so two completions can never both go through.
+   * Completes a task claimed by `actor` with the values of its form, checked against the
+   * deployed form here (fields outside the form are refused). The engine completes a task
+   * once: of two racing completions one finds it gone.
    */
   async complete(key: string, actor: Actor, submitted: Record<string, unknown>): Promise<UserTask> {
-    let vanished = false;
-    const result = await this.db.transaction(async (tx) => {
-      const rows: Row[] = await tx.query(`SELECT ${COLUMNS}, variables FROM user_tasks WHERE job_key = $1 FOR UPDATE`, [
-        key,
-      ]);
-      const r = rows[0];
-      if (!r) throw new NotFoundError(`Compito ${key} non trovato.`);
-      if (r.state !== 'CREATED') throw new ConflictError('Il compito non è più aperto.');
-      if (r.assignee !== actor.id) throw new ConflictError('Prendere in carico il compito prima di completarlo.');
-      const schema = r.formKey ? (await this.deployer.formByKey(r.formKey))?.schema : undefined;
-      if (r.formKey && schema === undefined) {
-        throw new ConflictError(
-          'Il modulo di questo compito non è stato distribuito dalla piattaforma: impossibile validarlo.',
-        );
+    const task = await this.openTask(key);
+    if (task.assignee !== actor.id) throw new ConflictError('Prendere in carico il compito prima di completarlo.');
+    const schema = task.formKey ? await this.engineCall(() => this.engine.taskDeployedForm(key)) : undefined;
+    if (task.formKey && schema === undefined) {
+      throw new ConflictError('Il modulo di questo compito non è distribuito nel motore: impossibile validarlo.');
+    }
+    const variables = await this.engineCall(() => this.engine.taskVariables(key));
+    const errors = validateSubmission(schema ?? { components: [] }, submitted, variables);
+    if (errors.length > 0) throw new ValidationError('Il modulo contiene errori.', errors);
+    try {
+      // Who completed the task travels with the form's values; the form cannot set it.
+      await this.engine.completeTask(key, { ...submitted, taskCompletedBy: actor.id });
+    } catch (err) {
+      if (err instanceof EngineError && (err.status === 404 || /cannot find task|not found/i.test(err.message))) {
+        await this.notify(key, 'canceled', actor.id);
+        throw new ConflictError('Il compito non esiste più nel processo (annullato o già completato).');
       }
-      const errors = validateSubmission(schema ?? { components: [] }, submitted, r.variables ?? {});
-      if (errors.length > 0) throw new ValidationError('Il modulo contiene errori.', errors);
-      try {
-        // Who completed the task travels with the form's values; the form cannot set it, since
-        // fields outside the form are refused above.
-        await this.zeebe.completeJob({ jobKey: key, variables: { ...submitted, taskCompletedBy: actor.id } });
-      } catch (err) {
-        const code = (err as { code?: number }).code;
-        if (code === 5 || /NOT_FOUND/.test((err as Error).message)) {
-          await tx.query(`UPDATE user_tasks SET state = 'CANCELED', completed_at = now() WHERE job_key = $1`, [key]);
-          vanished = true;
-          return undefined;
+      if (err instanceof EngineError && err.status < 500) {
+        throw new ConflictError(`Il motore ha rifiutato il completamento: ${err.message}`);
+      }
+      throw new UnavailableError('Il motore dei processi non ha confermato il completamento; riprovare.');
+    }
+    await this.notify(key, 'completed', actor.id);
+    return { ...task, state: 'COMPLETED', completedAt: new Date().toISOString(), completedBy: actor.id };
+  }
+
+  /** Ids of the open tasks created after `since` (for the live tasklist), oldest first. */
+  async newSince(since: Date): Promise<{ key: string; created: string }[]> {
+    const tasks = await this.engine.tasks(
+      { createdAfter: engineDate(since), sorting: [{ sortBy: 'created', sortOrder: 'asc' }] },
+      { max: 500 },
+    );
+    return tasks.map((t) => ({ key: t.id, created: isoFromEngine(t.created) ?? new Date().toISOString() }));
+  }
+
+  /** A person may work a task of one of their candidate groups, or one assigned to them. */
+  mayWork(task: UserTask, actor: Actor): boolean {
+    return (
+      task.candidateUsers.includes(actor.id) ||
+      task.candidateGroups.some((g) => actor.groups.includes(g)) ||
+      task.assignee === actor.id
+    );
+  }
+
+  private assertMayWork(task: UserTask, actor: Actor): void {
+    if (!this.mayWork(task, actor)) throw new ForbiddenError('Il compito è riservato ad altri gruppi.');
+  }
+
+  private async openTask(key: string): Promise<UserTask> {
+    const task = await this.engineCall(() => this.engine.task(key));
+    if (!task) {
+      const done = await this.engineCall(() => this.engine.historicTasks({ taskId: key }, { max: 1 }));
+      if (done[0]) throw new ConflictError('Il compito non è più aperto.');
+      throw new NotFoundError(`Compito ${key} non trovato.`);
+    }
+    const [described] = await this.describe([task]);
+    if (!described) throw new NotFoundError(`Compito ${key} non trovato.`);
+    return described;
+  }
+
+  private async describe(tasks: EngineTask[]): Promise<UserTask[]> {
+    if (tasks.length === 0) return [];
+    const facts = await this.instanceFacts([...new Set(tasks.map((t) => t.processInstanceId))]);
+    return Promise.all(
+      tasks.map(async (t) => {
+        const element = await this.element(t.processDefinitionId, t.taskDefinitionKey);
+        let groups = element?.candidateGroups ?? [];
+        let users: string[] = [];
+        if (!element || groups.length === 0) {
+          const links = await this.engine.taskIdentityLinks(t.id).catch(() => []);
+          groups = links.filter((l) => l.type === 'candidate' && l.groupId).map((l) => l.groupId ?? '');
+          users = links.filter((l) => l.type === 'candidate' && l.userId).map((l) => l.userId ?? '');
         }
-        throw new UnavailableError('Il motore dei processi non ha confermato il completamento; riprovare.');
-      }
-      const done = await returning<Row>(
-        tx,
-        `UPDATE user_tasks SET state = 'COMPLETED', completed_at = now(), completed_by = $2
-          WHERE job_key = $1 RETURNING ${COLUMNS}`,
-        [key, actor.id],
-      );
-      return done[0] ? toTask(done[0]) : undefined;
+        const f = facts.get(t.processInstanceId);
+        const form = t.operatonFormRef ?? t.camundaFormRef;
+        return {
+          key: t.id,
+          name: t.name ?? element?.name ?? t.taskDefinitionKey,
+          processInstanceKey: t.processInstanceId,
+          processDefinitionKey: t.processDefinitionId,
+          bpmnProcessId: t.processDefinitionId.split(':')[0] ?? '',
+          processVersion: versionOf(t.processDefinitionId),
+          elementId: t.taskDefinitionKey,
+          candidateGroups: groups,
+          candidateUsers: users,
+          assignee: t.assignee,
+          formKey: form?.key ?? t.formKey ?? null,
+          dueDate: isoFromEngine(t.due),
+          followUpDate: isoFromEngine(t.followUp),
+          priority: t.priority,
+          businessKey: f?.businessKey ?? null,
+          state: 'CREATED' as const,
+          createdAt: isoFromEngine(t.created) ?? new Date(0).toISOString(),
+          claimedAt: t.assignee ? isoFromEngine((t as { lastUpdated?: string }).lastUpdated ?? t.created) : null,
+          completedAt: null,
+          completedBy: null,
+          reason: f?.reason ?? null,
+        };
+      }),
+    );
+  }
+
+  private async describeFinished(tasks: HistoricTask[]): Promise<UserTask[]> {
+    if (tasks.length === 0) return [];
+    const facts = await this.instanceFacts([...new Set(tasks.map((t) => t.processInstanceId))]);
+    return Promise.all(
+      tasks.map(async (t) => {
+        const element = await this.element(t.processDefinitionId, t.taskDefinitionKey);
+        const f = facts.get(t.processInstanceId);
+        const completed = t.deleteReason === 'completed';
+        return {
+          key: t.id,
+          name: t.name ?? element?.name ?? t.taskDefinitionKey,
+          processInstanceKey: t.processInstanceId,
+          processDefinitionKey: t.processDefinitionId,
+          bpmnProcessId: t.processDefinitionKey,
+          processVersion: versionOf(t.processDefinitionId),
+          elementId: t.taskDefinitionKey,
+          candidateGroups: element?.candidateGroups ?? [],
+          candidateUsers: [],
+          assignee: t.assignee,
+          formKey: null,
+          dueDate: isoFromEngine(t.due),
+          followUpDate: null,
+          priority: t.priority,
+          businessKey: f?.businessKey ?? null,
+          state: completed ? ('COMPLETED' as const) : ('CANCELED' as const),
+          createdAt: isoFromEngine(t.startTime) ?? new Date(0).toISOString(),
+          claimedAt: null,
+          completedAt: isoFromEngine(t.endTime),
+          completedBy: completed ? t.assignee : null,
+          reason: f?.reason ?? null,
+        };
+      }),
+    );
+  }
+
+  /** Business key and escalation reason of each instance, in one query. */
+  private async instanceFacts(ids: string[]): Promise<Map<string, { businessKey?: string; reason?: string }>> {
+    const out = new Map<string, { businessKey?: string; reason?: string }>();
+    const vars = await this.engine.historicVariables({
+      processInstanceIdIn: ids,
+      variableNameIn: ['businessKey', 'escalationReason'],
     });
-    await this.notify(key, vanished || !result ? 'canceled' : 'completed', actor.id);
-    if (vanished || !result)
-      throw new ConflictError('Il compito non esiste più nel processo (annullato o già completato).');
-    return result;
+    for (const v of vars) {
+      const entry = out.get(v.processInstanceId) ?? {};
+      if (typeof v.value === 'string') {
+        if (v.name === 'businessKey') entry.businessKey = v.value;
+        if (v.name === 'escalationReason') entry.reason = v.value;
+      }
+      out.set(v.processInstanceId, entry);
+    }
+    return out;
+  }
+
+  /** Name and candidate groups of a user task, from the deployed model (cached per version). */
+  private async element(processDefinitionId: string, elementId: string): Promise<ElementFacts | undefined> {
+    let model = this.models.get(processDefinitionId);
+    if (!model) {
+      model = (async () => {
+        const map = new Map<string, ElementFacts>();
+        const xml = await this.engine.definitionXml(processDefinitionId);
+        for (const p of xml ? await readBpmn(xml).catch(() => []) : []) {
+          for (const e of p.elements) {
+            const groups = e.candidateGroups?.includes('${') ? [] : splitList(e.candidateGroups);
+            map.set(e.id, { name: e.name, candidateGroups: groups });
+          }
+        }
+        return map;
+      })();
+      model.catch(() => this.models.delete(processDefinitionId));
+      this.models.set(processDefinitionId, model);
+    }
+    return (await model).get(elementId);
+  }
+
+  private async engineCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof EngineError && err.status < 500) throw err;
+      throw new UnavailableError('Il motore dei processi non è raggiungibile; riprovare.');
+    }
   }
 
   /**
@@ -343,35 +424,5 @@ export class TaskInbox {
     await this.db
       .query('SELECT pg_notify($1, $2)', [TASK_EVENTS_CHANNEL, JSON.stringify(event)])
       .catch(() => undefined);
-  }
-
-  /** A task with candidates may be worked only by them; one without candidates by anyone. */
-  mayWork(task: UserTask, actor: Actor): boolean {
-    const open = task.candidateGroups.length === 0 && task.candidateUsers.length === 0;
-    return (
-      open ||
-      task.candidateUsers.includes(actor.id) ||
-      task.candidateGroups.some((g) => actor.groups.includes(g)) ||
-      task.assignee === actor.id
-    );
-  }
-
-  private assertMayWork(task: UserTask, actor: Actor): void {
-    if (!this.mayWork(task, actor)) throw new ForbiddenError('Il compito è riservato ad altri gruppi.');
-  }
-
-  private async elementName(processDefinitionKey: string, elementId: string): Promise<string> {
-    let names = this.names.get(processDefinitionKey);
-    if (!names) {
-      names = new Map();
-      const xml = await this.deployer.processXml(processDefinitionKey);
-      if (xml) {
-        for (const p of await readBpmn(xml).catch(() => [])) {
-          for (const e of p.elements) if (e.name) names.set(e.id, e.name);
-        }
-        this.names.set(processDefinitionKey, names);
-      }
-    }
-    return names.get(elementId) ?? elementId;
   }
 }

@@ -9,6 +9,7 @@ import { SlotSearchIndexes1763900000005 } from '../../migrations/1763900000005-S
 import { JobOutcomeElementInstance1763900000006 } from '../../migrations/1763900000006-JobOutcomeElementInstance.js';
 import { AppointmentPriority1763900000007 } from '../../migrations/1763900000007-AppointmentPriority.js';
 import { Access1763900000008 } from '../../migrations/1763900000008-Access.js';
+import { OperatonEngine1763900000009 } from '../../migrations/1763900000009-OperatonEngine.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   JobOutcomeElementInstance1763900000006,
   AppointmentPriority1763900000007,
   Access1763900000008,
+  OperatonEngine1763900000009,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

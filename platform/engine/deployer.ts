@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
-import type { ZeebeClient } from './client.js';
+import { EngineError, type EngineClient } from './operaton.js';
 
 export interface DeployProblem {
   file: string;
@@ -13,7 +13,9 @@ export interface DeployProblem {
 export interface DeployedResource {
   file: string;
   type: 'process' | 'form';
+  /** Process id or form id. */
   resourceId: string;
+  /** Process definition id (`key:version:uuid`), or `form:<id>:<deployment>` for a form. */
   key: string;
   version: number;
 }
@@ -43,30 +45,41 @@ function resourceType(name: string): 'process' | 'form' {
   throw new Error(`not a deployable resource: ${name}`);
 }
 
+interface ParseDetails {
+  [resource: string]: {
+    errors?: { message: string; mainElementId?: string | null; elementIds?: string[] }[];
+  };
+}
+
 /**
- * Turns Zeebe's rejection text into file / element / reason entries. Zeebe reports each
- * invalid element as "- Element: <id>" followed by "- ERROR: <reason>".
+ * Turns the engine's rejection (HTTP 400, `ParseException` with `details` per resource, each
+ * error with its element) into file / element / reason entries.
  */
-export function parseRejection(file: string, message: string): DeployProblem[] {
+export function parseRejection(file: string, err: EngineError): DeployProblem[] {
+  const details = (err.details ?? {}) as ParseDetails;
   const problems: DeployProblem[] = [];
-  const re = /Element: (\S+)\s*\n\s*- ERROR: ([^\n]+)/g;
-  for (const m of message.matchAll(re)) {
-    problems.push({ file, element: m[1], reason: (m[2] ?? '').trim() });
+  for (const r of Object.values(details)) {
+    for (const e of r.errors ?? []) {
+      problems.push({
+        file,
+        element: e.mainElementId ?? e.elementIds?.[0] ?? undefined,
+        reason: e.message.replace(/\s*\|\s*[^|]*\| line \d+ \| column \d+\s*$/, '').trim(),
+      });
+    }
   }
-  if (problems.length === 0) {
-    const reason = message.replace(/^.*?rejected with code '[A-Z_]+': /s, '').trim();
-    problems.push({ file, element: undefined, reason });
-  }
+  if (problems.length === 0) problems.push({ file, element: undefined, reason: err.message });
   return problems;
 }
 
 /**
- * Deploys BPMN models and forms to Zeebe and keeps the history of what was deployed, from
- * where, by whom, with the content, in `resource_deployments`.
+ * Deploys BPMN models and forms to the engine and keeps the history of what was deployed,
+ * from where, by whom, with the content, in `resource_deployments`. Each file is its own
+ * deployment named after the file: the engine's duplicate filtering compares it with the
+ * last deployment of that name and makes a new version only when the content changed.
  */
 export class Deployer {
   constructor(
-    private readonly zeebe: ZeebeClient,
+    private readonly engine: EngineClient,
     private readonly db: DataSource,
   ) {}
 
@@ -77,35 +90,25 @@ export class Deployer {
   async deploy(r: ResourceToDeploy): Promise<{ deployed?: DeployedResource; problems: DeployProblem[] }> {
     const type = resourceType(r.name);
     const sum = checksum(r.content);
-    const buffer = Buffer.from(r.content);
+    const id = r.name.replace(/\.(bpmn|form)$/, '');
     let deployed: DeployedResource;
     try {
-      const res = await this.zeebe.deployResources([
-        type === 'process' ? { process: buffer, name: r.name } : { form: buffer, name: r.name },
-      ]);
-      const first = res.deployments[0] as
-        | { process?: { bpmnProcessId: string; processDefinitionKey: string; version: number } }
-        | { form?: { formId: string; formKey: string; version: number } }
-        | undefined;
-      if (first && 'process' in first && first.process) {
-        const p = first.process;
-        deployed = {
-          file: r.name,
-          type,
-          resourceId: p.bpmnProcessId,
-          key: String(p.processDefinitionKey),
-          version: p.version,
-        };
-      } else if (first && 'form' in first && first.form) {
-        const f = first.form;
-        deployed = { file: r.name, type, resourceId: f.formId, key: String(f.formKey), version: f.version };
+      const d = await this.engine.deploy({
+        name: r.name,
+        source: `contact-center-${r.source}`,
+        resources: [{ name: r.name, content: r.content }],
+      });
+      if (type === 'process') {
+        const fresh = Object.values(d.deployedProcessDefinitions ?? {})[0];
+        const def = fresh ?? (await this.engine.latestDefinition(id));
+        if (!def) throw new Error(`the engine accepted ${r.name} but has no process «${id}»`);
+        deployed = { file: r.name, type, resourceId: def.key, key: def.id, version: def.version };
       } else {
-        throw new Error(`the engine accepted ${r.name} but returned no ${type}`);
+        deployed = await this.formVersion(id, r.name, sum, d.id);
       }
     } catch (err) {
-      const message = (err as { details?: string; message?: string }).details ?? (err as Error).message;
-      if (!/INVALID_ARGUMENT|rejected|Expected to deploy/i.test(message)) throw err;
-      const problems = parseRejection(r.name, message);
+      if (!(err instanceof EngineError) || err.status !== 400) throw err;
+      const problems = parseRejection(r.name, err);
       await this.db.query(
         `INSERT INTO resource_deployments (resource_name, resource_type, checksum, source, status, problem, content, deployed_by, comment)
          VALUES ($1, $2, $3, $4, 'rejected', $5, $6, $7, $8)`,
@@ -113,11 +116,12 @@ export class Deployer {
       );
       return { problems };
     }
-    // Zeebe returns the existing key for content identical to the latest version: the
-    // history keeps the first deployment of each engine key.
+    // Content identical to the latest version gives back the existing definition: the
+    // history keeps the first deployment of each version.
     await this.db.query(
       `INSERT INTO resource_deployments
-         (resource_name, resource_type, resource_id, resource_key, version, checksum, source, status, content, deployed_by, comment)
+         (resource_name, resource_type, resource_id, resource_key, version, checksum, source, status, content,
+          deployed_by, comment)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'deployed', $8, $9, $10)
        ON CONFLICT (resource_key) WHERE status = 'deployed' DO NOTHING`,
       [
@@ -144,6 +148,36 @@ export class Deployer {
   }
 
   /**
+   * A form's version: the engine resolves `formRef` by the form's id (binding `latest`);
+   * the platform numbers the distinct contents it deployed, the same content keeping its
+   * version.
+   */
+  private async formVersion(
+    formId: string,
+    file: string,
+    sum: string,
+    deploymentId: string,
+  ): Promise<DeployedResource> {
+    const rows: { resource_key: string; version: number; checksum: string }[] = await this.db.query(
+      `SELECT resource_key, version, checksum FROM resource_deployments
+        WHERE resource_type = 'form' AND status = 'deployed' AND resource_id = $1
+        ORDER BY version DESC LIMIT 1`,
+      [formId],
+    );
+    const latest = rows[0];
+    if (latest && latest.checksum === sum) {
+      return { file, type: 'form', resourceId: formId, key: latest.resource_key, version: latest.version };
+    }
+    return {
+      file,
+      type: 'form',
+      resourceId: formId,
+      key: `form:${formId}:${deploymentId}`,
+      version: (latest?.version ?? 0) + 1,
+    };
+  }
+
+  /**
    * Deploys `processes/*.form` then `processes/*.bpmn`, each only when its content differs
    * from what was last deployed from the repository, so that a newer version an analyst
    * deployed from the modeler is not overwritten by a restart.
@@ -155,7 +189,9 @@ export class Deployer {
     const report: RepositoryDeployReport = { deployed: [], unchanged: [], problems: [] };
     for (const file of ordered) {
       const content = await readFile(path.join(dir, file), 'utf8');
-      if (last.get(file) === checksum(content)) {
+      // Unchanged since its last deployment from the repository, and still in the engine
+      // (an engine whose database was reset gets everything again).
+      if (last.get(file) === checksum(content) && (await this.stillDeployed(file))) {
         report.unchanged.push(file);
         continue;
       }
@@ -166,6 +202,14 @@ export class Deployer {
     return report;
   }
 
+  private async stillDeployed(file: string): Promise<boolean> {
+    if (!file.endsWith('.bpmn')) {
+      const found = await this.engine.request<unknown[]>('GET', '/deployment', { query: { name: file, maxResults: 1 } });
+      return found.length > 0;
+    }
+    return (await this.engine.latestDefinition(file.replace(/\.bpmn$/, ''))) !== undefined;
+  }
+
   private async lastRepositoryChecksums(): Promise<Map<string, string>> {
     const rows: { resource_name: string; checksum: string }[] = await this.db.query(
       'SELECT resource_name, checksum FROM repository_files',
@@ -173,26 +217,8 @@ export class Deployer {
     return new Map(rows.map((r) => [r.resource_name, r.checksum]));
   }
 
-  /** The form-js schema deployed under an engine form key, if it was deployed through us. */
-  async formByKey(formKey: string): Promise<{ formId: string; version: number; schema: unknown } | undefined> {
-    const rows: { resource_id: string; version: number; content: string }[] = await this.db.query(
-      `SELECT resource_id, version, content FROM resource_deployments
-        WHERE resource_type = 'form' AND status = 'deployed' AND resource_key = $1`,
-      [formKey],
-    );
-    const row = rows[0];
-    return row
-      ? { formId: row.resource_id, version: row.version, schema: JSON.parse(row.content) as unknown }
-      : undefined;
-  }
-
-  /** The BPMN XML deployed under an engine process definition key, if deployed through us. */
-  async processXml(processDefinitionKey: string): Promise<string | undefined> {
-    const rows: { content: string }[] = await this.db.query(
-      `SELECT content FROM resource_deployments
-        WHERE resource_type = 'process' AND status = 'deployed' AND resource_key = $1`,
-      [processDefinitionKey],
-    );
-    return rows[0]?.content;
+  /** The BPMN XML of a deployed process definition, from the engine (whoever deployed it). */
+  async processXml(processDefinitionId: string): Promise<string | undefined> {
+    return this.engine.definitionXml(processDefinitionId);
   }
 }

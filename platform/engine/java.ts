@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { run, EngineSetupError } from './process-util.js';
 
-export const MIN_JAVA_MAJOR = 21;
+export const MIN_JAVA_MAJOR = 17;
 const SYSTEM_JVM_DIR = '/usr/lib/jvm';
 
 export interface JavaInstall {
@@ -30,7 +30,7 @@ async function probe(home: string): Promise<JavaInstall | undefined> {
 }
 
 /**
- * Finds a Java >= 21: JAVA_HOME when it is recent enough, else the newest JDK in the
+ * Finds a Java >= 17 (the engine's Spring Boot 3.5 needs it): JAVA_HOME when it is recent enough, else the newest JDK in the
  * system's JVM folder.
  */
 export async function findJava(javaHome: string | undefined, jvmDir = SYSTEM_JVM_DIR): Promise<JavaInstall> {
@@ -51,13 +51,9 @@ export async function findJava(javaHome: string | undefined, jvmDir = SYSTEM_JVM
   if (best && best.major >= MIN_JAVA_MAJOR) return best;
   seen.push(...found.map((j) => `${j.home} (Java ${j.version})`));
   throw new EngineSetupError(
-    `The local Zeebe broker needs Java ${MIN_JAVA_MAJOR} or newer; found ${seen.length ? seen.join(', ') : 'none'}. ` +
-      'Install a JDK 21+ (e.g. `apt-get install openjdk-21-jdk-headless` or Temurin) and/or set JAVA_HOME, ' +
-      'or run the platform with `docker compose up`, or use an existing cluster with ZEEBE_GRPC_ADDRESS.',
+    `The local Operaton engine needs Java ${MIN_JAVA_MAJOR} or newer; found ${seen.length ? seen.join(', ') : 'none'}. ` +
+      'Install a JDK 17+ and Maven (e.g. `apt-get install openjdk-17-jdk-headless maven`) and/or set JAVA_HOME, ' +
+      'or run the platform with `docker compose up`, or use an existing Operaton engine with ENGINE_URL.',
   );
 }
 
-/** JVM flags the broker needs on JDKs newer than the ones it is certified on. */
-export function jvmFlagsFor(major: number): string[] {
-  return major >= 24 ? ['--sun-misc-unsafe-memory-access=allow', '--enable-native-access=ALL-UNNAMED'] : [];
-}

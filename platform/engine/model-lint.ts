@@ -1,7 +1,7 @@
 import { BpmnModdle } from 'bpmn-moddle';
 import { Linter } from 'bpmnlint';
 import StaticResolver from 'bpmnlint/lib/resolver/static-resolver.js';
-import zeebeSchema from 'zeebe-bpmn-moddle/resources/zeebe.json' with { type: 'json' };
+import camundaSchema from 'camunda-bpmn-moddle/resources/camunda.json' with { type: 'json' };
 import { LINT_CONFIG, LINT_PLUGIN, lintRules, type LintContext } from '../../domain/processes/lint-rules.js';
 
 export interface LintProblem {
@@ -12,12 +12,13 @@ export interface LintProblem {
   category: 'error' | 'warn';
 }
 
-const moddle = new BpmnModdle({ zeebe: zeebeSchema });
+const moddle = new BpmnModdle({ camunda: camundaSchema });
 
 /**
  * Runs the platform's own rules (lint-rules.ts) on a BPMN document, server-side: the deploy
  * endpoint refuses a model that breaks them unless the analyst confirmed an override.
- * Camunda's engine-version rules run in the modeler; the engine validates the rest.
+ * Camunda's rules for the engine version (camunda-compat) run in the modeler; the engine
+ * validates the rest when it parses the model.
  */
 export async function lintModel(xml: string, ctx: LintContext): Promise<LintProblem[]> {
   let rootElement: unknown;

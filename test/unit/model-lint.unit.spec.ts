@@ -1,73 +1,138 @@
-import { readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../app.js';
-import { lintModel } from '../../platform/engine/model-lint.js';
+import { lintModel, type LintProblem } from '../../platform/engine/model-lint.js';
 import type { LintContext } from '../../domain/processes/lint-rules.js';
+import { KNOWN_GROUPS } from '../../domain/access/roles.js';
+import { WORKERS } from '../../workers/registry.js';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const CTX: LintContext = {
-  taskTypes: ['book-slot', 'send-sms', 'record-instance-end'],
+  taskTypes: ['book-slot', 'send-sms'],
   formIds: ['cup-choose-slot'],
   groups: ['cup-operators', 'cup-back-office'],
   templates: ['cup-booking-confirmation'],
 };
 
-function model(body: string): string {
+function model(body: string, process = 'isExecutable="true" camunda:historyTimeToLive="180"'): string {
   return `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
-  <bpmn:process id="p" isExecutable="true">${body}</bpmn:process>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="p" ${process}>${body}</bpmn:process>
 </bpmn:definitions>`;
 }
 
+const found = (problems: LintProblem[], category: LintProblem['category'] = 'error') =>
+  problems
+    .filter((p) => p.category === category)
+    .map((p) => `${p.element}:${p.rule.replace(/^contact-center\//, '')}`)
+    .sort();
+
 describe('the platform’s model rules', () => {
-  it('finds a job type without a worker and a template that does not exist', async () => {
+  it('finds nothing wrong in a model that follows the conventions', async () => {
     const problems = await lintModel(
-      model(`<bpmn:serviceTask id="s"><bpmn:extensionElements><zeebe:taskDefinition type="send-fax" />
-        <zeebe:taskHeaders><zeebe:header key="template" value="missing" /></zeebe:taskHeaders></bpmn:extensionElements></bpmn:serviceTask>`),
+      model(`<bpmn:serviceTask id="s" camunda:type="external" camunda:topic="send-sms">
+          <bpmn:extensionElements><camunda:properties><camunda:property name="template" value="cup-booking-confirmation" />
+          </camunda:properties></bpmn:extensionElements></bpmn:serviceTask>
+        <bpmn:userTask id="u" camunda:formRef="cup-choose-slot" camunda:formRefBinding="latest" camunda:candidateGroups="cup-operators, cup-back-office" />
+        <bpmn:endEvent id="e"><bpmn:messageEventDefinition id="m" camunda:type="external" camunda:topic="book-slot" /></bpmn:endEvent>
+        <bpmn:endEvent id="plain"><bpmn:messageEventDefinition id="m2" /></bpmn:endEvent>`),
       CTX,
     );
-    expect(problems.filter((p) => p.category === 'error').map((p) => [p.element, p.rule])).toEqual([
-      ['s', 'contact-center/service-task-has-worker'],
-      ['s', 'contact-center/template-exists'],
+    expect(problems).toEqual([]);
+  });
+
+  it('finds a topic without a worker, an external task without a topic and a template that does not exist', async () => {
+    const problems = await lintModel(
+      model(`<bpmn:serviceTask id="s" camunda:type="external" camunda:topic="send-fax">
+          <bpmn:extensionElements><camunda:properties><camunda:property name="template" value="missing" />
+          </camunda:properties></bpmn:extensionElements></bpmn:serviceTask>
+        <bpmn:sendTask id="no-topic" camunda:type="external" />
+        <bpmn:intermediateThrowEvent id="t"><bpmn:messageEventDefinition id="m" camunda:type="external" camunda:topic="notify" /></bpmn:intermediateThrowEvent>
+        <bpmn:serviceTask id="juel" camunda:type="external" camunda:topic="\${topic}" />`),
+      CTX,
+    );
+    expect(found(problems)).toEqual([
+      'no-topic:service-task-has-worker',
+      's:service-task-has-worker',
+      's:template-exists',
+      't:service-task-has-worker',
+    ]);
+    expect(problems.find((p) => p.element === 's' && p.rule.endsWith('has-worker'))?.message).toMatch(/send-fax/);
+    expect(problems.find((p) => p.element === 's' && p.rule.endsWith('template-exists'))?.message).toMatch(/missing/);
+  });
+
+  it('refuses service, send and business-rule tasks without an implementation, and warns about the non-external ones', async () => {
+    const problems = await lintModel(
+      model(`<bpmn:serviceTask id="bare-service" /><bpmn:sendTask id="bare-send" /><bpmn:businessRuleTask id="bare-rule" />
+        <bpmn:serviceTask id="java" camunda:class="it.example.Delegate" />
+        <bpmn:serviceTask id="bean" camunda:delegateExpression="\${delegate}" />
+        <bpmn:serviceTask id="connector"><bpmn:extensionElements><camunda:connector><camunda:connectorId>http-connector</camunda:connectorId></camunda:connector></bpmn:extensionElements></bpmn:serviceTask>
+        <bpmn:businessRuleTask id="dmn" camunda:decisionRef="priority" />
+        <bpmn:scriptTask id="script" scriptFormat="javascript"><bpmn:script>1</bpmn:script></bpmn:scriptTask>`),
+      CTX,
+    );
+    expect(found(problems)).toEqual([
+      'bare-rule:service-task-has-implementation',
+      'bare-send:service-task-has-implementation',
+      'bare-service:service-task-has-implementation',
+    ]);
+    expect(found(problems, 'warn')).toEqual([
+      'bean:service-task-is-external',
+      'connector:service-task-is-external',
+      'java:service-task-is-external',
     ]);
   });
 
-  it('wants every user task to be a job worker with a deployed form and a known candidate group', async () => {
+  it('wants every user task to have a deployed form and known candidate groups', async () => {
     const problems = await lintModel(
-      model(`<bpmn:userTask id="u"><bpmn:extensionElements><zeebe:userTask />
-        <zeebe:formDefinition formId="not-deployed" /><zeebe:assignmentDefinition candidateGroups="cup-operators, marketing" />
-        </bpmn:extensionElements></bpmn:userTask><bpmn:userTask id="bare" />`),
+      model(`<bpmn:userTask id="u" camunda:formRef="not-deployed" camunda:candidateGroups="cup-operators, marketing" />
+        <bpmn:userTask id="bare" />
+        <bpmn:userTask id="embedded" camunda:formKey="embedded:app:forms/x.html" camunda:candidateGroups=" , " />
+        <bpmn:userTask id="juel" camunda:formRef="\${form}" camunda:candidateGroups="\${groups}" />`),
       CTX,
     );
-    expect(
-      problems
-        .filter((p) => p.category === 'error')
-        .map((p) => `${p.element}:${p.rule}`)
-        .sort(),
-    ).toEqual([
-      'bare:contact-center/user-task-has-candidate-group',
-      'bare:contact-center/user-task-has-form',
-      'u:contact-center/user-task-has-candidate-group',
-      'u:contact-center/user-task-has-form',
-      'u:contact-center/user-task-is-job-worker',
+    expect(found(problems)).toEqual([
+      'bare:user-task-has-candidate-group',
+      'bare:user-task-has-form',
+      'embedded:user-task-has-candidate-group',
+      'embedded:user-task-has-form',
+      'u:user-task-has-candidate-group',
+      'u:user-task-has-form',
     ]);
     expect(problems.find((p) => p.element === 'u' && p.rule.endsWith('has-form'))?.message).toMatch(/not-deployed/);
+    expect(problems.find((p) => p.element === 'u' && p.rule.endsWith('candidate-group'))?.message).toMatch(
+      /«marketing»/,
+    );
   });
 
-  it('warns, without blocking, about a process that does not record its end', async () => {
-    const problems = await lintModel(model('<bpmn:startEvent id="s" />'), CTX);
-    expect(problems).toEqual([
-      expect.objectContaining({ element: 'p', rule: 'contact-center/process-records-end', category: 'warn' }),
+  it('refuses an executable process without a history time to live', async () => {
+    expect(found(await lintModel(model('<bpmn:startEvent id="s" />', 'isExecutable="true"'), CTX))).toEqual([
+      'p:process-has-history-time-to-live',
     ]);
+    expect(await lintModel(model('<bpmn:startEvent id="s" />', 'isExecutable="false"'), CTX)).toEqual([]);
   });
 
-  it('finds nothing wrong in the repository’s cup-booking with the real context', async () => {
-    const xml = await readFile(path.join(PROJECT_ROOT, 'processes', 'cup-booking.bpmn'), 'utf8');
-    const problems = await lintModel(xml, {
-      ...CTX,
-      taskTypes: [...CTX.taskTypes, 'check-prescription', 'propose-slots'],
-      formIds: ['cup-choose-slot', 'cup-escalation'],
-    });
-    expect(problems).toEqual([]);
+  it('reports a document that is not BPMN', async () => {
+    expect(await lintModel('<not-bpmn', CTX)).toEqual([expect.objectContaining({ rule: 'xml', category: 'error' })]);
+  });
+
+  it('finds nothing wrong in the repository’s processes with the real context', async () => {
+    const dir = path.join(PROJECT_ROOT, 'processes');
+    const ctx: LintContext = {
+      taskTypes: WORKERS.map((w) => w.taskType),
+      formIds: readdirSync(dir)
+        .filter((f) => f.endsWith('.form'))
+        .map((f) => (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { id: string }).id),
+      groups: KNOWN_GROUPS,
+      templates: readdirSync(path.join(PROJECT_ROOT, 'templates', 'sms'))
+        .filter((f) => f.endsWith('.hbs'))
+        .map((f) => f.replace(/\.hbs$/, '')),
+    };
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.bpmn'))) {
+      const problems = await lintModel(readFileSync(path.join(dir, file), 'utf8'), ctx);
+      expect(problems, file).toEqual([]);
+    }
   });
 });

@@ -28,7 +28,7 @@ declare module 'bpmn-js-differ' {
   }
   export function diff(a: unknown, b: unknown): DiffResult;
 }
-declare module 'zeebe-bpmn-moddle/resources/zeebe.json' {
+declare module 'camunda-bpmn-moddle/resources/camunda.json' {
   const schema: Record<string, unknown>;
   export default schema;
 }

@@ -41,16 +41,16 @@ export interface HandlerInput<V, H> {
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
-/** One Zeebe job type: its variables, its headers, and what it does. */
+/** One external-task topic: its variables, its extension properties ("headers"), and what it does. */
 export interface WorkerDefinition<V extends z.ZodType = z.ZodType, H extends z.ZodType = z.ZodType> {
-  /** Job type, kebab verb-noun (`book-slot`). */
+  /** External-task topic, kebab verb-noun (`book-slot`). */
   taskType: string;
   /** One sentence for the docs and the modeler. */
   description: string;
   variables: V;
   headers: H;
-  /** Activation timeout; the job is offered again after it. */
-  timeoutMs?: number;
+  /** Attempts before an incident (default 3); the engine counts them down on each failure. */
+  retries?: number;
   /** Returns the variables to merge into the process instance. */
   handler(input: HandlerInput<z.infer<V>, z.infer<H>>): Promise<Record<string, unknown>>;
 }

@@ -1,18 +1,21 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
 import type { Logger } from '../../platform/logger.js';
 import type { Metrics } from '../../platform/metrics.js';
-import type { ZeebeClient } from '../../platform/engine/client.js';
+import { EngineError, versionOf, type EngineClient, type LockedExternalTask } from '../../platform/engine/operaton.js';
+import { fromEngineVariables } from '../../platform/engine/variables.js';
 import type { EffectStore } from './idempotency.js';
 import type { JobInfo, WorkerDefinition, WorkerDeps } from './define.js';
-import { INSTANCE_END_JOB_TYPE, trackInstance } from '../../domain/processes/instances.js';
 import { BpmnError, PermanentError, TransientError } from './errors.js';
 
-/** A job as it comes from the engine, before its variables are checked. */
+/** An external task as it comes from the engine, before its variables are checked. */
 export interface IncomingJob extends JobInfo {
   variables: unknown;
+  /** The task's extension properties (`camunda:properties`): its static configuration. */
   customHeaders: unknown;
-  /** The task's element instance; an incident retry terminates and re-activates it. */
+  /** The task's activity instance. */
   elementInstanceKey?: string | undefined;
   processDefinitionKey?: string | undefined;
   processDefinitionVersion?: number | undefined;
@@ -26,6 +29,9 @@ export type Outcome =
   | { kind: 'incident'; message: string };
 
 const MAX_BACKOFF_MS = 60_000;
+
+/** Attempts of a task whose worker does not say otherwise. */
+export const DEFAULT_RETRIES = 3;
 
 /** Exponential backoff by the number of retries already spent (of the usual 3). */
 export function backoffMs(retriesLeft: number): number {
@@ -95,90 +101,166 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-/**
- * Registers one engine worker per definition; the registry is the explicit list passed in.
- * Each job's outcome is applied to the engine, counted in the metrics and recorded in
- * `job_outcomes` (the history the instance view reads).
- */
-export function startWorkers(opts: {
-  zeebe: ZeebeClient;
+export interface WorkerOptions {
+  engine: EngineClient;
   definitions: readonly WorkerDefinition[];
   deps: WorkerDeps;
   effects: EffectStore;
   metrics: Metrics;
   log: Logger;
-  maxJobsToActivate: number;
-}): RunningWorkers {
-  const { zeebe, deps, effects, metrics, log } = opts;
-  const sdkLog = {
-    debug: () => undefined,
-    info: () => undefined,
-    error: (m: string) => log.warn({ sdk: safeSdkMessage(m) }, 'zeebe worker'),
+  /** External tasks this process runs at once, over all topics. */
+  maxTasks: number;
+  /** Long polling: how long the engine may hold a fetch-and-lock open while nothing is there. */
+  pollMs: number;
+  /** How long a fetched task stays locked to this worker; extended while the handler runs. */
+  lockMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+
+/**
+ * Runs the workers on the engine's external tasks: one fetch-and-lock loop per engine node
+ * (long polling does not cross nodes), all topics of the registry in one request, at most
+ * `maxTasks` in flight. The lock is extended while a handler runs, so a long batch keeps
+ * its task, while a worker that dies loses it after `lockMs` and another takes it over (the
+ * idempotency store keeps effects once). Each outcome is applied to the engine, counted in
+ * the metrics and recorded in `job_outcomes`.
+ */
+export function startWorkers(opts: WorkerOptions): RunningWorkers {
+  const { engine, deps, effects, metrics, log } = opts;
+  const byTopic = new Map(opts.definitions.map((d) => [d.taskType, d]));
+  const workerId = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const stop = new AbortController();
+  const running = new Set<Promise<void>>();
+  let wake: (() => void) | undefined;
+
+  const topics = opts.definitions.map((d) => ({
+    topicName: d.taskType,
+    lockDuration: opts.lockMs,
+    includeExtensionProperties: true,
+  }));
+
+  const handle = async (task: LockedExternalTask): Promise<void> => {
+    const def = byTopic.get(task.topicName);
+    if (!def) return;
+    const started = performance.now();
+    const job: IncomingJob = {
+      key: task.id,
+      type: task.topicName,
+      processInstanceKey: task.processInstanceId,
+      bpmnProcessId: task.processDefinitionKey,
+      elementId: task.activityId,
+      elementInstanceKey: task.activityInstanceId,
+      processDefinitionKey: task.processDefinitionId,
+      processDefinitionVersion: versionOf(task.processDefinitionId),
+      retries: task.retries ?? def.retries ?? DEFAULT_RETRIES,
+      variables: fromEngineVariables(task.variables),
+      customHeaders: task.extensionProperties ?? {},
+    };
+    const logFields = { type: def.taskType, jobKey: task.id, processInstanceKey: task.processInstanceId };
+    // Keep the lock while the handler works; a lost extension only means another worker may
+    // take the task over, which the idempotency store makes harmless.
+    const extender = setInterval(
+      () => void engine.extendLock(task.id, workerId, opts.lockMs).catch(() => undefined),
+      Math.max(500, Math.floor(opts.lockMs / 3)),
+    );
+    extender.unref();
+    let outcome: Outcome;
+    try {
+      outcome = await decideOutcome(def, job, deps, effects);
+    } finally {
+      clearInterval(extender);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    metrics.handlerSeconds.observe({ type: def.taskType }, seconds);
+    await recordOutcome(deps, job, outcome, Math.round(seconds * 1000)).catch((err: Error) =>
+      log.error({ ...logFields, err: { name: err.name } }, 'could not record job outcome'),
+    );
+    try {
+      switch (outcome.kind) {
+        case 'completed':
+          await engine.completeExternalTask(task.id, workerId, outcome.variables);
+          metrics.jobsHandled.inc({ type: def.taskType, outcome: 'completed' });
+          return;
+        case 'bpmn_error':
+          await engine.externalTaskBpmnError(task.id, workerId, outcome);
+          metrics.jobsHandled.inc({ type: def.taskType, outcome: 'bpmn_error' });
+          log.info({ ...logFields, errorCode: outcome.code }, 'job ended with a BPMN error');
+          return;
+        case 'retry':
+          await engine.externalTaskFailure(task.id, workerId, {
+            message: outcome.message,
+            retries: outcome.retries,
+            retryTimeoutMs: outcome.backoffMs,
+          });
+          metrics.jobsFailed.inc({ type: def.taskType, outcome: 'retry' });
+          log.warn({ ...logFields, retries: outcome.retries, backoffMs: outcome.backoffMs }, 'job failed, will retry');
+          return;
+        case 'incident':
+          await engine.externalTaskFailure(task.id, workerId, {
+            message: outcome.message,
+            retries: 0,
+            retryTimeoutMs: 0,
+          });
+          metrics.jobsFailed.inc({ type: def.taskType, outcome: 'incident' });
+          log.error(logFields, 'job raised an incident');
+          return;
+      }
+    } catch (err) {
+      // The task was taken over (lock expired) or its instance ended: the engine refuses the
+      // outcome, and whoever holds the task now decides. Anything else: the lock expires and
+      // the task comes again; effects already done are not repeated.
+      const e = err as Error;
+      log.warn({ ...logFields, err: { name: e.name, message: e.message.slice(0, 200) } }, 'outcome not accepted');
+    }
   };
-  const workers = opts.definitions.map((def) =>
-    zeebe.createWorker({
-      taskType: def.taskType,
-      maxJobsToActivate: opts.maxJobsToActivate,
-      timeout: def.timeoutMs ?? 60_000,
-      stdout: sdkLog,
-      loglevel: 'ERROR',
-      taskHandler: async (job) => {
-        const started = performance.now();
-        const info: IncomingJob = {
-          key: job.key,
-          type: job.type,
-          processInstanceKey: job.processInstanceKey,
-          bpmnProcessId: job.bpmnProcessId,
-          elementId: job.elementId,
-          elementInstanceKey: job.elementInstanceKey,
-          // On the wire (ActivatedJob) but missing from the SDK's type.
-          processDefinitionKey: String((job as unknown as { processDefinitionKey: string }).processDefinitionKey),
-          processDefinitionVersion: job.processDefinitionVersion,
-          retries: job.retries,
-          variables: job.variables,
-          customHeaders: job.customHeaders,
-        };
-        const outcome = await decideOutcome(def, info, deps, effects);
-        const seconds = (performance.now() - started) / 1000;
-        metrics.handlerSeconds.observe({ type: def.taskType }, seconds);
-        await recordOutcome(deps, info, outcome, Math.round(seconds * 1000)).catch((err: Error) =>
-          log.error({ type: def.taskType, jobKey: job.key, err: { name: err.name } }, 'could not record job outcome'),
+
+  const poll = async (node: number): Promise<void> => {
+    let failures = 0;
+    while (!stop.signal.aborted) {
+      const capacity = opts.maxTasks - running.size;
+      if (capacity <= 0) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      let tasks: LockedExternalTask[];
+      try {
+        tasks = await engine.fetchAndLock(
+          { workerId, maxTasks: capacity, asyncResponseTimeout: opts.pollMs, topics },
+          { node, signal: stop.signal },
         );
-        const logFields = { type: def.taskType, jobKey: job.key, processInstanceKey: job.processInstanceKey };
-        switch (outcome.kind) {
-          case 'completed':
-            metrics.jobsHandled.inc({ type: def.taskType, outcome: 'completed' });
-            return job.complete(outcome.variables as never);
-          case 'bpmn_error':
-            metrics.jobsHandled.inc({ type: def.taskType, outcome: 'bpmn_error' });
-            log.info({ ...logFields, errorCode: outcome.code }, 'job ended with a BPMN error');
-            return job.error({
-              errorCode: outcome.code,
-              errorMessage: outcome.message,
-              variables: outcome.variables as never,
-            });
-          case 'retry':
-            metrics.jobsFailed.inc({ type: def.taskType, outcome: 'retry' });
-            log.warn(
-              { ...logFields, retries: outcome.retries, backoffMs: outcome.backoffMs },
-              'job failed, will retry',
-            );
-            return job.fail({
-              errorMessage: outcome.message,
-              retries: outcome.retries,
-              retryBackOff: outcome.backoffMs,
-            });
-          case 'incident':
-            metrics.jobsFailed.inc({ type: def.taskType, outcome: 'incident' });
-            log.error(logFields, 'job raised an incident');
-            return job.fail({ errorMessage: outcome.message, retries: 0 });
+        failures = 0;
+      } catch (err) {
+        if (stop.signal.aborted) return;
+        failures++;
+        // A node may answer 500 under concurrency (ENGINE-16004): ask again soon. A node that
+        // cannot be reached: back off, up to 5 s.
+        const quick = err instanceof EngineError && err.status >= 500;
+        if (failures === 1 || failures % 20 === 0) {
+          log.warn({ node, err: { name: (err as Error).name, message: (err as Error).message.slice(0, 200) } }, 'fetch-and-lock failed');
         }
-      },
-    }),
-  );
+        await sleep(quick ? 50 + Math.random() * 150 : Math.min(5000, 250 * 2 ** Math.min(failures, 5)));
+        continue;
+      }
+      for (const task of tasks) {
+        const p = handle(task).finally(() => {
+          running.delete(p);
+          const w = wake;
+          wake = undefined;
+          w?.();
+        });
+        running.add(p);
+      }
+    }
+  };
+
+  const loops = Array.from({ length: engine.nodes }, (_, node) => poll(node));
   return {
     close: async () => {
-      await Promise.all(workers.map((w) => w.close(5000)));
+      stop.abort();
+      wake?.();
+      await Promise.allSettled(loops);
+      await Promise.race([Promise.allSettled([...running]), sleep(10_000)]);
     },
   };
 }
@@ -205,25 +287,4 @@ async function recordOutcome(deps: WorkerDeps, job: IncomingJob, o: Outcome, dur
       job.elementInstanceKey ?? null,
     ],
   );
-  if (job.processDefinitionKey !== undefined) {
-    const variables = { ...(job.variables as Record<string, unknown>), ...('variables' in o ? o.variables : {}) };
-    await trackInstance(deps.db, {
-      processInstanceKey: job.processInstanceKey,
-      bpmnProcessId: job.bpmnProcessId,
-      processDefinitionKey: job.processDefinitionKey,
-      version: job.processDefinitionVersion ?? 0,
-      variables,
-      ended: job.type === INSTANCE_END_JOB_TYPE && o.kind === 'completed',
-    });
-  }
-}
-
-/** The SDK's log lines are JSON with a `message`; keep only that, never variables. */
-function safeSdkMessage(line: string): string {
-  try {
-    const parsed = JSON.parse(line) as { message?: unknown };
-    return typeof parsed.message === 'string' ? parsed.message.slice(0, 500) : 'sdk log line';
-  } catch {
-    return line.slice(0, 200);
-  }
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { BpmnModdle } from 'bpmn-moddle';
-import zeebeSchema from 'zeebe-bpmn-moddle/resources/zeebe.json';
+import camundaSchema from 'camunda-bpmn-moddle/resources/camunda.json';
 import { diff } from 'bpmn-js-differ';
 import { Diagram } from './diagram';
 
@@ -19,7 +19,7 @@ export function BpmnDiff(props: {
   const [changes, setChanges] = useState<Change[]>();
   const [error, setError] = useState<string>();
   useEffect(() => {
-    const moddle = new BpmnModdle({ zeebe: zeebeSchema });
+    const moddle = new BpmnModdle({ camunda: camundaSchema });
     Promise.all([moddle.fromXML(props.older.xml), moddle.fromXML(props.newer.xml)])
       .then(([a, b]) => {
         const d = diff(a.rootElement, b.rootElement);

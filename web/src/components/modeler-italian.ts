@@ -1,7 +1,8 @@
 /**
  * Italian for the most visible words of the modeler (palette, context pad, replace menu,
- * properties panel groups) through bpmn-js's `translate` service. Terms of the engine
- * (Job worker, Form ID, FEEL) stay as Camunda writes them, as analysts find them in its docs.
+ * properties panel groups of the Camunda 7 flavour) through bpmn-js's `translate` service.
+ * Terms of the engine (External, Topic, Camunda Forms, Form reference, Binding, JUEL) stay as
+ * Camunda writes them, as analysts find them in its docs and in Operaton's.
  */
 const IT: Record<string, string> = {
   'Activate hand tool': 'Attiva lo strumento mano',
@@ -43,19 +44,31 @@ const IT: Record<string, string> = {
   Documentation: 'Documentazione',
   'Element documentation': "Documentazione dell'elemento",
   Implementation: 'Implementazione',
-  Assignment: 'Assegnazione',
+  'External task': 'Attività esterna',
+  'User assignment': 'Assegnazione',
   'Candidate groups': 'Gruppi candidati',
   'Candidate users': 'Utenti candidati',
   Assignee: 'Assegnatario',
-  Form: 'Modulo',
+  Forms: 'Modulo',
+  'Form fields': 'Campi del modulo',
   Type: 'Tipo',
-  'Task definition': 'Definizione del job',
-  Retries: 'Tentativi',
-  Headers: 'Intestazioni',
-  'Input mapping': 'Mappatura di input',
-  'Output mapping': 'Mappatura di output',
+  '<none>': '<nessuno>',
+  Value: 'Valore',
+  'Asynchronous continuations': 'Continuazioni asincrone',
+  'Job execution': 'Esecuzione dei job',
+  'Retry time cycle': 'Ciclo dei tentativi',
+  Inputs: 'Input',
+  Outputs: 'Output',
   'Execution listeners': 'Listener di esecuzione',
+  'Task listeners': 'Listener del compito',
+  'Field injections': 'Iniezione di campi',
   'Extension properties': 'Proprietà di estensione',
+  'History cleanup': 'Pulizia della storia',
+  'Time to live': 'Durata della storia (giorni)',
+  'Version tag': 'Etichetta di versione',
+  Executable: 'Eseguibile',
+  Errors: 'Errori',
+  'Called element': 'Processo chiamato',
   Condition: 'Condizione',
   Timer: 'Timer',
   Message: 'Messaggio',

@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import Modeler from 'camunda-bpmn-js/lib/camunda-cloud/Modeler';
+import Modeler from 'camunda-bpmn-js/lib/camunda-platform/Modeler';
 import lintingModule from '@camunda/linting/modeler';
 import { Linter, type LintReport } from '@camunda/linting';
 import StaticResolver from 'bpmnlint/lib/resolver/static-resolver';
-import 'camunda-bpmn-js/dist/assets/camunda-cloud-modeler.css';
+import 'camunda-bpmn-js/dist/assets/camunda-platform-modeler.css';
 import '@camunda/linting/assets/linting.css';
 import { api } from '../api';
 import { BpmnDiff } from '../components/bpmn-diff';
@@ -17,14 +17,17 @@ import { can, useSession } from '../session';
 import { settleProperties } from '../format';
 import { LINT_CONFIG, LINT_PLUGIN, lintRules, type LintContext } from '../../../domain/processes/lint-rules';
 
+/**
+ * The engine the models are for: Operaton 1.0, the community fork of Camunda 7, whose newest
+ * version Camunda's lint rules (bpmnlint-plugin-camunda-compat, as in .bpmnlintrc) know as 7.23.
+ */
+const EXECUTION_PLATFORM = 'Camunda Platform';
+const EXECUTION_PLATFORM_VERSION = '7.23.0';
+const MODELER_NS = 'http://camunda.org/schema/modeler/1.0';
+
 const NEW_PROCESS = (id: string) => `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:modeler="http://camunda.org/schema/modeler/1.0" id="${id}-definitions" targetNamespace="https://regione.basilicata.it/contact-center" modeler:executionPlatform="Camunda Cloud" modeler:executionPlatformVersion="8.6.0">
-  <bpmn:process id="${id}" name="${id}" isExecutable="true">
-    <bpmn:extensionElements>
-      <zeebe:executionListeners>
-        <zeebe:executionListener eventType="end" retries="3" type="record-instance-end" />
-      </zeebe:executionListeners>
-    </bpmn:extensionElements>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:modeler="${MODELER_NS}" id="${id}-definitions" targetNamespace="https://regione.basilicata.it/contact-center" modeler:executionPlatform="${EXECUTION_PLATFORM}" modeler:executionPlatformVersion="${EXECUTION_PLATFORM_VERSION}">
+  <bpmn:process id="${id}" name="${id}" isExecutable="true" camunda:historyTimeToLive="180">
     <bpmn:startEvent id="start" name="Inizio" />
   </bpmn:process>
   <bpmndi:BPMNDiagram id="diagram">
@@ -33,6 +36,13 @@ const NEW_PROCESS = (id: string) => `<?xml version="1.0" encoding="UTF-8"?>
     </bpmndi:BPMNPlane>
   </bpmndi:BPMNDiagram>
 </bpmn:definitions>`;
+
+const CATEGORY_LABELS: Record<LintReport['category'], string> = {
+  error: 'Errore',
+  'rule-error': 'Errore',
+  warn: 'Avviso',
+  info: 'Nota',
+};
 
 interface Viewbox {
   x: number;
@@ -58,6 +68,19 @@ function fitBesidePalette(modeler: Modeler): void {
   });
 }
 
+/**
+ * Camunda's linter lints only a model that names its engine: one without (or one made for
+ * another engine) is marked as made for ours, so the same rules run as on the server.
+ */
+function markPlatform(modeler: Modeler): void {
+  // The Camunda 7 modeler has no moddle for `modeler:`: its attributes stay generic ($attrs).
+  const attrs = (modeler.getDefinitions() as { $attrs: Record<string, string> }).$attrs;
+  if (attrs['modeler:executionPlatform'] === EXECUTION_PLATFORM && attrs['modeler:executionPlatformVersion']) return;
+  attrs['xmlns:modeler'] ??= MODELER_NS;
+  attrs['modeler:executionPlatform'] = EXECUTION_PLATFORM;
+  attrs['modeler:executionPlatformVersion'] = EXECUTION_PLATFORM_VERSION;
+}
+
 interface Opened {
   /** Process id = file name without .bpmn. */
   id: string;
@@ -65,8 +88,9 @@ interface Opened {
 }
 
 /**
- * The analysts' modeler: camunda-bpmn-js (bpmn-js with the Zeebe properties panel) with
- * Camunda's lint rules for the engine version plus the platform's own; deploy when clean
+ * The analysts' modeler: camunda-bpmn-js for Camunda 7 (bpmn-js with the `camunda:` properties
+ * panel; Operaton reads the same extensions) with Camunda's lint rules for the engine version
+ * plus the platform's own; deploy when clean
  * (or with a confirmed override), version history, visual diff, rollback, export.
  */
 export function ModelerPage() {
@@ -121,11 +145,12 @@ export function ModelerPage() {
       );
       linterRef.current = new Linter({
         modeler: 'web',
-        type: 'cloud',
+        type: 'platform',
         plugins: [
           {
-            // Job-worker user tasks are the platform's choice (ARCHITECTURE decision 1), as in .bpmnlintrc.
-            config: { rules: { ...LINT_CONFIG.rules, 'camunda-compat/zeebe-user-task': 'off' } },
+            // contact-center/process-has-history-time-to-live says it as an error (the engine
+            // refuses the model), in Italian: Camunda's own hint would only repeat it.
+            config: { rules: { ...LINT_CONFIG.rules, 'camunda-compat/history-time-to-live': 'off' } },
             resolver,
           },
         ],
@@ -147,6 +172,7 @@ export function ModelerPage() {
     if (!modeler) return;
     setError(undefined);
     await modeler.importXML(xml);
+    markPlatform(modeler);
     fitBesidePalette(modeler);
     setOpened(o);
     setDirty(false);
@@ -269,7 +295,7 @@ export function ModelerPage() {
                     class="link"
                     onClick={() => modelerRef.current?.get<{ showError(r: LintReport): void }>('linting').showError(r)}
                   >
-                    <strong>{r.category === 'warn' ? 'Avviso' : 'Errore'}</strong> {r.id}: {r.message}
+                    <strong>{CATEGORY_LABELS[r.category]}</strong> {r.id}: {r.message}
                   </button>
                 </li>
               ))}
