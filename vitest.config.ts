@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
-    // The global teardown stops the broker gracefully, which can take longer than the 10 s default.
+    // The global teardown stops the engine gracefully, which can take longer than the 10 s default.
     teardownTimeout: 60_000,
     projects: [
       {
@@ -17,7 +17,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.integration.spec.ts'],
           globalSetup: ['test/integration/support/global-setup.ts'],
-          // One broker and one database for the whole run; the flows' job types are shared,
+          // One engine and one database for the whole run; the flows' topics are shared,
           // so test files run one after another.
           fileParallelism: false,
           testTimeout: 120_000,
@@ -28,7 +28,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.e2e.spec.ts'],
-          // Its own broker and database (the analyst's deployments must not reach the integration
+          // Its own engine and database (the analyst's deployments must not reach the integration
           // tests), and the built web workspace.
           globalSetup: ['test/integration/support/global-setup.ts', 'test/e2e/support/web-build.ts'],
           fileParallelism: false,

@@ -20,7 +20,7 @@ export const envSchema = z.object({
     .enum(['all', 'api', 'workers'])
     .default('all')
     .describe(
-      'What this process runs: `all` (API and job workers), `api` or `workers`. The flags `--api-only` and `--workers-only` override it.',
+      'What this process runs: `all` (API and external-task workers), `api` or `workers`. The flags `--api-only` and `--workers-only` override it.',
     ),
   HOST: z.string().default('127.0.0.1').describe('Address the HTTP API listens on (`0.0.0.0` in a container).'),
   PORT: port.default(3000).describe('Port of the HTTP API and web pages.'),

@@ -22,11 +22,6 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  readonly userTasksCaptured = new Counter({
-    name: 'cc_user_tasks_captured_total',
-    help: 'User tasks captured into the inbox (first sighting only).',
-    registers: [this.registry],
-  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'cc_' });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../app.js';
-import { ConfigError, envSchema, loadConfig } from '../../platform/config.js';
+import { ConfigError, engineUrls, envSchema, loadConfig } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
 
 describe('configuration', () => {
@@ -18,9 +18,21 @@ describe('configuration', () => {
       PORT: 3000,
     });
   });
-  it('uses an external cluster and database when given, and starts neither', () => {
-    const c = loadConfig({ ZEEBE_GRPC_ADDRESS: 'zeebe:26500', DATABASE_URL: 'postgres://u:p@db/cc' });
+  it('uses an external engine and database when given, and starts neither', () => {
+    const c = loadConfig({
+      ENGINE_URL: 'http://engine-1:8080/engine-rest, http://engine-2:8080/engine-rest/',
+      ENGINE_REST_USER: 'cc',
+      ENGINE_REST_PASSWORD: 'a-long-engine-password',
+      DATABASE_URL: 'postgres://u:p@db/cc',
+    });
     expect(c).toMatchObject({ embeddedEngine: false, embeddedDatabase: false });
+    expect(engineUrls(c.ENGINE_URL)).toEqual(['http://engine-1:8080/engine-rest', 'http://engine-2:8080/engine-rest']);
+  });
+  it('refuses an external engine without credentials, or one that is not a URL', () => {
+    expect(() => loadConfig({ ENGINE_URL: 'http://engine:8080/engine-rest' })).toThrow(/ENGINE_REST_USER/);
+    expect(() =>
+      loadConfig({ ENGINE_URL: 'engine:8080', ENGINE_REST_USER: 'u', ENGINE_REST_PASSWORD: 'p' }),
+    ).toThrow(/ENGINE_URL: not an http/);
   });
   it('runs only the API or only the workers by flag', () => {
     expect(loadConfig({}, ['--api-only'])).toMatchObject({ runApi: true, runWorkers: false });

@@ -7,7 +7,10 @@ import { checkNre } from '../../domain/cup/prescription.js';
 import { encodeSms } from '../../domain/sms/encoding.js';
 import { checkFiscalCode, normaliseItalianMobile } from '../../domain/cup/patient.js';
 import { beyondPriorityLimit, maxWaitHours } from '../../domain/cup/priority.js';
-import { parseJavaVersion, jvmFlagsFor } from '../../platform/engine/java.js';
+import { parseJavaVersion } from '../../platform/engine/java.js';
+import { EngineError } from '../../platform/engine/operaton.js';
+import { jdbcFromUrl } from '../../platform/engine/local-engine.js';
+import { fromEngineVariables, toEngineVariables } from '../../platform/engine/variables.js';
 import { parseRejection } from '../../platform/engine/deployer.js';
 
 const chooseSlot: unknown = JSON.parse(
@@ -122,19 +125,54 @@ describe('engine bootstrap helpers', () => {
     expect(parseJavaVersion('java version "1.8.0_412"')?.major).toBe(8);
     expect(parseJavaVersion('nonsense')).toBeUndefined();
   });
-  it('adds the memory-access flags only on JDK 24+', () => {
-    expect(jvmFlagsFor(21)).toEqual([]);
-    expect(jvmFlagsFor(25)).toContain('--sun-misc-unsafe-memory-access=allow');
+  it('gives the engine the JDBC form of a PostgreSQL URL, credentials apart', () => {
+    expect(jdbcFromUrl('postgres://cc:p%40ss@db.example:6543/contact_center?sslmode=require')).toEqual({
+      url: 'jdbc:postgresql://db.example:6543/contact_center?sslmode=require',
+      user: 'cc',
+      password: 'p@ss',
+    });
+    expect(jdbcFromUrl('postgres://u:p@localhost/x').url).toBe('jdbc:postgresql://localhost:5432/x');
   });
   it("turns the engine's rejection into file, element and reason", () => {
-    const message =
-      "Command 'CREATE' rejected with code 'INVALID_ARGUMENT': Expected to deploy new resources, but encountered the following errors:\n" +
-      "'x.bpmn': - Element: task-1\n    - ERROR: Must have exactly one 'zeebe:taskDefinition' extension element\n";
-    expect(parseRejection('x.bpmn', message)).toEqual([
-      { file: 'x.bpmn', element: 'task-1', reason: "Must have exactly one 'zeebe:taskDefinition' extension element" },
+    // The body Operaton answers a deployment with an invalid model (HTTP 400, ParseException).
+    const rejected = new EngineError(400, 'ParseException', 'ENGINE-09005 Could not parse BPMN process.', {
+      'x.bpmn': {
+        errors: [
+          {
+            message:
+              "One of the attributes 'class', 'delegateExpression', 'type', or 'expression' is mandatory on serviceTask. | x.bpmn | line 5 | column 40",
+            line: 5,
+            column: 40,
+            mainElementId: 'task-1',
+            elementIds: ['task-1'],
+          },
+        ],
+        warnings: [],
+      },
+    });
+    expect(parseRejection('x.bpmn', rejected)).toEqual([
+      {
+        file: 'x.bpmn',
+        element: 'task-1',
+        reason: "One of the attributes 'class', 'delegateExpression', 'type', or 'expression' is mandatory on serviceTask.",
+      },
     ]);
-    expect(parseRejection('y.bpmn', "Command 'CREATE' rejected with code 'INVALID_ARGUMENT': not XML")).toEqual([
+    expect(parseRejection('y.bpmn', new EngineError(400, 'ParseException', 'not XML'))).toEqual([
       { file: 'y.bpmn', element: undefined, reason: 'not XML' },
     ]);
+  });
+  it('sends scalars as engine types and objects as JSON, and reads them back unchanged', () => {
+    const values = { s: 'testo', b: true, i: 7, big: 2 ** 40, d: 1.5, n: null, list: [{ value: '1' }], obj: { a: [1] } };
+    const wire = toEngineVariables(values);
+    expect(wire['i']).toEqual({ type: 'Integer', value: 7 });
+    expect(wire['big']?.type).toBe('Long');
+    expect(wire['list']).toMatchObject({
+      type: 'Object',
+      valueInfo: { objectTypeName: 'java.util.ArrayList', serializationDataFormat: 'application/json' },
+    });
+    expect(wire['obj']?.valueInfo?.['objectTypeName']).toBe('java.util.LinkedHashMap');
+    expect(fromEngineVariables(wire)).toEqual(values);
+    // A text that merely looks like JSON stays a text.
+    expect(fromEngineVariables(toEngineVariables({ note: '[1,2]' }))).toEqual({ note: '[1,2]' });
   });
 });

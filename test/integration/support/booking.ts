@@ -53,9 +53,7 @@ export async function outcomesOf(
   processInstanceKey: string,
 ): Promise<{ task_type: string; outcome: string; message: string | null; error_code: string | null }[]> {
   return app.db.query(
-    // The end listener's job is bookkeeping, not a step of the flow.
-    `SELECT task_type, outcome, message, error_code FROM job_outcomes
-      WHERE process_instance_key = $1 AND task_type <> 'record-instance-end' ORDER BY id`,
+    `SELECT task_type, outcome, message, error_code FROM job_outcomes WHERE process_instance_key = $1 ORDER BY id`,
     [processInstanceKey],
   );
 }

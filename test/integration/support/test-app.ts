@@ -8,18 +8,22 @@ import { sessionClient, type ApiClient } from '../../support/session-client.js';
 
 export type { ApiClient, ApiResponse } from '../../support/session-client.js';
 
-/** Starts the real app in-process against the run's broker and database, API on a free port. */
+/** Starts the real app in-process against the run's engine and database, API on a free port. */
 export async function startTestApp(
   env: Record<string, string> = {},
   overrides: AppOverrides = {},
 ): Promise<RunningApp> {
   const config = loadConfig({
     DATABASE_URL: inject('databaseUrl'),
-    ZEEBE_GRPC_ADDRESS: inject('zeebeGrpcAddress'),
-    ZEEBE_REST_ADDRESS: inject('zeebeRestAddress'),
+    ENGINE_URL: inject('engineUrl'),
+    ENGINE_REST_USER: inject('engineUser'),
+    ENGINE_REST_PASSWORD: inject('enginePassword'),
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    USER_TASK_TIMEOUT_MS: '30000',
+    // A worker that dies loses its task after 5 s (the kill tests wait that long, not 30 s).
+    WORKER_LOCK_MS: '5000',
+    WORKER_POLL_MS: '2000',
+    TASK_WATCH_MS: '300',
     ...env,
   });
   return startApp(config, overrides);

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import NavigatedViewer from 'camunda-bpmn-js/lib/camunda-cloud/NavigatedViewer';
+import NavigatedViewer from 'camunda-bpmn-js/lib/camunda-platform/NavigatedViewer';
 
 export interface Markers {
   /** Elements already passed. */

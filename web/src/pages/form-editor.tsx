@@ -15,8 +15,8 @@ const NEW_FORM = (id: string) => ({
   id,
   type: 'default',
   schemaVersion: 16,
-  executionPlatform: 'Camunda Cloud',
-  executionPlatformVersion: '8.6.0',
+  executionPlatform: 'Camunda Platform',
+  executionPlatformVersion: '7.23.0',
   components: [],
 });
 

@@ -43,7 +43,9 @@ interface Detail {
     completedAt: string | null;
     completedBy: string | null;
   }[];
-  incidents: Job[];
+  /** What the engine's history says ran, where the tokens are, where incidents are open. */
+  markers: { done: string[]; current: string[]; incident: string[] };
+  incidents: { id: string; elementId: string; type: string; message: string | null; at: string }[];
 }
 
 /** One instance: diagram with the path taken and where it waits, variables, tasks, jobs, incidents. */
@@ -71,16 +73,11 @@ export function InstancePage({ instanceKey }: { instanceKey: string }) {
   }, [instanceKey]);
   if (!d) return error ? <Problem error={error} /> : <p aria-busy="true">Caricamento…</p>;
 
-  const incidentElements = d.incidents.map((j) => j.elementId);
-  const done = [
-    ...d.jobs.filter((j) => j.outcome === 'completed' || j.outcome === 'bpmn_error').map((j) => j.elementId),
-    ...d.tasks.filter((t) => t.state === 'COMPLETED').map((t) => t.elementId),
-  ].filter((id) => !incidentElements.includes(id));
-  const current = d.tasks.filter((t) => t.state === 'CREATED').map((t) => t.elementId);
-  const retry = async (jobKey: string) => {
+  const { done, current, incident: incidentElements } = d.markers;
+  const retry = async (incidentId: string) => {
     setError(undefined);
     try {
-      await api(`/api/incidents/${jobKey}/retry`, { method: 'POST' });
+      await api(`/api/incidents/${incidentId}/retry`, { method: 'POST' });
       setNotice('Nuovo tentativo avviato: il passo viene eseguito di nuovo.');
       await new Promise((r) => setTimeout(r, 800));
       await load();
@@ -117,12 +114,12 @@ export function InstancePage({ instanceKey }: { instanceKey: string }) {
           <h2 id="incidents-title">Incidenti aperti</h2>
           <ul>
             {d.incidents.map((j) => (
-              <li key={j.jobKey}>
+              <li key={j.id}>
                 <p>
-                  <strong>{j.elementId}</strong> ({j.taskType}), {when(j.at)}: {j.message}
+                  <strong>{j.elementId}</strong>, {when(j.at)}: {j.message}
                 </p>
                 {can(session.user, 'incidents:retry') && (
-                  <button type="button" class="primary" onClick={() => void retry(j.jobKey)}>
+                  <button type="button" class="primary" onClick={() => void retry(j.id)}>
                     Riprova<span class="visually-hidden"> il passo {j.elementId}</span>
                   </button>
                 )}

@@ -18,8 +18,8 @@ import { settleProperties } from '../format';
 import { LINT_CONFIG, LINT_PLUGIN, lintRules, type LintContext } from '../../../domain/processes/lint-rules';
 
 /**
- * The engine the models are for: Operaton 1.0, the community fork of Camunda 7, whose newest
- * version Camunda's lint rules (bpmnlint-plugin-camunda-compat, as in .bpmnlintrc) know as 7.23.
+ * The engine the models are for: Operaton 1.0, the community fork of Camunda 7, linted as
+ * Camunda 7.23 (bpmnlint-plugin-camunda-compat knows 7.19 to 7.24; .bpmnlintrc uses the same).
  */
 const EXECUTION_PLATFORM = 'Camunda Platform';
 const EXECUTION_PLATFORM_VERSION = '7.23.0';
