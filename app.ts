@@ -229,7 +229,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         inbox,
         cup,
         starter,
-        incidents: new IncidentService(engine),
+        incidents: new IncidentService(engine, db),
         smsMessages: new SmsMessages(db),
         deployer,
         users,

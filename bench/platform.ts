@@ -12,17 +12,12 @@ export interface Started {
   base: string;
 }
 
-/** Starts `dist/main.js` on its embedded default in `dataDir`; resolves when /readyz answers 200. */
+/**
+ * Starts `dist/main.js` on its embedded default in `dataDir` (ports: app, PostgreSQL, engine);
+ * resolves when /readyz answers 200.
+ */
 export async function startPlatform(dataDir: string, ports: number[]): Promise<Started> {
-  const [port, pgPort, grpcPort, , , restPort, monitoringPort] = ports as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [port, pgPort, enginePort] = ports as [number, number, number];
   const t0 = performance.now();
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: PROJECT_ROOT,
@@ -31,9 +26,7 @@ export async function startPlatform(dataDir: string, ports: number[]): Promise<S
       DATA_DIR: dataDir,
       PORT: String(port),
       EMBEDDED_PG_PORT: String(pgPort),
-      ZEEBE_GRPC_PORT: String(grpcPort),
-      ZEEBE_REST_PORT: String(restPort),
-      ZEEBE_MONITORING_PORT: String(monitoringPort),
+      ENGINE_PORT: String(enginePort),
       LOG_LEVEL: 'warn',
       WORKER_MAX_JOBS: '64',
       DEMO_USERS_PASSWORD: BENCH_PASSWORD,
@@ -62,8 +55,8 @@ export async function stopPlatform(s: Started): Promise<number> {
 }
 
 /** Nearest-rank quantiles of a set of samples. */
-export function quantiles(samples: number[]): { p50: number; p95: number; max: number } {
+export function quantiles(samples: number[]): { p50: number; p95: number; p99: number; max: number } {
   const s = [...samples].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? 0;
-  return { p50: at(0.5), p95: at(0.95), max: s.at(-1) ?? 0 };
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: s.at(-1) ?? 0 };
 }

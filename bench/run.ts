@@ -1,7 +1,8 @@
 /**
- * Platform benchmark: cold and warm start of the embedded default, idle memory of broker,
- * app and PostgreSQL, and end-to-end booking flows per second (operator step automated)
- * next to a one-task process on the same broker in the same run.
+ * Platform benchmark: cold and warm start of the embedded default, idle memory of engine,
+ * app and PostgreSQL, end-to-end booking flows per second (operator step automated) next to
+ * a one-external-task process on the same engine in the same run, and the latency from a
+ * process start to its external task reaching a worker (long polling).
  *
  *   npm run bench                 # defaults: 200 bookings, 1000 one-task instances, 16 in flight
  *   BOOKINGS=400 ONE_TASK=2000 CONCURRENCY=32 npm run bench
@@ -15,10 +16,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PROJECT_ROOT } from '../app.js';
-import { createZeebeClient } from '../platform/engine/client.js';
+import { EngineClient, type LockedExternalTask } from '../platform/engine/operaton.js';
 import { freePorts } from '../test/support/ports.js';
 import { sessionClient } from '../test/support/session-client.js';
-import { BENCH_PASSWORD, startPlatform, stopPlatform } from './platform.js';
+import { BENCH_PASSWORD, quantiles, startPlatform, stopPlatform } from './platform.js';
 
 const BOOKINGS = Number(process.env.BOOKINGS ?? 200);
 const ONE_TASK = Number(process.env.ONE_TASK ?? 1000);
@@ -135,62 +136,102 @@ async function bookingFlows(base: string): Promise<{ seconds: number; slotTaken:
 }
 
 const ONE_TASK_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="bench" targetNamespace="bench">
-  <bpmn:process id="bench-one-task" isExecutable="true">
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="bench" targetNamespace="bench">
+  <bpmn:process id="bench-one-task" isExecutable="true" camunda:historyTimeToLive="1">
     <bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t" />
-    <bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="bench-noop" /></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:serviceTask id="t" camunda:type="external" camunda:topic="bench-noop" />
     <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e" /><bpmn:endEvent id="e" />
   </bpmn:process>
 </bpmn:definitions>`;
 
-/** ONE_TASK instances of a start → service task → end process, CONCURRENCY at a time, awaited. */
-async function oneTaskFlows(grpcAddress: string): Promise<number> {
-  const zeebe = createZeebeClient({ grpcAddress });
-  await zeebe.deployResource({ process: Buffer.from(ONE_TASK_BPMN), name: 'bench-one-task.bpmn' });
-  const worker = zeebe.createWorker({
-    taskType: 'bench-noop',
-    maxJobsToActivate: 64,
-    taskHandler: (job) => job.complete({ done: true }),
-    loglevel: 'ERROR',
+/**
+ * ONE_TASK instances of start → external task → end, CONCURRENCY in flight: completing the
+ * task ends the instance. Two long-polling fetch loops act as the worker. Also gives the
+ * latency from the start request to the task's arrival at the worker.
+ */
+async function oneTaskFlows(engine: EngineClient): Promise<{ rate: number; p50: number; p99: number }> {
+  await engine.deploy({
+    name: 'bench-one-task.bpmn',
+    source: 'bench',
+    resources: [{ name: 'bench-one-task.bpmn', content: ONE_TASK_BPMN }],
   });
+  const startedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let completed = 0;
   let next = 0;
+  const stop = new AbortController();
+  const worker = async () => {
+    while (completed < ONE_TASK) {
+      let tasks: LockedExternalTask[] = [];
+      try {
+        tasks = await engine.fetchAndLock(
+          {
+            workerId: 'bench',
+            maxTasks: 32,
+            asyncResponseTimeout: 5000,
+            topics: [{ topicName: 'bench-noop', lockDuration: 30_000 }],
+          },
+          { node: 0, signal: stop.signal },
+        );
+      } catch {
+        if (stop.signal.aborted) return;
+      }
+      const now = performance.now();
+      await Promise.all(
+        tasks.map(async (t) => {
+          const t0 = startedAt.get(t.businessKey ?? '');
+          if (t0 !== undefined) latencies.push(now - t0);
+          await engine.completeExternalTask(t.id, 'bench', { done: true });
+          completed++;
+        }),
+      );
+    }
+  };
   const t0 = performance.now();
+  const workers = [worker(), worker()];
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < ONE_TASK) {
-        next++;
-        await zeebe.createProcessInstanceWithResult({
-          bpmnProcessId: 'bench-one-task',
-          variables: {},
-          requestTimeout: 30_000,
-        });
+        const i = next++;
+        const key = `bench-${i}`;
+        startedAt.set(key, performance.now());
+        await engine.startProcess('bench-one-task', { businessKey: key, variables: {} });
+        while (next - completed >= CONCURRENCY && completed < ONE_TASK) await new Promise((r) => setTimeout(r, 1));
       }
     }),
   );
+  while (completed < ONE_TASK) await new Promise((r) => setTimeout(r, 5));
   const seconds = (performance.now() - t0) / 1000;
-  await worker.close();
-  await zeebe.close();
-  return ONE_TASK / seconds;
+  stop.abort();
+  await Promise.allSettled(workers);
+  const q = quantiles(latencies);
+  return { rate: ONE_TASK / seconds, p50: q.p50, p99: q.p99 };
 }
+
 
 async function main(): Promise<void> {
   out('building…');
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cc-bench-'));
   await chmod(dataDir, 0o755);
-  const ports = await freePorts(7);
+  const ports = await freePorts(3);
   try {
     const cold = await startPlatform(dataDir, ports);
-    out(`cold start (fresh data folder, distribution cached): ${(cold.readyMs / 1000).toFixed(1)} s`);
+    out(`cold start (fresh data folder, engine jar built): ${(cold.readyMs / 1000).toFixed(1)} s`);
     await stopPlatform(cold);
 
     const warm = await startPlatform(dataDir, ports);
     out(`warm start: ${(warm.readyMs / 1000).toFixed(1)} s`);
     await new Promise((r) => setTimeout(r, 15_000));
-    const brokerPid = Number(readFileSync(path.join(dataDir, 'zeebe', 'broker.pid'), 'utf8'));
+    const enginePid = Number(readFileSync(path.join(dataDir, 'engine', 'engine.pid'), 'utf8'));
+    const creds = JSON.parse(readFileSync(path.join(dataDir, 'engine', 'credentials.json'), 'utf8')) as {
+      user: string;
+      password: string;
+    };
+    const engine = new EngineClient({ urls: [`http://127.0.0.1:${ports[2]}/engine-rest`], ...creds });
     const pgPid = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
-    const idle = { app: rssMb(warm.child.pid ?? 0), broker: rssMb(brokerPid), postgres: postgresRssMb(pgPid) };
-    out(`idle RSS after 15 s: app ${idle.app} MiB, broker ${idle.broker} MiB, PostgreSQL ${idle.postgres} MiB`);
+    const idle = { app: rssMb(warm.child.pid ?? 0), engine: rssMb(enginePid), postgres: postgresRssMb(pgPid) };
+    out(`idle RSS after 15 s: app ${idle.app} MiB, engine ${idle.engine} MiB, PostgreSQL ${idle.postgres} MiB`);
 
     const flows = await bookingFlows(warm.base);
     const bookingRate = BOOKINGS / flows.seconds;
@@ -198,25 +239,28 @@ async function main(): Promise<void> {
       `booking flows: ${BOOKINGS} in ${flows.seconds.toFixed(1)} s = ${bookingRate.toFixed(1)}/s ` +
         `(${CONCURRENCY} in flight, ${flows.slotTaken} slot collisions re-proposed)`,
     );
-    const oneTaskRate = await oneTaskFlows(`127.0.0.1:${ports[2]}`);
+    const oneTask = await oneTaskFlows(engine);
+    const oneTaskRate = oneTask.rate;
     out(
-      `one-task process: ${ONE_TASK} instances = ${oneTaskRate.toFixed(1)}/s (${CONCURRENCY} in flight, awaited with result)`,
+      `one-task process: ${ONE_TASK} instances = ${oneTaskRate.toFixed(1)}/s (${CONCURRENCY} in flight); ` +
+        `start to worker p50 ${oneTask.p50.toFixed(0)} ms, p99 ${oneTask.p99.toFixed(0)} ms`,
     );
-    const busy = { app: rssMb(warm.child.pid ?? 0), broker: rssMb(brokerPid) };
+    const busy = { app: rssMb(warm.child.pid ?? 0), engine: rssMb(enginePid) };
     const stopMs = await stopPlatform(warm);
     out(
-      `stop on SIGINT: ${(stopMs / 1000).toFixed(1)} s; RSS after the load: app ${busy.app} MiB, broker ${busy.broker} MiB`,
+      `stop on SIGINT: ${(stopMs / 1000).toFixed(1)} s; RSS after the load: app ${busy.app} MiB, engine ${busy.engine} MiB`,
     );
-    out(`processes left: broker ${existsSync(`/proc/${brokerPid}`)}, PostgreSQL ${existsSync(`/proc/${pgPid}`)}`);
+    out(`processes left: engine ${existsSync(`/proc/${enginePid}`)}, PostgreSQL ${existsSync(`/proc/${pgPid}`)}`);
 
     out('\n| measure | value |\n|---|---|');
-    out(`| cold start to /readyz (distribution cached, empty data folder) | ${(cold.readyMs / 1000).toFixed(1)} s |`);
+    out(`| cold start to /readyz (engine jar built, empty data folder) | ${(cold.readyMs / 1000).toFixed(1)} s |`);
     out(`| warm start to /readyz | ${(warm.readyMs / 1000).toFixed(1)} s |`);
-    out(`| idle RSS: app / broker / PostgreSQL | ${idle.app} / ${idle.broker} / ${idle.postgres} MiB |`);
+    out(`| idle RSS: app / engine / PostgreSQL | ${idle.app} / ${idle.engine} / ${idle.postgres} MiB |`);
     out(
       `| booking flows end to end (operator automated), ${CONCURRENCY} in flight | ${bookingRate.toFixed(1)} flows/s |`,
     );
-    out(`| one-task process, same broker, ${CONCURRENCY} in flight | ${oneTaskRate.toFixed(1)} instances/s |`);
+    out(`| one-task process, same engine, ${CONCURRENCY} in flight | ${oneTaskRate.toFixed(1)} instances/s |`);
+    out(`| process start to external task at the worker (long polling), p50 / p99 | ${oneTask.p50.toFixed(0)} / ${oneTask.p99.toFixed(0)} ms |`);
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const sizes = bundleKb();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cc-bench-web-'));
   await chmod(dataDir, 0o755);
-  const platform = await startPlatform(dataDir, await freePorts(7));
+  const platform = await startPlatform(dataDir, await freePorts(3));
   const browser = await launchChromium();
   try {
     const api = sessionClient(platform.base);

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
-import { allow, auditRead } from '../auth/access.js';
+import { actorOf, allow, auditRead } from '../auth/access.js';
 import { ENGINE_ID } from './instances.js';
 
 const smsQuery = z.object({
@@ -18,7 +18,7 @@ export function recordRoutes({ db, smsMessages, incidents }: ApiDeps): Router {
   /** Retries what raised an incident once its cause is fixed (see IncidentService). */
   r.post('/incidents/:id/retry', allow('incidents:retry'), async (req, res) => {
     const { id } = parseWith(z.object({ id: z.string().regex(ENGINE_ID, "identificativo dell'incidente non valido") }), req.params);
-    const retried = await incidents.retry(id);
+    const retried = await incidents.retry(id, actorOf(req).id);
     await req.audit?.({ action: 'incident.retried', subjectType: 'incident', subjectId: id, detail: retried });
     res.status(202).json(retried);
   });

@@ -62,20 +62,17 @@ describe('an analyst changes a flow and its form in the browser and deploys them
     const problems = page.getByTestId('lint-problems');
     await expect.poll(() => problems.textContent()).toMatch(/non ha un modulo/);
     expect(await problems.textContent()).toMatch(/non ha un gruppo candidato/);
-    expect(await problems.textContent()).toMatch(/Job worker/);
     await page.getByLabel(/Commento della versione/).fill('Verifica a campione del back office dopo la scelta');
     expect(await page.getByRole('button', { name: 'Distribuisci', exact: true }).isDisabled()).toBe(true);
     await screenshot(page, 'modeler-lint-errors');
 
-    // Fix them in the properties panel.
-    await openGroup(page, 'Implementazione');
-    await page.locator('#bio-properties-panel-userTaskImplementation').selectOption({ label: 'Job worker' });
+    // Fix them in the properties panel: a linked Camunda Form, and the back office as candidates.
     await openGroup(page, 'Modulo');
-    await page.locator('#bio-properties-panel-formType').selectOption({ label: 'Camunda Form (linked)' });
-    await page.locator('#bio-properties-panel-formId').fill('cup-escalation');
+    await page.locator('#bio-properties-panel-formType').selectOption({ label: 'Camunda Forms' });
+    await page.locator('#bio-properties-panel-formRef').fill('cup-escalation');
     await openGroup(page, 'Assegnazione');
-    await page.locator('#bio-properties-panel-assignmentDefinitionCandidateGroups').fill('cup-back-office');
-    await page.locator('#bio-properties-panel-assignmentDefinitionCandidateGroups').press('Tab');
+    await page.locator('#bio-properties-panel-candidateGroups').fill('cup-back-office');
+    await page.locator('#bio-properties-panel-candidateGroups').press('Tab');
     await expect
       .poll(() => page.locator('#problems-title .count').textContent(), { timeout: 10_000 })
       .toMatch(/^0 errori/);
@@ -112,11 +109,15 @@ describe('an analyst changes a flow and its form in the browser and deploys them
     });
     expect(done.status).toBe(200);
     await waitForConfirmation(app, running.processInstanceKey);
-    const leftovers: unknown[] = await app.db.query(
-      `SELECT 1 FROM user_tasks WHERE process_instance_key = $1 AND element_id = $2`,
-      [running.processInstanceKey, newId],
+    // The engine's history of that instance: it went on to the booking, and never had the new step.
+    const history = await backOffice.get<{ activities: { elementId: string }[]; tasks: { elementId: string }[] }>(
+      `/api/process-instances/${running.processInstanceKey}`,
     );
-    expect(leftovers).toEqual([]);
+    expect(history.status).toBe(200);
+    const ran = history.body.activities.map((a) => a.elementId);
+    expect(ran).toContain('book-slot');
+    expect(ran).not.toContain(newId);
+    expect(history.body.tasks.map((t) => t.elementId)).toEqual(['choose-slot']);
 
     // The visual diff shows the new step as added; a rollback brings the previous version back as a new one.
     await page

@@ -4,7 +4,7 @@ import type { Appointment } from '../../adapters/cup/cup.js';
 import type { UserTask } from '../../domain/tasks/inbox.js';
 import { startTwilioStandIn, type TwilioStandIn } from '../../stand-ins/twilio/server.js';
 import { apiAs, startTestApp, twilioVia, waitFor, type ApiClient } from './support/test-app.js';
-import { advanceEngineClock } from './support/clock.js';
+import { testEngine } from './support/clock.js';
 import {
   openTaskOf,
   outcomesOf,
@@ -14,7 +14,7 @@ import {
   waitForConfirmation,
 } from './support/booking.js';
 
-describe('cup-booking flow on a real broker and PostgreSQL', () => {
+describe('cup-booking flow on a real engine and PostgreSQL', () => {
   let twilio: TwilioStandIn;
   let app: RunningApp;
   let operator: ApiClient;
@@ -89,7 +89,7 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
     const text = await (await fetch(`${app.url}/metrics`)).text();
     expect(text).toMatch(/cc_jobs_handled_total\{type="book-slot",outcome="completed"\} [1-9]/);
     expect(text).toMatch(/cc_job_handler_duration_seconds_count\{type="send-sms"\} [1-9]/);
-    expect(text).toMatch(/cc_user_tasks_captured_total [1-9]/);
+    expect(text).toMatch(/cc_jobs_handled_total\{type="send-sms",outcome="completed"\} [1-9]/);
   });
 
   it('rejects an invalid prescription number with a clear message and starts nothing', async () => {
@@ -296,16 +296,29 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
     twilio.failNext(503, 1);
     await operator.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: slotOptions(task)[0]?.value } });
 
-    await waitFor(
-      async () => (await outcomesOf(app, started.processInstanceKey)).some((o) => o.outcome === 'retry'),
+    const failed = await waitFor(
+      async () => (await outcomesOf(app, started.processInstanceKey)).find((o) => o.outcome === 'retry'),
       'the failed attempt',
     );
-    // The backoff runs on engine time: move it on rather than wait.
-    await advanceEngineClock(60_000);
+    expect(failed.task_type).toBe('send-sms');
+    // The engine counts the failed attempt down on its external task.
+    await waitFor(async () => {
+      const [t] = await testEngine().request<{ retries: number | null }[]>('GET', '/external-task', {
+        query: { processInstanceId: started.processInstanceKey, topicName: 'send-sms' },
+      });
+      return t?.retries === 2;
+    }, 'the retries of the SMS task counted down');
     await waitForConfirmation(app, started.processInstanceKey);
-    const sms = (await outcomesOf(app, started.processInstanceKey)).filter((o) => o.task_type === 'send-sms');
+    const sms: { outcome: string; message: string | null; retries_left: number; at: Date }[] = await app.db.query(
+      `SELECT outcome, message, retries_left, created_at AS at FROM job_outcomes
+        WHERE process_instance_key = $1 AND task_type = 'send-sms' ORDER BY id`,
+      [started.processInstanceKey],
+    );
     expect(sms.map((o) => o.outcome)).toEqual(['retry', 'completed']);
     expect(sms[0]?.message).toMatch(/503/);
+    expect(sms.map((o) => o.retries_left)).toEqual([2, 2]);
+    // The second attempt came only after the backoff.
+    expect((sms[1]?.at.getTime() ?? 0) - (sms[0]?.at.getTime() ?? 0)).toBeGreaterThanOrEqual(1900);
     expect(twilio.requests - requestsBefore).toBe(2);
     expect(twilio.messages.filter((m) => m.to === '+393330000004')).toHaveLength(1);
   });
@@ -330,37 +343,59 @@ describe('cup-booking flow on a real broker and PostgreSQL', () => {
     expect(incident.message).toMatch(/non è un numero mobile italiano valido: correggere l'anagrafica e riprovare/);
     expect(twilio.requests).toBe(requestsBefore);
     const backOffice = apiAs(app, 'backoffice.secondo', ['back-office-2']);
-    const instance = await backOffice.get<{ jobs: { outcome: string }[]; instance: { state: string } }>(
-      `/api/process-instances/${started.processInstanceKey}`,
-    );
-    expect(instance.body.jobs.map((j) => j.outcome)).toEqual(['completed', 'completed', 'completed', 'incident']);
-    expect(instance.body.instance.state).toBe('INCIDENT');
+    type Instance = {
+      jobs: { outcome: string; message: string | null }[];
+      instance: { state: string };
+      markers: { done: string[]; current: string[]; incident: string[] };
+      incidents: { id: string; elementId: string; type: string; message: string | null }[];
+    };
+    // The engine holds the incident, with the worker's message, on the SMS task.
+    const instance = await waitFor(async () => {
+      const r = await backOffice.get<Instance>(`/api/process-instances/${started.processInstanceKey}`);
+      return r.body.incidents.length > 0 ? r.body : undefined;
+    }, 'the incident in the engine');
+    expect(instance.jobs.map((j) => j.outcome)).toEqual(['completed', 'completed', 'completed', 'incident']);
+    expect(instance.instance.state).toBe('INCIDENT');
+    expect(instance.incidents).toHaveLength(1);
+    const engineIncident = instance.incidents[0];
+    expect(engineIncident).toMatchObject({ type: 'failedExternalTask' });
+    expect(engineIncident?.message).toMatch(/non è un numero mobile italiano valido/);
+    expect(instance.markers.incident).toEqual([engineIncident?.elementId]);
+    expect(
+      await testEngine().incidents({ processInstanceId: started.processInstanceKey }),
+    ).toEqual([expect.objectContaining({ id: engineIncident?.id, incidentType: 'failedExternalTask' })]);
 
     // The back office corrects the number and retries: the task runs again and the SMS goes out once.
-    const jobs: { job_key: string }[] = await app.db.query(
-      `SELECT job_key FROM job_outcomes WHERE process_instance_key = $1 AND outcome = 'incident'`,
-      [started.processInstanceKey],
-    );
     await app.db.query(`UPDATE cup_patients SET mobile = '+393330000077' WHERE id = 'pat-it-bad-mobile'`);
     // Front-office operators may not retry incidents; second-level back office may.
-    expect((await operator.post(`/api/incidents/${jobs[0]?.job_key}/retry`)).status).toBe(403);
-    const retry = await backOffice.post(`/api/incidents/${jobs[0]?.job_key}/retry`);
+    expect((await operator.post(`/api/incidents/${engineIncident?.id}/retry`)).status).toBe(403);
+    const retry = await backOffice.post(`/api/incidents/${engineIncident?.id}/retry`);
     expect(retry.status).toBe(202);
     await waitForConfirmation(app, started.processInstanceKey);
     expect(twilio.messages.filter((m) => m.to === '+393330000077')).toHaveLength(1);
-    expect((await backOffice.post(`/api/incidents/${jobs[0]?.job_key}/retry`)).status).toBe(409);
-    const after = await backOffice.get<{ jobs: { outcome: string }[]; instance: { state: string } }>(
-      `/api/process-instances/${started.processInstanceKey}`,
-    );
-    expect(after.body.jobs.map((j) => j.outcome)).toEqual([
+    // The incident is resolved: a second retry is refused.
+    expect((await backOffice.post(`/api/incidents/${engineIncident?.id}/retry`)).status).toBe(409);
+    const after = await waitFor(async () => {
+      const r = await backOffice.get<Instance>(`/api/process-instances/${started.processInstanceKey}`);
+      return r.body.instance.state === 'COMPLETED' ? r.body : undefined;
+    }, 'the instance completed');
+    expect(after.jobs.map((j) => j.outcome)).toEqual([
       'completed',
       'completed',
       'completed',
       'incident',
       'retried',
       'completed',
-      'completed', // the end listener: the instance is recorded as completed
     ]);
-    expect(after.body.instance.state).toBe('COMPLETED');
+    expect(after.jobs[4]?.message).toBe('Nuovo tentativo richiesto da backoffice.secondo');
+    expect(after.incidents).toEqual([]);
+    expect(after.markers.incident).toEqual([]);
+    expect(after.markers.done).toContain(engineIncident?.elementId);
+    expect(await testEngine().incidents({ processInstanceId: started.processInstanceKey })).toEqual([]);
+    const audit: { actor: string }[] = await app.db.query(
+      `SELECT actor FROM audit_events WHERE action = 'incident.retried' AND subject_id = $1`,
+      [engineIncident?.id],
+    );
+    expect(audit).toEqual([{ actor: 'backoffice.secondo' }]);
   });
 });

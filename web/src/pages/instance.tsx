@@ -114,7 +114,7 @@ export function InstancePage({ instanceKey }: { instanceKey: string }) {
           <h2 id="incidents-title">Incidenti aperti</h2>
           <ul>
             {d.incidents.map((j) => (
-              <li key={j.id}>
+              <li key={j.id} data-incident-id={j.id}>
                 <p>
                   <strong>{j.elementId}</strong>, {when(j.at)}: {j.message}
                 </p>
