@@ -360,9 +360,7 @@ async function lintContext(db: DataSource, workers: readonly WorkerDefinition[])
     .filter((f) => f.endsWith('.hbs'))
     .map((f) => f.replace(/\.hbs$/, ''));
   return {
-    taskTypes: [
-      ...new Set([...workers.map((w) => w.taskType), ...WORKERS.map((w) => w.taskType)]),
-    ].sort(),
+    taskTypes: [...new Set([...workers.map((w) => w.taskType), ...WORKERS.map((w) => w.taskType)])].sort(),
     formIds: forms.map((f) => f.resource_id).sort(),
     groups: KNOWN_GROUPS,
     templates: templates.sort(),

@@ -364,9 +364,7 @@ async function reminders(
   cleanup.push({ what: 'Twilio stand-in', run: () => standIn.close() });
   const [port, enginePort] = (await freePorts(2)) as [number, number];
   const passThrough = Object.fromEntries(
-    ['JAVA_HOME', 'ENGINE_HEAP_MB', 'WORKER_MAX_JOBS']
-      .filter((k) => process.env[k])
-      .map((k) => [k, process.env[k]]),
+    ['JAVA_HOME', 'ENGINE_HEAP_MB', 'WORKER_MAX_JOBS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]),
   );
   const config = loadConfig({
     ...passThrough,

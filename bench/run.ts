@@ -208,7 +208,6 @@ async function oneTaskFlows(engine: EngineClient): Promise<{ rate: number; p50: 
   return { rate: ONE_TASK / seconds, p50: q.p50, p99: q.p99 };
 }
 
-
 async function main(): Promise<void> {
   out('building…');
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
@@ -260,7 +259,9 @@ async function main(): Promise<void> {
       `| booking flows end to end (operator automated), ${CONCURRENCY} in flight | ${bookingRate.toFixed(1)} flows/s |`,
     );
     out(`| one-task process, same engine, ${CONCURRENCY} in flight | ${oneTaskRate.toFixed(1)} instances/s |`);
-    out(`| process start to external task at the worker (long polling), p50 / p99 | ${oneTask.p50.toFixed(0)} / ${oneTask.p99.toFixed(0)} ms |`);
+    out(
+      `| process start to external task at the worker (long polling), p50 / p99 | ${oneTask.p50.toFixed(0)} / ${oneTask.p99.toFixed(0)} ms |`,
+    );
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -21,7 +21,7 @@ export class OperatonEngine1763900000009 implements MigrationInterface {
     `);
   }
 
-  async down(): Promise<void> {
-    throw new Error('the move to Operaton cannot be undone by a migration: restore a backup instead');
+  down(): Promise<void> {
+    return Promise.reject(new Error('the move to Operaton cannot be undone by a migration: restore a backup instead'));
   }
 }

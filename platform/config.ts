@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { z } from 'zod';
 
 const bool = z
@@ -31,7 +30,9 @@ export const envSchema = z.object({
   DATA_DIR: z
     .string()
     .default('data')
-    .describe('Folder for the embedded PostgreSQL data and the local engine\'s credentials and log (relative to the working directory).'),
+    .describe(
+      "Folder for the embedded PostgreSQL data and the local engine's credentials and log (relative to the working directory).",
+    ),
   DATABASE_URL: optionalString.describe('PostgreSQL connection URL. When set, the embedded PostgreSQL is not started.'),
   EMBEDDED_PG_PORT: port.default(5433).describe('Port of the embedded PostgreSQL (only without `DATABASE_URL`).'),
   ENGINE_URL: optionalString.describe(
@@ -43,16 +44,11 @@ export const envSchema = z.object({
   ENGINE_REST_PASSWORD: optionalString.describe(
     "Password of the engine's REST API. For the local engine it is generated into `DATA_DIR/engine` unless set.",
   ),
-  ENGINE_PORT: port.default(8080).describe('Port of the local engine\'s REST API (loopback only).'),
+  ENGINE_PORT: port.default(8080).describe("Port of the local engine's REST API (loopback only)."),
   ENGINE_DATABASE_URL: optionalString.describe(
     "PostgreSQL URL of the local engine's own database. Default: database `operaton` on the embedded PostgreSQL, or `<name>_engine` beside `DATABASE_URL`'s database (created when missing).",
   ),
-  ENGINE_HEAP_MB: z.coerce
-    .number()
-    .int()
-    .min(128)
-    .default(384)
-    .describe('Java heap of the local engine, in MiB.'),
+  ENGINE_HEAP_MB: z.coerce.number().int().min(128).default(384).describe('Java heap of the local engine, in MiB.'),
   JAVA_HOME: optionalString.describe(
     'Java 17+ for the local engine. Without it the JDKs under `/usr/lib/jvm` are searched (the newest is taken).',
   ),

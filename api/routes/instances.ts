@@ -79,16 +79,19 @@ export function instanceRoutes({ db, engine }: ApiDeps): Router {
       fromEngine(() => engine.historicIncidents({ processInstanceId: key, open: true })),
       h.endTime ? Promise.resolve(undefined) : fromEngine(() => engine.activityInstanceTree(key)),
       fromEngine(() => engine.historicVariables({ processInstanceId: key })),
-      fromEngine(() => engine.historicTasks({ processInstanceId: key, sorting: [{ sortBy: 'startTime', sortOrder: 'asc' }] })),
-      db.query(
+      fromEngine(() =>
+        engine.historicTasks({ processInstanceId: key, sorting: [{ sortBy: 'startTime', sortOrder: 'asc' }] }),
+      ),
+      db.query<unknown[]>(
         `SELECT job_key AS "jobKey", task_type AS "taskType", element_id AS "elementId", outcome, error_code AS "errorCode",
                 message, retries_left AS "retriesLeft", duration_ms AS "durationMs", created_at AS "at"
            FROM job_outcomes WHERE process_instance_key = $1 ORDER BY id`,
         [key],
-      ) as Promise<unknown[]>,
-      db.query(`SELECT started_by FROM process_instances WHERE process_instance_key = $1`, [key]) as Promise<
-        { started_by: string | null }[]
-      >,
+      ),
+      db.query<{ started_by: string | null }[]>(
+        `SELECT started_by FROM process_instances WHERE process_instance_key = $1`,
+        [key],
+      ),
     ]);
     const incidentElements = [...new Set(incidents.map((i) => i.activityId))];
     // Only scopes (processes, sub-processes, multi-instance bodies) wrap other activities;
@@ -159,9 +162,10 @@ async function summarise(
   const [incidents, tasks, starts] = await Promise.all([
     fromEngine(() => engine.incidents({ processInstanceIdIn: ids.join(','), maxResults: 5000 })),
     fromEngine(() => engine.tasks({ processInstanceIdIn: ids }, { max: 5000 })),
-    db.query(`SELECT process_instance_key AS key, started_by FROM process_instances WHERE process_instance_key = ANY ($1)`, [
-      ids,
-    ]) as Promise<{ key: string; started_by: string | null }[]>,
+    db.query<{ key: string; started_by: string | null }[]>(
+      `SELECT process_instance_key AS key, started_by FROM process_instances WHERE process_instance_key = ANY ($1)`,
+      [ids],
+    ),
   ]);
   const count = (list: { processInstanceId: string }[], id: string) =>
     list.filter((x) => x.processInstanceId === id).length;

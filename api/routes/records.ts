@@ -17,7 +17,10 @@ export function recordRoutes({ db, smsMessages, incidents }: ApiDeps): Router {
   const r = Router();
   /** Retries what raised an incident once its cause is fixed (see IncidentService). */
   r.post('/incidents/:id/retry', allow('incidents:retry'), async (req, res) => {
-    const { id } = parseWith(z.object({ id: z.string().regex(ENGINE_ID, "identificativo dell'incidente non valido") }), req.params);
+    const { id } = parseWith(
+      z.object({ id: z.string().regex(ENGINE_ID, "identificativo dell'incidente non valido") }),
+      req.params,
+    );
     const retried = await incidents.retry(id, actorOf(req).id);
     await req.audit?.({ action: 'incident.retried', subjectType: 'incident', subjectId: id, detail: retried });
     res.status(202).json(retried);

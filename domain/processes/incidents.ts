@@ -61,9 +61,10 @@ export class IncidentService {
     } catch (err) {
       if (err instanceof ConflictError) throw err;
       if (err instanceof EngineError && err.status === 404) {
-        throw new ConflictError("Il compito non esiste più nel motore: nulla da riprovare.");
+        throw new ConflictError('Il compito non esiste più nel motore: nulla da riprovare.');
       }
-      if (err instanceof EngineError) throw new ConflictError(`Il motore ha rifiutato il nuovo tentativo: ${err.message}`);
+      if (err instanceof EngineError)
+        throw new ConflictError(`Il motore ha rifiutato il nuovo tentativo: ${err.message}`);
       throw new UnavailableError('Il motore dei processi non è raggiungibile; riprovare.');
     }
   }

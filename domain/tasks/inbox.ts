@@ -147,9 +147,7 @@ export class TaskInbox {
     if (f.dueBefore) query['dueBefore'] = engineDate(f.dueBefore);
     if (f.claim === 'unassigned') query['unassigned'] = true;
     if (f.claim === 'mine') query['assignee'] = actor?.id ?? '\u0000';
-    const tasks = await this.engineCall(() =>
-      this.engine.tasks(query, { first: f.offset ?? 0, max: f.limit ?? 100 }),
-    );
+    const tasks = await this.engineCall(() => this.engine.tasks(query, { first: f.offset ?? 0, max: f.limit ?? 100 }));
     return this.describe(tasks);
   }
 

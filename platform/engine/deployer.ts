@@ -204,7 +204,9 @@ export class Deployer {
 
   private async stillDeployed(file: string): Promise<boolean> {
     if (!file.endsWith('.bpmn')) {
-      const found = await this.engine.request<unknown[]>('GET', '/deployment', { query: { name: file, maxResults: 1 } });
+      const found = await this.engine.request<unknown[]>('GET', '/deployment', {
+        query: { name: file, maxResults: 1 },
+      });
       return found.length > 0;
     }
     return (await this.engine.latestDefinition(file.replace(/\.bpmn$/, ''))) !== undefined;

@@ -56,4 +56,3 @@ export async function findJava(javaHome: string | undefined, jvmDir = SYSTEM_JVM
       'or run the platform with `docker compose up`, or use an existing Operaton engine with ENGINE_URL.',
   );
 }
-

@@ -125,7 +125,8 @@ export interface HistoricActivityInstance {
 
 export interface Incident {
   id: string;
-  incidentType: 'failedJob' | 'failedExternalTask' | string;
+  /** `failedJob`, `failedExternalTask`, or a custom type. */
+  incidentType: string;
   incidentTimestamp: string;
   activityId: string;
   failedActivityId?: string | null;

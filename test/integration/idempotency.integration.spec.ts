@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import { startTwilioStandIn, type TwilioStandIn } from '../../stand-ins/twilio/server.js';
+import type { LockedExternalTask } from '../../platform/engine/operaton.js';
+import { fromEngineVariables } from '../../platform/engine/variables.js';
 import { decideOutcome } from '../../workers/framework/runner.js';
 import { EffectStore } from '../../workers/framework/idempotency.js';
 import { WORKERS } from '../../workers/registry.js';
 import { sendSms } from '../../workers/send-sms.js';
 import { apiAs, startTestApp, twilioVia, waitFor } from './support/test-app.js';
 import { openTaskOf, outcomesOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
-import { advanceEngineClock } from './support/clock.js';
+import { testEngine } from './support/clock.js';
 
 describe('a job re-delivered after its side effect ran', () => {
   let twilio: TwilioStandIn;
@@ -31,23 +33,42 @@ describe('a job re-delivered after its side effect ran', () => {
     await api.post(`/api/tasks/${task.key}/claim`);
     await api.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: slotOptions(task)[0]?.value } });
 
-    // A worker activates the SMS job, runs the real handler (the SMS goes out), then dies
-    // before telling the engine.
-    const jobs = await waitFor(async () => {
-      const j = await app?.zeebe.activateJobs({
-        type: 'send-sms',
-        maxJobsToActivate: 1,
-        timeout: 60_000,
-        worker: 'doomed',
-        requestTimeout: 1000,
+    // A worker locks the SMS task (its lock: 5 s), runs the real handler (the SMS goes out),
+    // then dies before telling the engine.
+    const engine = testEngine();
+    const lockMs = 5000;
+    const task = await waitFor(async () => {
+      const locked = await engine.request<LockedExternalTask[]>('POST', '/external-task/fetchAndLock', {
+        body: {
+          workerId: 'doomed',
+          maxTasks: 1,
+          topics: [
+            {
+              topicName: 'send-sms',
+              lockDuration: lockMs,
+              processInstanceId: started.processInstanceKey,
+              includeExtensionProperties: true,
+            },
+          ],
+        },
       });
-      return j && j.length > 0 ? j : undefined;
-    }, 'the send-sms job');
-    const job = jobs[0];
-    if (!job) throw new Error('no job');
+      return locked[0];
+    }, 'the send-sms task');
+    const lockedAt = Date.now();
     const outcome = await decideOutcome(
       sendSms,
-      { ...job, variables: job.variables, customHeaders: job.customHeaders },
+      {
+        key: task.id,
+        type: task.topicName,
+        processInstanceKey: task.processInstanceId,
+        bpmnProcessId: task.processDefinitionKey,
+        elementId: task.activityId,
+        elementInstanceKey: task.activityInstanceId,
+        processDefinitionKey: task.processDefinitionId,
+        retries: task.retries ?? 3,
+        variables: fromEngineVariables(task.variables),
+        customHeaders: task.extensionProperties ?? {},
+      },
       app.workerDeps,
       new EffectStore(app.db),
     );
@@ -55,10 +76,16 @@ describe('a job re-delivered after its side effect ran', () => {
     expect(twilio.requests).toBe(1);
     await app.stop();
 
-    // The app comes back with every worker; the engine re-delivers the job after its timeout.
+    // The app comes back with every worker; the engine offers the task again once the dead
+    // worker's lock has expired, and the same task (same id) is completed by the new worker.
     app = await startTestApp({}, { sms: twilioVia(twilio) });
-    await advanceEngineClock(5 * 60_000);
     await waitForConfirmation(app, started.processInstanceKey, 60_000);
+    expect(Date.now() - lockedAt).toBeGreaterThanOrEqual(lockMs);
+    const completed: { job_key: string }[] = await app.db.query(
+      `SELECT job_key FROM job_outcomes WHERE process_instance_key = $1 AND task_type = 'send-sms'`,
+      [started.processInstanceKey],
+    );
+    expect(completed).toEqual([{ job_key: task.id }]);
 
     expect(twilio.requests).toBe(1);
     expect(twilio.messages).toHaveLength(1);

@@ -30,9 +30,9 @@ describe('configuration', () => {
   });
   it('refuses an external engine without credentials, or one that is not a URL', () => {
     expect(() => loadConfig({ ENGINE_URL: 'http://engine:8080/engine-rest' })).toThrow(/ENGINE_REST_USER/);
-    expect(() =>
-      loadConfig({ ENGINE_URL: 'engine:8080', ENGINE_REST_USER: 'u', ENGINE_REST_PASSWORD: 'p' }),
-    ).toThrow(/ENGINE_URL: not an http/);
+    expect(() => loadConfig({ ENGINE_URL: 'engine:8080', ENGINE_REST_USER: 'u', ENGINE_REST_PASSWORD: 'p' })).toThrow(
+      /ENGINE_URL: not an http/,
+    );
   });
   it('runs only the API or only the workers by flag', () => {
     expect(loadConfig({}, ['--api-only'])).toMatchObject({ runApi: true, runWorkers: false });

@@ -154,7 +154,8 @@ describe('engine bootstrap helpers', () => {
       {
         file: 'x.bpmn',
         element: 'task-1',
-        reason: "One of the attributes 'class', 'delegateExpression', 'type', or 'expression' is mandatory on serviceTask.",
+        reason:
+          "One of the attributes 'class', 'delegateExpression', 'type', or 'expression' is mandatory on serviceTask.",
       },
     ]);
     expect(parseRejection('y.bpmn', new EngineError(400, 'ParseException', 'not XML'))).toEqual([
@@ -162,7 +163,16 @@ describe('engine bootstrap helpers', () => {
     ]);
   });
   it('sends scalars as engine types and objects as JSON, and reads them back unchanged', () => {
-    const values = { s: 'testo', b: true, i: 7, big: 2 ** 40, d: 1.5, n: null, list: [{ value: '1' }], obj: { a: [1] } };
+    const values = {
+      s: 'testo',
+      b: true,
+      i: 7,
+      big: 2 ** 40,
+      d: 1.5,
+      n: null,
+      list: [{ value: '1' }],
+      obj: { a: [1] },
+    };
     const wire = toEngineVariables(values);
     expect(wire['i']).toEqual({ type: 'Integer', value: 7 });
     expect(wire['big']?.type).toBe('Long');

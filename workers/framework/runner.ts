@@ -237,7 +237,10 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
         // cannot be reached: back off, up to 5 s.
         const quick = err instanceof EngineError && err.status >= 500;
         if (failures === 1 || failures % 20 === 0) {
-          log.warn({ node, err: { name: (err as Error).name, message: (err as Error).message.slice(0, 200) } }, 'fetch-and-lock failed');
+          log.warn(
+            { node, err: { name: (err as Error).name, message: (err as Error).message.slice(0, 200) } },
+            'fetch-and-lock failed',
+          );
         }
         await sleep(quick ? 50 + Math.random() * 150 : Math.min(5000, 250 * 2 ** Math.min(failures, 5)));
         continue;
