@@ -37,8 +37,8 @@ describe('a job re-delivered after its side effect ran', () => {
     // then dies before telling the engine.
     const engine = testEngine();
     const lockMs = 5000;
-    const task = await waitFor(async () => {
-      const locked = await engine.request<LockedExternalTask[]>('POST', '/external-task/fetchAndLock', {
+    const locked = await waitFor(async () => {
+      const tasks = await engine.request<LockedExternalTask[]>('POST', '/external-task/fetchAndLock', {
         body: {
           workerId: 'doomed',
           maxTasks: 1,
@@ -52,22 +52,22 @@ describe('a job re-delivered after its side effect ran', () => {
           ],
         },
       });
-      return locked[0];
+      return tasks[0];
     }, 'the send-sms task');
     const lockedAt = Date.now();
     const outcome = await decideOutcome(
       sendSms,
       {
-        key: task.id,
-        type: task.topicName,
-        processInstanceKey: task.processInstanceId,
-        bpmnProcessId: task.processDefinitionKey,
-        elementId: task.activityId,
-        elementInstanceKey: task.activityInstanceId,
-        processDefinitionKey: task.processDefinitionId,
-        retries: task.retries ?? 3,
-        variables: fromEngineVariables(task.variables),
-        customHeaders: task.extensionProperties ?? {},
+        key: locked.id,
+        type: locked.topicName,
+        processInstanceKey: locked.processInstanceId,
+        bpmnProcessId: locked.processDefinitionKey,
+        elementId: locked.activityId,
+        elementInstanceKey: locked.activityInstanceId,
+        processDefinitionKey: locked.processDefinitionId,
+        retries: locked.retries ?? 3,
+        variables: fromEngineVariables(locked.variables),
+        customHeaders: locked.extensionProperties ?? {},
       },
       app.workerDeps,
       new EffectStore(app.db),
@@ -85,7 +85,7 @@ describe('a job re-delivered after its side effect ran', () => {
       `SELECT job_key FROM job_outcomes WHERE process_instance_key = $1 AND task_type = 'send-sms'`,
       [started.processInstanceKey],
     );
-    expect(completed).toEqual([{ job_key: task.id }]);
+    expect(completed).toEqual([{ job_key: locked.id }]);
 
     expect(twilio.requests).toBe(1);
     expect(twilio.messages).toHaveLength(1);

@@ -132,7 +132,11 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
   const workerId = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const stop = new AbortController();
   const running = new Set<Promise<void>>();
-  let wake: (() => void) | undefined;
+  // Poll loops (one per node) waiting for a free slot.
+  const waiting: (() => void)[] = [];
+  const wakeAll = () => {
+    for (const w of waiting.splice(0)) w();
+  };
 
   const topics = opts.definitions.map((d) => ({
     topicName: d.taskType,
@@ -220,7 +224,7 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
     while (!stop.signal.aborted) {
       const capacity = opts.maxTasks - running.size;
       if (capacity <= 0) {
-        await new Promise<void>((resolve) => (wake = resolve));
+        await new Promise<void>((resolve) => waiting.push(resolve));
         continue;
       }
       let tasks: LockedExternalTask[];
@@ -248,9 +252,7 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
       for (const task of tasks) {
         const p = handle(task).finally(() => {
           running.delete(p);
-          const w = wake;
-          wake = undefined;
-          w?.();
+          wakeAll();
         });
         running.add(p);
       }
@@ -261,7 +263,7 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
   return {
     close: async () => {
       stop.abort();
-      wake?.();
+      wakeAll();
       await Promise.allSettled(loops);
       await Promise.race([Promise.allSettled([...running]), sleep(10_000)]);
     },

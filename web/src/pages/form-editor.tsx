@@ -11,14 +11,13 @@ import { navigate, useLocation } from '../router';
 import { can, useSession } from '../session';
 import { settleProperties } from '../format';
 
-const NEW_FORM = (id: string) => ({
-  id,
-  type: 'default',
-  schemaVersion: 16,
-  executionPlatform: 'Camunda Platform',
-  executionPlatformVersion: '7.23.0',
-  components: [],
-});
+/** What a form is made for: the engine of the processes (Camunda Modeler reads it; form-js does not). */
+const PLATFORM = {
+  executionPlatform: models.EXECUTION_PLATFORM,
+  executionPlatformVersion: models.EXECUTION_PLATFORM_VERSION,
+};
+
+const NEW_FORM = (id: string) => ({ id, type: 'default', schemaVersion: 16, ...PLATFORM, components: [] });
 
 /** The form editor (form-js) for the forms user tasks show; same deploy and version rules as processes. */
 export function FormEditorPage() {
@@ -54,7 +53,8 @@ export function FormEditorPage() {
     if (id && editorRef.current) void open(id).catch(setError);
   }, [loc.search]);
 
-  const schemaText = () => JSON.stringify(editorRef.current?.saveSchema(), null, 2) + '\n';
+  // A form saved here is for this platform's engine, whatever the one it was opened from said.
+  const schemaText = () => JSON.stringify({ ...editorRef.current?.saveSchema(), ...PLATFORM }, null, 2) + '\n';
   const doDeploy = async (e: Event) => {
     e.preventDefault();
     if (!opened) return;

@@ -17,12 +17,7 @@ import { can, useSession } from '../session';
 import { settleProperties } from '../format';
 import { LINT_CONFIG, LINT_PLUGIN, lintRules, type LintContext } from '../../../domain/processes/lint-rules';
 
-/**
- * The engine the models are for: Operaton 1.0, the community fork of Camunda 7, linted as
- * Camunda 7.23 (bpmnlint-plugin-camunda-compat knows 7.19 to 7.24; .bpmnlintrc uses the same).
- */
-const EXECUTION_PLATFORM = 'Camunda Platform';
-const EXECUTION_PLATFORM_VERSION = '7.23.0';
+const { EXECUTION_PLATFORM, EXECUTION_PLATFORM_VERSION } = models;
 const MODELER_NS = 'http://camunda.org/schema/modeler/1.0';
 
 const NEW_PROCESS = (id: string) => `<?xml version="1.0" encoding="UTF-8"?>
