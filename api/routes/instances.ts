@@ -4,14 +4,10 @@ import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
 import { allow, auditRead, hasPermission } from '../auth/access.js';
 import { maskPersonal } from '../../domain/access/personal-data.js';
-import { NotFoundError, UnavailableError } from '../../domain/errors.js';
+import { NotFoundError } from '../../domain/errors.js';
+import { fromEngine } from '../../domain/processes/engine-call.js';
 import { engineDate, isoFromEngine } from '../../domain/tasks/inbox.js';
-import {
-  activeActivityIds,
-  EngineError,
-  type EngineClient,
-  type HistoricProcessInstance,
-} from '../../platform/engine/operaton.js';
+import { activeActivityIds, type EngineClient, type HistoricProcessInstance } from '../../platform/engine/operaton.js';
 import { variablesOf } from '../../platform/engine/variables.js';
 
 /** Engine ids: UUIDs (and the numeric ids of engines with the default id generator). */
@@ -35,15 +31,6 @@ function stateOf(h: HistoricProcessInstance, openIncidents: number): State {
   if (h.state === 'COMPLETED') return 'COMPLETED';
   if (h.state === 'EXTERNALLY_TERMINATED' || h.state === 'INTERNALLY_TERMINATED') return 'CANCELED';
   return openIncidents > 0 ? 'INCIDENT' : 'ACTIVE';
-}
-
-async function fromEngine<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof EngineError && err.status < 500) throw err;
-    throw new UnavailableError('Il motore dei processi non è raggiungibile; riprovare.');
-  }
 }
 
 /**

@@ -10,6 +10,7 @@ import { variablesOf } from '../../platform/engine/variables.js';
 import { readBpmn } from '../../platform/engine/bpmn-model.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors.js';
 import { validateSubmission } from './form-validation.js';
+import { fromEngine } from '../processes/engine-call.js';
 
 export type TaskState = 'CREATED' | 'COMPLETED' | 'CANCELED';
 
@@ -147,7 +148,7 @@ export class TaskInbox {
     if (f.dueBefore) query['dueBefore'] = engineDate(f.dueBefore);
     if (f.claim === 'unassigned') query['unassigned'] = true;
     if (f.claim === 'mine') query['assignee'] = actor?.id ?? '\u0000';
-    const tasks = await this.engineCall(() => this.engine.tasks(query, { first: f.offset ?? 0, max: f.limit ?? 100 }));
+    const tasks = await fromEngine(() => this.engine.tasks(query, { first: f.offset ?? 0, max: f.limit ?? 100 }));
     return this.describe(tasks);
   }
 
@@ -162,27 +163,27 @@ export class TaskInbox {
     if (f.assignee) query['taskAssignee'] = f.assignee;
     if (f.process) query['processDefinitionKey'] = f.process;
     if (f.group) query['taskHadCandidateGroup'] = f.group;
-    const tasks = await this.engineCall(() =>
+    const tasks = await fromEngine(() =>
       this.engine.historicTasks(query, { first: f.offset ?? 0, max: f.limit ?? 100 }),
     );
     return this.describeFinished(tasks);
   }
 
   async get(key: string): Promise<UserTaskDetail> {
-    const task = await this.engineCall(() => this.engine.task(key));
+    const task = await fromEngine(() => this.engine.task(key));
     if (task) {
       const [described] = await this.describe([task]);
-      const variables = await this.engineCall(() => this.engine.taskVariables(key));
+      const variables = await fromEngine(() => this.engine.taskVariables(key));
       if (!described) throw new NotFoundError(`Compito ${key} non trovato.`);
       return { ...described, variables };
     }
-    const done = await this.engineCall(() => this.engine.historicTasks({ taskId: key }, { max: 1 }));
+    const done = await fromEngine(() => this.engine.historicTasks({ taskId: key }, { max: 1 }));
     const h = done[0];
     if (!h) throw new NotFoundError(`Compito ${key} non trovato.`);
     const [described] = await this.describeFinished([h]);
     if (!described) throw new NotFoundError(`Compito ${key} non trovato.`);
     const variables = variablesOf(
-      await this.engineCall(() => this.engine.historicVariables({ processInstanceId: h.processInstanceId })),
+      await fromEngine(() => this.engine.historicVariables({ processInstanceId: h.processInstanceId })),
     );
     return { ...described, variables };
   }
@@ -190,7 +191,7 @@ export class TaskInbox {
   /** The form-js schema of a task (its `camunda:formRef`), if it has one. */
   async form(task: UserTask): Promise<unknown> {
     if (!task.formKey || task.state !== 'CREATED') return undefined;
-    return this.engineCall(() => this.engine.taskDeployedForm(task.key));
+    return fromEngine(() => this.engine.taskDeployedForm(task.key));
   }
 
   async claim(key: string, actor: Actor): Promise<UserTask> {
@@ -217,7 +218,7 @@ export class TaskInbox {
   async unclaim(key: string, actor: Actor): Promise<UserTask> {
     const task = await this.openTask(key);
     if (task.assignee !== actor.id) throw new ConflictError('Il compito non è in carico a te.');
-    await this.engineCall(() => this.engine.unclaimTask(key));
+    await fromEngine(() => this.engine.unclaimTask(key));
     await this.notify(key, 'unclaimed');
     return { ...task, assignee: null, claimedAt: null };
   }
@@ -230,11 +231,11 @@ export class TaskInbox {
   async complete(key: string, actor: Actor, submitted: Record<string, unknown>): Promise<UserTask> {
     const task = await this.openTask(key);
     if (task.assignee !== actor.id) throw new ConflictError('Prendere in carico il compito prima di completarlo.');
-    const schema = task.formKey ? await this.engineCall(() => this.engine.taskDeployedForm(key)) : undefined;
+    const schema = task.formKey ? await fromEngine(() => this.engine.taskDeployedForm(key)) : undefined;
     if (task.formKey && schema === undefined) {
       throw new ConflictError('Il modulo di questo compito non è distribuito nel motore: impossibile validarlo.');
     }
-    const variables = await this.engineCall(() => this.engine.taskVariables(key));
+    const variables = await fromEngine(() => this.engine.taskVariables(key));
     const errors = validateSubmission(schema ?? { components: [] }, submitted, variables);
     if (errors.length > 0) throw new ValidationError('Il modulo contiene errori.', errors);
     try {
@@ -277,9 +278,9 @@ export class TaskInbox {
   }
 
   private async openTask(key: string): Promise<UserTask> {
-    const task = await this.engineCall(() => this.engine.task(key));
+    const task = await fromEngine(() => this.engine.task(key));
     if (!task) {
-      const done = await this.engineCall(() => this.engine.historicTasks({ taskId: key }, { max: 1 }));
+      const done = await fromEngine(() => this.engine.historicTasks({ taskId: key }, { max: 1 }));
       if (done[0]) throw new ConflictError('Il compito non è più aperto.');
       throw new NotFoundError(`Compito ${key} non trovato.`);
     }
@@ -402,15 +403,6 @@ export class TaskInbox {
       this.models.set(processDefinitionId, model);
     }
     return (await model).get(elementId);
-  }
-
-  private async engineCall<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (err) {
-      if (err instanceof EngineError && err.status < 500) throw err;
-      throw new UnavailableError('Il motore dei processi non è raggiungibile; riprovare.');
-    }
   }
 
   /**

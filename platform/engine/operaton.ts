@@ -181,6 +181,12 @@ interface RequestOptions {
   node?: number;
 }
 
+/** For reads of one thing: the engine's 404 means it does not exist (any more). */
+function absentOn404(err: unknown): undefined {
+  if (err instanceof EngineError && err.status === 404) return undefined;
+  throw err;
+}
+
 /** `processDefinitionId` is `key:version:uuid`. */
 export function versionOf(processDefinitionId: string): number {
   const v = Number.parseInt(processDefinitionId.split(':')[1] ?? '', 10);
@@ -289,20 +295,12 @@ export class EngineClient {
 
   async latestDefinition(key: string): Promise<ProcessDefinition | undefined> {
     return this.request<ProcessDefinition>('GET', `/process-definition/key/${encodeURIComponent(key)}`).catch(
-      (err: unknown) => {
-        if (err instanceof EngineError && err.status === 404) return undefined;
-        throw err;
-      },
+      absentOn404,
     );
   }
 
   async definition(id: string): Promise<ProcessDefinition | undefined> {
-    return this.request<ProcessDefinition>('GET', `/process-definition/${encodeURIComponent(id)}`).catch(
-      (err: unknown) => {
-        if (err instanceof EngineError && err.status === 404) return undefined;
-        throw err;
-      },
-    );
+    return this.request<ProcessDefinition>('GET', `/process-definition/${encodeURIComponent(id)}`).catch(absentOn404);
   }
 
   async definitions(query: Query = {}): Promise<ProcessDefinition[]> {
@@ -313,10 +311,7 @@ export class EngineClient {
     const r = await this.request<{ bpmn20Xml: string }>(
       'GET',
       `/process-definition/${encodeURIComponent(id)}/xml`,
-    ).catch((err: unknown) => {
-      if (err instanceof EngineError && err.status === 404) return undefined;
-      throw err;
-    });
+    ).catch(absentOn404);
     return r?.bpmn20Xml;
   }
 
@@ -351,10 +346,7 @@ export class EngineClient {
     return this.request<ActivityInstanceTree>(
       'GET',
       `/process-instance/${encodeURIComponent(processInstanceId)}/activity-instances`,
-    ).catch((err: unknown) => {
-      if (err instanceof EngineError && err.status === 404) return undefined;
-      throw err;
-    });
+    ).catch(absentOn404);
   }
 
   async incidents(query: Query): Promise<Incident[]> {
@@ -454,10 +446,7 @@ export class EngineClient {
   }
 
   async task(id: string): Promise<EngineTask | undefined> {
-    return this.request<EngineTask>('GET', `/task/${encodeURIComponent(id)}`).catch((err: unknown) => {
-      if (err instanceof EngineError && err.status === 404) return undefined;
-      throw err;
-    });
+    return this.request<EngineTask>('GET', `/task/${encodeURIComponent(id)}`).catch(absentOn404);
   }
 
   async taskIdentityLinks(id: string): Promise<IdentityLink[]> {
@@ -508,10 +497,7 @@ export class EngineClient {
 
   async historicProcessInstance(id: string): Promise<HistoricProcessInstance | undefined> {
     return this.request<HistoricProcessInstance>('GET', `/history/process-instance/${encodeURIComponent(id)}`).catch(
-      (err: unknown) => {
-        if (err instanceof EngineError && err.status === 404) return undefined;
-        throw err;
-      },
+      absentOn404,
     );
   }
 

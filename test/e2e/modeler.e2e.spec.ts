@@ -165,6 +165,12 @@ describe('an analyst changes a flow and its form in the browser and deploys them
       `SELECT content FROM resource_deployments WHERE resource_id = 'cup-escalation' AND status = 'deployed' ORDER BY version DESC LIMIT 1`,
     );
     expect(rows[0]?.content).toContain('Nota del back office (motivo della decisione)');
+    // Saved as a form for the engine the processes run on, whatever the repository's file said.
+    expect(JSON.parse(rows[0]?.content ?? '{}')).toMatchObject({
+      id: 'cup-escalation',
+      executionPlatform: 'Camunda Platform',
+      executionPlatformVersion: '7.23.0',
+    });
   });
 
   it('the Regione can look at the models but not deploy: no button, and the API refuses', async () => {

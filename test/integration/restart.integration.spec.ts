@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import type { UserTask } from '../../domain/tasks/inbox.js';
+import type { LockedExternalTask } from '../../platform/engine/operaton.js';
 import { apiAs, startTestApp, waitFor } from './support/test-app.js';
-import { openTaskOf, slotOptions, startBooking, VALID_NRE, waitForConfirmation } from './support/booking.js';
-import { advanceEngineClock } from './support/clock.js';
+import { openTaskOf, outcomesOf, slotOptions, startBooking, VALID_NRE, waitForConfirmation } from './support/booking.js';
+import { testEngine } from './support/clock.js';
 
 describe('restarting the app with open tasks and running instances', () => {
   let app: RunningApp | undefined;
@@ -18,18 +19,16 @@ describe('restarting the app with open tasks and running instances', () => {
     const claimed = await startBooking(before, { patientId: 'pat-0005' });
     const claimedTask = await openTaskOf(before, claimed.processInstanceKey);
     expect((await before.post(`/api/tasks/${claimedTask.key}/claim`)).status).toBe(200);
-    const unstored = await startBooking(before, { patientId: 'pat-0006' });
-    const unstoredTask = await openTaskOf(before, unstored.processInstanceKey);
+    const unclaimed = await startBooking(before, { patientId: 'pat-0006' });
+    const unclaimedTask = await openTaskOf(before, unclaimed.processInstanceKey);
     await app.stop();
     app = undefined;
 
-    // While the app is down: an instance is started by another client, and the inbox row of
-    // an activated task is lost (as if the process died between activation and insert).
-    const { createZeebeClient } = await import('../../platform/engine/client.js');
-    const { inject } = await import('vitest');
-    const outside = createZeebeClient({ grpcAddress: inject('zeebeGrpcAddress') });
-    const whileDown = await outside.createProcessInstance({
-      bpmnProcessId: 'cup-booking',
+    // While the app is down: an instance is started by another client straight on the engine,
+    // and a worker of the old app locks its first task and dies before completing it.
+    const engine = testEngine();
+    const whileDown = await engine.startProcess('cup-booking', {
+      businessKey: 'PRE-WHILEDOWN',
       variables: {
         prescriptionNre: VALID_NRE,
         serviceCode: '95.02',
@@ -37,40 +36,53 @@ describe('restarting the app with open tasks and running instances', () => {
         businessKey: 'PRE-WHILEDOWN',
       },
     });
-    await outside.close();
+    const held = await engine.request<LockedExternalTask[]>('POST', '/external-task/fetchAndLock', {
+      body: {
+        workerId: 'died-during-restart',
+        maxTasks: 1,
+        topics: [{ topicName: 'check-prescription', lockDuration: 5000, processInstanceId: whileDown.id }],
+      },
+    });
+    expect(held).toHaveLength(1);
 
     app = await startTestApp();
-    await app.db.query('DELETE FROM user_tasks WHERE job_key = $1', [unstoredTask.key]);
     const after = apiAs(app);
 
+    // The open tasks are the engine's: the claim survived, the unclaimed task is still offered.
     const stillClaimed = await after.get<UserTask>(`/api/tasks/${claimedTask.key}`);
     expect(stillClaimed.body).toMatchObject({ state: 'CREATED', assignee: 'operatore.uno' });
-    const startedWhileDown = await openTaskOf(after, String(whileDown.processInstanceKey));
+    const stillOpen = await after.get<UserTask>(`/api/tasks/${unclaimedTask.key}`);
+    expect(stillOpen.body).toMatchObject({
+      state: 'CREATED',
+      assignee: null,
+      processInstanceKey: unclaimed.processInstanceKey,
+    });
 
-    // The lost row comes back, with the same key, once the engine's activation timeout passes.
-    await advanceEngineClock(10 * 60_000);
-    const recovered = await waitFor(
-      async () => {
-        const r = await after.get<UserTask>(`/api/tasks/${unstoredTask.key}`);
-        return r.status === 200 ? r.body : undefined;
-      },
-      'the re-activated user task',
-      60_000,
+    // The task the dead worker held comes back once its lock expires; the instance goes on to
+    // its user task.
+    const startedWhileDown = await openTaskOf(after, whileDown.id);
+    expect(startedWhileDown.businessKey).toBe('PRE-WHILEDOWN');
+    expect((await outcomesOf(app, whileDown.id)).filter((o) => o.task_type === 'check-prescription')).toEqual([
+      expect.objectContaining({ outcome: 'completed' }),
+    ]);
+    const recovered: { job_key: string }[] = await app.db.query(
+      `SELECT job_key FROM job_outcomes WHERE process_instance_key = $1 AND task_type = 'check-prescription'`,
+      [whileDown.id],
     );
-    expect(recovered.processInstanceKey).toBe(unstored.processInstanceKey);
+    expect(recovered).toEqual([{ job_key: held[0]?.id }]);
 
     const open = await after.get<{ items: UserTask[] }>('/api/tasks?process=cup-booking&limit=500');
     const keys = open.body.items.map((t) => t.key);
     expect(new Set(keys).size).toBe(keys.length);
-    for (const pi of [claimed.processInstanceKey, unstored.processInstanceKey, String(whileDown.processInstanceKey)]) {
+    for (const pi of [claimed.processInstanceKey, unclaimed.processInstanceKey, whileDown.id]) {
       expect(open.body.items.filter((t) => t.processInstanceKey === pi)).toHaveLength(1);
     }
 
     const used = new Set<string>();
     for (const [task, pi] of [
       [claimedTask, claimed.processInstanceKey],
-      [unstoredTask, unstored.processInstanceKey],
-      [startedWhileDown, String(whileDown.processInstanceKey)],
+      [unclaimedTask, unclaimed.processInstanceKey],
+      [startedWhileDown, whileDown.id],
     ] as const) {
       const detail = await openTaskOf(after, pi);
       expect(detail.key).toBe(task.key);
@@ -81,8 +93,12 @@ describe('restarting the app with open tasks and running instances', () => {
       const done = await after.post(`/api/tasks/${task.key}/complete`, { variables: { slotId } });
       expect(done.status).toBe(200);
     }
-    for (const pi of [claimed.processInstanceKey, unstored.processInstanceKey, String(whileDown.processInstanceKey)]) {
+    for (const pi of [claimed.processInstanceKey, unclaimed.processInstanceKey, whileDown.id]) {
       await waitForConfirmation(app, pi);
+      await waitFor(
+        async () => (await engine.historicProcessInstance(pi))?.state === 'COMPLETED',
+        `instance ${pi} completed`,
+      );
     }
   });
 });

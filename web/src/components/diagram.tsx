@@ -4,7 +4,7 @@ import NavigatedViewer from 'camunda-bpmn-js/lib/camunda-platform/NavigatedViewe
 export interface Markers {
   /** Elements already passed. */
   done?: string[];
-  /** Where tokens wait now (open tasks, running jobs). */
+  /** Where tokens wait now (open tasks, external tasks being worked on). */
   current?: string[];
   /** Elements with an open incident. */
   incident?: string[];

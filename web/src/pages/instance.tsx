@@ -7,6 +7,7 @@ import { Link } from '../router';
 import { can, useSession } from '../session';
 import { processLabel } from '../tasks';
 
+/** One outcome a worker recorded for an external task (`jobKey` is the external task's id). */
 interface Job {
   jobKey: string;
   taskType: string;
@@ -48,7 +49,7 @@ interface Detail {
   incidents: { id: string; elementId: string; type: string; message: string | null; at: string }[];
 }
 
-/** One instance: diagram with the path taken and where it waits, variables, tasks, jobs, incidents. */
+/** One instance: diagram with the path taken and where it waits, variables, tasks, worker outcomes, incidents. */
 export function InstancePage({ instanceKey }: { instanceKey: string }) {
   const { session } = useSession();
   const [d, setD] = useState<Detail>();
@@ -183,13 +184,13 @@ export function InstancePage({ instanceKey }: { instanceKey: string }) {
           ))}
         </tbody>
       </table>
-      <h2>Esiti dei job</h2>
-      <table class="list" aria-label="Esiti dei job">
+      <h2>Esiti dei passi automatici</h2>
+      <table class="list" aria-label="Esiti dei passi automatici">
         <thead>
           <tr>
             <th scope="col">Quando</th>
             <th scope="col">Elemento</th>
-            <th scope="col">Tipo</th>
+            <th scope="col">Topic</th>
             <th scope="col">Esito</th>
             <th scope="col">Messaggio</th>
             <th scope="col">Durata</th>
