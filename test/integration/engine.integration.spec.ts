@@ -1,0 +1,81 @@
+import { inject } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { EngineError } from '../../platform/engine/operaton.js';
+import { testEngine } from './support/clock.js';
+
+const JSON_FORMAT = 'application/json';
+
+/** The engine the platform builds (engine/): what it guarantees beyond the stock REST API. */
+describe('the embedded Operaton engine', () => {
+  it('answers no REST call without its credentials, nor with wrong ones', async () => {
+    const url = `${inject('engineUrl')}/process-instance`;
+    expect((await fetch(url)).status).toBe(401);
+    const wrong = Buffer.from(`${inject('engineUser')}:not-the-password`).toString('base64');
+    expect((await fetch(url, { headers: { authorization: `Basic ${wrong}` } })).status).toBe(401);
+    const start = await fetch(`${inject('engineUrl')}/process-definition/key/cup-booking/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(start.status).toBe(401);
+    expect(await testEngine().reachable()).toBe(true);
+  });
+
+  it('keeps objects and lists as JSON maps and lists that JUEL can read, and never builds other Java types', async () => {
+    const engine = testEngine();
+    await engine.deploy({
+      name: 'engine-json-probe.bpmn',
+      source: 'test',
+      resources: [
+        {
+          name: 'engine-json-probe.bpmn',
+          content: `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="engine-json-probe" isExecutable="true" camunda:historyTimeToLive="1">
+    <bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g" />
+    <bpmn:exclusiveGateway id="g" default="f3" />
+    <bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="yes"><bpmn:conditionExpression>\${plan.days.size() == 2 &amp;&amp; plan.club == "ASD Potenza"}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="no" />
+    <bpmn:endEvent id="yes" /><bpmn:endEvent id="no" />
+  </bpmn:process>
+</bpmn:definitions>`,
+        },
+      ],
+    });
+    const started = await engine.startProcess('engine-json-probe', {
+      variables: { plan: { club: 'ASD Potenza', days: ['2027-01-11', '2027-01-12'] } },
+    });
+    const path = (await engine.historicActivities(started.id)).map((a) => a.activityId);
+    expect(path).toContain('yes');
+    expect(path).not.toContain('no');
+
+    const refused = await engine
+      .request('POST', '/process-definition/key/engine-json-probe/start', {
+        body: {
+          variables: {
+            plan: {
+              type: 'Object',
+              value: '{}',
+              valueInfo: { objectTypeName: 'java.lang.ProcessBuilder', serializationDataFormat: JSON_FORMAT },
+            },
+          },
+        },
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    // Stored as text, but never turned into that class: reading it fails with our refusal.
+    expect(refused).toBeInstanceOf(EngineError);
+    expect((refused as EngineError).message).toMatch(/maps or lists/);
+  });
+
+  it('runs its history cleanup in a nightly window, so historyTimeToLive removes old instances', async () => {
+    const config = await testEngine().request<{ batchWindowStartTime: string | null; enabled: boolean }>(
+      'GET',
+      '/history/cleanup/configuration',
+    );
+    expect(config.enabled).toBe(true);
+    expect(config.batchWindowStartTime).toMatch(/T01:00/);
+  });
+});
