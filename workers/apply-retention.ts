@@ -15,10 +15,11 @@ async function count(db: { query(sql: string, params: unknown[]): Promise<unknow
 }
 
 /**
- * Retention of personal data (P3): what the platform itself keeps of people (task and
- * instance variables, SMS texts and numbers, contact notes) is emptied once the work is over
- * and older than `personalDataDays`; audit entries older than `auditDays` are deleted. The
- * records stay (who did what, when, with which outcome), their personal content goes.
+ * Retention of personal data (P3): what the platform itself keeps of people (SMS texts and
+ * numbers, contact notes) is emptied once older than `personalDataDays`; audit entries older
+ * than `auditDays` are deleted. The records stay (who did what, when, with which outcome),
+ * their personal content goes. Task and instance variables live in the engine's history,
+ * which the engine removes itself (`historyTimeToLive` of each process, history cleanup).
  * Idempotent: a second run finds nothing left to empty.
  */
 export const applyRetention = defineWorker({
@@ -34,18 +35,6 @@ export const applyRetention = defineWorker({
     const personalBefore = new Date(now.getTime() - headers.personalDataDays * DAY_MS);
     const auditBefore = new Date(now.getTime() - headers.auditDays * DAY_MS);
     const db = deps.db;
-    const tasks = await count(
-      db,
-      `UPDATE user_tasks SET variables = '{}'::jsonb
-        WHERE state <> 'CREATED' AND completed_at < $1 AND variables <> '{}'::jsonb`,
-      [personalBefore],
-    );
-    const instances = await count(
-      db,
-      `UPDATE process_instances SET variables = '{}'::jsonb
-        WHERE state <> 'ACTIVE' AND ended_at < $1 AND variables <> '{}'::jsonb`,
-      [personalBefore],
-    );
     const sms = await count(
       db,
       `UPDATE sms_messages SET body = '', to_number = ''
@@ -56,7 +45,7 @@ export const applyRetention = defineWorker({
       personalBefore,
     ]);
     const audit = await count(db, `DELETE FROM audit_events WHERE at < $1`, [auditBefore]);
-    const summary = { tasks, instances, sms, notes, auditDeleted: audit };
+    const summary = { sms, notes, auditDeleted: audit };
     await db.query(
       `INSERT INTO audit_events (actor, action, subject_type, detail) VALUES ('sistema', 'retention.applied', 'platform', $1)`,
       [JSON.stringify({ ...summary, personalDataDays: headers.personalDataDays, auditDays: headers.auditDays })],

@@ -130,7 +130,7 @@ export function instanceRoutes({ db, engine }: ApiDeps): Router {
         elementId: i.activityId,
         type: i.incidentType,
         message: i.incidentMessage,
-        at: isoFromEngine(i.incidentTimestamp),
+        at: isoFromEngine(i.createTime),
       })),
     });
   });

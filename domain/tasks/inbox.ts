@@ -242,7 +242,11 @@ export class TaskInbox {
       // Who completed the task travels with the form's values; the form cannot set it.
       await this.engine.completeTask(key, { ...submitted, taskCompletedBy: actor.id });
     } catch (err) {
-      if (err instanceof EngineError && (err.status === 404 || /cannot find task|not found/i.test(err.message))) {
+      // A completion that lost a race (the same task completed meanwhile, by a second click or
+      // another API process) finds the task gone: the engine may say 404, or 500 for its
+      // optimistic lock. Only a task still open means the engine really failed.
+      const stillOpen = await this.engine.task(key).catch(() => undefined);
+      if (!stillOpen) {
         await this.notify(key, 'canceled', actor.id);
         throw new ConflictError('Il compito non esiste più nel processo (annullato o già completato).');
       }

@@ -136,7 +136,9 @@ export interface Incident {
   incidentMessage: string | null;
 }
 
-export interface HistoricIncident extends Incident {
+export interface HistoricIncident extends Omit<Incident, 'incidentTimestamp'> {
+  /** When the incident was raised (the runtime query calls it `incidentTimestamp`). */
+  createTime: string;
   endTime: string | null;
   open: boolean;
   resolved: boolean;

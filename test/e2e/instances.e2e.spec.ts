@@ -66,10 +66,11 @@ describe('process instances in the browser', () => {
     // The diagram marks the step in error and only the path taken: the escalation branch did not run.
     // The person's data stay visible to this role and the read is audited.
     await page.locator('.djs-element.marker-incident[data-element-id="send-confirmation"]').waitFor();
-    const marked = (kind: string) =>
-      page
-        .locator(`.djs-element.marker-${kind}`)
-        .evaluateAll((els) => els.map((e) => e.getAttribute('data-element-id')).sort());
+    /** The ids of the diagram's elements with a marker of this kind. */
+    const marked = async (kind: string): Promise<string[]> => {
+      const elements = await page.locator(`.djs-element.marker-${kind}`).all();
+      return (await Promise.all(elements.map(async (e) => (await e.getAttribute('data-element-id')) ?? ''))).sort();
+    };
     expect(await marked('incident')).toEqual(['send-confirmation']);
     const doneAtIncident = await marked('done');
     expect(doneAtIncident).toEqual(

@@ -3,11 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, type RunningApp } from '../../app.js';
+import { versionOf } from '../../platform/engine/operaton.js';
 import { startTestApp } from './support/test-app.js';
 
 const probe = (documentation: string) => `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="deploy-probe-definitions" targetNamespace="https://regione.basilicata.it/contact-center">
-  <bpmn:process id="deploy-probe" name="Sonda di distribuzione" isExecutable="true">
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="deploy-probe-definitions" targetNamespace="https://regione.basilicata.it/contact-center">
+  <bpmn:process id="deploy-probe" name="Sonda di distribuzione" isExecutable="true" camunda:historyTimeToLive="180">
     <bpmn:documentation>${documentation}</bpmn:documentation>
     <bpmn:startEvent id="start" />
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="end" />
@@ -16,8 +17,8 @@ const probe = (documentation: string) => `<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>`;
 
 const broken = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="broken-definitions" targetNamespace="https://regione.basilicata.it/contact-center">
-  <bpmn:process id="deploy-broken" isExecutable="true">
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="broken-definitions" targetNamespace="https://regione.basilicata.it/contact-center">
+  <bpmn:process id="deploy-broken" isExecutable="true" camunda:historyTimeToLive="180">
     <bpmn:startEvent id="start" />
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="task-without-type" />
     <bpmn:serviceTask id="task-without-type" name="Senza tipo" />
@@ -52,7 +53,8 @@ describe('deploying processes/ on start', () => {
     expect(a.deployReport.problems.map((p) => [p.file, p.element])).toEqual([
       ['deploy-broken.bpmn', 'task-without-type'],
     ]);
-    expect(a.deployReport.problems[0]?.reason).toMatch(/zeebe:taskDefinition/);
+    // The engine's own parse error: a service task needs an implementation (an external topic).
+    expect(a.deployReport.problems[0]?.reason).toMatch(/'type'.*mandatory on serviceTask/);
     expect(a.deployReport.deployed.map((d) => d.file)).toContain('deploy-probe.bpmn');
     expect((await fetch(`${a.url}/readyz`)).status).toBe(200);
     const rejected: { problem: string }[] = await a.db.query(
@@ -89,7 +91,7 @@ describe('deploying processes/ on start', () => {
 
     const b = await restart();
     expect(b.deployReport.unchanged).toContain('deploy-probe.bpmn');
-    const started = await b.zeebe.createProcessInstance({ bpmnProcessId: 'deploy-probe', variables: {} });
-    expect(started.version).toBe(analystVersion);
+    const started = await b.engine.startProcess('deploy-probe', { variables: {} });
+    expect(versionOf(started.definitionId)).toBe(analystVersion);
   });
 });

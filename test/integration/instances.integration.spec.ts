@@ -7,6 +7,7 @@ import { testEngine } from './support/clock.js';
 interface InstanceDetail {
   instance: { key: string; state: string; businessKey: string; startedBy: string; endedAt: string | null };
   markers: { done: string[]; current: string[]; incident: string[] };
+  incidents: { id: string; elementId: string; type: string; message: string | null; at: string | null }[];
   tasks: { elementId: string; state: string; completedBy: string | null }[];
 }
 
@@ -81,6 +82,34 @@ describe('process instances from the engine history', () => {
       '/api/tasks?process=cup-booking&limit=500',
     );
     expect(open.body.items.map((t) => t.processInstanceKey)).not.toContain(started.processInstanceKey);
+  });
+
+  it('shows an open incident with its step, message and time, and the instance as having one', async () => {
+    await app.db.query(
+      `INSERT INTO cup_patients (id, fiscal_code, given_name, family_name, birth_date, mobile)
+       VALUES ('pat-it-bad-mobile', 'TSTBDM80A01G942S', 'Prova', 'Numero', '1980-01-01', '+39 0971 123')
+       ON CONFLICT (id) DO NOTHING`,
+    );
+    const started = await startBooking(operator, { patientId: 'pat-it-bad-mobile' });
+    const task = await openTaskOf(operator, started.processInstanceKey);
+    await operator.post(`/api/tasks/${task.key}/claim`);
+    await operator.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: slotOptions(task)[0]?.value } });
+    const page = await waitFor(async () => {
+      const r = await supervisor.get<InstanceDetail>(`/api/process-instances/${started.processInstanceKey}`);
+      return r.body.incidents.length > 0 ? r.body : undefined;
+    }, 'the incident');
+    expect(page.instance.state).toBe('INCIDENT');
+    expect(page.markers.incident).toEqual(['send-confirmation']);
+    expect(page.markers.done).not.toContain('send-confirmation');
+    expect(page.incidents[0]).toMatchObject({ elementId: 'send-confirmation', type: 'failedExternalTask' });
+    expect(page.incidents[0]?.message).toMatch(/numero mobile italiano/);
+    expect(Date.now() - new Date(page.incidents[0]?.at ?? 0).getTime()).toBeLessThan(120_000);
+    const list = await supervisor.get<{ items: { key: string; state: string; incidents: number }[] }>(
+      `/api/process-instances?process=cup-booking&state=INCIDENT&limit=500`,
+    );
+    expect(list.body.items).toContainEqual(
+      expect.objectContaining({ key: started.processInstanceKey, state: 'INCIDENT', incidents: 1 }),
+    );
   });
 
   it('refuses a malformed key and answers 404 for an unknown one', async () => {

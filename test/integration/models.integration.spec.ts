@@ -7,8 +7,8 @@ import { apiAs, startTestApp, type ApiClient } from './support/test-app.js';
 /** A one-step process for these tests, under a process id of its own. */
 function model(id: string, userTask: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:modeler="http://camunda.org/schema/modeler/1.0" id="d" targetNamespace="t" modeler:executionPlatform="Camunda Cloud" modeler:executionPlatformVersion="8.6.0">
-  <bpmn:process id="${id}" isExecutable="true">
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:modeler="http://camunda.org/schema/modeler/1.0" id="d" targetNamespace="t" modeler:executionPlatform="Camunda Platform" modeler:executionPlatformVersion="7.23.0">
+  <bpmn:process id="${id}" isExecutable="true" camunda:historyTimeToLive="180">
     <bpmn:startEvent id="start" />
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" />
     ${userTask}
@@ -18,10 +18,7 @@ function model(id: string, userTask: string): string {
 </bpmn:definitions>`;
 }
 const BARE_TASK = `<bpmn:userTask id="work" name="Lavoro" />`;
-const GOOD_TASK = `<bpmn:userTask id="work" name="Lavoro"><bpmn:extensionElements>
-  <zeebe:formDefinition formId="cup-escalation" />
-  <zeebe:assignmentDefinition candidateGroups="cup-back-office" />
-</bpmn:extensionElements></bpmn:userTask>`;
+const GOOD_TASK = `<bpmn:userTask id="work" name="Lavoro" camunda:formRef="cup-escalation" camunda:formRefBinding="latest" camunda:candidateGroups="cup-back-office" />`;
 
 describe('deploying models and forms through the API', () => {
   let app: RunningApp;
@@ -92,6 +89,8 @@ describe('deploying models and forms through the API', () => {
     );
     expect(rolled.status).toBe(201);
     expect(rolled.body.deployed.version).toBe(first.body.deployed.version + 1);
+    // The engine starts new instances on the rolled-back version.
+    expect((await app.engine.latestDefinition('it-models-rules'))?.version).toBe(rolled.body.deployed.version);
     const newest = await analyst.get<{ content: string }>(
       `/api/models/deployments/${(await analyst.get<{ items: { id: string }[] }>('/api/models/it-models-rules/versions')).body.items[0]?.id}`,
     );

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
-import { startTestApp, waitFor } from './support/test-app.js';
+import { engineDate } from '../../domain/tasks/inbox.js';
+import { EngineError, type Job } from '../../platform/engine/operaton.js';
+import { apiAs, startTestApp, waitFor } from './support/test-app.js';
+import { fireTimers, testEngine } from './support/clock.js';
+import { openTaskOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
 
 const DAY = 86_400_000;
 
@@ -11,86 +15,163 @@ describe('retention of personal data (P3)', () => {
   });
   afterAll(async () => {
     // The rows made up for this test leave the shared database as they came.
-    await app?.db.query(`DELETE FROM user_tasks WHERE job_key LIKE '91000000000000%'`);
-    await app?.db.query(`DELETE FROM process_instances WHERE process_instance_key LIKE '91000000000000%'`);
-    await app?.db.query(`DELETE FROM sms_messages WHERE reference = 'retention-old'`);
+    await app?.db.query(`DELETE FROM sms_messages WHERE reference IN ('retention-old', 'retention-recent')`);
+    await app?.db.query(`DELETE FROM contact_outcomes WHERE process_instance_key LIKE 'retention-test-%'`);
     await app?.stop();
   });
 
-  async function runRetention(): Promise<Record<string, number>> {
-    const started = await app.zeebe.createProcessInstance({ bpmnProcessId: 'platform-retention', variables: {} });
-    const key = String(started.processInstanceKey);
-    await waitFor(async () => {
-      const rows: unknown[] = await app.db.query(
-        `SELECT 1 FROM job_outcomes WHERE process_instance_key = $1 AND task_type = 'apply-retention' AND outcome = 'completed'`,
-        [key],
+  /** Waits for the retention run of an instance started after `since`; its summary from the audit log. */
+  async function retentionRunSince(since: Date): Promise<{ key: string; summary: Record<string, number> }> {
+    const run = await waitFor(async () => {
+      const rows: { key: string }[] = await app.db.query(
+        `SELECT process_instance_key AS key FROM job_outcomes
+          WHERE task_type = 'apply-retention' AND outcome = 'completed' AND created_at >= $1 ORDER BY id DESC LIMIT 1`,
+        [since],
       );
-      return rows.length > 0;
+      return rows[0];
     }, 'the retention run');
     const audit: { detail: Record<string, number> }[] = await app.db.query(
-      `SELECT detail FROM audit_events WHERE action = 'retention.applied' ORDER BY id DESC LIMIT 1`,
+      `SELECT detail FROM audit_events WHERE action = 'retention.applied' AND at >= $1 ORDER BY id DESC LIMIT 1`,
+      [since],
     );
-    return audit[0]?.detail ?? {};
+    return { key: run.key, summary: audit[0]?.detail ?? {} };
   }
 
-  it('empties what the platform keeps of people after 180 days, keeps the records and what is recent or still open', async () => {
+  it('at night (timer) or on demand, empties what the platform keeps of people after 180 days, keeps the records and what is recent', async () => {
     const old = new Date(Date.now() - 200 * DAY);
     const recent = new Date(Date.now() - 10 * DAY);
-    const personal = JSON.stringify({ patientId: 'pat-0001', fiscalCode: 'RSSMRA80A01G942K' });
-    for (const [key, state, completedAt] of [
-      ['9100000000000001', 'COMPLETED', old],
-      ['9100000000000002', 'COMPLETED', recent],
-      ['9100000000000003', 'CREATED', null],
-    ] as const) {
-      await app.db.query(
-        `INSERT INTO user_tasks (job_key, process_instance_key, process_definition_key, bpmn_process_id, element_id,
-           element_instance_key, name, state, completed_at, created_at, variables)
-         VALUES ($1, $1, '1', 'cup-booking', 'choose-slot', $1, 'Scegli', $2, $3, $4, $5)`,
-        [key, state, completedAt, old, personal],
-      );
-    }
-    await app.db.query(
-      `INSERT INTO process_instances (process_instance_key, bpmn_process_id, process_definition_key, version, state, started_at, ended_at, variables)
-       VALUES ('9100000000000011', 'cup-booking', '1', 1, 'COMPLETED', $1, $1, $2),
-              ('9100000000000012', 'cup-booking', '1', 1, 'ACTIVE', $1, NULL, $2)`,
-      [old, personal],
-    );
     await app.db.query(
       `INSERT INTO sms_messages (provider, to_number, sender, body, encoding, segments, status, purpose, reference, created_at)
-       VALUES ('local', '+393330000001', 'CUP', 'CUP Basilicata: prenotazione BAS-OLD', 'GSM-7', 1, 'queued', 'test', 'retention-old', $1)`,
-      [old],
+       VALUES ('local', '+393330000001', 'CUP', 'CUP Basilicata: prenotazione BAS-OLD', 'GSM-7', 1, 'queued', 'test', 'retention-old', $1),
+              ('local', '+393330000002', 'CUP', 'CUP Basilicata: prenotazione BAS-NEW', 'GSM-7', 1, 'queued', 'test', 'retention-recent', $2)`,
+      [old, recent],
+    );
+    await app.db.query(
+      `INSERT INTO contact_outcomes (process_instance_key, line, channel, outcome_code, resolved_first_contact, out_of_scope,
+         operator, note, opened_at, closed_at)
+       VALUES ('retention-test-old', 'cup', 'phone', 'info-given', true, false, 'operatore', 'Chiama il figlio Mario', $1, $1),
+              ('retention-test-new', 'cup', 'phone', 'info-given', true, false, 'operatore', 'Richiamare dopo le 17', $2, $2)`,
+      [old, recent],
     );
     await app.db.query(
       `INSERT INTO audit_events (actor, action, at) VALUES ('vecchio', 'sign-in', $1), ('recente', 'sign-in', now())`,
       [new Date(Date.now() - 800 * DAY)],
     );
 
-    const first = await runRetention();
-    expect(first['tasks']).toBeGreaterThanOrEqual(1);
-    expect(first['auditDeleted']).toBeGreaterThanOrEqual(1);
+    // The nightly timer start event, fired now through the engine's own timer job.
+    const since = new Date(Date.now() - 1000);
+    expect(await fireTimers({ processDefinitionKey: 'platform-retention' })).toBe(1);
+    const first = await retentionRunSince(since);
+    const started = await testEngine().historicProcessInstance(first.key);
+    expect(started?.processDefinitionKey).toBe('platform-retention');
+    expect(first.summary).toMatchObject({ personalDataDays: 180, auditDays: 730 });
+    expect(first.summary['sms']).toBeGreaterThanOrEqual(1);
+    expect(first.summary['notes']).toBeGreaterThanOrEqual(1);
+    expect(first.summary['auditDeleted']).toBeGreaterThanOrEqual(1);
 
-    const tasks: { job_key: string; variables: Record<string, unknown> }[] = await app.db.query(
-      `SELECT job_key, variables FROM user_tasks WHERE job_key LIKE '91000000000000%' ORDER BY job_key`,
+    const sms: { reference: string; body: string; to_number: string; status: string }[] = await app.db.query(
+      `SELECT reference, body, to_number, status FROM sms_messages
+        WHERE reference IN ('retention-old', 'retention-recent') ORDER BY reference`,
     );
-    expect(tasks.map((t) => Object.keys(t.variables).length)).toEqual([0, 2, 2]);
-    const instances: { state: string; variables: Record<string, unknown> }[] = await app.db.query(
-      `SELECT state, variables FROM process_instances WHERE process_instance_key LIKE '91000000000000%' ORDER BY process_instance_key`,
-    );
-    expect(instances).toEqual([
-      { state: 'COMPLETED', variables: {} },
-      { state: 'ACTIVE', variables: JSON.parse(personal) as unknown },
+    expect(sms).toEqual([
+      {
+        reference: 'retention-old',
+        body: '',
+        to_number: '',
+        status: 'queued',
+      },
+      {
+        reference: 'retention-recent',
+        body: 'CUP Basilicata: prenotazione BAS-NEW',
+        to_number: '+393330000002',
+        status: 'queued',
+      },
     ]);
-    const sms: { body: string; to_number: string; status: string }[] = await app.db.query(
-      `SELECT body, to_number, status FROM sms_messages WHERE reference = 'retention-old'`,
+    const notes: { key: string; note: string | null; outcome_code: string }[] = await app.db.query(
+      `SELECT process_instance_key AS key, note, outcome_code FROM contact_outcomes
+        WHERE process_instance_key LIKE 'retention-test-%' ORDER BY process_instance_key`,
     );
-    expect(sms).toEqual([{ body: '', to_number: '', status: 'queued' }]);
+    expect(notes).toEqual([
+      { key: 'retention-test-new', note: 'Richiamare dopo le 17', outcome_code: 'info-given' },
+      { key: 'retention-test-old', note: null, outcome_code: 'info-given' },
+    ]);
     const audit: { actor: string }[] = await app.db.query(
       `SELECT actor FROM audit_events WHERE actor IN ('vecchio', 'recente')`,
     );
     expect(audit).toEqual([{ actor: 'recente' }]);
 
-    // Idempotent: nothing left to empty on a second run.
-    const second = await runRetention();
-    expect(second).toMatchObject({ tasks: 0, instances: 0, sms: 0, auditDeleted: 0 });
+    // Idempotent: nothing left to empty on a second run, started by hand.
+    const again = new Date();
+    await app.workerDeps.starter.start({
+      bpmnProcessId: 'platform-retention',
+      businessKey: 'CONSERVAZIONE-TEST',
+      variables: {},
+      startedBy: 'test',
+      startAt: 'manual-run',
+    });
+    const second = await retentionRunSince(again);
+    expect(second.key).not.toBe(first.key);
+    expect(second.summary).toMatchObject({ sms: 0, notes: 0, auditDeleted: 0 });
+  });
+
+  it("leaves instance and task variables to the engine, whose history cleanup removes them after the process's time to live", async () => {
+    const engine = testEngine();
+    // Every process the platform runs has a time to live of at most 180 days.
+    const definitions = await engine.definitions({ latestVersion: true });
+    for (const key of ['cup-booking', 'cup-information', 'cup-sms-reminders', 'platform-retention']) {
+      const d = definitions.find((x) => x.key === key);
+      expect(d?.historyTimeToLive, key).toBeGreaterThan(0);
+      expect(d?.historyTimeToLive, key).toBeLessThanOrEqual(180);
+    }
+
+    // A booking with the patient's data in its variables and its task.
+    const operator = apiAs(app);
+    const booking = await startBooking(operator, { patientId: 'pat-0008' });
+    const task = await openTaskOf(operator, booking.processInstanceKey);
+    await operator.post(`/api/tasks/${task.key}/claim`);
+    await operator.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: slotOptions(task).at(-1)?.value } });
+    await waitForConfirmation(app, booking.processInstanceKey);
+    const supervisor = apiAs(app, 'supervisore.retention', ['supervisor']);
+    const ended = await waitFor(async () => {
+      const r = await supervisor.get<{ instance: { state: string; endedAt: string; removalAt: string | null } }>(
+        `/api/process-instances/${booking.processInstanceKey}`,
+      );
+      return r.body.instance.state === 'COMPLETED' ? r.body.instance : undefined;
+    }, 'the booking completed');
+    // The engine will remove its history 180 days after it ended (calendar days in Rome: an
+    // hour more or less across a change of daylight saving time).
+    const kept = new Date(ended.removalAt ?? 0).getTime() - new Date(ended.endedAt).getTime();
+    expect(Math.abs(kept - 180 * DAY)).toBeLessThanOrEqual(3_600_000 + 1000);
+    const variables = await engine.historicVariables({ processInstanceId: booking.processInstanceKey });
+    expect(variables.find((v) => v.name === 'patientId')?.value).toBe('pat-0008');
+
+    // Those 180 days pass (the removal time moved into the past) and the engine's history
+    // cleanup runs: the instance, its variables and its task are gone from the history.
+    await engine.request('POST', '/history/process-instance/set-removal-time', {
+      body: {
+        absoluteRemovalTime: engineDate(new Date(Date.now() - DAY)),
+        historicProcessInstanceIds: [booking.processInstanceKey],
+        hierarchical: true,
+      },
+    });
+    await waitFor(
+      async () => {
+        const h = await engine.historicProcessInstance(booking.processInstanceKey);
+        return h?.removalTime !== undefined && h.removalTime !== null && new Date(h.removalTime) < new Date();
+      },
+      'the new removal time',
+    );
+    const cleanup = await engine.request<Job>('POST', '/history/cleanup', { query: { immediatelyDue: true } });
+    await engine.executeJob(cleanup.id).catch((err: unknown) => {
+      // The engine's job executor may have taken the due job first.
+      if (!(err instanceof EngineError)) throw err;
+    });
+    await waitFor(
+      async () => (await engine.historicProcessInstance(booking.processInstanceKey)) === undefined,
+      'the history of the booking removed',
+    );
+    expect(await engine.historicVariables({ processInstanceId: booking.processInstanceKey })).toEqual([]);
+    expect(await engine.historicTasks({ processInstanceId: booking.processInstanceKey })).toEqual([]);
+    expect((await supervisor.get(`/api/process-instances/${booking.processInstanceKey}`)).status).toBe(404);
   });
 });

@@ -1,11 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PROJECT_ROOT, type RunningApp } from '../../app.js';
-import { dayInRome, nextDay, startOfDayInRome } from '../../domain/time.js';
+import { engineDate, isoFromEngine } from '../../domain/tasks/inbox.js';
+import { nextDay, startOfDayInRome, TIME_ZONE } from '../../domain/time.js';
 import { startTwilioStandIn, type TwilioStandIn } from '../../stand-ins/twilio/server.js';
 import { apiAs, startTestApp, twilioVia, waitFor } from './support/test-app.js';
-import { engineNow, pinEngineClock } from './support/clock.js';
+import { fireTimers, testEngine } from './support/clock.js';
 
 /**
  * Books `count` fictitious patients on `day` (Europe/Rome) on an agenda of their own,
@@ -46,15 +50,21 @@ const children: ChildProcess[] = [];
 /** What the worker processes printed, for the failure message. */
 const childOutput: string[] = [];
 
-/** `main.ts --workers-only` against the run's broker and database, SMS to the stand-in. */
-function startWorkerProcess(twilio: TwilioStandIn): ChildProcess {
+/** `main.ts --workers-only` against the run's engine and database, SMS to the stand-in. */
+function startWorkerProcess(twilio: TwilioStandIn, dataDir: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts', '--workers-only'], {
     cwd: PROJECT_ROOT,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      DATA_DIR: dataDir,
       DATABASE_URL: inject('databaseUrl'),
-      ZEEBE_GRPC_ADDRESS: inject('zeebeGrpcAddress'),
+      ENGINE_URL: inject('engineUrl'),
+      ENGINE_REST_USER: inject('engineUser'),
+      ENGINE_REST_PASSWORD: inject('enginePassword'),
+      // A killed worker's batch comes back to the next worker after 5 s.
+      WORKER_LOCK_MS: '5000',
+      WORKER_POLL_MS: '2000',
       TWILIO_ACCOUNT_SID: twilio.accountSid,
       TWILIO_AUTH_TOKEN: twilio.authToken,
       TWILIO_FROM: '+390971000000',
@@ -74,6 +84,16 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<v
   const exited = new Promise((r) => child.once('exit', r));
   child.kill(signal);
   await exited;
+}
+
+/** Hour and minute of an instant on the clock in Rome. */
+function timeInRome(instant: Date): string {
+  return new Intl.DateTimeFormat('it-IT', {
+    timeZone: TIME_ZONE,
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  }).format(instant);
 }
 
 async function remindersFor(app: RunningApp, ids: string[]): Promise<{ reference: string; status: string }[]> {
@@ -98,17 +118,26 @@ describe('daily SMS reminders (C3)', () => {
   });
 
   it('at 18:00 the timer sends exactly one reminder per booking of the next day', async () => {
-    app = await startTestApp({}, { sms: twilioVia(twilio) });
-    // The next 18:00 in Rome after the engine's current time.
-    let today = dayInRome(engineNow());
-    let at = new Date(startOfDayInRome(today).getTime() + 18 * 3_600_000 + 60_000);
-    if (at <= engineNow()) {
-      today = nextDay(today);
-      at = new Date(startOfDayInRome(today).getTime() + 18 * 3_600_000 + 60_000);
-    }
+    // The platform's clock stands at 18:00 in Rome on a day of its own (the engine's timer
+    // is fired through its job below): the run is for the day after.
+    const today = '2027-01-20';
+    const now = new Date(startOfDayInRome(today).getTime() + 18 * 3_600_000 + 30_000);
+    app = await startTestApp({}, { sms: twilioVia(twilio), now: () => now });
     const ids = await bookDay(app, nextDay(today), 40);
 
-    await pinEngineClock(at);
+    // The engine's timer is set for 18:00 in Rome; firing it starts a run, and a timer for
+    // the next run is set, again at 18:00.
+    const engine = testEngine();
+    const [timer] = await engine.jobs({ processDefinitionKey: 'cup-sms-reminders', timers: true });
+    const due = new Date(isoFromEngine(timer?.dueDate) ?? 0);
+    expect(timeInRome(due)).toBe('18:00');
+    const since = new Date(Date.now() - 1000);
+    expect(await fireTimers({ processDefinitionKey: 'cup-sms-reminders' })).toBe(1);
+    const [next] = await engine.jobs({ processDefinitionKey: 'cup-sms-reminders', timers: true });
+    const nextDue = new Date(isoFromEngine(next?.dueDate) ?? 0);
+    expect(timeInRome(nextDue)).toBe('18:00');
+    expect(nextDue.getTime()).toBeGreaterThan(Date.now());
+
     const sent = await waitFor(
       async () => {
         const r = await remindersFor(app as RunningApp, ids);
@@ -125,6 +154,18 @@ describe('daily SMS reminders (C3)', () => {
     expect(twilio.messages.find((m) => m.body.includes(`IT-${ids[0]?.slice(3)}`))?.body).toMatch(
       /^CUP Basilicata: le ricordiamo la prenotazione IT-/,
     );
+    // The timer's run computed the day itself and ended.
+    const [run] = await engine.historicProcessInstances({
+      processDefinitionKey: 'cup-sms-reminders',
+      startedAfter: engineDate(since),
+    });
+    expect(run).toBeDefined();
+    await waitFor(
+      async () => (await engine.historicProcessInstance(run?.id ?? ''))?.state === 'COMPLETED',
+      'the timer run completed',
+    );
+    const vars = await engine.historicVariables({ processInstanceId: run?.id, variableName: 'reminderDate' });
+    expect(vars.map((v) => v.value)).toEqual([nextDay(today)]);
   });
 
   it('a run of 10,000 reminders whose worker process is killed midway and restarted sends none twice', async () => {
@@ -139,54 +180,46 @@ describe('daily SMS reminders (C3)', () => {
       { reminderDate: day },
     );
     expect(run.status).toBe(201);
+    const engine = testEngine();
 
-    const first = startWorkerProcess(twilio);
-    // Engine time is pinned (earlier tests moved it): keep it moving while we wait, so that a
-    // batch retried with backoff, or re-offered after a timeout, becomes due.
-    let lastTick = Date.now();
-    const tick = async () => {
-      if (Date.now() - lastTick < 3000) return;
-      lastTick = Date.now();
-      await pinEngineClock(new Date(engineNow().getTime() + 60_000));
-    };
-    await waitFor(
-      async () => {
-        await tick();
-        return twilio.requests - before >= 3000 || undefined;
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cc-reminder-workers-'));
+    const first = startWorkerProcess(twilio, dataDir);
+    await waitFor(async () => twilio.requests - before >= 3000 || undefined, 'a third of the run', 90_000).catch(
+      (err: Error) => {
+        throw new Error(
+          `${err.message} (${twilio.requests - before} sent); worker output:\n${childOutput.join('').slice(-3000)}`,
+        );
       },
-      'a third of the run',
-      90_000,
-    ).catch((err: Error) => {
-      throw new Error(
-        `${err.message} (${twilio.requests - before} sent); worker output:\n${childOutput.join('').slice(-3000)}`,
-      );
-    });
+    );
     await stopChild(first, 'SIGKILL');
     const sentBeforeKill = twilio.requests - before;
     expect(sentBeforeKill).toBeLessThan(10_000);
 
-    const second = startWorkerProcess(twilio);
+    const second = startWorkerProcess(twilio, dataDir);
     try {
-      // The killed worker's batch job comes back after its activation timeout, on engine time.
-      await pinEngineClock(new Date(engineNow().getTime() + 10 * 60_000));
+      // The killed worker's batch comes back once its lock expires (5 s), and the run goes on.
       await waitFor(
-        async () => {
-          await tick();
-          return (await remindersFor(app as RunningApp, ids)).length === ids.length ? true : undefined;
-        },
+        async () => (await remindersFor(app as RunningApp, ids)).length === ids.length || undefined,
         'every reminder of the run',
         120_000,
       );
-      // Let the last sends of the restarted worker land; rows cut by the kill stay in doubt.
       await waitFor(
-        async () => (await remindersFor(app as RunningApp, ids)).every((x) => x.status !== 'submitting') || undefined,
-        'the last answers',
-        5_000,
-      ).catch(() => undefined);
+        async () => (await engine.historicProcessInstance(run.body.processInstanceKey))?.state === 'COMPLETED',
+        'the end of the run',
+        30_000,
+      );
     } finally {
       await stopChild(second, 'SIGTERM');
+      await rm(dataDir, { recursive: true, force: true });
     }
 
+    // No incident, not even one resolved since, and every batch ended well.
+    expect(await engine.historicIncidents({ processInstanceId: run.body.processInstanceKey })).toEqual([]);
+    const outcomes: { outcome: string; n: string }[] = await app.db.query(
+      `SELECT outcome, count(*) AS n FROM job_outcomes WHERE process_instance_key = $1 GROUP BY outcome`,
+      [run.body.processInstanceKey],
+    );
+    expect(outcomes.map((o) => o.outcome)).toEqual(['completed']);
     const rows = await remindersFor(app, ids);
     expect(rows).toHaveLength(10_000);
     const perCode = new Map<string, number>();
