@@ -184,16 +184,31 @@ describe('daily SMS reminders (C3)', () => {
 
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cc-reminder-workers-'));
     const first = startWorkerProcess(twilio, dataDir);
-    await waitFor(async () => twilio.requests - before >= 3000 || undefined, 'a third of the run', 90_000).catch(
-      (err: Error) => {
-        throw new Error(
-          `${err.message} (${twilio.requests - before} sent); worker output:\n${childOutput.join('').slice(-3000)}`,
-        );
+    // Killed past a third of the run, in the middle of a batch of 500 (the batches run one
+    // after the other, so a count between two multiples of 500 is a batch under way).
+    await waitFor(
+      async () => {
+        const sent = twilio.requests - before;
+        return (sent >= 3000 && sent % 500 >= 100 && sent % 500 <= 400) || undefined;
       },
-    );
+      'a third of the run, mid-batch',
+      90_000,
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message} (${twilio.requests - before} sent); worker output:\n${childOutput.join('').slice(-3000)}`,
+      );
+    });
     await stopChild(first, 'SIGKILL');
     const sentBeforeKill = twilio.requests - before;
     expect(sentBeforeKill).toBeLessThan(10_000);
+    // The dead worker still holds its batch in the engine: no other worker may take it yet.
+    const [held] = await engine.request<{ id: string; workerId: string | null; lockExpirationTime: string | null }[]>(
+      'GET',
+      '/external-task',
+      { query: { processInstanceId: run.body.processInstanceKey } },
+    );
+    expect(held?.workerId).toContain(`-${first.pid}-`);
+    expect(new Date(isoFromEngine(held?.lockExpirationTime) ?? 0).getTime()).toBeGreaterThan(Date.now());
 
     const second = startWorkerProcess(twilio, dataDir);
     try {
@@ -220,6 +235,12 @@ describe('daily SMS reminders (C3)', () => {
       [run.body.processInstanceKey],
     );
     expect(outcomes.map((o) => o.outcome)).toEqual(['completed']);
+    // The held batch was taken over and finished by the restarted worker.
+    const takenOver: { n: string }[] = await app.db.query(
+      `SELECT count(*) AS n FROM job_outcomes WHERE job_key = $1 AND outcome = 'completed'`,
+      [held?.id],
+    );
+    expect(takenOver[0]?.n).toBe('1');
     const rows = await remindersFor(app, ids);
     expect(rows).toHaveLength(10_000);
     const perCode = new Map<string, number>();

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { RunningApp } from '../../app.js';
+import { createLogger } from '../../platform/logger.js';
+import { Metrics } from '../../platform/metrics.js';
+import { defineWorker } from '../../workers/framework/define.js';
+import { TransientError } from '../../workers/framework/errors.js';
+import { EffectStore } from '../../workers/framework/idempotency.js';
+import { startWorkers, type RunningWorkers } from '../../workers/framework/runner.js';
+import { testEngine } from './support/clock.js';
+import { startTestApp, waitFor } from './support/test-app.js';
+
+const PROCESS = (topic: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="probe-${topic}" isExecutable="true" camunda:historyTimeToLive="1">
+    <bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work" />
+    <bpmn:serviceTask id="work" camunda:type="external" camunda:topic="${topic}">
+      <bpmn:extensionElements><camunda:properties><camunda:property name="label" value="prova" /></camunda:properties></bpmn:extensionElements>
+    </bpmn:serviceTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e" /><bpmn:endEvent id="e" />
+  </bpmn:process>
+</bpmn:definitions>`;
+
+/** The worker framework on the real engine: locks, retries, incidents. */
+describe('external-task workers', () => {
+  let app: RunningApp;
+  const running: RunningWorkers[] = [];
+  const engine = testEngine();
+
+  const run = (defs: Parameters<typeof startWorkers>[0]['definitions'], lockMs: number) => {
+    const w = startWorkers({
+      engine,
+      definitions: defs,
+      deps: app.workerDeps,
+      effects: new EffectStore(app.db),
+      metrics: new Metrics(),
+      log: createLogger('silent'),
+      maxTasks: 4,
+      pollMs: 1000,
+      lockMs,
+    });
+    running.push(w);
+    return w;
+  };
+  const deployAndStart = async (topic: string) => {
+    await engine.deploy({
+      name: `probe-${topic}.bpmn`,
+      source: 'test',
+      resources: [{ name: `probe-${topic}.bpmn`, content: PROCESS(topic) }],
+    });
+    return engine.startProcess(`probe-${topic}`, { variables: { n: 1 } });
+  };
+
+  beforeAll(async () => {
+    // The platform's own workers are not needed: only the probes' topics are polled.
+    app = await startTestApp({}, { workers: [] });
+  });
+  afterAll(async () => {
+    for (const w of running) await w.close();
+    await app?.stop();
+  });
+
+  it('keeps the lock of a handler that runs longer than the lock, so no other worker takes the task', async () => {
+    let calls = 0;
+    const slow = defineWorker({
+      taskType: 'probe-slow',
+      description: 'lavoro lungo',
+      variables: z.object({ n: z.number() }),
+      headers: z.object({ label: z.string() }),
+      async handler({ variables, headers }) {
+        calls++;
+        await new Promise((r) => setTimeout(r, 3500));
+        return { doubled: variables.n * 2, label: headers.label };
+      },
+    });
+    // Two workers, as two processes would be, with a 1 s lock the handler outlives three times.
+    run([slow], 1000);
+    run([slow], 1000);
+    const started = await deployAndStart('probe-slow');
+    await waitFor(
+      async () => (await engine.historicProcessInstance(started.id))?.state === 'COMPLETED',
+      'the slow instance',
+    );
+    expect(calls).toBe(1);
+    const vars = await engine.historicVariables({ processInstanceId: started.id });
+    expect(vars.find((v) => v.name === 'doubled')?.value).toBe(2);
+    expect(vars.find((v) => v.name === 'label')?.value).toBe('prova');
+  });
+
+  it('retries a transient failure with backoff, then raises an incident in the engine with the reason', async () => {
+    const attempts: number[] = [];
+    const failing = defineWorker({
+      taskType: 'probe-failing',
+      description: 'sempre in errore',
+      retries: 2,
+      variables: z.object({}).passthrough(),
+      headers: z.object({}).passthrough(),
+      handler() {
+        attempts.push(Date.now());
+        return Promise.reject(new TransientError('servizio di prova non disponibile'));
+      },
+    });
+    run([failing], 5000);
+    const started = await deployAndStart('probe-failing');
+    const incidents = await waitFor(
+      async () => {
+        const list = await engine.incidents({ processInstanceId: started.id });
+        return list.length > 0 ? list : undefined;
+      },
+      'the incident',
+      30_000,
+    );
+    expect(attempts).toHaveLength(2);
+    // The engine held the task back for the backoff before the second attempt.
+    expect((attempts[1] ?? 0) - (attempts[0] ?? 0)).toBeGreaterThanOrEqual(1900);
+    expect(incidents[0]).toMatchObject({ incidentType: 'failedExternalTask', activityId: 'work' });
+    expect(incidents[0]?.incidentMessage).toMatch(
+      /Tentativi esauriti per probe-failing: servizio di prova non disponibile/,
+    );
+  });
+});
