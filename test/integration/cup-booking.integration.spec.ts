@@ -326,11 +326,11 @@ describe('cup-booking flow on a real engine and PostgreSQL', () => {
   it('when the patient has no valid mobile number, the SMS job raises an incident with an actionable message', async () => {
     await app.db.query(
       `INSERT INTO cup_patients (id, fiscal_code, given_name, family_name, birth_date, mobile)
-       VALUES ('pat-it-bad-mobile', 'TSTBDM80A01G942S', 'Prova', 'Numero', '1980-01-01', '+39 0971 123')
+       VALUES ('pat-cup-bad-mobile', 'TSTCBM80A01G942M', 'Prova', 'Numero', '1980-01-01', '+39 0971 123')
        ON CONFLICT (id) DO NOTHING`,
     );
     const requestsBefore = twilio.requests;
-    const started = await startBooking(operator, { patientId: 'pat-it-bad-mobile' });
+    const started = await startBooking(operator, { patientId: 'pat-cup-bad-mobile' });
     const task = await openTaskOf(operator, started.processInstanceKey);
     await operator.post(`/api/tasks/${task.key}/claim`);
     await operator.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: slotOptions(task)[0]?.value } });
@@ -361,12 +361,12 @@ describe('cup-booking flow on a real engine and PostgreSQL', () => {
     expect(engineIncident).toMatchObject({ type: 'failedExternalTask' });
     expect(engineIncident?.message).toMatch(/non è un numero mobile italiano valido/);
     expect(instance.markers.incident).toEqual([engineIncident?.elementId]);
-    expect(
-      await testEngine().incidents({ processInstanceId: started.processInstanceKey }),
-    ).toEqual([expect.objectContaining({ id: engineIncident?.id, incidentType: 'failedExternalTask' })]);
+    expect(await testEngine().incidents({ processInstanceId: started.processInstanceKey })).toEqual([
+      expect.objectContaining({ id: engineIncident?.id, incidentType: 'failedExternalTask' }),
+    ]);
 
     // The back office corrects the number and retries: the task runs again and the SMS goes out once.
-    await app.db.query(`UPDATE cup_patients SET mobile = '+393330000077' WHERE id = 'pat-it-bad-mobile'`);
+    await app.db.query(`UPDATE cup_patients SET mobile = '+393330000077' WHERE id = 'pat-cup-bad-mobile'`);
     // Front-office operators may not retry incidents; second-level back office may.
     expect((await operator.post(`/api/incidents/${engineIncident?.id}/retry`)).status).toBe(403);
     const retry = await backOffice.post(`/api/incidents/${engineIncident?.id}/retry`);

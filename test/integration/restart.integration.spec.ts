@@ -3,7 +3,14 @@ import type { RunningApp } from '../../app.js';
 import type { UserTask } from '../../domain/tasks/inbox.js';
 import type { LockedExternalTask } from '../../platform/engine/operaton.js';
 import { apiAs, startTestApp, waitFor } from './support/test-app.js';
-import { openTaskOf, outcomesOf, slotOptions, startBooking, VALID_NRE, waitForConfirmation } from './support/booking.js';
+import {
+  openTaskOf,
+  outcomesOf,
+  slotOptions,
+  startBooking,
+  VALID_NRE,
+  waitForConfirmation,
+} from './support/booking.js';
 import { testEngine } from './support/clock.js';
 
 describe('restarting the app with open tasks and running instances', () => {
@@ -25,7 +32,8 @@ describe('restarting the app with open tasks and running instances', () => {
     app = undefined;
 
     // While the app is down: an instance is started by another client straight on the engine,
-    // and a worker of the old app locks its first task and dies before completing it.
+    // and a worker of the old app locks its first task and dies before completing it. (The
+    // stopped app left no long poll open in the engine that would have locked it first.)
     const engine = testEngine();
     const whileDown = await engine.startProcess('cup-booking', {
       businessKey: 'PRE-WHILEDOWN',

@@ -154,13 +154,10 @@ describe('retention of personal data (P3)', () => {
         hierarchical: true,
       },
     });
-    await waitFor(
-      async () => {
-        const h = await engine.historicProcessInstance(booking.processInstanceKey);
-        return h?.removalTime !== undefined && h.removalTime !== null && new Date(h.removalTime) < new Date();
-      },
-      'the new removal time',
-    );
+    await waitFor(async () => {
+      const h = await engine.historicProcessInstance(booking.processInstanceKey);
+      return h?.removalTime !== undefined && h.removalTime !== null && new Date(h.removalTime) < new Date();
+    }, 'the new removal time');
     const cleanup = await engine.request<Job>('POST', '/history/cleanup', { query: { immediatelyDue: true } });
     await engine.executeJob(cleanup.id).catch((err: unknown) => {
       // The engine's job executor may have taken the due job first.

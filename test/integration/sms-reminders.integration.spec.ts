@@ -187,9 +187,9 @@ describe('daily SMS reminders (C3)', () => {
     // Killed past a third of the run, in the middle of a batch of 500 (the batches run one
     // after the other, so a count between two multiples of 500 is a batch under way).
     await waitFor(
-      async () => {
+      () => {
         const sent = twilio.requests - before;
-        return (sent >= 3000 && sent % 500 >= 100 && sent % 500 <= 400) || undefined;
+        return Promise.resolve((sent >= 3000 && sent % 500 >= 100 && sent % 500 <= 400) || undefined);
       },
       'a third of the run, mid-batch',
       90_000,

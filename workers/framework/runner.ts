@@ -229,9 +229,12 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
       }
       let tasks: LockedExternalTask[];
       try {
+        // Not cut short on stop: the engine does not notice a client that left a long poll and
+        // would still lock tasks for it, which then wait out their lock. The last poll answers
+        // within pollMs, and what it locked is handed back below.
         tasks = await engine.fetchAndLock(
           { workerId, maxTasks: capacity, asyncResponseTimeout: opts.pollMs, topics },
-          { node, signal: stop.signal },
+          { node },
         );
         failures = 0;
       } catch (err) {
@@ -248,6 +251,10 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
         }
         await sleep(quick ? 50 + Math.random() * 150 : Math.min(5000, 250 * 2 ** Math.min(failures, 5)));
         continue;
+      }
+      if (stop.signal.aborted) {
+        await Promise.allSettled(tasks.map((t) => engine.unlockExternalTask(t.id)));
+        return;
       }
       for (const task of tasks) {
         const p = handle(task).finally(() => {

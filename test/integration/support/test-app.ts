@@ -22,7 +22,7 @@ export async function startTestApp(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // A worker that dies loses its task after 5 s (the kill tests wait that long, not 30 s).
     WORKER_LOCK_MS: '5000',
-    WORKER_POLL_MS: '2000',
+    WORKER_POLL_MS: '1000',
     TASK_WATCH_MS: '300',
     ...env,
   });
