@@ -2,6 +2,15 @@ import { useEffect, useRef } from 'preact/hooks';
 import { Form } from '@bpmn-io/form-js';
 import { italianPlaceholders, italianValidationModule } from './form-italian';
 
+/** JSON with object keys sorted: the same values give the same text whatever order they came in. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
 export interface FormHandle {
   submit(): { data: Record<string, unknown>; errors: Record<string, string[]> };
 }
@@ -35,6 +44,8 @@ export function FormView(props: {
       props.onReady(undefined);
       form.destroy();
     };
-  }, [JSON.stringify(props.schema), JSON.stringify(props.data), props.readOnly]);
+    // Rebuilt (and what the person typed lost) only when the schema or the values really change:
+    // the engine lists a task's variables in no fixed order, so a reload must not count as one.
+  }, [stableJson(props.schema), stableJson(props.data), props.readOnly]);
   return <div class="task-form" ref={host} />;
 }

@@ -41,7 +41,9 @@ export function TaskPage({ taskKey }: { taskKey: string }) {
     void load();
   }, [taskKey]);
   useTaskEvents((e) => {
-    if (e.key !== taskKey) return;
+    // 'created' for the task on screen says nothing new (the engine's creation is announced by
+    // a watcher, often after the page loaded): reloading would reset what the person filled in.
+    if (e.key !== taskKey || e.action === 'created') return;
     if (e.action === 'claimed' && e.by !== user?.id)
       setNotice(`Il compito è stato preso in carico da ${e.by ?? 'un collega'}.`);
     if (e.action === 'completed' && e.by !== user?.id) setNotice('Il compito è stato completato da un collega.');
