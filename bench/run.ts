@@ -47,14 +47,23 @@ function rssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
-/** RSS of every PostgreSQL process whose data folder is `dataDir`. */
-function postgresRssMb(postmasterPid: number): number {
-  let total = rssMb(postmasterPid);
+/**
+ * Proportional set size: shared pages (PostgreSQL's shared buffers, touched by every backend)
+ * counted once over the processes that share them, not once per process as RSS does.
+ */
+function pssMb(pid: number): number {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  return Math.round(Number(/Pss:\s+(\d+)/.exec(rollup)?.[1] ?? 0) / 1024);
+}
+
+/** PSS of the postmaster and its children (backends of the app and of the engine). */
+function postgresPssMb(postmasterPid: number): number {
+  let total = pssMb(postmasterPid);
   for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === postmasterPid) total += rssMb(Number(entry));
+      if (ppid === postmasterPid) total += pssMb(Number(entry));
     } catch {
       // the process ended meanwhile
     }
@@ -229,8 +238,8 @@ async function main(): Promise<void> {
     };
     const engine = new EngineClient({ urls: [`http://127.0.0.1:${ports[2]}/engine-rest`], ...creds });
     const pgPid = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
-    const idle = { app: rssMb(warm.child.pid ?? 0), engine: rssMb(enginePid), postgres: postgresRssMb(pgPid) };
-    out(`idle RSS after 15 s: app ${idle.app} MiB, engine ${idle.engine} MiB, PostgreSQL ${idle.postgres} MiB`);
+    const idle = { app: rssMb(warm.child.pid ?? 0), engine: rssMb(enginePid), postgres: postgresPssMb(pgPid) };
+    out(`idle after 15 s: RSS app ${idle.app} MiB, engine ${idle.engine} MiB; PSS PostgreSQL ${idle.postgres} MiB`);
 
     const flows = await bookingFlows(warm.base);
     const bookingRate = BOOKINGS / flows.seconds;
@@ -254,7 +263,9 @@ async function main(): Promise<void> {
     out('\n| measure | value |\n|---|---|');
     out(`| cold start to /readyz (engine jar built, empty data folder) | ${(cold.readyMs / 1000).toFixed(1)} s |`);
     out(`| warm start to /readyz | ${(warm.readyMs / 1000).toFixed(1)} s |`);
-    out(`| idle RSS: app / engine / PostgreSQL | ${idle.app} / ${idle.engine} / ${idle.postgres} MiB |`);
+    out(
+      `| idle memory: app RSS / engine RSS / PostgreSQL PSS (all its processes) | ${idle.app} / ${idle.engine} / ${idle.postgres} MiB |`,
+    );
     out(
       `| booking flows end to end (operator automated), ${CONCURRENCY} in flight | ${bookingRate.toFixed(1)} flows/s |`,
     );

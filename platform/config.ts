@@ -119,9 +119,9 @@ export const envSchema = z.object({
     .int()
     .min(0)
     .max(60_000)
-    .default(5000)
+    .default(2000)
     .describe(
-      'Long-polling time of fetch-and-lock: how long the engine holds a request open while no task is there (short enough to poll every node of a cluster).',
+      'Long-polling time of fetch-and-lock: how long the engine holds a request open while no task is there. Short enough to poll every node of a cluster; a stopping worker waits for its last poll.',
     ),
   WORKER_LOCK_MS: z.coerce
     .number()
