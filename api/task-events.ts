@@ -1,13 +1,15 @@
 import type { Request, Response } from 'express';
 import pg from 'pg';
-import { TASK_EVENTS_CHANNEL, type TaskInbox } from '../domain/tasks/inbox.js';
+import { ENGINE_PROGRESS_CHANNEL, TASK_EVENTS_CHANNEL, type TaskInbox } from '../domain/tasks/inbox.js';
 import type { Logger } from '../platform/logger.js';
 
 /**
  * Live task updates for open tasklists: one LISTEN connection per API process relays the
  * inbox's NOTIFYs (claims, releases, completions made through any API process) as
- * server-sent events, and a watcher asks the engine every `watchMs` for tasks created since
- * the last look (the engine creates tasks without telling anyone). Clients refetch their
+ * server-sent events, and a watcher asks the engine for tasks created since the last look
+ * (the engine creates tasks without telling anyone): at once when a worker says an instance
+ * moved on (ENGINE_PROGRESS_CHANNEL), and every `watchMs` for what timers, messages or other
+ * clients of the engine created. Clients refetch their
  * (role-filtered) list when an event arrives, so the stream itself carries nothing a
  * person may not see.
  */
@@ -19,6 +21,8 @@ export class TaskEventStream {
   private watcher: NodeJS.Timeout | undefined;
   private since = new Date();
   private readonly seen = new Set<string>();
+  private looking: Promise<void> | undefined;
+  private again = false;
 
   constructor(
     private readonly databaseUrl: string,
@@ -35,11 +39,27 @@ export class TaskEventStream {
 
   private scheduleWatch(inbox: TaskInbox, ms: number): void {
     this.watcher = setTimeout(() => {
-      void this.lookForNewTasks(inbox).finally(() => {
+      void this.look(inbox).finally(() => {
         if (!this.closed) this.scheduleWatch(inbox, ms);
       });
     }, ms);
     this.watcher.unref();
+  }
+
+  /** One look at a time; a request meanwhile makes one more look after it. */
+  private look(inbox: TaskInbox): Promise<void> {
+    if (this.looking) {
+      this.again = true;
+      return this.looking;
+    }
+    this.looking = this.lookForNewTasks(inbox).finally(() => {
+      this.looking = undefined;
+      if (this.again && !this.closed) {
+        this.again = false;
+        void this.look(inbox);
+      }
+    });
+    return this.looking;
   }
 
   private async lookForNewTasks(inbox: TaskInbox): Promise<void> {
@@ -66,6 +86,10 @@ export class TaskEventStream {
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'contact-center-events' });
     client.on('notification', (n) => {
+      if (n.channel === ENGINE_PROGRESS_CHANNEL) {
+        if (this.watch && this.clients.size > 0) void this.look(this.watch.inbox);
+        return;
+      }
       if (n.payload) this.broadcast(`event: task\ndata: ${n.payload}\n\n`);
     });
     client.on('error', (err) => {
@@ -75,6 +99,7 @@ export class TaskEventStream {
     });
     await client.connect();
     await client.query(`LISTEN ${TASK_EVENTS_CHANNEL}`);
+    if (this.watch) await client.query(`LISTEN ${ENGINE_PROGRESS_CHANNEL}`);
     this.client = client;
   }
 

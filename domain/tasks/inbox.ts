@@ -45,6 +45,12 @@ export interface UserTaskDetail extends UserTask {
 
 /** The PostgreSQL channel on which task changes are announced. */
 export const TASK_EVENTS_CHANNEL = 'user_task_events';
+/**
+ * Workers announce here that an instance moved on (a task of theirs completed), so that the
+ * API processes look for the user tasks it may have reached at once, not at their next poll.
+ * The payload is the process instance id, nothing of the citizen.
+ */
+export const ENGINE_PROGRESS_CHANNEL = 'engine_progress';
 export type TaskEventAction = 'created' | 'claimed' | 'unclaimed' | 'completed' | 'canceled';
 export interface TaskEvent {
   key: string;

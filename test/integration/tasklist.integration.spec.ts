@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import type { UserTask } from '../../domain/tasks/inbox.js';
-import { apiAs, startTestApp, type ApiClient } from './support/test-app.js';
+import { sessionClient } from '../support/session-client.js';
+import { apiAs, ensureUser, startTestApp, TEST_PASSWORD, waitFor, type ApiClient } from './support/test-app.js';
 import { openTaskOf, outcomesOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
 
 /** The tasklist over the engine's own user tasks, under concurrency. */
@@ -67,5 +68,50 @@ describe('the engine user tasks behind the tasklist', () => {
     );
     expect(any.body.items.map((t) => t.processInstanceKey)).toContain(started.processInstanceKey);
     expect((await one.get('/api/tasks/..%2Fprocess-instance')).status).toBe(400);
+  });
+});
+
+describe('live task announcements', () => {
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    // The periodic watcher looks only once a minute here: what arrives sooner was announced
+    // by the workers' progress notice.
+    app = await startTestApp({ TASK_WATCH_MS: '60000' });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('announces a task the flow reaches after its service steps at once, not at the next poll', async () => {
+    const client = sessionClient(app.url ?? '');
+    await ensureUser(app, 'operatore.live', ['operator']);
+    expect((await client.signIn('operatore.live', TEST_PASSWORD)).status).toBe(200);
+    const stream = new AbortController();
+    const res = await fetch(`${app.url ?? ''}/api/events`, {
+      headers: { cookie: client.cookie() },
+      signal: stream.signal,
+    });
+    expect(res.status).toBe(200);
+    const events: { key: string; action: string }[] = [];
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        for (const m of buffer.matchAll(/^data: (.+)$/gm)) events.push(JSON.parse(m[1] ?? '{}') as never);
+        buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
+      }
+    })().catch(() => undefined);
+    const api = apiAs(app, 'operatore.live', ['operator']);
+    const started = await startBooking(api, { patientId: 'pat-0007' });
+    const task = await openTaskOf(api, started.processInstanceKey);
+    await waitFor(
+      () => Promise.resolve(events.find((e) => e.key === task.key && e.action === 'created')),
+      'the created event',
+      10_000,
+    );
+    stream.abort();
+    await reading;
   });
 });

@@ -6,6 +6,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { Metrics } from '../../platform/metrics.js';
 import { EngineError, versionOf, type EngineClient, type LockedExternalTask } from '../../platform/engine/operaton.js';
 import { fromEngineVariables } from '../../platform/engine/variables.js';
+import { ENGINE_PROGRESS_CHANNEL } from '../../domain/tasks/inbox.js';
 import type { EffectStore } from './idempotency.js';
 import type { JobInfo, WorkerDefinition, WorkerDeps } from './define.js';
 import { BpmnError, PermanentError, TransientError } from './errors.js';
@@ -185,10 +186,12 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
         case 'completed':
           await engine.completeExternalTask(task.id, workerId, outcome.variables);
           metrics.jobsHandled.inc({ type: def.taskType, outcome: 'completed' });
+          announceProgress(deps, task.processInstanceId);
           return;
         case 'bpmn_error':
           await engine.externalTaskBpmnError(task.id, workerId, outcome);
           metrics.jobsHandled.inc({ type: def.taskType, outcome: 'bpmn_error' });
+          announceProgress(deps, task.processInstanceId);
           log.info({ ...logFields, errorCode: outcome.code }, 'job ended with a BPMN error');
           return;
         case 'retry':
@@ -275,6 +278,11 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
       await Promise.race([Promise.allSettled([...running]), sleep(10_000)]);
     },
   };
+}
+
+/** The instance moved on and may now wait at a user task: open tasklists look at once. */
+function announceProgress(deps: WorkerDeps, processInstanceId: string): void {
+  void deps.db.query('SELECT pg_notify($1, $2)', [ENGINE_PROGRESS_CHANNEL, processInstanceId]).catch(() => undefined);
 }
 
 async function recordOutcome(deps: WorkerDeps, job: IncomingJob, o: Outcome, durationMs: number): Promise<void> {
