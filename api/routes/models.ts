@@ -9,6 +9,7 @@ import { lintModel, type LintProblem } from '../../platform/engine/model-lint.js
 import { readBpmn } from '../../platform/engine/bpmn-model.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { ENGINE_ID } from './instances.js';
+import { unsafeConstructs } from '../../domain/processes/model-safety.js';
 
 const RESOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,80}\.(bpmn|form)$/;
 const nameParam = z.object({ name: z.string().regex(RESOURCE_NAME, 'nome di file non valido') });
@@ -190,6 +191,11 @@ async function checkResource(
     if (s.id !== id) throw new ValidationError(`L'id del modulo deve essere «${id}», come il nome del file.`);
     if (!Array.isArray(s.components)) throw new ValidationError('Il modulo non ha componenti.');
     return [];
+  }
+  // What the engine would run beyond the variables is refused, override or not.
+  const unsafe = unsafeConstructs(content);
+  if (unsafe.length > 0) {
+    throw new ValidationError('Il modello chiede al motore di eseguire ciò che la piattaforma non ammette.', unsafe);
   }
   const processes = await readBpmn(content).catch((err: Error) => {
     throw new ValidationError(`Il file non è un BPMN valido: ${err.message}`);

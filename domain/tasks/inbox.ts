@@ -165,8 +165,12 @@ export class TaskInbox {
       taskDeleteReason: f.state === 'COMPLETED' ? 'completed' : 'deleted',
       sorting: [{ sortBy: 'endTime', sortOrder: 'desc' }],
     };
-    if (f.visibleTo) query['taskAssignee'] = f.visibleTo.id;
     if (f.assignee) query['taskAssignee'] = f.assignee;
+    // Without a view-all right, only one's own: another assignee asked for gives nothing.
+    if (f.visibleTo) {
+      if (f.assignee && f.assignee !== f.visibleTo.id) return [];
+      query['taskAssignee'] = f.visibleTo.id;
+    }
     if (f.process) query['processDefinitionKey'] = f.process;
     if (f.group) query['taskHadCandidateGroup'] = f.group;
     const tasks = await fromEngine(() =>

@@ -93,9 +93,12 @@ export class Deployer {
     const id = r.name.replace(/\.(bpmn|form)$/, '');
     let deployed: DeployedResource;
     try {
+      // One deployment source for the repository and the modeler: the engine's duplicate
+      // filtering compares with the last deployment of the same name *and source*, so a
+      // rollback to what the modeler once deployed, after a newer repository version, is new.
       const d = await this.engine.deploy({
         name: r.name,
-        source: `contact-center-${r.source}`,
+        source: 'contact-center',
         resources: [{ name: r.name, content: r.content }],
       });
       if (type === 'process') {

@@ -131,8 +131,11 @@ export class LocalEngine {
     const o = this.opts;
     await mkdir(o.dataDir, { recursive: true });
     await this.killStale();
+    // Only what the engine needs: never the app's own secrets (Twilio, OIDC, session).
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? o.dataDir,
+      LANG: process.env.LANG ?? 'C.UTF-8',
       JAVA_HOME: o.java.home,
       // Cron timers (the 18:00 reminders, the 02:30 retention) follow the contract's time zone.
       TZ: 'Europe/Rome',

@@ -70,6 +70,37 @@ describe('the embedded Operaton engine', () => {
     expect((refused as EngineError).message).toMatch(/maps or lists/);
   });
 
+  it('lets expressions see process variables, never the application behind the engine', async () => {
+    const engine = testEngine();
+    const probe = (condition: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="engine-bean-probe" isExecutable="true" camunda:historyTimeToLive="1">
+    <bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g" />
+    <bpmn:exclusiveGateway id="g" default="f3" />
+    <bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="yes"><bpmn:conditionExpression>\${${condition}}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="no" />
+    <bpmn:endEvent id="yes" /><bpmn:endEvent id="no" />
+  </bpmn:process>
+</bpmn:definitions>`;
+    const deploy = (condition: string) =>
+      engine.deploy({
+        name: 'engine-bean-probe.bpmn',
+        source: 'test',
+        resources: [{ name: 'engine-bean-probe.bpmn', content: probe(condition) }],
+      });
+    // Spring beans of the engine application (its data source among them) are not names in JUEL.
+    await deploy('dataSource != null');
+    const refused = await engine.startProcess('engine-bean-probe', { variables: {} }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(EngineError);
+    expect((refused as EngineError).message).toMatch(/dataSource/);
+    // A variable of that name is what the expression sees.
+    const started = await engine.startProcess('engine-bean-probe', { variables: { dataSource: 'x' } });
+    expect((await engine.historicActivities(started.id)).map((a) => a.activityId)).toContain('yes');
+  });
+
   it('runs its history cleanup in a nightly window, so historyTimeToLive removes old instances', async () => {
     const config = await testEngine().request<{ batchWindowStartTime: string | null; enabled: boolean }>(
       'GET',

@@ -47,6 +47,29 @@ describe('deploying models and forms through the API', () => {
     expect(rows).toEqual([]);
   });
 
+  it('refuses, even with the override, a model that would make the engine run code', async () => {
+    for (const [name, task] of [
+      [
+        'it-models-code',
+        `<bpmn:userTask id="work" name="Lavoro" camunda:formRef="cup-escalation" camunda:candidateGroups="cup-back-office" camunda:assignee="\${&quot;&quot;.getClass().forName(&quot;java.lang.Runtime&quot;)}" />`,
+      ],
+      [
+        'it-models-script',
+        `<bpmn:scriptTask id="work" name="Lavoro" scriptFormat="javascript"><bpmn:script>1</bpmn:script></bpmn:scriptTask>`,
+      ],
+    ] as const) {
+      const res = await analyst.post<{ errors: { message: string }[] }>('/api/models/deploy', {
+        name: `${name}.bpmn`,
+        content: model(name, task),
+        comment: 'prova di sicurezza',
+        override: true,
+      });
+      expect(res.status, name).toBe(400);
+      expect(res.body.errors.map((e) => e.message).join(' '), name).toMatch(/non (è|sono) ammess/);
+      expect(await app.engine.latestDefinition(name), name).toBeUndefined();
+    }
+  });
+
   it('deploys it anyway when the analyst confirms the override, and says so in the history and the audit log', async () => {
     const res = await analyst.post<{ deployed: { version: number }; warnings: unknown[] }>('/api/models/deploy', {
       name: 'it-models-rules.bpmn',
@@ -95,6 +118,35 @@ describe('deploying models and forms through the API', () => {
       `/api/models/deployments/${(await analyst.get<{ items: { id: string }[] }>('/api/models/it-models-rules/versions')).body.items[0]?.id}`,
     );
     expect(newest.body.content).toBe(model('it-models-rules', BARE_TASK));
+  });
+
+  it('rolls back to what the modeler deployed even after a newer version came from the repository', async () => {
+    const b = await analyst.post<{ deployed: { version: number } }>('/api/models/deploy', {
+      name: 'it-models-mixed.bpmn',
+      content: model('it-models-mixed', GOOD_TASK),
+      comment: 'versione del modellatore',
+    });
+    expect(b.status).toBe(201);
+    // A restart deploys a newer file of the repository (what `deployRepository` does).
+    const c = await app.deployer.deploy({
+      name: 'it-models-mixed.bpmn',
+      content: model('it-models-mixed', GOOD_TASK.replace('name="Lavoro"', 'name="Lavoro nuovo"')),
+      source: 'repository',
+    });
+    expect(c.deployed?.version).toBe(b.body.deployed.version + 1);
+    const versions = await analyst.get<{ items: { id: string; version: number }[] }>(
+      '/api/models/it-models-mixed/versions',
+    );
+    const fromModeler = versions.body.items.find((v) => v.version === b.body.deployed.version);
+    const rolled = await analyst.post<{ deployed: { version: number } }>(
+      `/api/models/deployments/${fromModeler?.id}/rollback`,
+      { comment: 'torna alla versione del modellatore' },
+    );
+    expect(rolled.status).toBe(201);
+    expect(rolled.body.deployed.version).toBe(b.body.deployed.version + 2);
+    const latest = await app.engine.latestDefinition('it-models-mixed');
+    expect(latest?.version).toBe(rolled.body.deployed.version);
+    expect(await app.engine.definitionXml(latest?.id ?? '')).toContain('name="Lavoro"');
   });
 
   it('checks names and forms: the file must be named after the process, a form must be its id and have components', async () => {

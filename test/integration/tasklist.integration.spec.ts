@@ -54,6 +54,9 @@ describe('the engine user tasks behind the tasklist', () => {
     expect(completed.body.items).toContainEqual(
       expect.objectContaining({ key: task.key, state: 'COMPLETED', completedBy: 'operatore.uno' }),
     );
+    // A colleague without the view-all right does not see them, even asking by name.
+    const peek = await two.get<{ items: UserTask[] }>('/api/tasks?state=COMPLETED&assignee=operatore.uno&limit=500');
+    expect(peek.body.items.map((t) => t.key)).not.toContain(task.key);
     const detail = await one.get<UserTask>(`/api/tasks/${task.key}`);
     expect(detail.body).toMatchObject({ state: 'COMPLETED', assignee: 'operatore.uno' });
   });
