@@ -203,7 +203,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         engine,
         definitions: overrides.workers ?? WORKERS,
         deps: workerDeps,
-        effects: new EffectStore(db),
+        effects: new EffectStore(db, config.WORKER_LOCK_MS),
         metrics,
         log,
         maxTasks: config.WORKER_MAX_JOBS,

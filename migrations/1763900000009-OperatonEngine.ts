@@ -6,6 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * `process_instances` keeps who started an instance from the platform and with which
  * business key; `job_outcomes` keeps every worker outcome (the KPI work reads it).
  * Engine ids are UUIDs, not Zeebe's numeric keys; the text columns take both.
+ * `job_outcomes` rows of the Zeebe era stay (keys of instances that no longer exist).
  */
 export class OperatonEngine1763900000009 implements MigrationInterface {
   name = 'OperatonEngine1763900000009';
@@ -16,8 +17,11 @@ export class OperatonEngine1763900000009 implements MigrationInterface {
       DROP INDEX process_instances_process_idx;
       ALTER TABLE process_instances DROP COLUMN state, DROP COLUMN ended_at, DROP COLUMN variables;
       CREATE INDEX process_instances_process_idx ON process_instances (bpmn_process_id, started_at DESC);
-      -- Deployment history: which engine deployment a resource version came from.
-      ALTER TABLE resource_deployments ADD COLUMN deployment_id text;
+      -- Zeebe models cannot run on Operaton, nor be rolled back to: the version history starts
+      -- again with the engine's own versions, and every file of processes/ is deployed anew.
+      -- (Who deployed what and when stays in audit_events.)
+      DELETE FROM resource_deployments;
+      DELETE FROM repository_files;
     `);
   }
 

@@ -192,6 +192,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   if (e.SESSION_SECRET && e.SESSION_SECRET.length < 32) {
     throw new ConfigError('Invalid configuration:\n  SESSION_SECRET must be at least 32 characters');
   }
+  if (mode !== 'all' && !e.ENGINE_URL) {
+    throw new ConfigError(
+      'Invalid configuration:\n  --api-only / --workers-only run half of the platform, and the halves share one engine: ' +
+        'set ENGINE_URL, ENGINE_REST_USER and ENGINE_REST_PASSWORD (the engine of an `npm start` is at ' +
+        'http://127.0.0.1:8080/engine-rest, its credentials in DATA_DIR/engine/credentials.json)',
+    );
+  }
   if (e.ENGINE_URL) {
     for (const u of engineUrls(e.ENGINE_URL)) {
       if (!/^https?:\/\/[^/]+/.test(u)) {

@@ -50,7 +50,8 @@ export function instanceRoutes({ db, engine }: ApiDeps): Router {
     if (q.from) query['startedAfter'] = engineDate(q.from);
     if (q.to) query['startedBefore'] = engineDate(q.to);
     if (q.state === 'ACTIVE') query['active'] = true;
-    if (q.state === 'INCIDENT') Object.assign(query, { unfinished: true, withIncidents: true });
+    // `withIncidents` alone counts resolved incidents too.
+    if (q.state === 'INCIDENT') Object.assign(query, { unfinished: true, withIncidents: true, incidentStatus: 'open' });
     if (q.state === 'COMPLETED') query['completed'] = true;
     if (q.state === 'CANCELED') query['externallyTerminated'] = true;
     const found = await fromEngine(() => engine.historicProcessInstances(query, { first: q.offset, max: q.limit }));

@@ -192,8 +192,11 @@ export class TaskInbox {
     if (!h) throw new NotFoundError(`Compito ${key} non trovato.`);
     const [described] = await this.describeFinished([h]);
     if (!described) throw new NotFoundError(`Compito ${key} non trovato.`);
+    // The instance's own variables (not those of later steps' inner scopes).
     const variables = variablesOf(
-      await fromEngine(() => this.engine.historicVariables({ processInstanceId: h.processInstanceId })),
+      (await fromEngine(() => this.engine.historicVariables({ processInstanceId: h.processInstanceId }))).filter(
+        (v) => v.activityInstanceId === h.processInstanceId || v.executionId === h.processInstanceId,
+      ),
     );
     return { ...described, variables };
   }
@@ -255,8 +258,14 @@ export class TaskInbox {
       // A completion that lost a race (the same task completed meanwhile, by a second click or
       // another API process) finds the task gone: the engine may say 404, or 500 for its
       // optimistic lock. Only a task still open means the engine really failed.
-      const stillOpen = await this.engine.task(key).catch(() => undefined);
-      if (!stillOpen) {
+      const stillOpen = await this.engine.task(key).then(
+        (t) => (t ? 'open' : 'gone'),
+        () => 'unknown',
+      );
+      if (stillOpen === 'unknown') {
+        throw new UnavailableError('Il motore dei processi non ha confermato il completamento; riprovare.');
+      }
+      if (stillOpen === 'gone') {
         await this.notify(key, 'canceled', actor.id);
         throw new ConflictError('Il compito non esiste più nel processo (annullato o già completato).');
       }

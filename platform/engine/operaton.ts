@@ -183,6 +183,9 @@ interface RequestOptions {
   node?: number;
 }
 
+/** Connection errors that mean the request never reached the engine node. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 /** For reads of one thing: the engine's 404 means it does not exist (any more). */
 function absentOn404(err: unknown): undefined {
   if (err instanceof EngineError && err.status === 404) return undefined;
@@ -238,7 +241,10 @@ export class EngineClient {
       } catch (err) {
         if (opts.signal?.aborted) throw err;
         lastError = err as Error;
-        continue;
+        // Only a request that never reached the node may go to the next one: after a timeout
+        // or a reset it may have been carried out (a start, a completion) and must not repeat.
+        if (NOT_SENT.has((err as { cause?: { code?: string } }).cause?.code ?? '')) continue;
+        throw new EngineUnavailableError(`the workflow engine did not answer (${base}): ${lastError.message}`);
       }
       const text = await res.text();
       if (res.status >= 400) {

@@ -34,9 +34,19 @@ describe('configuration', () => {
       /ENGINE_URL: not an http/,
     );
   });
-  it('runs only the API or only the workers by flag', () => {
-    expect(loadConfig({}, ['--api-only'])).toMatchObject({ runApi: true, runWorkers: false });
-    expect(loadConfig({ APP_MODE: 'api' }, ['--workers-only'])).toMatchObject({ runApi: false, runWorkers: true });
+  it('runs only the API or only the workers by flag, on a shared engine', () => {
+    const engine = {
+      ENGINE_URL: 'http://127.0.0.1:8080/engine-rest',
+      ENGINE_REST_USER: 'u',
+      ENGINE_REST_PASSWORD: 'p',
+    };
+    expect(loadConfig(engine, ['--api-only'])).toMatchObject({ runApi: true, runWorkers: false });
+    expect(loadConfig({ ...engine, APP_MODE: 'api' }, ['--workers-only'])).toMatchObject({
+      runApi: false,
+      runWorkers: true,
+    });
+    // Each half would start an engine of its own on the same port and database.
+    expect(() => loadConfig({}, ['--workers-only'])).toThrow(/share one engine: set ENGINE_URL/);
   });
   it('stops with a message naming the bad variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);

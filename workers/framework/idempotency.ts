@@ -2,8 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { TransientError } from './errors.js';
 
-/** How long a started effect is considered in progress before another delivery may take it over. */
-const LEASE_MS = 120_000;
+/**
+ * How long a started effect is considered in progress before another delivery may take it
+ * over: the workers' lock (WORKER_LOCK_MS). While the first delivery runs, the engine keeps
+ * its lock extended and offers the task to nobody else; once the lock of a dead worker has
+ * expired and the task comes again, the claim has expired too, and the new delivery resumes.
+ */
+const DEFAULT_LEASE_MS = 30_000;
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
@@ -21,7 +26,10 @@ type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
  * (the CUP's booking request key, the SMS record per booking and purpose).
  */
 export class EffectStore {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly leaseMs = DEFAULT_LEASE_MS,
+  ) {}
 
   async once<T extends Json | undefined>(
     effectKey: string,
@@ -37,7 +45,7 @@ export class EffectStore {
          WHERE job_effects.result->>'state' = 'running'
            AND job_effects.created_at < now() - ($5::int * interval '1 millisecond')
        RETURNING effect_key`,
-      [effectKey, meta.taskType, meta.jobKey, owner, LEASE_MS],
+      [effectKey, meta.taskType, meta.jobKey, owner, this.leaseMs],
     );
     if (claimed.length === 0) {
       const rows: { result: { state: string; value?: T } }[] = await this.db.query(

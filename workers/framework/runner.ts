@@ -4,7 +4,13 @@ import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
 import type { Logger } from '../../platform/logger.js';
 import type { Metrics } from '../../platform/metrics.js';
-import { EngineError, versionOf, type EngineClient, type LockedExternalTask } from '../../platform/engine/operaton.js';
+import {
+  EngineError,
+  EngineUnavailableError,
+  versionOf,
+  type EngineClient,
+  type LockedExternalTask,
+} from '../../platform/engine/operaton.js';
 import { fromEngineVariables } from '../../platform/engine/variables.js';
 import { ENGINE_PROGRESS_CHANNEL } from '../../domain/tasks/inbox.js';
 import type { EffectStore } from './idempotency.js';
@@ -178,54 +184,103 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
     }
     const seconds = (performance.now() - started) / 1000;
     metrics.handlerSeconds.observe({ type: def.taskType }, seconds);
-    await recordOutcome(deps, job, outcome, Math.round(seconds * 1000)).catch((err: Error) =>
+    const accepted = await applyOutcome(task, def.taskType, outcome);
+    if (!accepted) return;
+    // Recorded once the engine took it: the KPI work reads only what happened.
+    await recordOutcome(deps, job, accepted, Math.round(seconds * 1000)).catch((err: Error) =>
       log.error({ ...logFields, err: { name: err.name } }, 'could not record job outcome'),
     );
-    try {
-      switch (outcome.kind) {
-        case 'completed':
-          await engine.completeExternalTask(task.id, workerId, outcome.variables);
-          metrics.jobsHandled.inc({ type: def.taskType, outcome: 'completed' });
-          announceProgress(deps, task.processInstanceId);
-          return;
-        case 'bpmn_error':
-          await engine.externalTaskBpmnError(task.id, workerId, outcome);
-          metrics.jobsHandled.inc({ type: def.taskType, outcome: 'bpmn_error' });
-          announceProgress(deps, task.processInstanceId);
-          log.info({ ...logFields, errorCode: outcome.code }, 'job ended with a BPMN error');
-          return;
-        case 'retry':
-          await engine.externalTaskFailure(task.id, workerId, {
-            message: outcome.message,
-            retries: outcome.retries,
-            retryTimeoutMs: outcome.backoffMs,
-          });
-          metrics.jobsFailed.inc({ type: def.taskType, outcome: 'retry' });
-          log.warn({ ...logFields, retries: outcome.retries, backoffMs: outcome.backoffMs }, 'job failed, will retry');
-          return;
-        case 'incident':
-          await engine.externalTaskFailure(task.id, workerId, {
-            message: outcome.message,
-            retries: 0,
-            retryTimeoutMs: 0,
-          });
-          metrics.jobsFailed.inc({ type: def.taskType, outcome: 'incident' });
-          log.error(logFields, 'job raised an incident');
-          return;
-      }
-    } catch (err) {
-      // The task was taken over (lock expired) or its instance ended: the engine refuses the
-      // outcome, and whoever holds the task now decides. Anything else: the lock expires and
-      // the task comes again; effects already done are not repeated.
-      const e = err as Error;
-      log.warn({ ...logFields, err: { name: e.name, message: e.message.slice(0, 200) } }, 'outcome not accepted');
+    switch (accepted.kind) {
+      case 'completed':
+      case 'bpmn_error':
+        metrics.jobsHandled.inc({ type: def.taskType, outcome: accepted.kind });
+        announceProgress(deps, task.processInstanceId);
+        if (accepted.kind === 'bpmn_error') {
+          log.info({ ...logFields, errorCode: accepted.code }, 'job ended with a BPMN error');
+        }
+        return;
+      case 'retry':
+        metrics.jobsFailed.inc({ type: def.taskType, outcome: 'retry' });
+        log.warn({ ...logFields, retries: accepted.retries, backoffMs: accepted.backoffMs }, 'job failed, will retry');
+        return;
+      case 'incident':
+        metrics.jobsFailed.inc({ type: def.taskType, outcome: 'incident' });
+        log.error(logFields, 'job raised an incident');
+        return;
     }
   };
 
+  const send = (task: LockedExternalTask, outcome: Outcome): Promise<void> => {
+    switch (outcome.kind) {
+      case 'completed':
+        return engine.completeExternalTask(task.id, workerId, outcome.variables);
+      case 'bpmn_error':
+        return engine.externalTaskBpmnError(task.id, workerId, outcome);
+      case 'retry':
+        return engine.externalTaskFailure(task.id, workerId, {
+          message: outcome.message,
+          retries: outcome.retries,
+          retryTimeoutMs: outcome.backoffMs,
+        });
+      case 'incident':
+        return engine.externalTaskFailure(task.id, workerId, {
+          message: outcome.message,
+          retries: 0,
+          retryTimeoutMs: 0,
+        });
+    }
+  };
+
+  /**
+   * Tells the engine the outcome; returns what it accepted, or undefined. A busy engine (its
+   * optimistic lock, a dropped connection) is asked again. A task taken over meanwhile is left
+   * to whoever holds it now. An outcome the engine itself refuses (a condition of the model
+   * that fails on these variables) becomes an incident with the engine's reason, instead of the
+   * handler running again at every lock expiry.
+   */
+  const applyOutcome = async (
+    task: LockedExternalTask,
+    topic: string,
+    outcome: Outcome,
+  ): Promise<Outcome | undefined> => {
+    let current = outcome;
+    const fields = { type: topic, jobKey: task.id, processInstanceKey: task.processInstanceId };
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      try {
+        await send(task, current);
+        return current;
+      } catch (err) {
+        const e = err as Error;
+        if (lockLost(err)) {
+          log.warn({ ...fields, err: { message: e.message.slice(0, 200) } }, 'task taken over before its outcome');
+          return undefined;
+        }
+        const busy = err instanceof EngineUnavailableError || (err instanceof EngineError && err.status >= 500);
+        if (busy && attempt < 3) {
+          await sleep(100 * 2 ** attempt);
+          continue;
+        }
+        if (err instanceof EngineError && current.kind !== 'incident') {
+          current = {
+            kind: 'incident',
+            message: `Il motore non ha accettato l'esito di ${topic}: ${err.message.slice(0, 400)}. Correggere il modello o le variabili e riprovare.`,
+          };
+          continue;
+        }
+        log.warn({ ...fields, err: { name: e.name, message: e.message.slice(0, 200) } }, 'outcome not accepted');
+        return undefined;
+      }
+    }
+    return undefined;
+  };
+
+  // Each node's loop has its share of the slots, so several nodes never exceed maxTasks together.
+  const share = Math.max(1, Math.ceil(opts.maxTasks / engine.nodes));
   const poll = async (node: number): Promise<void> => {
     let failures = 0;
+    const mine = new Set<Promise<void>>();
     while (!stop.signal.aborted) {
-      const capacity = opts.maxTasks - running.size;
+      const capacity = Math.min(share - mine.size, opts.maxTasks - running.size);
       if (capacity <= 0) {
         await new Promise<void>((resolve) => waiting.push(resolve));
         continue;
@@ -243,8 +298,8 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
       } catch (err) {
         if (stop.signal.aborted) return;
         failures++;
-        // A node may answer 500 under concurrency (ENGINE-16004): ask again soon. A node that
-        // cannot be reached: back off, up to 5 s.
+        // A node may answer 500 under concurrency (ENGINE-16004): ask again soon, then less
+        // soon. A node that cannot be reached: back off, up to 5 s.
         const quick = err instanceof EngineError && err.status >= 500;
         if (failures === 1 || failures % 20 === 0) {
           log.warn(
@@ -252,19 +307,27 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
             'fetch-and-lock failed',
           );
         }
-        await sleep(quick ? 50 + Math.random() * 150 : Math.min(5000, 250 * 2 ** Math.min(failures, 5)));
+        await sleep(
+          quick
+            ? Math.min(2000, 50 * 2 ** Math.min(failures - 1, 6)) + Math.random() * 100
+            : Math.min(5000, 250 * 2 ** Math.min(failures, 5)),
+        );
         continue;
       }
       if (stop.signal.aborted) {
         await Promise.allSettled(tasks.map((t) => engine.unlockExternalTask(t.id)));
         return;
       }
+      // With a very short long-polling time an empty answer comes at once: do not spin.
+      if (tasks.length === 0 && opts.pollMs < 1000) await sleep(250);
       for (const task of tasks) {
         const p = handle(task).finally(() => {
           running.delete(p);
+          mine.delete(p);
           wakeAll();
         });
         running.add(p);
+        mine.add(p);
       }
     }
   };
@@ -278,6 +341,18 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
       await Promise.race([Promise.allSettled([...running]), sleep(10_000)]);
     },
   };
+}
+
+/**
+ * The engine refuses an outcome because the task is no longer this worker's: completed by
+ * another after this lock expired, or its instance ended or was cancelled.
+ */
+function lockLost(err: unknown): boolean {
+  if (!(err instanceof EngineError)) return false;
+  return (
+    err.status === 404 ||
+    /locked by worker|cannot be completed by worker|does not exist|not found|is not locked/i.test(err.message)
+  );
 }
 
 /** The instance moved on and may now wait at a user task: open tasklists look at once. */
