@@ -55,7 +55,8 @@ describe('what a deployed model may make the engine run', () => {
         '<bpmn:sequenceFlow id="f"><bpmn:conditionExpression>${&quot;&quot;.getClass() != null}</bpmn:conditionExpression></bpmn:sequenceFlow>',
       ),
     );
-    expect(inCondition).toEqual([expect.objectContaining({ message: expect.stringMatching(/getClass/) })]);
+    expect(inCondition).toHaveLength(1);
+    expect(inCondition[0]?.message).toMatch(/getClass/);
     expect(unsafeConstructs(model('<bpmn:userTask id="u" camunda:assignee="#{execution.getId()}" />'))).toHaveLength(1);
   });
 });
