@@ -47,10 +47,11 @@ export class AuditLog {
     limit?: number | undefined;
   }): Promise<AuditRecord[]> {
     const rows: (Omit<AuditRecord, 'at'> & { at: Date })[] = await this.db.query(
+      // Ordered by the number, not by its text (`id` alone would be the text column: 9 before 33).
       `SELECT id::text, at, actor, action, subject_type AS "subjectType", subject_id AS "subjectId", detail, ip
          FROM audit_events
         WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR action = $2) AND ($3::text IS NULL OR subject_id = $3)
-        ORDER BY id DESC LIMIT $4`,
+        ORDER BY audit_events.id DESC LIMIT $4`,
       [f.actor ?? null, f.action ?? null, f.subjectId ?? null, f.limit ?? 200],
     );
     return rows.map((r) => ({ ...r, at: r.at.toISOString() }));

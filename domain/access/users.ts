@@ -78,7 +78,10 @@ export class UserDirectory {
       await verifyPassword(password, DUMMY_HASH); // same time as a real check
       return undefined;
     }
-    if (row.locked_until && row.locked_until > now) return undefined;
+    if (row.locked_until && row.locked_until > now) {
+      await verifyPassword(password, DUMMY_HASH); // a locked account answers as slowly as the others
+      return undefined;
+    }
     if (!(await verifyPassword(password, row.password_hash))) {
       await this.db.query(
         `UPDATE users SET failed_logins = failed_logins + 1,
@@ -135,15 +138,26 @@ export class UserDirectory {
     username: string,
     change: { displayName?: string | undefined; roles?: Role[] | undefined; active?: boolean | undefined },
   ): Promise<UserAccount> {
-    const rows = await returning<Row>(
-      this.db,
-      `UPDATE users SET display_name = COALESCE($2, display_name), roles = COALESCE($3, roles),
-              active = COALESCE($4, active)
-        WHERE username = $1 RETURNING *`,
-      [username, change.displayName ?? null, change.roles ?? null, change.active ?? null],
-    );
-    if (!rows[0]) throw new NotFoundError(`Utente ${username} non trovato.`);
-    return toAccount(rows[0]);
+    // One change at a time (the lock on every administrator's row), and never the last one:
+    // whoever removes the admin role or disables an account must leave an active administrator.
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT username FROM users WHERE 'admin' = ANY (roles) FOR UPDATE`);
+      const rows = await returning<Row>(
+        tx,
+        `UPDATE users SET display_name = COALESCE($2, display_name), roles = COALESCE($3, roles),
+                active = COALESCE($4, active)
+          WHERE username = $1 RETURNING *`,
+        [username, change.displayName ?? null, change.roles ?? null, change.active ?? null],
+      );
+      if (!rows[0]) throw new NotFoundError(`Utente ${username} non trovato.`);
+      const admins: unknown[] = await tx.query(`SELECT 1 FROM users WHERE active AND 'admin' = ANY (roles) LIMIT 1`);
+      if (admins.length === 0) {
+        throw new ConflictError(
+          "Resterebbe senza amministratori attivi: assegnare prima il ruolo di amministratore a un'altra persona.",
+        );
+      }
+      return toAccount(rows[0]);
+    });
   }
 
   /** A person changes their own password, proving the current one. */
