@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { returning } from '../../platform/database/query.js';
 
 export interface SmsRecord {
   id: string;
@@ -30,6 +31,11 @@ const STATUS_RANK: Record<string, number> = {
   read: 6,
 };
 
+/** The rank of the stored status, in SQL (the names are the constants above). */
+const RANK_SQL = `(CASE status ${Object.entries(STATUS_RANK)
+  .map(([name, r]) => `WHEN '${name}' THEN ${r}`)
+  .join(' ')} ELSE 0 END)`;
+
 /** Every SMS the platform sent, whatever the provider: one row per booking and purpose. */
 export class SmsMessages {
   constructor(private readonly db: DataSource) {}
@@ -40,19 +46,18 @@ export class SmsMessages {
    * Returns false when no message has that provider id.
    */
   async updateStatus(providerSid: string, status: string, errorCode: string | undefined): Promise<boolean> {
-    const rank = (s: string) => STATUS_RANK[s] ?? 0;
-    const rows: { status: string }[] = await this.db.query('SELECT status FROM sms_messages WHERE provider_sid = $1', [
-      providerSid,
-    ]);
-    const current = rows[0];
-    if (!current) return false;
-    if (rank(status) > rank(current.status)) {
-      await this.db.query(
-        'UPDATE sms_messages SET status = $2, error_code = $3, updated_at = now() WHERE provider_sid = $1',
-        [providerSid, status, errorCode ?? null],
-      );
-    }
-    return true;
+    // One statement: of two callbacks racing (a late `sent` and `delivered`), the row only ever
+    // moves forward, whichever commits first.
+    const updated = await returning<{ n: number }>(
+      this.db,
+      `UPDATE sms_messages SET status = $2, error_code = $3, updated_at = now()
+        WHERE provider_sid = $1 AND $4::int > ${RANK_SQL}
+        RETURNING 1 AS n`,
+      [providerSid, status, errorCode ?? null, STATUS_RANK[status] ?? 0],
+    );
+    if (updated.length > 0) return true;
+    const known: unknown[] = await this.db.query('SELECT 1 FROM sms_messages WHERE provider_sid = $1', [providerSid]);
+    return known.length > 0;
   }
 
   async list(opts: { reference?: string | undefined; limit: number }): Promise<SmsRecord[]> {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import { apiAs, ensureUser, startTestApp } from './support/test-app.js';
 
-/** Account administration rules that protect the platform from locking itself out. */
+/** Account administration rules that protect the platform from locking itself out, and the audit trail. */
 describe('accounts and the audit trail', () => {
   let app: RunningApp;
 

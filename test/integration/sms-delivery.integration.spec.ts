@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SmsMessages } from '../../domain/sms/messages.js';
 import type { RunningApp } from '../../app.js';
 import { TwilioSms } from '../../adapters/sms/twilio-sms.js';
 import { startTwilioStandIn, type TwilioStandIn } from '../../stand-ins/twilio/server.js';
@@ -92,5 +93,38 @@ describe('SMS delivery statuses from Twilio callbacks', () => {
     });
     expect(res.status).toBe(403);
     expect((await statusOf(row?.provider_sid ?? ''))?.status).toBe('delivered');
+  });
+});
+
+describe('SMS delivery statuses', () => {
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app.db.query(`DELETE FROM sms_messages WHERE purpose = 'test-status-race'`);
+    await app?.stop();
+  });
+
+  it('only ever move forward, also when a late `sent` races `delivered`', async () => {
+    const messages = new SmsMessages(app.db);
+    for (let round = 0; round < 30; round++) {
+      const sid = `SMrace${String(round).padStart(26, '0')}`;
+      await app.db.query(
+        `INSERT INTO sms_messages (provider, provider_sid, to_number, sender, body, encoding, segments, status, purpose, reference)
+         VALUES ('twilio', $1, '+393330000000', 'CUP', 'x', 'GSM-7', 1, 'queued', 'test-status-race', $1)`,
+        [sid],
+      );
+      await Promise.all([
+        messages.updateStatus(sid, 'delivered', undefined),
+        messages.updateStatus(sid, 'sent', undefined),
+        messages.updateStatus(sid, 'sending', undefined),
+      ]);
+      const rows: { status: string }[] = await app.db.query('SELECT status FROM sms_messages WHERE provider_sid = $1', [
+        sid,
+      ]);
+      expect(rows[0]?.status, `round ${round}`).toBe('delivered');
+    }
+    expect(await messages.updateStatus('SMunknown', 'delivered', undefined)).toBe(false);
   });
 });
