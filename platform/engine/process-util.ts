@@ -1,7 +1,8 @@
+import { SetupError } from '../setup-error.js';
 import { spawn } from 'node:child_process';
 
 /** The engine cannot be set up on this machine; the message says what to do instead. */
-export class EngineSetupError extends Error {
+export class EngineSetupError extends SetupError {
   override name = 'EngineSetupError';
 }
 

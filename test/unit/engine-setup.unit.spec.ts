@@ -1,10 +1,12 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findJava } from '../../platform/engine/java.js';
 import { buildEngine } from '../../platform/engine/local-engine.js';
 import { EngineSetupError } from '../../platform/engine/process-util.js';
+import { folderClosedToOthers, startEmbeddedPostgres } from '../../platform/database/embedded-postgres.js';
+import { SetupError } from '../../platform/setup-error.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -37,5 +39,41 @@ describe('the local engine cannot be set up', () => {
     expect((err as Error).message).toMatch(/Maven, which is not installed/);
     expect((err as Error).message).toMatch(/docker compose up/);
     expect((err as Error).message).toMatch(/ENGINE_URL/);
+  });
+});
+
+describe('a checkout in a folder other users cannot enter', () => {
+  it('names the first folder the embedded PostgreSQL (user postgres) could not enter', async () => {
+    const open = await mkdtemp(path.join(os.tmpdir(), 'cc-open-'));
+    const closed = path.join(open, 'private');
+    await mkdir(path.join(closed, 'checkout', 'data'), { recursive: true });
+    await chmod(open, 0o755);
+    await chmod(closed, 0o700);
+    try {
+      expect(folderClosedToOthers([path.join(closed, 'checkout', 'data')])).toBe(closed);
+      expect(folderClosedToOthers([open])).toBeUndefined();
+      await chmod(closed, 0o755);
+      expect(folderClosedToOthers([path.join(closed, 'checkout', 'data')])).toBeUndefined();
+    } finally {
+      await rm(open, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(process.getuid?.() === 0)('as root: stops at once with what to do, instead of initdb EACCES', async () => {
+    const closed = await mkdtemp(path.join(os.tmpdir(), 'cc-closed-'));
+    await chmod(closed, 0o700);
+    try {
+      const err = await startEmbeddedPostgres({
+        dataDir: path.join(closed, 'data', 'postgres'),
+        port: 1,
+        database: 'x',
+        log: () => undefined,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SetupError);
+      expect((err as Error).message).toContain(closed);
+      expect((err as Error).message).toMatch(/outside private folders.*DATABASE_URL/s);
+    } finally {
+      await rm(closed, { recursive: true, force: true });
+    }
   });
 });
