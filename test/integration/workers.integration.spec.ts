@@ -32,7 +32,8 @@ describe('external-task workers', () => {
       engine,
       definitions: defs,
       deps: app.workerDeps,
-      effects: new EffectStore(app.db),
+      // The effects' lease is the lock, as in the app.
+      effects: new EffectStore(app.db, lockMs),
       metrics: new Metrics(),
       log: createLogger('silent'),
       maxTasks: 4,
@@ -85,6 +86,47 @@ describe('external-task workers', () => {
     const vars = await engine.historicVariables({ processInstanceId: started.id });
     expect(vars.find((v) => v.name === 'doubled')?.value).toBe(2);
     expect(vars.find((v) => v.name === 'label')?.value).toBe('prova');
+  });
+
+  it('waits for an effect left in doubt by a dead delivery without spending an attempt, then runs it once', async () => {
+    let effects = 0;
+    const doubtful = defineWorker({
+      taskType: 'probe-doubt',
+      description: 'effetto in dubbio',
+      // One attempt only: spending it on the wait would end in an incident at once.
+      retries: 1,
+      variables: z.object({}).passthrough(),
+      headers: z.object({}).passthrough(),
+      async handler({ once }) {
+        const sent = await once('k', () => {
+          effects++;
+          return Promise.resolve('inviato');
+        });
+        return { sent };
+      },
+    });
+    // A delivery that claimed the effect a moment ago and died before finishing it.
+    await app.db.query(
+      `INSERT INTO job_effects (effect_key, task_type, job_key, result)
+       VALUES ('probe-doubt:k', 'probe-doubt', 'dead', jsonb_build_object('state', 'running', 'owner', 'dead'))
+       ON CONFLICT (effect_key) DO UPDATE SET result = EXCLUDED.result, created_at = now()`,
+    );
+    run([doubtful], 1500);
+    const started = await deployAndStart('probe-doubt');
+    await waitFor(
+      async () => (await engine.historicProcessInstance(started.id))?.state === 'COMPLETED',
+      'the instance past the doubtful effect',
+    );
+    expect(effects).toBe(1);
+    expect(await engine.historicIncidents({ processInstanceId: started.id })).toEqual([]);
+    const outcomes: { outcome: string; retries_left: number }[] = await app.db.query(
+      `SELECT outcome, retries_left FROM job_outcomes WHERE process_instance_key = $1 ORDER BY id`,
+      [started.id],
+    );
+    expect(outcomes).toEqual([
+      { outcome: 'retry', retries_left: 1 },
+      { outcome: 'completed', retries_left: 1 },
+    ]);
   });
 
   it('retries a transient failure with backoff, then raises an incident in the engine with the reason', async () => {

@@ -27,3 +27,17 @@ export class TransientError extends Error {
 export class PermanentError extends Error {
   override name = 'PermanentError';
 }
+
+/**
+ * The effect is claimed by another delivery that has not finished: the task waits until that
+ * claim's lease ends, without spending an attempt (a crashed worker must not lead to an incident).
+ */
+export class EffectInProgressError extends TransientError {
+  override name = 'EffectInProgressError';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { TransientError } from './errors.js';
+import { EffectInProgressError } from './errors.js';
 
 /**
  * How long a started effect is considered in progress before another delivery may take it
@@ -48,13 +48,19 @@ export class EffectStore {
       [effectKey, meta.taskType, meta.jobKey, owner, this.leaseMs],
     );
     if (claimed.length === 0) {
-      const rows: { result: { state: string; value?: T } }[] = await this.db.query(
-        'SELECT result FROM job_effects WHERE effect_key = $1',
+      const rows: { result: { state: string; value?: T }; age_ms: number }[] = await this.db.query(
+        `SELECT result, (extract(epoch FROM now() - created_at) * 1000)::int AS age_ms
+           FROM job_effects WHERE effect_key = $1`,
         [effectKey],
       );
-      const state = rows[0]?.result;
-      if (state?.state === 'done') return state.value as T;
-      throw new TransientError(`effetto ${effectKey} già in corso in un'altra consegna del job`);
+      const row = rows[0];
+      if (row?.result.state === 'done') return row.result.value as T;
+      // In doubt: another delivery claimed it and has not finished (or died). Come back when
+      // its lease ends; waiting spends no attempt.
+      throw new EffectInProgressError(
+        `effetto ${effectKey} già in corso in un'altra consegna del job`,
+        Math.max(500, this.leaseMs - (row?.age_ms ?? 0) + 250),
+      );
     }
     let value: T;
     try {

@@ -15,7 +15,7 @@ import { fromEngineVariables } from '../../platform/engine/variables.js';
 import { ENGINE_PROGRESS_CHANNEL } from '../../domain/tasks/inbox.js';
 import type { EffectStore } from './idempotency.js';
 import type { JobInfo, WorkerDefinition, WorkerDeps } from './define.js';
-import { BpmnError, PermanentError, TransientError } from './errors.js';
+import { BpmnError, EffectInProgressError, PermanentError, TransientError } from './errors.js';
 
 /** An external task as it comes from the engine, before its variables are checked. */
 export interface IncomingJob extends JobInfo {
@@ -89,6 +89,9 @@ export async function decideOutcome(
       return { kind: 'bpmn_error', code: err.code, message: err.message, variables: err.variables };
     }
     if (err instanceof PermanentError) return { kind: 'incident', message: err.message };
+    if (err instanceof EffectInProgressError) {
+      return { kind: 'retry', message: err.message, retries: job.retries, backoffMs: err.retryAfterMs };
+    }
     const message =
       err instanceof TransientError
         ? err.message
