@@ -255,6 +255,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         taskEvents,
         webDir: path.join(PROJECT_ROOT, 'dist', 'web'),
         fhirApiToken: config.FHIR_API_TOKEN,
+        fhirWriteToken: config.FHIR_WRITE_TOKEN,
         metrics,
         log,
         twilioWebhook:

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
@@ -10,6 +11,7 @@ import type { SmsMessages } from '../domain/sms/messages.js';
 import type { TaskInbox } from '../domain/tasks/inbox.js';
 import type { UserDirectory } from '../domain/access/users.js';
 import type { AuditLog } from '../domain/access/audit.js';
+import { ForbiddenError, UnauthorizedError } from '../domain/errors.js';
 import type { Deployer } from '../platform/engine/deployer.js';
 import type { EngineClient } from '../platform/engine/operaton.js';
 import type { Logger } from '../platform/logger.js';
@@ -57,6 +59,8 @@ export interface ApiDeps {
   webDir?: string | undefined;
   /** Lets another system read `/fhir` with `Authorization: Bearer <token>`. */
   fhirApiToken?: string | undefined;
+  /** Lets another system also book, cancel and move through `/fhir`. */
+  fhirWriteToken?: string | undefined;
   /** Set when Twilio delivery callbacks are enabled (PUBLIC_BASE_URL and a Twilio auth token). */
   twilioWebhook?: { authToken: string; publicBaseUrl: string } | undefined;
 }
@@ -83,7 +87,7 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   app.use('/api/process-instances', instanceRoutes(deps));
   app.use('/api', modelRoutes(deps));
   app.use('/api', recordRoutes(deps));
-  app.use('/fhir', fhirAccess(deps.fhirApiToken), fhirRoutes(deps));
+  app.use('/fhir', fhirAccess(deps.fhirApiToken, deps.fhirWriteToken, deps.audit), fhirRoutes(deps));
   app.use('/api', (_req, res) =>
     sendProblem(res, { status: 404, title: 'Non trovato', detail: 'Risorsa inesistente.' }),
   );
@@ -113,13 +117,45 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
   next();
 }
 
-/** `/fhir` serves people's bookings: a session with `personal:read` (audited) or the configured bearer token. */
-function fhirAccess(token: string | undefined) {
-  return async (req: Request, _res: Response, next: NextFunction) => {
+/** Constant-time comparison of a presented secret with the configured one. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * `/fhir` serves people's bookings. Reads: a session with `personal:read`, or the read token
+ * (`FHIR_API_TOKEN`). Writes (book, cancel, `$move`): a session with `cup:contact`, or the
+ * write token (`FHIR_WRITE_TOKEN`, which reads too). Every use is audited, a token's too.
+ */
+function fhirAccess(readToken: string | undefined, writeToken: string | undefined, audit: AuditLog) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const writes = !['GET', 'HEAD'].includes(req.method);
     const bearer = req.get('authorization')?.match(/^Bearer (.+)$/)?.[1];
-    if (token && bearer === token) return next();
-    allow('personal:read')(req, _res, () => undefined); // throws 401/403 otherwise
-    await auditRead(req, 'fhir', req.path);
+    if (bearer !== undefined) {
+      const kind =
+        writeToken && sameSecret(bearer, writeToken)
+          ? 'write'
+          : readToken && sameSecret(bearer, readToken)
+            ? 'read'
+            : undefined;
+      if (!kind) throw new UnauthorizedError('Token non valido per /fhir.');
+      if (writes && kind !== 'write') {
+        throw new ForbiddenError('Il token di sola lettura non consente prenotazioni, annullamenti o spostamenti.');
+      }
+      await audit.record({
+        actor: `token:fhir-${kind}`,
+        action: writes ? 'fhir.write' : 'personal-data.read',
+        subjectType: 'fhir',
+        subjectId: req.path,
+        ip: req.ip,
+      });
+      return next();
+    }
+    allow(writes ? 'cup:contact' : 'personal:read')(req, res, () => undefined); // throws 401/403 otherwise
+    if (writes) await req.audit?.({ action: 'fhir.write', subjectType: 'fhir', subjectId: req.path });
+    else await auditRead(req, 'fhir', req.path);
     next();
   };
 }

@@ -102,7 +102,10 @@ export const envSchema = z.object({
     'Provider group to role, e.g. `cup-fo=operator,cup-bo=back-office-1`. Claim values that are already role names need no entry.',
   ),
   FHIR_API_TOKEN: optionalString.describe(
-    "Bearer token that lets another system (a FhirCup client) read the local CUP's `/fhir` endpoints without a session.",
+    "Bearer token that lets another system read the local CUP's `/fhir` endpoints without a session (read only).",
+  ),
+  FHIR_WRITE_TOKEN: optionalString.describe(
+    'Bearer token that lets another system (a FhirCup client) read and also book, cancel and move through `/fhir`.',
   ),
   DEMO_DATA: bool
     .default(true)

@@ -14,7 +14,7 @@ describe('the booking flow against a FHIR R4 CUP', () => {
   let app: RunningApp;
 
   beforeAll(async () => {
-    cupServer = await startTestApp({ APP_MODE: 'api', FHIR_API_TOKEN: 'flow-fhir-token' });
+    cupServer = await startTestApp({ APP_MODE: 'api', FHIR_WRITE_TOKEN: 'flow-fhir-token' });
     app = await startTestApp({ CUP_FHIR_BASE_URL: `${cupServer.url}/fhir`, CUP_FHIR_TOKEN: 'flow-fhir-token' });
   });
   afterAll(async () => {

@@ -17,6 +17,7 @@ import { startTestApp } from './support/test-app.js';
 
 const DAY = 86_400_000;
 const FHIR_TOKEN = 'test-fhir-token';
+const FHIR_READ_TOKEN = 'test-fhir-read-token';
 const SERVICE = '89.7A.3';
 const NRE = '170A10123456789';
 /** A structure and dates far enough ahead that the booking tests leave the earliest slots to the others. */
@@ -83,8 +84,23 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
     expect(wrong.status).toBe(401);
   });
 
+  it('lets the read token read but not book, and audits every use of a token', async () => {
+    const read = { authorization: `Bearer ${FHIR_READ_TOKEN}` };
+    expect((await fetch(`${base}/Patient/pat-0001`, { headers: read })).status).toBe(200);
+    const booking = await fetch(`${base}/Appointment`, {
+      method: 'POST',
+      headers: { ...read, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ resourceType: 'Appointment', status: 'booked' }),
+    });
+    expect(booking.status).toBe(403);
+    const trail: { actor: string; action: string }[] = await app.db.query(
+      `SELECT actor, action FROM audit_events WHERE actor LIKE 'token:fhir-%' AND subject_id = '/Patient/pat-0001'`,
+    );
+    expect(trail).toContainEqual({ actor: 'token:fhir-read', action: 'personal-data.read' });
+  });
+
   beforeAll(async () => {
-    app = await startTestApp({ FHIR_API_TOKEN: FHIR_TOKEN });
+    app = await startTestApp({ FHIR_API_TOKEN: FHIR_READ_TOKEN, FHIR_WRITE_TOKEN: FHIR_TOKEN });
     base = `${app.url}/fhir`;
     fhir = new FhirCup({ baseUrl: base, bearerToken: FHIR_TOKEN });
     local = new LocalCup(app.db);
