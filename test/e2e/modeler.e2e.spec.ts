@@ -178,6 +178,10 @@ describe('an analyst changes a flow and its form in the browser and deploys them
     await regione.page.goto('/modellatore?processo=cup-booking');
     await regione.page.locator('.djs-element[data-element-id="choose-slot"]').waitFor();
     expect(await regione.page.getByRole('button', { name: 'Distribuisci', exact: true }).count()).toBe(0);
+    // Nothing to draw with: no palette, and no context pad on a selected element.
+    expect(await regione.page.locator('.djs-palette').isVisible()).toBe(false);
+    await regione.page.locator('.djs-element[data-element-id="choose-slot"]').click();
+    expect(await regione.page.locator('.djs-context-pad').isVisible()).toBe(false);
     const content: { content: string }[] = await app.db.query(
       `SELECT content FROM resource_deployments WHERE resource_id = 'cup-booking' AND status = 'deployed' ORDER BY version DESC LIMIT 1`,
     );

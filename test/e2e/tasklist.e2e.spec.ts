@@ -41,6 +41,16 @@ describe('operators and back office work their tasks in the browser', () => {
       .focus();
     await first.page.keyboard.press('Enter');
     await first.page.waitForURL(`**/compiti/${task.key}`);
+    // The task page, like every page, puts the keyboard on its heading once it has loaded.
+    await first.page.getByRole('heading', { name: 'Scegli lo slot con il paziente' }).waitFor();
+    await expect
+      .poll(() =>
+        first.page
+          .locator('main h1:focus')
+          .textContent({ timeout: 1000 })
+          .catch(() => null),
+      )
+      .toBe('Scegli lo slot con il paziente');
     // The second sees it taken, with no way to claim it.
     await expect.poll(() => rowIn(second).locator('td').nth(7).textContent()).toBe('e2e.operatore.a');
     expect(

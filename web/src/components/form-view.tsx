@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { Form } from '@bpmn-io/form-js';
+import '@bpmn-io/form-js/dist/assets/form-js.css';
 import { italianPlaceholders, italianValidationModule } from './form-italian';
 
 /** JSON with object keys sorted: the same values give the same text whatever order they came in. */

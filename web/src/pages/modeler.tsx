@@ -268,7 +268,11 @@ export function ModelerPage() {
       <Notice text={notice} />
       <Problem error={error} />
       <div class="modeler-layout">
-        <div class="modeler-canvas" ref={canvasRef} aria-label="Area di disegno BPMN" />
+        <div
+          class={mayDeploy ? 'modeler-canvas' : 'modeler-canvas modeler-read-only'}
+          ref={canvasRef}
+          aria-label={mayDeploy ? 'Area di disegno BPMN' : 'Diagramma BPMN (sola lettura)'}
+        />
         <div class="modeler-properties" ref={panelRef} aria-label="Proprietà dell'elemento" />
       </div>
       <div class="modeler-bottom">

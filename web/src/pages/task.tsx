@@ -19,6 +19,14 @@ export function TaskPage({ taskKey }: { taskKey: string }) {
   const [notice, setNotice] = useState<string>();
   const [busy, setBusy] = useState(false);
   const form = useRef<FormHandle>();
+  // The heading arrives with the task, after the navigation focused an empty page: focus it
+  // once per task, as every other page does, so keyboard and screen-reader users know where they are.
+  const focusedFor = useRef<string>();
+  useEffect(() => {
+    if (!task || focusedFor.current === taskKey) return;
+    focusedFor.current = taskKey;
+    document.querySelector<HTMLElement>('main h1')?.focus();
+  }, [task, taskKey]);
 
   const load = async () => {
     try {
