@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { DomainError, ValidationError } from '../domain/errors.js';
 import type { Logger } from '../platform/logger.js';
+import { fieldLabel } from '../domain/validation-messages.js';
 
 /** Sends an RFC 9457 problem document. */
 export function sendProblem(
@@ -20,7 +21,10 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.inf
   if (!r.success) {
     throw new ValidationError(
       'La richiesta contiene dati non validi.',
-      r.error.issues.map((i) => ({ field: i.path.join('.') || '(corpo)', message: i.message })),
+      r.error.issues.map((i) => {
+        const field = i.path.join('.') || '(corpo)';
+        return { field, label: fieldLabel(field), message: i.message };
+      }),
     );
   }
   return r.data;

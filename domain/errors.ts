@@ -31,7 +31,7 @@ export class ValidationError extends DomainError {
   readonly title = 'Dati non validi';
   constructor(
     message: string,
-    readonly errors: { field: string; message: string }[] = [],
+    readonly errors: { field: string; message: string; label?: string }[] = [],
   ) {
     super(message);
   }

@@ -106,6 +106,22 @@ describe('cup-booking flow on a real engine and PostgreSQL', () => {
     expect(after[0]?.n).toBe(before[0]?.n);
   });
 
+  it('says what is wrong in Italian and names each field by its label', async () => {
+    const res = await operator.post<{ errors: { field: string; label: string; message: string }[] }>(
+      '/api/cup/bookings',
+      { prescriptionNre: '170A10123456789', serviceCode: '89.7A.3', patientId: 'pat-0001', priorityClass: 'Z' },
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e) => [e.field, e.label])).toEqual([['priorityClass', 'Classe di priorità']]);
+    expect(res.body.errors[0]?.message).toMatch(/^Opzione non valida/);
+    const tooLong = await operator.post<{ errors: { label: string; message: string }[] }>('/api/cup/cancellations', {
+      appointmentId: 'x',
+      cancellationNote: 'n'.repeat(501),
+    });
+    expect(tooLong.body.errors[0]?.label).toBe('Nota della disdetta');
+    expect(tooLong.body.errors[0]?.message).toMatch(/^Troppo grande/);
+  });
+
   it('finds the patient by fiscal code, and refuses a wrong or unknown one with a clear message', async () => {
     const before: { n: string }[] = await app.db.query('SELECT count(*) AS n FROM process_instances');
     const wrong = await operator.post<{ detail: string; errors: { field: string }[] }>('/api/cup/bookings', {

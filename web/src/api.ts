@@ -4,7 +4,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly title: string,
     readonly detail: string,
-    readonly errors: { field: string; message: string }[] = [],
+    readonly errors: { field: string; message: string; label?: string }[] = [],
   ) {
     super(detail || title);
   }
@@ -37,7 +37,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     const problem = (await res.json().catch(() => ({}))) as {
       title?: string;
       detail?: string;
-      errors?: { field: string; message: string }[];
+      errors?: { field: string; message: string; label?: string }[];
     };
     throw new ApiError(res.status, problem.title ?? `Errore ${res.status}`, problem.detail ?? '', problem.errors ?? []);
   }

@@ -16,6 +16,7 @@ import { ENGINE_PROGRESS_CHANNEL } from '../../domain/tasks/inbox.js';
 import type { EffectStore } from './idempotency.js';
 import type { JobInfo, WorkerDefinition, WorkerDeps } from './define.js';
 import { BpmnError, EffectInProgressError, PermanentError, TransientError } from './errors.js';
+import '../../domain/validation-messages.js';
 
 /** An external task as it comes from the engine, before its variables are checked. */
 export interface IncomingJob extends JobInfo {

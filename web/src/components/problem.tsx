@@ -12,7 +12,7 @@ export function Problem({ error }: { error: unknown }) {
         <ul>
           {e.errors.map((x) => (
             <li key={`${x.field}:${x.message}`}>
-              <code>{x.field}</code>: {x.message}
+              {x.label ? <strong>{x.label}</strong> : <code>{x.field}</code>}: {x.message}
             </li>
           ))}
         </ul>
