@@ -36,6 +36,23 @@ export interface Cup {
   recallCandidates(query: RecallQuery): Promise<Appointment[]>;
   /** The CUP extract for reminders: booked appointments starting in [from, to), by start. */
   upcoming(query: UpcomingQuery): Promise<ReminderEntry[]>;
+  /** The catalogue of services one can book (FHIR HealthcareService). */
+  listServices(): Promise<ServiceInfo[]>;
+  /** A structure of the region by id (FHIR Location), or undefined when the CUP has none. */
+  getStructure(id: string): Promise<StructureInfo | undefined>;
+}
+
+/** A bookable service of the catalogue: its code (`89.7A.3`), name and kind (visit, exam…). */
+export interface ServiceInfo {
+  code: string;
+  name: string;
+  kind: string;
+}
+
+export interface StructureInfo {
+  id: string;
+  name: string;
+  city: string | undefined;
 }
 
 export interface SlotDetail {

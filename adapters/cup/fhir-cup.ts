@@ -14,6 +14,8 @@ import {
   type SlotDetail,
   type SlotOffer,
   type SlotQuery,
+  type ServiceInfo,
+  type StructureInfo,
   type UpcomingQuery,
 } from './cup.js';
 import {
@@ -27,6 +29,7 @@ import {
   bundleResources,
   bundleSchema,
   cancellationPatch,
+  healthcareServiceSchema,
   locationFromFhir,
   locationSchema,
   moveParameters,
@@ -38,6 +41,7 @@ import {
   reminderEntriesFromBundle,
   scheduleLocation,
   scheduleSchema,
+  serviceFromFhir,
   slotDetailFromFhir,
   slotOfferFromFhir,
   slotSchema,
@@ -253,6 +257,24 @@ export class FhirCup implements Cup {
     const read = id === undefined ? undefined : await this.getAppointment(id);
     if (!read) throw new InvalidFhirResourceError('risposta FHIR non valida: prenotazione creata ma non restituita');
     return read;
+  }
+
+  async listServices(): Promise<ServiceInfo[]> {
+    const bundle = parseFhir(
+      bundleSchema,
+      await this.searchOk('HealthcareService', new URLSearchParams({ _count: '500' })),
+      'Bundle',
+    );
+    return (bundle.entry ?? [])
+      .filter((e) => e.resource.resourceType === 'HealthcareService')
+      .map((e) => serviceFromFhir(parseFhir(healthcareServiceSchema, e.resource, 'HealthcareService')));
+  }
+
+  async getStructure(id: string): Promise<StructureInfo | undefined> {
+    const body = await this.read('Location', id);
+    if (body === undefined) return undefined;
+    const l = locationFromFhir(parseFhir(locationSchema, body, 'Location'));
+    return { id: l.structureId, name: l.name, city: l.city };
   }
 
   private async appointment(a: ParsedAppointment): Promise<Appointment> {

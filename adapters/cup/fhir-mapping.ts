@@ -784,3 +784,44 @@ export function reminderEntriesFromBundle(bundle: ParsedBundle): ReminderEntry[]
     };
   });
 }
+
+/** A service of the catalogue as a FHIR HealthcareService (its code in `type`, its kind in `category`). */
+export function healthcareServiceToFhir(s: { code: string; name: string; kind: string }) {
+  return {
+    resourceType: 'HealthcareService' as const,
+    id: toFhirId(s.code),
+    active: true,
+    name: s.name,
+    type: [{ coding: [{ system: FHIR_SYSTEMS.service, code: s.code, display: s.name }] }],
+    category: [{ coding: [{ system: FHIR_SYSTEMS.serviceKind, code: s.kind }] }],
+  };
+}
+
+export const healthcareServiceSchema = z.object({
+  resourceType: z.literal('HealthcareService'),
+  id: z.string().regex(FHIR_ID),
+  name: z.string().optional(),
+  type: z
+    .array(
+      z.object({
+        coding: z.array(z.object({ system: z.string().optional(), code: z.string(), display: z.string().optional() })),
+      }),
+    )
+    .min(1),
+  category: z
+    .array(z.object({ coding: z.array(z.object({ system: z.string().optional(), code: z.string() })) }))
+    .optional(),
+});
+
+/** The catalogue entry of a HealthcareService: the coding of the platform's catalogue system. */
+export function serviceFromFhir(h: z.infer<typeof healthcareServiceSchema>): {
+  code: string;
+  name: string;
+  kind: string;
+} {
+  const coding = h.type.flatMap((t) => t.coding).find((c) => c.system === FHIR_SYSTEMS.service) ?? h.type[0]?.coding[0];
+  const code = must(coding?.code, `il servizio ${h.id} non indica il codice di prestazione`);
+  const kind =
+    h.category?.flatMap((c) => c.coding).find((c) => c.system === FHIR_SYSTEMS.serviceKind)?.code ?? 'visita';
+  return { code, name: h.name ?? coding?.display ?? code, kind };
+}

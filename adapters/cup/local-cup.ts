@@ -16,6 +16,8 @@ import {
   type SlotDetail,
   type SlotOffer,
   type SlotQuery,
+  type ServiceInfo,
+  type StructureInfo,
   type UpcomingQuery,
 } from './cup.js';
 import type { Queryable } from '../../platform/database/query.js';
@@ -373,5 +375,18 @@ export class LocalCup implements Cup {
     const a = await this.getAppointment(id);
     if (!a) throw new Error(`appointment ${id} vanished after booking`);
     return a;
+  }
+
+  async listServices(): Promise<ServiceInfo[]> {
+    return this.db.query(`SELECT code, name, kind FROM cup_services ORDER BY name`);
+  }
+
+  async getStructure(id: string): Promise<StructureInfo | undefined> {
+    const rows: { id: string; name: string; city: string | null }[] = await this.db.query(
+      'SELECT id, name, city FROM cup_structures WHERE id = $1',
+      [id],
+    );
+    const r = rows[0];
+    return r ? { id: r.id, name: r.name, city: r.city ?? undefined } : undefined;
   }
 }

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
+import type { Cup } from '../../adapters/cup/cup.js';
 import { actorOf, allow, auditRead } from '../auth/access.js';
 import { parseWith } from '../problems.js';
 import { checkNre } from '../../domain/cup/prescription.js';
@@ -79,6 +80,7 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
       const message = 'Paziente non trovato sul CUP.';
       throw new ValidationError(message, [{ field: 'patientId', message }]);
     }
+    await assertInCatalogue(cup, body.serviceCode, body.structureId);
     // Written only once everything else is valid, so a refused request changes nothing.
     if (mobile) await cup.updatePatientMobile(patientId, mobile.e164);
     // Only ids travel in the process: fiscal code and phone stay on the CUP.
@@ -105,6 +107,7 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
         { field: 'appointmentId', message: `Stato: ${appointment.status}.` },
       ]);
     }
+    if (body.structureId !== undefined) await assertInCatalogue(cup, appointment.serviceCode, body.structureId);
     const started = await starter.start({
       bpmnProcessId: 'cup-cancellation',
       businessKey: newBusinessKey('DIS'),
@@ -175,8 +178,7 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
   });
   /** The local CUP's catalogue of services, for the booking page's suggestions. */
   r.get('/services', allow('cup:contact'), async (_req, res) => {
-    const rows: unknown[] = await db.query(`SELECT code, name, kind FROM cup_services ORDER BY name`);
-    res.json({ items: rows });
+    res.json({ items: await cup.listServices() });
   });
   r.get('/slots', allow('cup:contact'), async (req, res) => {
     const q = parseWith(slotQuery, req.query);
@@ -189,4 +191,19 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
     res.json(a);
   });
   return r;
+}
+
+/**
+ * A booking names a service of the catalogue and, if any, a structure of the region, as the
+ * CUP knows them: anything else is refused here rather than ending as "no availability".
+ */
+async function assertInCatalogue(cup: Cup, serviceCode: string, structureId: string | undefined): Promise<void> {
+  if (!(await cup.listServices()).some((s) => s.code === serviceCode)) {
+    const message = `La prestazione «${serviceCode.slice(0, 40)}» non è nel catalogo del CUP.`;
+    throw new ValidationError(message, [{ field: 'serviceCode', label: 'Prestazione', message }]);
+  }
+  if (structureId !== undefined && !(await cup.getStructure(structureId))) {
+    const message = `La struttura «${structureId.slice(0, 40)}» non esiste sul CUP.`;
+    throw new ValidationError(message, [{ field: 'structureId', label: 'Struttura', message }]);
+  }
 }

@@ -17,6 +17,7 @@ import {
   reminderPatientToFhir,
   scheduleToFhir,
   searchsetBundle,
+  healthcareServiceToFhir,
   slotOfferToFhir,
   slotToFhir,
   toFhirId,
@@ -87,6 +88,14 @@ export function fhirRoutes({ cup, db, log }: ApiDeps): Router {
     const [schedule] = await scheduleInfos(db, [localIdOf(req)]);
     if (!schedule) throw notFound('Schedule');
     send(res, 200, scheduleToFhir(schedule));
+  });
+
+  /** The service catalogue (search without parameters: the whole catalogue, a few dozen entries). */
+  r.get('/HealthcareService', async (req, res) => {
+    const rows: { code: string; name: string; kind: string }[] = await db.query(
+      'SELECT code, name, kind FROM cup_services ORDER BY code',
+    );
+    send(res, 200, searchsetBundle(baseUrlOf(req), selfUrlOf(req), rows.map(healthcareServiceToFhir)));
   });
 
   r.get('/Location/:id', async (req, res) => {

@@ -106,6 +106,25 @@ describe('cup-booking flow on a real engine and PostgreSQL', () => {
     expect(after[0]?.n).toBe(before[0]?.n);
   });
 
+  it('refuses a service outside the catalogue or an unknown structure, and starts nothing', async () => {
+    const before: { n: string }[] = await app.db.query('SELECT count(*) AS n FROM process_instances');
+    for (const [body, field, reason] of [
+      [{ serviceCode: '99.99' }, 'serviceCode', /non è nel catalogo/],
+      [{ serviceCode: '<script>' }, 'serviceCode', /non è nel catalogo/],
+      [{ serviceCode: '89.7A.3', structureId: 'nope' }, 'structureId', /non esiste sul CUP/],
+    ] as const) {
+      const res = await operator.post<{ detail: string; errors: { field: string; label: string }[] }>(
+        '/api/cup/bookings',
+        { prescriptionNre: '170A10123456789', patientId: 'pat-0001', ...body },
+      );
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.detail).toMatch(reason);
+      expect(res.body.errors[0]?.field).toBe(field);
+    }
+    const after: { n: string }[] = await app.db.query('SELECT count(*) AS n FROM process_instances');
+    expect(after[0]?.n).toBe(before[0]?.n);
+  });
+
   it('says what is wrong in Italian and names each field by its label', async () => {
     const res = await operator.post<{ errors: { field: string; label: string; message: string }[] }>(
       '/api/cup/bookings',

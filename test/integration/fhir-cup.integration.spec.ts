@@ -84,6 +84,15 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
     expect(wrong.status).toBe(401);
   });
 
+  it('reads the service catalogue and the structures through FHIR, as the local CUP gives them', async () => {
+    const viaFhir = await fhir.listServices();
+    expect(viaFhir).toEqual(await local.listServices().then((l) => [...l].sort((a, b) => (a.code < b.code ? -1 : 1))));
+    expect(viaFhir.map((s) => s.code)).toContain('89.7A.3');
+    const known = (await local.findEarliestSlots({ serviceCode: '89.7A.3', limit: 1 }))[0]?.structureId ?? '';
+    expect(await fhir.getStructure(known)).toEqual(await local.getStructure(known));
+    expect(await fhir.getStructure('nope')).toBeUndefined();
+  });
+
   it('lets the read token read but not book, and audits every use of a token', async () => {
     const read = { authorization: `Bearer ${FHIR_READ_TOKEN}` };
     expect((await fetch(`${base}/Patient/pat-0001`, { headers: read })).status).toBe(200);
