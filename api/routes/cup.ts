@@ -2,6 +2,9 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import type { Cup } from '../../adapters/cup/cup.js';
+import { fromEngine } from '../../domain/processes/engine-call.js';
+import type { EngineClient } from '../../platform/engine/operaton.js';
+import { variablesOf } from '../../platform/engine/variables.js';
 import { actorOf, allow, auditRead } from '../auth/access.js';
 import { parseWith } from '../problems.js';
 import { checkNre } from '../../domain/cup/prescription.js';
@@ -55,7 +58,7 @@ const slotQuery = z.object({
 });
 
 /** The CUP booking line: start a booking, search slots, read an appointment. */
-export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
+export function cupRoutes({ cup, starter, db, engine }: ApiDeps): Router {
   const r = Router();
   r.post('/bookings', allow('cup:contact'), async (req, res) => {
     const body = parseWith(bookingBody, req.body ?? {});
@@ -92,6 +95,17 @@ export function cupRoutes({ cup, starter, db }: ApiDeps): Router {
       startedBy: actor.id,
     });
     res.status(201).json(started);
+  });
+  /**
+   * Where a booking stands, for the operator still on the phone: booked (code, date and time,
+   * structure, to read to the patient), a new choice to make (the slot was taken meanwhile),
+   * passed to the back office, closed, or still running.
+   */
+  r.get('/bookings/:key', allow('cup:contact'), async (req, res) => {
+    const { key } = parseWith(z.object({ key: z.string().regex(ENGINE_ID, 'chiave non valida') }), req.params);
+    const outcome = await bookingOutcome(engine, cup, key);
+    await auditRead(req, 'cup-booking', key);
+    res.json(outcome);
   });
   r.post('/cancellations', allow('cup:contact'), async (req, res) => {
     const body = parseWith(cancellationBody, req.body ?? {});
@@ -206,4 +220,40 @@ async function assertInCatalogue(cup: Cup, serviceCode: string, structureId: str
     const message = `La struttura «${structureId.slice(0, 40)}» non esiste sul CUP.`;
     throw new ValidationError(message, [{ field: 'structureId', label: 'Struttura', message }]);
   }
+}
+
+export type BookingState = 'in-corso' | 'prenotata' | 'nuova-scelta' | 'back-office' | 'chiusa';
+
+/** The state of a cup-booking instance, from the engine's history and its open tasks. */
+async function bookingOutcome(engine: EngineClient, cup: Cup, processInstanceKey: string) {
+  const h = await fromEngine(() => engine.historicProcessInstance(processInstanceKey));
+  if (h?.processDefinitionKey !== 'cup-booking') throw new NotFoundError('Prenotazione in corso non trovata.');
+  const [vars, open] = await Promise.all([
+    fromEngine(() =>
+      engine.historicVariables({
+        processInstanceId: processInstanceKey,
+        variableNameIn: ['bookingCode', 'appointmentStart', 'appointmentId', 'businessKey'],
+      }),
+    ),
+    fromEngine(() => engine.tasks({ processInstanceId: processInstanceKey })),
+  ]);
+  const v = variablesOf(vars);
+  const task = open[0];
+  let state: BookingState = 'in-corso';
+  if (typeof v['bookingCode'] === 'string') state = 'prenotata';
+  else if (task?.taskDefinitionKey === 'choose-slot') state = 'nuova-scelta';
+  else if (task?.taskDefinitionKey === 'handle-escalation') state = 'back-office';
+  else if (h.endTime) state = 'chiusa';
+  const appointment =
+    state === 'prenotata' && typeof v['appointmentId'] === 'string'
+      ? await cup.getAppointment(v['appointmentId'])
+      : undefined;
+  return {
+    state,
+    businessKey: h.businessKey,
+    bookingCode: typeof v['bookingCode'] === 'string' ? v['bookingCode'] : null,
+    appointmentStart: typeof v['appointmentStart'] === 'string' ? v['appointmentStart'] : null,
+    structureName: appointment?.structureName ?? null,
+    taskKey: task?.id ?? null,
+  };
 }

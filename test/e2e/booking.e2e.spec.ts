@@ -48,7 +48,14 @@ describe('an operator books a visit entirely in the browser, with the keyboard',
     await expect.poll(() => page.locator('.task-form .fjs-form-field-select').textContent()).toMatch(/\d{2}:\d{2}/);
     await page.getByRole('button', { name: 'Completa il compito' }).focus();
     await page.keyboard.press('Enter');
-    await page.waitForURL('**/compiti?completato=1');
+    // What to read to the patient: the booking code, day, time and structure.
+    await page.waitForURL(/\/prenotazioni\/[0-9a-f-]{36}$/);
+    await page.getByTestId('booking-code').waitFor();
+    const shown = (await page.getByTestId('booking-outcome').textContent()) ?? '';
+    const code = (await page.getByTestId('booking-code').textContent()) ?? '';
+    expect(code).toMatch(/^BAS-/);
+    expect(shown).toMatch(/\d{2}:\d{2}/);
+    await screenshot(page, 'booking-outcome');
 
     const sms = await waitFor(async () => {
       const rows: { body: string }[] = await app.db.query(
@@ -57,6 +64,8 @@ describe('an operator books a visit entirely in the browser, with the keyboard',
       return rows[0];
     }, 'the confirmation SMS');
     expect(sms.body).toMatch(/^CUP Basilicata: prenotazione BAS-/);
+    // The code the operator reads out is the one in the patient's SMS.
+    expect(sms.body).toContain(code);
     expect(operator.errors).toEqual([]);
   });
 

@@ -72,7 +72,9 @@ describe('operators and back office work their tasks in the browser', () => {
     await page.getByLabel("Nota dell'operatore (facoltativa)").fill('Concordato al telefono');
     await screenshot(page, 'task-form');
     await page.getByRole('button', { name: 'Completa il compito' }).click();
-    await page.waitForURL('**/compiti?completato=1');
+    // The booking's outcome, to read to the patient.
+    await page.waitForURL(`**/prenotazioni/${task.processInstanceKey}`);
+    await page.getByTestId('booking-code').waitFor();
 
     // Gone from the second operator's list, and the booking is made.
     await expect.poll(() => rowIn(second).count(), { timeout: 15_000 }).toBe(0);

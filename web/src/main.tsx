@@ -9,6 +9,7 @@ import { AccountPage } from './pages/account';
 import { TasklistPage } from './pages/tasklist';
 import { InstancesPage } from './pages/instances';
 import { NewContactPage } from './pages/new-contact';
+import { BookingOutcomePage } from './pages/booking-outcome';
 import { AuditPage, UsersPage } from './pages/users';
 
 /**
@@ -83,6 +84,7 @@ function App() {
       page = null;
     } else if (p === '/compiti') page = <TasklistPage />;
     else if ((m = match('/compiti/:key', p))) page = <Lazy page="task" props={{ taskKey: m.key ?? '' }} />;
+    else if ((m = match('/prenotazioni/:key', p))) page = <BookingOutcomePage instanceKey={m.key ?? ''} />;
     else if (p === '/escalation') page = <TasklistPage escalations />;
     else if (p === '/contatti/nuovo') page = <NewContactPage />;
     else if (p === '/modellatore') page = <Lazy page="modeler" />;

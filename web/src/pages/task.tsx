@@ -98,7 +98,10 @@ export function TaskPage({ taskKey }: { taskKey: string }) {
     setBusy(true);
     try {
       await api(`/api/tasks/${taskKey}/complete`, { method: 'POST', body: { variables: result.data } });
-      navigate('/compiti?completato=1');
+      // The slot choice is followed by the booking: show its outcome to read to the patient.
+      if (task?.bpmnProcessId === 'cup-booking' && task.elementId === 'choose-slot') {
+        navigate(`/prenotazioni/${task.processInstanceKey}`);
+      } else navigate('/compiti?completato=1');
     } catch (err) {
       setError(err);
     } finally {
