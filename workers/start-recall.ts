@@ -25,6 +25,8 @@ export const startRecall = defineWorker({
         businessKey: `RICHIAMO-${slotId}`,
         variables: { freedSlotId: slotId },
         startedBy: `process:${job.processInstanceKey}`,
+        // A delivery that started the recall and died before recording it starts none twice.
+        idempotencyKey: `start-recall:${slotId}:${job.processInstanceKey}`,
       });
       return s.processInstanceKey;
     });

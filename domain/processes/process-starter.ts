@@ -37,12 +37,26 @@ export class ProcessStarter {
     startedBy: string;
     /** Start at this start event (a process with a timer start also has a manual one). */
     startAt?: string;
+    /**
+     * Makes the start idempotent: the engine does not deduplicate starts, so the key travels as
+     * the variable `startKey` and a start with a key already used returns that instance (a
+     * worker that died after starting, before recording it, starts nothing twice).
+     */
+    idempotencyKey?: string;
   }): Promise<StartedInstance> {
+    if (opts.idempotencyKey) {
+      const earlier = await this.startedWith(opts.bpmnProcessId, opts.idempotencyKey);
+      if (earlier) return earlier;
+    }
     let res;
     try {
       res = await this.engine.startProcess(opts.bpmnProcessId, {
         businessKey: opts.businessKey,
-        variables: { ...opts.variables, businessKey: opts.businessKey },
+        variables: {
+          ...opts.variables,
+          businessKey: opts.businessKey,
+          ...(opts.idempotencyKey ? { startKey: opts.idempotencyKey } : {}),
+        },
         startAt: opts.startAt,
       });
     } catch (err) {
@@ -78,5 +92,28 @@ export class ProcessStarter {
       .query('SELECT pg_notify($1, $2)', [ENGINE_PROGRESS_CHANNEL, started.processInstanceKey])
       .catch(() => undefined);
     return started;
+  }
+
+  /** The instance of this process started with this idempotency key, running or ended. */
+  private async startedWith(bpmnProcessId: string, key: string): Promise<StartedInstance | undefined> {
+    let found;
+    try {
+      found = await this.engine.historicProcessInstances(
+        { processDefinitionKey: bpmnProcessId, variables: [{ name: 'startKey', operator: 'eq', value: key }] },
+        { max: 1 },
+      );
+    } catch {
+      throw new UnavailableError('Il motore dei processi non è raggiungibile; riprovare.');
+    }
+    const h = found[0];
+    return h
+      ? {
+          processInstanceKey: h.id,
+          processDefinitionKey: h.processDefinitionId,
+          bpmnProcessId,
+          version: h.processDefinitionVersion,
+          businessKey: h.businessKey ?? '',
+        }
+      : undefined;
   }
 }

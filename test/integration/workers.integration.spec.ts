@@ -129,6 +129,27 @@ describe('external-task workers', () => {
     ]);
   });
 
+  it('starts a process once per idempotency key, whatever the engine, which does not deduplicate starts', async () => {
+    await deployAndStart('probe-start-once');
+    const start = (key: string) =>
+      app.workerDeps.starter.start({
+        bpmnProcessId: 'probe-probe-start-once',
+        businessKey: 'PROVA-1',
+        variables: { n: 1 },
+        startedBy: 'test',
+        idempotencyKey: key,
+      });
+    // A delivery that started and died before recording it, then the retry.
+    const first = await start('start-once:slot-1:pi-1');
+    const again = await start('start-once:slot-1:pi-1');
+    expect(again.processInstanceKey).toBe(first.processInstanceKey);
+    const other = await start('start-once:slot-1:pi-2');
+    expect(other.processInstanceKey).not.toBe(first.processInstanceKey);
+    const all = await engine.historicProcessInstances({ processDefinitionKey: 'probe-probe-start-once' }, { max: 50 });
+    // The one started by deployAndStart, and one per key.
+    expect(all).toHaveLength(3);
+  });
+
   it('retries a transient failure with backoff, then raises an incident in the engine with the reason', async () => {
     const attempts: number[] = [];
     const failing = defineWorker({
