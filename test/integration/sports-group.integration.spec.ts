@@ -217,7 +217,9 @@ describe('sports-medicine visits for the athletes of a sports club (C6)', () => 
       athletes: [known, other, known],
     });
     expect(repeated.status).toBe(400);
-    expect(repeated.body.errors).toEqual([{ field: 'athletes.2', message: `atleta ${known} ripetuto nell'elenco` }]);
+    expect(repeated.body.errors).toEqual([
+      { field: 'athletes.2', label: 'Atleti', message: `atleta ${known} ripetuto nell'elenco` },
+    ]);
 
     const empty = await backOffice.post<Problem>('/api/cup/sports-groups', { ...base, clubName: '', athletes: [] });
     expect(empty.status).toBe(400);
