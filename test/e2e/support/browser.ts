@@ -47,13 +47,28 @@ export async function signedIn(browser: Browser, app: RunningApp, username: stri
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/');
-  await page.getByLabel('Nome utente').waitFor();
-  // Keyboard only: the username field has focus on arrival.
+  // Keyboard only: the username field has focus on arrival (wait for it, rather than type
+  // into whatever has focus while the page is still settling).
+  const field = page.getByLabel('Nome utente');
+  await field.and(page.locator(':focus')).waitFor();
   await page.keyboard.type(username);
   await page.keyboard.press('Tab');
   await page.keyboard.type(TEST_PASSWORD);
   await page.keyboard.press('Enter');
-  await page.getByRole('button', { name: 'Esci' }).waitFor();
+  await page
+    .getByRole('button', { name: 'Esci' })
+    .waitFor()
+    .catch(async (err: unknown) => {
+      // Say what the page showed instead, so a failure can be read from the CI log.
+      const shown = await page
+        .locator('main')
+        .innerText({ timeout: 2000 })
+        .catch(() => '(nessun contenuto)');
+      const typed = await field.inputValue({ timeout: 2000 }).catch(() => '?');
+      throw new Error(`${username} not signed in; the page shows: ${shown.slice(0, 400)} (username field: ${typed})`, {
+        cause: err,
+      });
+    });
   return { context, page, errors };
 }
 
