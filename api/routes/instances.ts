@@ -8,7 +8,7 @@ import { NotFoundError } from '../../domain/errors.js';
 import { fromEngine } from '../../domain/processes/engine-call.js';
 import { engineDate, isoFromEngine } from '../../domain/tasks/inbox.js';
 import { activeActivityIds, type EngineClient, type HistoricProcessInstance } from '../../platform/engine/operaton.js';
-import { variablesOf } from '../../platform/engine/variables.js';
+import { processScopeVariables } from '../../platform/engine/variables.js';
 
 /** Engine ids: UUIDs (and the numeric ids of engines with the default id generator). */
 export const ENGINE_ID = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$/;
@@ -91,7 +91,7 @@ export function instanceRoutes({ db, engine }: ApiDeps): Router {
     );
     const personal = hasPermission(req, 'personal:read');
     if (personal) await auditRead(req, 'process-instance', key);
-    const vars = variablesOf(variables.filter((v) => v.activityInstanceId === key || v.executionId === key));
+    const vars = processScopeVariables(variables, key);
     res.json({
       instance: {
         key: h.id,

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { EngineError, versionOf, type EngineClient } from '../../platform/engine/operaton.js';
 import { NotFoundError, UnavailableError } from '../errors.js';
-import { ENGINE_PROGRESS_CHANNEL } from '../tasks/inbox.js';
+import { announceProgress } from '../tasks/inbox.js';
 
 export interface StartedInstance {
   processInstanceKey: string;
@@ -88,9 +88,7 @@ export class ProcessStarter {
       ],
     );
     // Its first step may be a user task: open tasklists look at once.
-    await this.db
-      .query('SELECT pg_notify($1, $2)', [ENGINE_PROGRESS_CHANNEL, started.processInstanceKey])
-      .catch(() => undefined);
+    await announceProgress(this.db, started.processInstanceKey);
     return started;
   }
 

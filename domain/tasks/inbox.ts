@@ -6,7 +6,7 @@ import {
   type EngineTask,
   type HistoricTask,
 } from '../../platform/engine/operaton.js';
-import { variablesOf } from '../../platform/engine/variables.js';
+import { processScopeVariables } from '../../platform/engine/variables.js';
 import { readBpmn } from '../../platform/engine/bpmn-model.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors.js';
 import { validateSubmission } from './form-validation.js';
@@ -51,6 +51,11 @@ export const TASK_EVENTS_CHANNEL = 'user_task_events';
  * The payload is the process instance id, nothing of the citizen.
  */
 export const ENGINE_PROGRESS_CHANNEL = 'engine_progress';
+
+/** Says on ENGINE_PROGRESS_CHANNEL that an instance moved on; a lost notice only delays the list. */
+export async function announceProgress(db: DataSource, processInstanceId: string): Promise<void> {
+  await db.query('SELECT pg_notify($1, $2)', [ENGINE_PROGRESS_CHANNEL, processInstanceId]).catch(() => undefined);
+}
 export type TaskEventAction = 'created' | 'claimed' | 'unclaimed' | 'completed' | 'canceled';
 export interface TaskEvent {
   key: string;
@@ -193,10 +198,9 @@ export class TaskInbox {
     const [described] = await this.describeFinished([h]);
     if (!described) throw new NotFoundError(`Compito ${key} non trovato.`);
     // The instance's own variables (not those of later steps' inner scopes).
-    const variables = variablesOf(
-      (await fromEngine(() => this.engine.historicVariables({ processInstanceId: h.processInstanceId }))).filter(
-        (v) => v.activityInstanceId === h.processInstanceId || v.executionId === h.processInstanceId,
-      ),
+    const variables = processScopeVariables(
+      await fromEngine(() => this.engine.historicVariables({ processInstanceId: h.processInstanceId })),
+      h.processInstanceId,
     );
     return { ...described, variables };
   }

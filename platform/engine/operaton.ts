@@ -307,10 +307,6 @@ export class EngineClient {
     );
   }
 
-  async definition(id: string): Promise<ProcessDefinition | undefined> {
-    return this.request<ProcessDefinition>('GET', `/process-definition/${encodeURIComponent(id)}`).catch(absentOn404);
-  }
-
   async definitions(query: Query = {}): Promise<ProcessDefinition[]> {
     return this.request<ProcessDefinition[]>('GET', '/process-definition', { query });
   }
@@ -343,10 +339,6 @@ export class EngineClient {
     await this.request('DELETE', `/process-instance/${encodeURIComponent(id)}`, {
       query: { skipCustomListeners: false, failIfNotExists: true, deleteReason: reason },
     });
-  }
-
-  async processInstances(query: Query): Promise<{ id: string; businessKey: string | null; definitionId: string }[]> {
-    return this.request('GET', '/process-instance', { query });
   }
 
   /** The tree of active activity instances (where the tokens are). */

@@ -49,14 +49,8 @@ export function toEngineVariables(values: Record<string, unknown>): EngineVariab
 
 /** The plain value of an engine variable; JSON objects and lists parsed, unknown types as they came. */
 export function fromEngineVariable(v: EngineVariable): unknown {
-  if (v.type === 'Object' && v.valueInfo?.['serializationDataFormat'] === JSON_FORMAT && typeof v.value === 'string') {
-    try {
-      return JSON.parse(v.value) as unknown;
-    } catch {
-      return v.value;
-    }
-  }
-  if (v.type === 'Json' && typeof v.value === 'string') {
+  const json = (v.type === 'Object' && v.valueInfo?.['serializationDataFormat'] === JSON_FORMAT) || v.type === 'Json';
+  if (json && typeof v.value === 'string') {
     try {
       return JSON.parse(v.value) as unknown;
     } catch {
@@ -80,6 +74,16 @@ export interface VariableInstance extends EngineVariable {
   activityInstanceId?: string;
   executionId?: string | null;
   taskId?: string | null;
+}
+
+/** The instance's own variables (its process scope), leaving out those of inner scopes. */
+export function processScopeVariables(
+  instances: VariableInstance[],
+  processInstanceId: string,
+): Record<string, unknown> {
+  return variablesOf(
+    instances.filter((v) => v.activityInstanceId === processInstanceId || v.executionId === processInstanceId),
+  );
 }
 
 /** Variables of one scope from a list of variable instances (the last of a name wins). */

@@ -12,7 +12,7 @@ import {
   type LockedExternalTask,
 } from '../../platform/engine/operaton.js';
 import { fromEngineVariables } from '../../platform/engine/variables.js';
-import { ENGINE_PROGRESS_CHANNEL } from '../../domain/tasks/inbox.js';
+import { announceProgress } from '../../domain/tasks/inbox.js';
 import type { EffectStore } from './idempotency.js';
 import type { JobInfo, WorkerDefinition, WorkerDeps } from './define.js';
 import { BpmnError, EffectInProgressError, PermanentError, TransientError } from './errors.js';
@@ -198,7 +198,7 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
       case 'completed':
       case 'bpmn_error':
         metrics.jobsHandled.inc({ type: def.taskType, outcome: accepted.kind });
-        announceProgress(deps, task.processInstanceId);
+        void announceProgress(deps.db, task.processInstanceId);
         if (accepted.kind === 'bpmn_error') {
           log.info({ ...logFields, errorCode: accepted.code }, 'job ended with a BPMN error');
         }
@@ -357,11 +357,6 @@ function lockLost(err: unknown): boolean {
     err.status === 404 ||
     /locked by worker|cannot be completed by worker|does not exist|not found|is not locked/i.test(err.message)
   );
-}
-
-/** The instance moved on and may now wait at a user task: open tasklists look at once. */
-function announceProgress(deps: WorkerDeps, processInstanceId: string): void {
-  void deps.db.query('SELECT pg_notify($1, $2)', [ENGINE_PROGRESS_CHANNEL, processInstanceId]).catch(() => undefined);
 }
 
 async function recordOutcome(deps: WorkerDeps, job: IncomingJob, o: Outcome, durationMs: number): Promise<void> {
