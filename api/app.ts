@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
@@ -18,7 +17,7 @@ import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { problemHandler, sendProblem } from './problems.js';
 import { sessionLayer, type SessionOptions } from './auth/sessions.js';
-import { allow, auditRead } from './auth/access.js';
+import { allow, auditRead, sameSecret } from './auth/access.js';
 import { oidcRoutes, type OidcOptions } from './auth/oidc.js';
 import type { TaskEventStream } from './task-events.js';
 import { healthRoutes } from './routes/health.js';
@@ -115,13 +114,6 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; font-src 'self' data:; frame-ancestors 'none'",
   );
   next();
-}
-
-/** Constant-time comparison of a presented secret with the configured one. */
-function sameSecret(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
 }
 
 /**

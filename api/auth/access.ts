@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Actor } from '../../domain/tasks/inbox.js';
 import type { Principal } from '../../domain/access/users.js';
@@ -55,4 +56,11 @@ export async function auditRead(
   detail?: Record<string, unknown>,
 ) {
   await req.audit?.({ action: 'personal-data.read', subjectType, subjectId, detail });
+}
+
+/** Constant-time comparison of a presented secret (a token, a CSRF token) with the expected one. */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
 }

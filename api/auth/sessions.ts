@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
 import connectPgSimple from 'connect-pg-simple';
@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import type { UserDirectory } from '../../domain/access/users.js';
 import type { AuditLog } from '../../domain/access/audit.js';
 import { ForbiddenError } from '../../domain/errors.js';
+import { sameSecret } from './access.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -84,8 +85,7 @@ function csrfCheck(req: Request, _res: Response, next: NextFunction): void {
   if (req.get('authorization')?.startsWith('Bearer ') && !req.session.username) return next();
   const sent = req.get('x-csrf-token') ?? '';
   const expected = req.session.csrfToken ?? '';
-  const ok =
-    expected !== '' && sent.length === expected.length && timingSafeEqual(Buffer.from(sent), Buffer.from(expected));
+  const ok = expected !== '' && sameSecret(sent, expected);
   if (!ok) {
     throw new ForbiddenError(
       'Richiesta rifiutata: token di sicurezza (CSRF) mancante o scaduto. Ricaricare la pagina e riprovare.',
