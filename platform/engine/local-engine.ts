@@ -107,6 +107,27 @@ export function jdbcFromUrl(databaseUrl: string): { url: string; user: string; p
   };
 }
 
+/**
+ * The lines of the engine's log that say why it stopped (Spring Boot's "APPLICATION FAILED TO
+ * START" block, an exception, the JVM's own error), so the message is enough without the file.
+ * The log holds no secret: the engine is given its database password and REST credentials
+ * in its environment and never prints them.
+ */
+export function logTail(file: string, lines = 12): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+  const all = text.split('\n').filter((l) => l.trim() !== '');
+  // Spring Boot's summary says it best; otherwise the last lines (a JVM error, a stack trace's head).
+  const summary = all.findLastIndex((l) => l.includes('APPLICATION FAILED TO START'));
+  const from = summary >= 0 ? summary : Math.max(0, all.length - lines);
+  const tail = all.slice(from, from + lines);
+  return tail.length > 0 ? `\nIts last words:\n  ${tail.map((l) => l.slice(0, 300)).join('\n  ')}` : '';
+}
+
 /** The Operaton engine (engine/target/engine.jar) on loopback, owned by this process. */
 export class LocalEngine {
   private child?: ChildProcess;
@@ -166,8 +187,10 @@ export class LocalEngine {
     child.once('exit', (code) => (exitCode = code));
     while (Date.now() < deadline) {
       if (exitCode !== undefined) {
+        await sleep(100); // let the last lines reach the log
         throw new EngineSetupError(
-          `The Operaton engine exited with code ${exitCode} while starting; see ${path.join(o.dataDir, 'engine.log')}.`,
+          `The Operaton engine exited with code ${exitCode} while starting; see ${path.join(o.dataDir, 'engine.log')}.` +
+            logTail(path.join(o.dataDir, 'engine.log')),
         );
       }
       if (await this.isReady()) return;
@@ -175,7 +198,8 @@ export class LocalEngine {
     }
     await this.stop();
     throw new EngineSetupError(
-      `The Operaton engine was not ready after ${timeoutMs / 1000}s; see ${path.join(o.dataDir, 'engine.log')}.`,
+      `The Operaton engine was not ready after ${timeoutMs / 1000}s; see ${path.join(o.dataDir, 'engine.log')}.` +
+        logTail(path.join(o.dataDir, 'engine.log')),
     );
   }
 

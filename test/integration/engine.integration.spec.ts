@@ -1,4 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { inject } from 'vitest';
+import { PROJECT_ROOT } from '../../app.js';
+import { findJava } from '../../platform/engine/java.js';
+import { buildEngine, LocalEngine } from '../../platform/engine/local-engine.js';
+import { EngineSetupError } from '../../platform/engine/process-util.js';
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../platform/engine/operaton.js';
 import { testEngine } from './support/clock.js';
@@ -108,5 +115,34 @@ describe('the embedded Operaton engine', () => {
     );
     expect(config.enabled).toBe(true);
     expect(config.batchWindowStartTime).toMatch(/T01:00/);
+  });
+
+  it('that cannot start says why in its own message, not only in its log file', { timeout: 90_000 }, async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'cc-engine-busy-'));
+    try {
+      const java = await findJava(process.env.JAVA_HOME);
+      // The port of the engine already running: Spring Boot stops with "already in use".
+      const busy = new LocalEngine({
+        jar: await buildEngine(path.join(PROJECT_ROOT, 'engine'), java, () => undefined),
+        java,
+        dataDir: dir,
+        port: Number(new URL(inject('engineUrl')).port),
+        jdbc: { url: 'jdbc:h2:mem:busy-port-probe', user: 'sa', password: '' },
+        credentials: { user: 'probe', password: 'probe-password-0123456789' },
+        heapMb: 256,
+        log: () => undefined,
+      });
+      const err = await busy.start().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await busy.stop();
+      expect(err).toBeInstanceOf(EngineSetupError);
+      expect((err as Error).message).toMatch(/exited with code 1/);
+      expect((err as Error).message).toMatch(/already in use/);
+      expect((err as Error).message).not.toContain('probe-password');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

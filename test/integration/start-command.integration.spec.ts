@@ -97,11 +97,16 @@ describe('the start command on the embedded default', () => {
       child.stderr?.on('data', (b: Buffer) => errors.push(b.toString()));
       const base = `http://127.0.0.1:${port}`;
 
-      await waitFor(
-        () => Promise.resolve(output.join('').includes('contact center ready')),
-        'the ready log line',
-        150_000,
-      ).catch((err: Error) => {
+      const main = child;
+      // A start that stops says why at once: waiting out the timeout would show nothing more.
+      const stopped = new Promise<never>((_, reject) =>
+        main.once('exit', (code) => reject(new Error(`the start exited with code ${code}`))),
+      );
+      stopped.catch(() => undefined);
+      await Promise.race([
+        waitFor(() => Promise.resolve(output.join('').includes('contact center ready')), 'the ready log line', 150_000),
+        stopped,
+      ]).catch((err: Error) => {
         throw new Error(`${err.message}\n${output.join('').slice(-3000)}\n${errors.join('').slice(-2000)}`);
       });
       const ready = await fetch(`${base}/readyz`);
