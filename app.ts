@@ -19,7 +19,7 @@ import { TaskInbox } from './domain/tasks/inbox.js';
 import { UserDirectory } from './domain/access/users.js';
 import { AuditLog } from './domain/access/audit.js';
 import { KNOWN_GROUPS, isRole, type Role } from './domain/access/roles.js';
-import type { LintContext } from './domain/processes/lint-rules.js';
+import type { LintContext } from './modeler/lint/rules.js';
 import { TaskEventStream } from './api/task-events.js';
 import { Templates } from './domain/templates.js';
 import { engineUrls, type Config } from './platform/config.js';

@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { Cup } from '../adapters/cup/cup.js';
 import type { ProcessStarter } from '../domain/processes/process-starter.js';
 import type { IncidentService } from '../domain/processes/incidents.js';
-import type { LintContext } from '../domain/processes/lint-rules.js';
+import type { LintContext } from '../modeler/lint/rules.js';
 import type { SmsMessages } from '../domain/sms/messages.js';
 import type { TaskInbox } from '../domain/tasks/inbox.js';
 import type { UserDirectory } from '../domain/access/users.js';

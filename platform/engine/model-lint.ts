@@ -2,7 +2,7 @@ import { BpmnModdle } from 'bpmn-moddle';
 import { Linter } from 'bpmnlint';
 import StaticResolver from 'bpmnlint/lib/resolver/static-resolver.js';
 import camundaSchema from 'camunda-bpmn-moddle/resources/camunda.json' with { type: 'json' };
-import { LINT_CONFIG, LINT_PLUGIN, lintRules, type LintContext } from '../../domain/processes/lint-rules.js';
+import { LINT_CONFIG, LINT_PLUGIN, lintRules, type LintContext } from '../../modeler/lint/rules.js';
 
 export interface LintProblem {
   element: string;
@@ -15,7 +15,7 @@ export interface LintProblem {
 const moddle = new BpmnModdle({ camunda: camundaSchema });
 
 /**
- * Runs the platform's own rules (lint-rules.ts) on a BPMN document, server-side: the deploy
+ * Runs the platform's own rules (modeler/lint/rules.ts) on a BPMN document, server-side: the deploy
  * endpoint refuses a model that breaks them unless the analyst confirmed an override.
  * Camunda's rules for the engine version (camunda-compat) run in the modeler; the engine
  * validates the rest when it parses the model.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { lintModel, type LintProblem } from '../../platform/engine/model-lint.js';
-import type { LintContext } from '../../domain/processes/lint-rules.js';
+import type { LintContext } from '../../modeler/lint/rules.js';
 import { KNOWN_GROUPS } from '../../domain/access/roles.js';
 import { WORKERS } from '../../workers/registry.js';
 

@@ -1,13 +1,5 @@
 import { api } from './api';
 
-/**
- * The engine the models and forms are for: Operaton 1.0, the community fork of Camunda 7,
- * named as Camunda 7.23 (bpmnlint-plugin-camunda-compat knows 7.19 to 7.24; .bpmnlintrc uses
- * the same).
- */
-export const EXECUTION_PLATFORM = 'Camunda Platform';
-export const EXECUTION_PLATFORM_VERSION = '7.23.0';
-
 export interface Deployment {
   id: string;
   resourceName: string;

@@ -1,14 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
-import { BpmnModdle } from 'bpmn-moddle';
-import camundaSchema from 'camunda-bpmn-moddle/resources/camunda.json';
-import { diff } from 'bpmn-js-differ';
+import { diffModels, type ModelChange } from '../../../modeler/diff';
 import { Diagram } from './diagram';
 
-interface Change {
-  id: string;
-  kind: 'aggiunto' | 'rimosso' | 'modificato' | 'spostato';
-  detail?: string;
-}
+const KIND_LABELS: Record<ModelChange['kind'], string> = {
+  added: 'aggiunto',
+  removed: 'rimosso',
+  changed: 'modificato',
+  moved: 'spostato',
+};
 
 /** Two versions side by side, with what was added, removed, changed or moved marked on each. */
 export function BpmnDiff(props: {
@@ -16,29 +15,14 @@ export function BpmnDiff(props: {
   newer: { label: string; xml: string };
   onClose: () => void;
 }) {
-  const [changes, setChanges] = useState<Change[]>();
+  const [changes, setChanges] = useState<ModelChange[]>();
   const [error, setError] = useState<string>();
   useEffect(() => {
-    const moddle = new BpmnModdle({ camunda: camundaSchema });
-    Promise.all([moddle.fromXML(props.older.xml), moddle.fromXML(props.newer.xml)])
-      .then(([a, b]) => {
-        const d = diff(a.rootElement, b.rootElement);
-        setChanges([
-          ...Object.keys(d._added).map((id) => ({ id, kind: 'aggiunto' as const })),
-          ...Object.keys(d._removed).map((id) => ({ id, kind: 'rimosso' as const })),
-          ...Object.entries(d._changed).map(([id, c]) => ({
-            id,
-            kind: 'modificato' as const,
-            detail: Object.keys(c.attrs).join(', '),
-          })),
-          ...Object.keys(d._layoutChanged)
-            .filter((id) => !(id in d._changed))
-            .map((id) => ({ id, kind: 'spostato' as const })),
-        ]);
-      })
+    diffModels(props.older.xml, props.newer.xml)
+      .then(setChanges)
       .catch((e: Error) => setError(e.message));
   }, [props.older.xml, props.newer.xml]);
-  const ids = (k: Change['kind']) => (changes ?? []).filter((c) => c.kind === k).map((c) => c.id);
+  const ids = (k: ModelChange['kind']) => (changes ?? []).filter((c) => c.kind === k).map((c) => c.id);
   return (
     <section class="diff" aria-labelledby="diff-title">
       <h2 id="diff-title" tabIndex={-1}>
@@ -58,7 +42,7 @@ export function BpmnDiff(props: {
           <h3>{props.older.label}</h3>
           <Diagram
             xml={props.older.xml}
-            markers={{ removed: ids('rimosso'), changed: [...ids('modificato'), ...ids('spostato')] }}
+            markers={{ removed: ids('removed'), changed: [...ids('changed'), ...ids('moved')] }}
             label={`Diagramma ${props.older.label}`}
           />
         </div>
@@ -66,7 +50,7 @@ export function BpmnDiff(props: {
           <h3>{props.newer.label}</h3>
           <Diagram
             xml={props.newer.xml}
-            markers={{ added: ids('aggiunto'), changed: [...ids('modificato'), ...ids('spostato')] }}
+            markers={{ added: ids('added'), changed: [...ids('changed'), ...ids('moved')] }}
             label={`Diagramma ${props.newer.label}`}
           />
         </div>
@@ -91,8 +75,8 @@ export function BpmnDiff(props: {
                 <td>
                   <code>{c.id}</code>
                 </td>
-                <td>{c.kind}</td>
-                <td>{c.detail ?? '—'}</td>
+                <td>{KIND_LABELS[c.kind]}</td>
+                <td>{c.attributes?.join(', ') ?? '—'}</td>
               </tr>
             ))}
           </tbody>

@@ -1,8 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { FormEditor } from '@bpmn-io/form-js';
-import '@bpmn-io/form-js/dist/assets/form-js.css';
-import '@bpmn-io/form-js/dist/assets/form-js-editor.css';
-import '@bpmn-io/form-js/dist/assets/properties-panel.css';
+import { createFormEditor, type FormEditor } from '../../../modeler/form-editor';
 import { Notice, Problem } from '../components/problem';
 import { Versions } from '../components/versions';
 import { download } from '../format';
@@ -11,15 +8,10 @@ import { navigate, useLocation } from '../router';
 import { can, useSession } from '../session';
 import { settleProperties } from '../format';
 
-/** What a form is made for: the engine of the processes (Camunda Modeler reads it; form-js does not). */
-const PLATFORM = {
-  executionPlatform: models.EXECUTION_PLATFORM,
-  executionPlatformVersion: models.EXECUTION_PLATFORM_VERSION,
-};
-
-const NEW_FORM = (id: string) => ({ id, type: 'default', schemaVersion: 16, ...PLATFORM, components: [] });
-
-/** The form editor (form-js) for the forms user tasks show; same deploy and version rules as processes. */
+/**
+ * The form editor page (the form-js editor of modeler/) for the forms user tasks show; same
+ * deploy and version rules as processes.
+ */
 export function FormEditorPage() {
   const { session } = useSession();
   const mayDeploy = can(session.user, 'models:deploy');
@@ -35,7 +27,7 @@ export function FormEditorPage() {
 
   useEffect(() => {
     if (!host.current) return;
-    const editor = new FormEditor({ container: host.current });
+    const editor = createFormEditor(host.current);
     editorRef.current = editor;
     void models.listModels().then((m) => setForms(m.filter((d) => d.resourceType === 'form')), setError);
     return () => editor.destroy();
@@ -43,8 +35,7 @@ export function FormEditorPage() {
 
   const open = async (id: string, content?: string) => {
     setError(undefined);
-    const text = content ?? (await models.latestContent('form', id));
-    await editorRef.current?.importSchema(text ? (JSON.parse(text) as never) : (NEW_FORM(id) as never));
+    await editorRef.current?.open(id, content ?? (await models.latestContent('form', id)));
     setOpened(id);
     setVersions(await models.versionsOf(id).catch(() => []));
   };
@@ -53,8 +44,7 @@ export function FormEditorPage() {
     if (id && editorRef.current) void open(id).catch(setError);
   }, [loc.search]);
 
-  // A form saved here is for this platform's engine, whatever the one it was opened from said.
-  const schemaText = () => JSON.stringify({ ...editorRef.current?.saveSchema(), ...PLATFORM }, null, 2) + '\n';
+  const schemaText = () => editorRef.current?.schemaText() ?? '';
   const doDeploy = async (e: Event) => {
     e.preventDefault();
     if (!opened) return;

@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import Modeler from 'camunda-bpmn-js/lib/camunda-platform/Modeler';
-import lintingModule from '@camunda/linting/modeler';
-import { Linter, type LintReport } from '@camunda/linting';
-import StaticResolver from 'bpmnlint/lib/resolver/static-resolver';
-import 'camunda-bpmn-js/dist/assets/camunda-platform-modeler.css';
-import '@camunda/linting/assets/linting.css';
+import {
+  createProcessModeler,
+  newProcessXml,
+  type LintContext,
+  type LintReport,
+  type ProcessModeler,
+} from '../../../modeler/process-modeler';
 import { api } from '../api';
 import { BpmnDiff } from '../components/bpmn-diff';
-import { italianModelerModule } from '../components/modeler-italian';
 import { Notice, Problem } from '../components/problem';
 import { Versions } from '../components/versions';
 import { download } from '../format';
@@ -15,22 +15,6 @@ import * as models from '../models';
 import { navigate, useLocation } from '../router';
 import { can, useSession } from '../session';
 import { settleProperties } from '../format';
-import { LINT_CONFIG, LINT_PLUGIN, lintRules, type LintContext } from '../../../domain/processes/lint-rules';
-
-const { EXECUTION_PLATFORM, EXECUTION_PLATFORM_VERSION } = models;
-const MODELER_NS = 'http://camunda.org/schema/modeler/1.0';
-
-const NEW_PROCESS = (id: string) => `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:modeler="${MODELER_NS}" id="${id}-definitions" targetNamespace="https://regione.basilicata.it/contact-center" modeler:executionPlatform="${EXECUTION_PLATFORM}" modeler:executionPlatformVersion="${EXECUTION_PLATFORM_VERSION}">
-  <bpmn:process id="${id}" name="${id}" isExecutable="true" camunda:historyTimeToLive="180">
-    <bpmn:startEvent id="start" name="Inizio" />
-  </bpmn:process>
-  <bpmndi:BPMNDiagram id="diagram">
-    <bpmndi:BPMNPlane id="plane" bpmnElement="${id}">
-      <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="180" y="160" width="36" height="36" /></bpmndi:BPMNShape>
-    </bpmndi:BPMNPlane>
-  </bpmndi:BPMNDiagram>
-</bpmn:definitions>`;
 
 const CATEGORY_LABELS: Record<LintReport['category'], string> = {
   error: 'Errore',
@@ -39,43 +23,6 @@ const CATEGORY_LABELS: Record<LintReport['category'], string> = {
   info: 'Nota',
 };
 
-interface Viewbox {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  outer: { width: number; height: number };
-  inner: { x: number; y: number; width: number; height: number };
-}
-
-/** Fits the whole diagram in view, leaving the palette's strip on the left free. */
-function fitBesidePalette(modeler: Modeler): void {
-  const canvas = modeler.get<{ viewbox(box?: Omit<Viewbox, 'outer' | 'inner'>): Viewbox }>('canvas');
-  const { outer, inner } = canvas.viewbox();
-  const palette = 110;
-  if (inner.width === 0 || outer.width <= palette) return;
-  const scale = Math.min(1, (outer.width - palette - 20) / inner.width, (outer.height - 40) / inner.height);
-  canvas.viewbox({
-    x: inner.x - palette / scale,
-    y: inner.y - (outer.height / scale - inner.height) / 2,
-    width: outer.width / scale,
-    height: outer.height / scale,
-  });
-}
-
-/**
- * Camunda's linter lints only a model that names its engine: one without (or one made for
- * another engine) is marked as made for ours, so the same rules run as on the server.
- */
-function markPlatform(modeler: Modeler): void {
-  // The Camunda 7 modeler has no moddle for `modeler:`: its attributes stay generic ($attrs).
-  const attrs = (modeler.getDefinitions() as { $attrs: Record<string, string> }).$attrs;
-  if (attrs['modeler:executionPlatform'] === EXECUTION_PLATFORM && attrs['modeler:executionPlatformVersion']) return;
-  attrs['xmlns:modeler'] ??= MODELER_NS;
-  attrs['modeler:executionPlatform'] = EXECUTION_PLATFORM;
-  attrs['modeler:executionPlatformVersion'] = EXECUTION_PLATFORM_VERSION;
-}
-
 interface Opened {
   /** Process id = file name without .bpmn. */
   id: string;
@@ -83,9 +30,8 @@ interface Opened {
 }
 
 /**
- * The analysts' modeler: camunda-bpmn-js for Camunda 7 (bpmn-js with the `camunda:` properties
- * panel; Operaton reads the same extensions) with Camunda's lint rules for the engine version
- * plus the platform's own; deploy when clean
+ * The analysts' modeler page: the process modeler of modeler/ (camunda-bpmn-js for Camunda 7
+ * with Camunda's lint rules for the engine version plus the platform's own); deploy when clean
  * (or with a confirmed override), version history, visual diff, rollback, export.
  */
 export function ModelerPage() {
@@ -94,8 +40,7 @@ export function ModelerPage() {
   const loc = useLocation();
   const canvasRef = useRef<HTMLDivElement>(null);
   const panelRef = useRef<HTMLDivElement>(null);
-  const modelerRef = useRef<Modeler>();
-  const linterRef = useRef<Linter>();
+  const modelerRef = useRef<ProcessModeler>();
   const [catalogue, setCatalogue] = useState<{ deployed: models.Deployment[]; files: string[] }>();
   const [opened, setOpened] = useState<Opened>();
   const [reports, setReports] = useState<LintReport[]>([]);
@@ -109,82 +54,46 @@ export function ModelerPage() {
 
   const errors = reports.filter((r) => r.category === 'error' || r.category === 'rule-error');
 
-  const lint = async () => {
-    const modeler = modelerRef.current;
-    const linter = linterRef.current;
-    if (!modeler || !linter) return;
-    const found = await linter.lint(modeler.getDefinitions());
-    setReports(found);
-    modeler.get<{ setErrors(r: LintReport[]): void }>('linting').setErrors(found);
-  };
-
   useEffect(() => {
     if (!canvasRef.current || !panelRef.current) return;
-    const modeler = new Modeler({
+    const modeler = createProcessModeler({
       container: canvasRef.current,
-      propertiesPanel: { parent: panelRef.current },
-      additionalModules: [lintingModule, italianModelerModule],
-      linting: { active: true },
-    } as never);
-    modelerRef.current = modeler;
-    let timer: number | undefined;
-    modeler.on('commandStack.changed', () => {
-      setDirty(true);
-      window.clearTimeout(timer);
-      timer = window.setTimeout(() => void lint(), 300);
+      propertiesPanel: panelRef.current,
+      onChange: () => setDirty(true),
+      onLint: setReports,
     });
+    modelerRef.current = modeler;
     void (async () => {
-      const ctx = await api<LintContext>('/api/models/lint-context');
-      const resolver = new StaticResolver(
-        Object.fromEntries(Object.entries(lintRules(ctx)).map(([name, rule]) => [`rule:${LINT_PLUGIN}/${name}`, rule])),
-      );
-      linterRef.current = new Linter({
-        modeler: 'web',
-        type: 'platform',
-        plugins: [
-          {
-            // contact-center/process-has-history-time-to-live says it as an error (the engine
-            // refuses the model), in Italian: Camunda's own hint would only repeat it.
-            config: { rules: { ...LINT_CONFIG.rules, 'camunda-compat/history-time-to-live': 'off' } },
-            resolver,
-          },
-        ],
-      });
+      modeler.setLintContext(await api<LintContext>('/api/models/lint-context'));
       const [deployed, files] = await Promise.all([models.listModels(), models.listFiles()]);
       setCatalogue({
         deployed: deployed.filter((d) => d.resourceType === 'process'),
         files: files.filter((f) => f.endsWith('.bpmn')),
       });
     })().catch(setError);
-    return () => {
-      window.clearTimeout(timer);
-      modeler.destroy();
-    };
+    return () => modeler.destroy();
   }, []);
 
   const importXml = async (xml: string, o: Opened) => {
     const modeler = modelerRef.current;
     if (!modeler) return;
     setError(undefined);
-    await modeler.importXML(xml);
-    markPlatform(modeler);
-    fitBesidePalette(modeler);
+    await modeler.open(xml);
     setOpened(o);
     setDirty(false);
     setDiff(undefined);
-    await lint();
     setVersions(await models.versionsOf(o.id).catch(() => []));
   };
 
   // Open what the address names: ?processo=<id> (latest deployed) or ?file=<name> (from processes/).
   useEffect(() => {
-    if (!catalogue || !linterRef.current) return;
+    if (!catalogue || !modelerRef.current) return;
     const id = loc.searchParams.get('processo');
     const file = loc.searchParams.get('file');
     void (async () => {
       if (id) {
         const row = catalogue.deployed.find((d) => d.resourceId === id);
-        const xml = row ? await models.deploymentContent(row.id) : NEW_PROCESS(id);
+        const xml = row ? await models.deploymentContent(row.id) : newProcessXml(id);
         await importXml(xml, { id, label: row ? `${id} (v${row.version})` : `${id} (nuovo)` });
       } else if (file) {
         await importXml(await models.readFile(file), { id: file.replace(/\.bpmn$/, ''), label: `processes/${file}` });
@@ -192,7 +101,7 @@ export function ModelerPage() {
     })().catch(setError);
   }, [catalogue, loc.search]);
 
-  const currentXml = async () => (await modelerRef.current!.saveXML({ format: true })).xml ?? '';
+  const currentXml = () => modelerRef.current!.saveXml();
 
   const doDeploy = async (e: Event) => {
     e.preventDefault();
@@ -289,11 +198,7 @@ export function ModelerPage() {
             <ul class="problem-list" data-testid="lint-problems">
               {reports.map((r, i) => (
                 <li key={`${r.id}:${r.rule}:${i}`} class={`problem-${r.category}`}>
-                  <button
-                    type="button"
-                    class="link"
-                    onClick={() => modelerRef.current?.get<{ showError(r: LintReport): void }>('linting').showError(r)}
-                  >
+                  <button type="button" class="link" onClick={() => modelerRef.current?.showProblem(r)}>
                     <strong>{CATEGORY_LABELS[r.category]}</strong> {r.id}: {r.message}
                   </button>
                 </li>

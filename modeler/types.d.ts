@@ -1,3 +1,4 @@
+// Types for the parts of the bpmn-io packages without their own that modeler/ uses.
 declare module '@camunda/linting' {
   export interface LintReport {
     id: string;

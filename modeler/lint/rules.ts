@@ -3,7 +3,8 @@
  * (Operaton, the community fork of Camunda 7): the modeler shows them on the canvas next to
  * Camunda's, and the deploy endpoint runs them again on the server, so a model that would
  * leave a task without a worker, a form or a group never reaches the engine unnoticed.
- * Pure functions over moddle elements: the same code runs in the browser and in Node.
+ * Pure functions over moddle elements: the same code runs in the browser and in Node
+ * (platform/engine/model-lint.ts), so this file imports nothing, and nothing of the DOM.
  */
 
 /** What the platform offers the models it runs. */
