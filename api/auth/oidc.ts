@@ -33,7 +33,10 @@ export function rolesFromClaims(
 /**
  * Sign-in through an OpenID Connect provider (the production option: the Regione's identity
  * provider, SPID/CIE gateways, Keycloak). Authorization code flow with PKCE, state and nonce;
- * the person's roles come from a claim, and a person with no known role is refused.
+ * the person's roles come from a claim, and a person with no known role is refused. The
+ * account is the one bound to the token's issuer and `sub`; `preferred_username` only names a
+ * new one, and a name that a local account (such as `admin`) or another provider identity
+ * holds is refused, not taken over.
  */
 export function oidcRoutes(o: OidcOptions, users: UserDirectory, log: Logger): Router {
   const r = Router();
@@ -86,19 +89,33 @@ export function oidcRoutes(o: OidcOptions, users: UserDirectory, log: Logger): R
       const claims: Record<string, unknown> = tokens.claims() ?? {};
       const roles = rolesFromClaims(claims, o);
       const username = String(claims['preferred_username'] ?? claims['sub']).toLowerCase();
-      if (roles.length === 0) {
+      const refuse = async (reason: string, code: string) => {
         await req.audit?.({
           action: 'sign-in.refused',
           subjectType: 'user',
           subjectId: username,
-          detail: { via: 'oidc' },
+          detail: { via: 'oidc', reason },
         });
-        return res.redirect('/accesso?errore=ruolo');
-      }
+        return res.redirect(`/accesso?errore=${code}`);
+      };
+      if (roles.length === 0) return await refuse('no-role', 'ruolo');
       const name = typeof claims['name'] === 'string' ? claims['name'] : username;
-      await users.upsertExternal(username, name, roles);
-      await signIn(req, username);
-      await req.audit?.({ action: 'sign-in', subjectType: 'user', subjectId: username, detail: { via: 'oidc' } });
+      // The ID token's issuer and subject, both checked by the grant: who the person is.
+      const outcome = await users.signInExternal({
+        issuer: typeof claims['iss'] === 'string' ? claims['iss'] : o.issuer,
+        subject: String(claims['sub']),
+        preferredUsername: username,
+        displayName: name,
+        roles,
+      });
+      if (outcome.refused) return await refuse(outcome.refused, 'nome');
+      await signIn(req, outcome.principal.id);
+      await req.audit?.({
+        action: 'sign-in',
+        subjectType: 'user',
+        subjectId: outcome.principal.id,
+        detail: { via: 'oidc' },
+      });
       res.redirect(pending.returnTo);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'OpenID Connect sign-in failed');

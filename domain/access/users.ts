@@ -40,6 +40,14 @@ interface Row {
   created_at: Date;
 }
 
+/**
+ * What a sign-on through an identity provider comes to: the person's account, or why they
+ * are refused (`local-account`: a local account holds the name the provider suggests;
+ * `other-identity`: an account of another provider identity holds it).
+ */
+export type ExternalSignIn =
+  { principal: Principal; refused?: never } | { refused: 'local-account' | 'other-identity' };
+
 /** After this many wrong passwords in a row the account waits LOCK_MS before the next try. */
 const MAX_FAILED_LOGINS = 5;
 const LOCK_MS = 15 * 60_000;
@@ -195,16 +203,56 @@ export class UserDirectory {
     return password;
   }
 
-  /** Records a person signed in through OpenID Connect, with the roles the provider gave. */
-  async upsertExternal(username: string, displayName: string, roles: Role[]): Promise<Principal> {
-    await this.db.query(
-      `INSERT INTO users (username, display_name, roles, source, must_change_password, last_login_at)
-       VALUES ($1, $2, $3, 'oidc', false, now())
-       ON CONFLICT (username) DO UPDATE SET display_name = $2, roles = $3, last_login_at = now()
-         WHERE users.source = 'oidc'`,
-      [username, displayName, roles],
-    );
-    return principalOf(username, displayName, roles);
+  /**
+   * The account of a person signed in through OpenID Connect, with the roles the provider
+   * gave. The account is bound to the provider's issuer and `sub`: the same person finds the
+   * same account whatever name the provider now suggests (`preferredUsername` only names a
+   * new account), and a name already held by a local account or by another provider identity
+   * is refused, never taken over.
+   */
+  async signInExternal(identity: {
+    issuer: string;
+    subject: string;
+    preferredUsername: string;
+    displayName: string;
+    roles: Role[];
+  }): Promise<ExternalSignIn> {
+    const { issuer, subject, preferredUsername: username, displayName, roles } = identity;
+    const known = () =>
+      returning<Row>(
+        this.db,
+        `UPDATE users SET display_name = $3, roles = $4, last_login_at = now()
+          WHERE external_issuer = $1 AND external_subject = $2 RETURNING *`,
+        [issuer, subject, displayName, roles],
+      );
+    let rows = await known();
+    // An account a sign-on made before identities were kept: the first sign-on with its name binds it.
+    if (!rows[0]) {
+      rows = await returning<Row>(
+        this.db,
+        `UPDATE users SET external_issuer = $1, external_subject = $2, display_name = $4, roles = $5,
+                last_login_at = now()
+          WHERE username = $3 AND source = 'oidc' AND external_issuer IS NULL RETURNING *`,
+        [issuer, subject, username, displayName, roles],
+      );
+    }
+    if (!rows[0]) {
+      rows = await this.db.query(
+        `INSERT INTO users (username, display_name, roles, source, must_change_password, last_login_at,
+                            external_issuer, external_subject)
+         VALUES ($1, $2, $3, 'oidc', false, now(), $4, $5)
+         ON CONFLICT DO NOTHING RETURNING *`,
+        [username, displayName, roles, issuer, subject],
+      );
+    }
+    // A conflict is either the name being held, or this same person's first sign-on in another tab.
+    if (!rows[0]) rows = await known();
+    const row = rows[0];
+    if (row) return { principal: toPrincipal(row) };
+    const holder: Pick<Row, 'source'>[] = await this.db.query(`SELECT source FROM users WHERE username = $1`, [
+      username,
+    ]);
+    return { refused: holder[0]?.source === 'local' ? 'local-account' : 'other-identity' };
   }
 
   /**

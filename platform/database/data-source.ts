@@ -10,6 +10,7 @@ import { JobOutcomeElementInstance1763900000006 } from '../../migrations/1763900
 import { AppointmentPriority1763900000007 } from '../../migrations/1763900000007-AppointmentPriority.js';
 import { Access1763900000008 } from '../../migrations/1763900000008-Access.js';
 import { OperatonEngine1763900000009 } from '../../migrations/1763900000009-OperatonEngine.js';
+import { ExternalIdentity1763900000010 } from '../../migrations/1763900000010-ExternalIdentity.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   AppointmentPriority1763900000007,
   Access1763900000008,
   OperatonEngine1763900000009,
+  ExternalIdentity1763900000010,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

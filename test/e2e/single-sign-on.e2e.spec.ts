@@ -7,10 +7,19 @@ import { freePorts } from '../support/ports.js';
 import { startTestApp } from '../integration/support/test-app.js';
 import { launchChromium, screenshot } from './support/browser.js';
 
-/** People known to the identity provider, with the groups it puts in the `roles` claim. */
-const PEOPLE: Record<string, { name: string; roles: string[] }> = {
+/**
+ * People known to the identity provider by their `sub` (what they type at its login), with the
+ * groups it puts in the `roles` claim and, when it differs from the `sub`, their
+ * `preferred_username` (which a test may change, as a provider's directory can).
+ */
+const PEOPLE: Record<string, { name: string; roles: string[]; preferredUsername?: string }> = {
   'maria.rossi': { name: 'Maria Rossi', roles: ['cup-fo', 'dipendenti'] },
   'paolo.verdi': { name: 'Paolo Verdi', roles: ['dipendenti'] },
+  // Someone at the provider whose chosen name is that of the local administrator.
+  'f3a9-intruso': { name: 'Ignoto Intruso', roles: ['cup-fo'], preferredUsername: 'admin' },
+  // Someone else whose chosen name is that of an account already bound to maria.rossi.
+  'b71c-omonimo': { name: 'Maria Rossi (omonima)', roles: ['cup-fo'], preferredUsername: 'maria.rossi' },
+  'c0d2-lucia': { name: 'Lucia Bianchi', roles: ['cup-fo'], preferredUsername: 'lucia.bianchi' },
 };
 
 describe('single sign-on through OpenID Connect', () => {
@@ -34,7 +43,7 @@ describe('single sign-on through OpenID Connect', () => {
         accountId: sub,
         claims: () => ({
           sub,
-          preferred_username: sub,
+          preferred_username: PEOPLE[sub]?.preferredUsername ?? sub,
           name: PEOPLE[sub]?.name ?? sub,
           roles: PEOPLE[sub]?.roles ?? [],
         }),
@@ -91,5 +100,57 @@ describe('single sign-on through OpenID Connect', () => {
     await page.waitForURL('**/accesso?errore=ruolo');
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/non ha un ruolo in questa applicazione/);
     await context.close();
+  });
+
+  async function refusals(username: string): Promise<{ actor: string; detail: Record<string, unknown> }[]> {
+    return app.db.query(
+      `SELECT actor, detail FROM audit_events WHERE action = 'sign-in.refused' AND subject_id = $1 ORDER BY id`,
+      [username],
+    );
+  }
+
+  it('a provider person named like the local admin is refused, not signed in as the admin, and audited', async () => {
+    const { context, page } = await signInAtProvider('f3a9-intruso');
+    await page.waitForURL('**/accesso?errore=nome');
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/già usato da un altro account/);
+    const session = await page.evaluate(async () => (await fetch('/api/session')).json());
+    expect((session as { user: unknown }).user).toBeNull();
+    expect(await page.getByRole('button', { name: 'Esci' }).count()).toBe(0);
+    // The local administrator's account is as it was: no provider identity, the same roles.
+    const admin: { source: string; roles: string[]; external_subject: string | null }[] = await app.db.query(
+      `SELECT source, roles, external_subject FROM users WHERE username = 'admin'`,
+    );
+    expect(admin[0]).toEqual({ source: 'local', roles: ['admin'], external_subject: null });
+    expect(await refusals('admin')).toEqual([{ actor: 'anonimo', detail: { via: 'oidc', reason: 'local-account' } }]);
+    await screenshot(page, 'sso-refused-local-name');
+    await context.close();
+  });
+
+  it('a provider person named like an account bound to someone else is refused', async () => {
+    const { context, page } = await signInAtProvider('b71c-omonimo');
+    await page.waitForURL('**/accesso?errore=nome');
+    const session = await page.evaluate(async () => (await fetch('/api/session')).json());
+    expect((session as { user: unknown }).user).toBeNull();
+    expect(await refusals('maria.rossi')).toEqual([
+      { actor: 'anonimo', detail: { via: 'oidc', reason: 'other-identity' } },
+    ]);
+    await context.close();
+  });
+
+  it('a person keeps their account when the provider changes their preferred_username', async () => {
+    const first = await signInAtProvider('c0d2-lucia');
+    await first.page.getByRole('button', { name: 'Esci' }).waitFor();
+    await first.context.close();
+    const lucia = PEOPLE['c0d2-lucia'];
+    if (lucia) lucia.preferredUsername = 'lucia.neri';
+    const again = await signInAtProvider('c0d2-lucia');
+    await again.page.getByRole('button', { name: 'Esci' }).waitFor();
+    const session = await again.page.evaluate(async () => (await fetch('/api/session')).json());
+    expect((session as { user: { id: string } }).user.id).toBe('lucia.bianchi');
+    const accounts: { username: string }[] = await app.db.query(
+      `SELECT username FROM users WHERE username IN ('lucia.bianchi', 'lucia.neri')`,
+    );
+    expect(accounts).toEqual([{ username: 'lucia.bianchi' }]);
+    await again.context.close();
   });
 });

@@ -5,6 +5,9 @@ import { useSession } from '../session';
 
 const SSO_ERRORS: Record<string, string> = {
   ruolo: 'Il tuo profilo regionale non ha un ruolo in questa applicazione. Rivolgiti all’amministratore.',
+  nome:
+    'Il nome utente del tuo profilo regionale è già usato da un altro account di questa applicazione: ' +
+    'per sicurezza l’accesso non è consentito. Rivolgiti all’amministratore.',
   oidc: 'Accesso con identità regionale non riuscito. Riprova.',
   sessione: 'La sessione di accesso è scaduta. Riprova.',
 };
