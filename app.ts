@@ -240,6 +240,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
           secret: config.SESSION_SECRET ?? (await platformSecret(db, 'session-secret')),
           secureCookie: config.PUBLIC_BASE_URL?.startsWith('https:') === true,
           idleTimeoutMs: config.SESSION_IDLE_MINUTES * 60_000,
+          signInLimitPerMinute: config.SIGN_IN_LIMIT_PER_MINUTE,
         },
         oidc:
           config.OIDC_ISSUER && config.OIDC_CLIENT_ID && config.PUBLIC_BASE_URL

@@ -81,6 +81,15 @@ export const envSchema = z.object({
     .max(24 * 60)
     .default(480)
     .describe('A session ends after this many minutes without requests (default: a working day).'),
+  SIGN_IN_LIMIT_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(10)
+    .describe(
+      'Failed sign-ins with a password accepted from one client address per minute; past them the sign-in answers 429 until the minute is over, without checking the password. Counted by each API process on its own.',
+    ),
   DEMO_USERS: bool
     .default(true)
     .describe(

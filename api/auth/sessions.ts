@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
+import { rateLimit } from 'express-rate-limit';
 import connectPgSimple from 'connect-pg-simple';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
@@ -8,6 +9,7 @@ import type { UserDirectory } from '../../domain/access/users.js';
 import type { AuditLog } from '../../domain/access/audit.js';
 import { ForbiddenError } from '../../domain/errors.js';
 import { sameSecret } from './access.js';
+import { sendProblem } from '../problems.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -30,6 +32,8 @@ export interface SessionOptions {
   secureCookie: boolean;
   /** Idle time after which a session ends. */
   idleTimeoutMs: number;
+  /** Failed password sign-ins accepted from one client address per minute (see `signInLimit`). */
+  signInLimitPerMinute: number;
 }
 
 /**
@@ -92,6 +96,36 @@ function csrfCheck(req: Request, _res: Response, next: NextFunction): void {
     );
   }
   next();
+}
+
+/**
+ * Guards the password sign-in: past `perMinute` failed attempts from one client address in a
+ * minute, the next ones answer 429 with `Retry-After` until the minute is over, before any
+ * password is checked (each check is a 32 MB scrypt). Successful sign-ins do not count, so a
+ * shift signing in behind one office address is not held up; the per-account lockout
+ * (domain/access/users.ts) still stops guessing at one account from many addresses.
+ * The client address is `req.ip`: the connection's, or `X-Forwarded-For` from a proxy on this
+ * host (`trust proxy` is `loopback` in api/app.ts); behind a proxy elsewhere every client
+ * would share the proxy's address. The count is kept in this process's memory: in a cluster
+ * each API process counts on its own, so an address gets `perMinute` tries on each.
+ */
+export function signInLimit(perMinute: number): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    skipSuccessfulRequests: true,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: (req, res) => {
+      const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + 60_000) - Date.now()) / 1000));
+      sendProblem(res, {
+        status: 429,
+        title: 'Troppi tentativi',
+        detail: `Troppi tentativi di accesso da questo indirizzo. Riprovare tra ${seconds} secondi.`,
+      });
+    },
+  });
 }
 
 /** Starts a fresh session for a person who just proved who they are (no session fixation). */

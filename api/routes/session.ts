@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
 import { principalOf } from '../auth/access.js';
-import { csrfTokenOf, signIn, signOut } from '../auth/sessions.js';
+import { csrfTokenOf, signIn, signInLimit, signOut } from '../auth/sessions.js';
 import { ROLE_LABELS } from '../../domain/access/roles.js';
 import { UnauthorizedError } from '../../domain/errors.js';
 
@@ -17,7 +17,7 @@ const passwordBody = z.object({
 });
 
 /** Sign-in, sign-out, who am I, change my password. */
-export function sessionRoutes({ users, oidc }: ApiDeps): Router {
+export function sessionRoutes({ users, oidc, session }: ApiDeps): Router {
   const r = Router();
   r.get('/', (req, res) => {
     const p = req.principal;
@@ -33,7 +33,7 @@ export function sessionRoutes({ users, oidc }: ApiDeps): Router {
       oidc: oidc !== undefined,
     });
   });
-  r.post('/', async (req, res) => {
+  r.post('/', signInLimit(session.signInLimitPerMinute), async (req, res) => {
     const { username, password } = parseWith(signInBody, req.body ?? {});
     const p = await users.authenticate(username, password);
     if (!p) {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import type { Role } from '../../domain/access/roles.js';
+import { loadConfig } from '../../platform/config.js';
 import { sessionClient } from '../support/session-client.js';
 import { apiAs, ensureUser, startTestApp, TEST_PASSWORD } from './support/test-app.js';
 import { openTaskOf, startBooking } from './support/booking.js';
@@ -191,5 +192,66 @@ describe('sign-in, sessions and roles', () => {
     expect(regioneReads).toEqual([]);
     // The Regione may not read SMS texts or appointments at all.
     expect((await regione.get('/api/sms/messages')).status).toBe(403);
+  });
+});
+
+describe('sign-in attempts per client address', () => {
+  let app: RunningApp;
+  /** The production default (checked below). */
+  const LIMIT = 10;
+  beforeAll(async () => {
+    // The other tests sign in many times from 127.0.0.1 and run with a high limit: this app has the real one.
+    app = await startTestApp({ SIGN_IN_LIMIT_PER_MINUTE: String(LIMIT) });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  /** A browser at `address` (behind the trusted local proxy) tries a password. */
+  async function signInFrom(address: string, username: string, password: string) {
+    const first = await fetch(`${app.url}/api/session`, { headers: { 'x-forwarded-for': address } });
+    const cookie =
+      first.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('cc.sid='))
+        ?.split(';')[0] ?? '';
+    const { csrfToken } = (await first.json()) as { csrfToken: string };
+    const res = await fetch(`${app.url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken, 'x-forwarded-for': address },
+      body: JSON.stringify({ username, password }),
+    });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  it('answers 429 with Retry-After after too many failed attempts from one address, without checking the password', async () => {
+    await ensureUser(app, 'rate.limited', ['operator']);
+    const attacker = '203.0.113.10';
+    // Successful sign-ins (a shift starting behind one office address) do not use up the allowance.
+    for (let i = 0; i < 3; i++) expect((await signInFrom(attacker, 'rate.limited', TEST_PASSWORD)).status).toBe(200);
+    for (let i = 0; i < LIMIT; i++) {
+      expect((await signInFrom(attacker, `nessuno.${i}`, 'sbagliata-123')).status, `attempt ${i + 1}`).toBe(401);
+    }
+    const started = Date.now();
+    const refused = await signInFrom(attacker, 'nessuno.oltre', 'sbagliata-123');
+    expect(refused.status).toBe(429);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(refused.body).toMatchObject({ status: 429, title: 'Troppi tentativi' });
+    expect(String(refused.body['detail'])).toMatch(/Troppi tentativi di accesso da questo indirizzo/);
+    // The right password is refused the same way until the minute is over.
+    expect((await signInFrom(attacker, 'rate.limited', TEST_PASSWORD)).status).toBe(429);
+    // The refused attempts never reached the password check (which audits every failure).
+    const checked: unknown[] = await app.db.query(`SELECT 1 FROM audit_events WHERE subject_id = 'nessuno.oltre'`);
+    expect(checked).toEqual([]);
+    // Another address is not affected.
+    expect((await signInFrom('203.0.113.11', 'rate.limited', TEST_PASSWORD)).status).toBe(200);
+  });
+
+  it('is on by default', () => {
+    expect(loadConfig({}).SIGN_IN_LIMIT_PER_MINUTE).toBe(LIMIT);
   });
 });

@@ -24,6 +24,8 @@ export async function startTestApp(
     WORKER_LOCK_MS: '5000',
     WORKER_POLL_MS: '1000',
     TASK_WATCH_MS: '300',
+    // The tests sign in many times from 127.0.0.1; the limit itself is tested with its default.
+    SIGN_IN_LIMIT_PER_MINUTE: '10000',
     ...env,
   });
   return startApp(config, overrides);
