@@ -33,6 +33,7 @@ import { findJava } from './platform/engine/java.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
 import { EffectStore } from './workers/framework/idempotency.js';
+import { SmsSender } from './domain/sms/sms-sender.js';
 import { startWorkers } from './workers/framework/runner.js';
 import { WORKERS } from './workers/registry.js';
 import type { WorkerDefinition, WorkerDeps } from './workers/framework/define.js';
@@ -197,7 +198,15 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const users = new UserDirectory(db);
 
     const starter = new ProcessStarter(engine, db);
-    const workerDeps: WorkerDeps = { db, cup, sms, templates, starter, now: overrides.now ?? (() => new Date()) };
+    const workerDeps: WorkerDeps = {
+      db,
+      cup,
+      sms,
+      smsSender: new SmsSender(db, sms, config.WORKER_LOCK_MS),
+      templates,
+      starter,
+      now: overrides.now ?? (() => new Date()),
+    };
     if (config.runWorkers) {
       const workers = startWorkers({
         engine,

@@ -6,6 +6,7 @@
  *   npm run bench:cup        # defaults: 200 agendas × 365 days, 300 queries per kind,
  *                            # 8 operators for 20 s, 10,000 reminders
  *   AGENDAS=400 DAYS=365 QUERIES=500 OPERATORS=16 BOOKING_SECONDS=30 REMINDERS=20000 npm run bench:cup
+ *   LOST_ANSWERS=20 npm run bench:cup   # the stand-in takes 20 reminders and cuts their answers
  *
  * One embedded PostgreSQL in a temporary folder (real migrations and indexes) holds the
  * region for all three measures; the reminder run uses the real app started in-process on
@@ -45,6 +46,8 @@ const BOOKING_SECONDS = num('BOOKING_SECONDS', 20);
 const BOOKINGS = num('BOOKINGS', 0);
 const REMINDERS = num('REMINDERS', 10_000);
 const REMINDER_TIMEOUT_S = num('REMINDER_TIMEOUT_S', 240);
+/** Reminders whose answer the stand-in cuts after taking them: sends left in doubt, to be settled. */
+const LOST_ANSWERS = num('LOST_ANSWERS', 0);
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
@@ -318,6 +321,8 @@ interface ReminderFigure {
   requests: number;
   duplicates: number;
   missing: number;
+  reconciled: number;
+  inDoubt: number;
 }
 
 async function reminders(
@@ -388,6 +393,7 @@ async function reminders(
   out(`reminders: app started (own engine, database server shared) in ${appStartSeconds.toFixed(1)} s`);
 
   const before = standIn.requests;
+  if (LOST_ANSWERS > 0) standIn.loseNextAnswer(LOST_ANSWERS);
   const tRun = performance.now();
   await running.users
     // A benchmark account needs no one-time password: that would block its session.
@@ -453,6 +459,12 @@ async function reminders(
   }
   const duplicates = [...perCode.values()].filter((n) => n > 1).length;
   const missing = REMINDERS - perCode.size;
+  // Sends cut before their answer was recorded: settled against the stand-in's list, or still in doubt.
+  const settled: { reconciled: string; in_doubt: string }[] = await db.query(
+    `SELECT count(*) FILTER (WHERE reconciled_at IS NOT NULL) AS reconciled,
+            count(*) FILTER (WHERE status = 'submitting') AS in_doubt
+       FROM sms_messages WHERE purpose = 'cup-reminder' AND reference LIKE 'bench-rem-%'`,
+  );
   times.sort((a, b) => a - b);
   const span = ((times.at(-1) ?? 0) - (times[0] ?? 0)) / 1000;
   const steadyRate = span > 0 ? (times.length - 1) / span : NaN;
@@ -465,6 +477,8 @@ async function reminders(
     requests: standIn.requests - before,
     duplicates,
     missing,
+    reconciled: Number(settled[0]?.reconciled),
+    inDoubt: Number(settled[0]?.in_doubt),
   };
 }
 
@@ -527,7 +541,8 @@ async function main(): Promise<void> {
       `reminders: ${rem.rows} in ${rem.seconds.toFixed(1)} s = ${(rem.rows / rem.seconds).toFixed(0)} messages/s ` +
         `from POST to the last answer (first SMS after ${rem.firstSmsSeconds.toFixed(2)} s; ` +
         `first to last SMS ${rem.steadyRate.toFixed(0)}/s); stand-in requests ${rem.requests}, ` +
-        `booking codes with more than one SMS ${rem.duplicates}, without one ${rem.missing}`,
+        `booking codes with more than one SMS ${rem.duplicates}, without one ${rem.missing}; ` +
+        `lost answers ${LOST_ANSWERS}: settled from the provider's list ${rem.reconciled}, left in doubt ${rem.inDoubt}`,
     );
   }
 
@@ -556,6 +571,10 @@ async function main(): Promise<void> {
         `${(rem.rows / rem.seconds).toFixed(0)} messages/s (${rem.seconds.toFixed(1)} s)`,
       ],
       ['booking codes with more than one reminder / without one', `${rem.duplicates} / ${rem.missing}`],
+      [
+        `sends whose answer was lost (${LOST_ANSWERS}): settled from Twilio's list / left in doubt`,
+        `${rem.reconciled} / ${rem.inDoubt}`,
+      ],
     );
   }
   out('\n| measure | value |\n|---|---|');

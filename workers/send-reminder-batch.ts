@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { SmsRejectedError, SmsUnavailableError } from '../adapters/sms/sms.js';
 import { normaliseItalianMobile } from '../domain/cup/patient.js';
-import { SmsSender } from '../domain/sms/sms-sender.js';
+import { SmsInDoubtError } from '../domain/sms/sms-sender.js';
 import { dayInRome, nextDay, startOfDayInRome } from '../domain/time.js';
-import { TransientError } from './framework/errors.js';
+import { EffectInProgressError, TransientError } from './framework/errors.js';
 import { defineWorker } from './framework/define.js';
 
 const cursorSchema = z.object({ start: z.string(), appointmentId: z.string() });
@@ -27,6 +27,7 @@ export const sendReminderBatch = defineWorker({
     cursor: cursorSchema.nullish(),
     reminded: z.number().int().min(0).default(0),
     skipped: z.number().int().min(0).default(0),
+    reconciled: z.number().int().min(0).default(0),
   }),
   headers: z.object({
     template: z.string().min(1),
@@ -43,10 +44,12 @@ export const sendReminderBatch = defineWorker({
       after: variables.cursor ?? undefined,
       limit: headers.batchSize,
     });
-    const sender = new SmsSender(deps.db, deps.sms);
     let sent = 0;
     let skipped = 0;
+    let reconciled = 0;
     let unavailable = 0;
+    let inDoubt = 0;
+    let retryAfterMs = 0;
     let next = 0;
     const work = async () => {
       while (next < entries.length) {
@@ -59,17 +62,21 @@ export const sendReminderBatch = defineWorker({
         }
         try {
           const text = deps.templates.render('sms', headers.template, { ...e });
-          const r = await sender.sendOnce({
+          const r = await deps.smsSender.sendOnce({
             purpose: 'cup-reminder',
             reference: e.appointmentId,
             to: mobile.e164,
             text,
           });
           if (r.kind === 'sent') sent++;
+          if (r.kind === 'reconciled') reconciled++;
         } catch (err) {
           if (err instanceof SmsRejectedError) skipped++;
           else if (err instanceof SmsUnavailableError) unavailable++;
-          else throw err;
+          else if (err instanceof SmsInDoubtError) {
+            inDoubt++;
+            retryAfterMs = Math.max(retryAfterMs, err.retryAfterMs);
+          } else throw err;
         }
       }
     };
@@ -78,6 +85,10 @@ export const sendReminderBatch = defineWorker({
       // What was sent is recorded; the retry resumes this batch and skips it.
       throw new TransientError(`gestore SMS non disponibile per ${unavailable} promemoria su ${entries.length}`);
     }
+    if (inDoubt > 0) {
+      // Sends cut by a crash: settled against the provider when they are old enough, with no attempt spent.
+      throw new EffectInProgressError(`${inDoubt} promemoria in verifica presso il gestore SMS`, retryAfterMs);
+    }
     const last = entries.at(-1);
     return {
       reminderDate,
@@ -85,6 +96,7 @@ export const sendReminderBatch = defineWorker({
       moreReminders: entries.length === headers.batchSize,
       reminded: variables.reminded + sent,
       skipped: variables.skipped + skipped,
+      reconciled: variables.reconciled + reconciled,
     };
   },
 });

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { SmsRejectedError, SmsUnavailableError } from '../adapters/sms/sms.js';
 import { normaliseItalianMobile } from '../domain/cup/patient.js';
-import { SmsSender } from '../domain/sms/sms-sender.js';
-import { PermanentError, TransientError } from './framework/errors.js';
+import { SmsInDoubtError } from '../domain/sms/sms-sender.js';
+import { EffectInProgressError, PermanentError, TransientError } from './framework/errors.js';
 import { defineWorker } from './framework/define.js';
 
 /**
@@ -39,10 +39,9 @@ export const sendSms = defineWorker({
     const mobile = checked.e164;
     const purpose = headers.purpose ?? headers.template;
     const text = deps.templates.render('sms', headers.template, { ...appointment });
-    const sender = new SmsSender(deps.db, deps.sms);
     const sent = await once(`${purpose}:${appointment.id}`, async () => {
       try {
-        const r = await sender.sendOnce({ purpose, reference: appointment.id, to: mobile, text });
+        const r = await deps.smsSender.sendOnce({ purpose, reference: appointment.id, to: mobile, text });
         return { providerSid: r.providerSid, status: r.status };
       } catch (err) {
         if (err instanceof SmsRejectedError) {
@@ -51,6 +50,7 @@ export const sendSms = defineWorker({
           );
         }
         if (err instanceof SmsUnavailableError) throw new TransientError(err.message);
+        if (err instanceof SmsInDoubtError) throw new EffectInProgressError(err.message, err.retryAfterMs);
         throw err;
       }
     });

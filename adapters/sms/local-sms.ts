@@ -9,8 +9,14 @@ import type { OutgoingSms, SentSms, SmsGateway } from './sms.js';
 export class LocalSms implements SmsGateway {
   readonly provider = 'local' as const;
   readonly sender = 'CUP Basilicata';
+  readonly answerTimeoutMs = 0;
 
   send(_m: OutgoingSms): Promise<SentSms> {
     return Promise.resolve({ providerSid: `SM${randomBytes(16).toString('hex')}`, status: 'delivered' });
+  }
+
+  /** Nothing leaves the machine: a send whose answer was not recorded delivered nothing. */
+  findSent(): Promise<SentSms | undefined> {
+    return Promise.resolve(undefined);
   }
 }

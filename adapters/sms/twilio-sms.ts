@@ -9,8 +9,11 @@ const TWILIO_API = 'https://api.twilio.com';
  * stand-in in tests and benchmarks.
  */
 class RebasedRequestClient extends twilio.RequestClient {
-  constructor(private readonly baseUrl: string) {
-    super({ timeout: 15_000, keepAlive: true });
+  constructor(
+    private readonly baseUrl: string,
+    timeout: number,
+  ) {
+    super({ timeout, keepAlive: true });
   }
 
   override request<TData>(
@@ -28,20 +31,27 @@ export interface TwilioSmsOptions {
   apiBaseUrl?: string | undefined;
   /** Where Twilio posts delivery statuses (the app's `/webhooks/twilio/sms-status`). */
   statusCallbackUrl?: string | undefined;
+  /** How long to wait for Twilio's answer (default 15 s). */
+  timeoutMs?: number | undefined;
 }
 
 /** Sends SMS through Twilio's Messages API. */
 export class TwilioSms implements SmsGateway {
   readonly provider = 'twilio' as const;
   readonly sender: string;
+  readonly answerTimeoutMs: number;
   private readonly client: twilio.Twilio;
   private readonly statusCallbackUrl: string | undefined;
 
   constructor(opts: TwilioSmsOptions) {
     this.sender = opts.from;
     this.statusCallbackUrl = opts.statusCallbackUrl;
+    this.answerTimeoutMs = opts.timeoutMs ?? 15_000;
     this.client = twilio(opts.accountSid, opts.authToken, {
-      ...(opts.apiBaseUrl ? { httpClient: new RebasedRequestClient(opts.apiBaseUrl.replace(/\/$/, '')) } : {}),
+      timeout: this.answerTimeoutMs,
+      ...(opts.apiBaseUrl
+        ? { httpClient: new RebasedRequestClient(opts.apiBaseUrl.replace(/\/$/, ''), this.answerTimeoutMs) }
+        : {}),
     });
   }
 
@@ -57,15 +67,39 @@ export class TwilioSms implements SmsGateway {
       });
       return { providerSid: msg.sid, status: msg.status };
     } catch (err) {
-      const e = err as { status?: number; code?: number; message?: string };
-      if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.status !== 429) {
-        throw new SmsRejectedError(e.message ?? `Twilio HTTP ${e.status}`, String(e.code ?? e.status));
-      }
-      throw new SmsUnavailableError(
-        typeof e.status === 'number'
-          ? `Twilio ha risposto HTTP ${e.status}`
-          : `Twilio non raggiungibile (${(err as Error).name})`,
-      );
+      throw classify(err);
     }
   }
+
+  /**
+   * Twilio lists an account's messages newest first, filtered by recipient and sender; a
+   * message exists from the moment its create request was accepted (queued, not yet sent,
+   * so no filter on the send date). One person gets a handful of messages a day: the most
+   * recent 50 cover any window worth settling.
+   */
+  async findSent(q: { to: string; body: string; since: Date }): Promise<SentSms | undefined> {
+    try {
+      const recent = await this.client.messages.list({ to: q.to, from: this.sender, limit: 50, pageSize: 50 });
+      // Twilio's clock and ours may disagree by a little.
+      const from = q.since.getTime() - 60_000;
+      const found = recent.find((m) => m.body === q.body && m.dateCreated.getTime() >= from);
+      return found ? { providerSid: found.sid, status: found.status } : undefined;
+    } catch (err) {
+      throw classify(err);
+    }
+  }
+}
+
+/** Errors that mean the request never reached Twilio. */
+const NEVER_ARRIVED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A Twilio error answer, or a transport failure that may or may not have delivered the request. */
+function classify(err: unknown): Error {
+  const e = err as { status?: number; code?: number | string; message?: string };
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.status !== 429) {
+    return new SmsRejectedError(e.message ?? `Twilio HTTP ${e.status}`, String(e.code ?? e.status));
+  }
+  if (typeof e.status === 'number') return new SmsUnavailableError(`Twilio ha risposto HTTP ${e.status}`);
+  const code = typeof e.code === 'string' ? e.code : '';
+  return new SmsUnavailableError(`Twilio non raggiungibile (${code || (err as Error).name})`, !NEVER_ARRIVED.has(code));
 }

@@ -7,8 +7,10 @@ import twilio from 'twilio';
  * A local stand-in for Twilio's Programmable Messaging REST API (2010-04-01), speaking its
  * wire format: form-encoded `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` with
  * HTTP basic auth, JSON message resources with `sid`, `status`, `num_segments`, and Twilio's
- * error documents (`code`, `message`, `more_info`, `status`). It lets the real `twilio`
- * client be tested and benchmarked without reaching Twilio.
+ * error documents (`code`, `message`, `more_info`, `status`), and the message list
+ * (`GET …/Messages.json?To=&From=&PageSize=`, newest first, Twilio's page document with
+ * `messages` and `next_page_uri`). It lets the real `twilio` client be tested and
+ * benchmarked without reaching Twilio.
  */
 export interface StandInMessage {
   sid: string;
@@ -31,6 +33,10 @@ export interface TwilioStandIn {
   requests: number;
   /** The next `count` create requests answer with this HTTP status (e.g. 503). */
   failNext(status: number, count?: number): void;
+  /** The next `count` create requests are accepted, then the connection is cut before the answer. */
+  loseNextAnswer(count?: number): void;
+  /** Message list requests received (`GET Messages.json`). */
+  lists: number;
   /** Numbers Twilio would refuse (answered with error 21211, invalid 'To'). */
   rejectNumbers: Set<string>;
   /** Numbers whose messages end `undelivered` (error 30003, unreachable handset). */
@@ -91,9 +97,11 @@ export async function startTwilioStandIn(port = 0): Promise<TwilioStandIn> {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const authToken = randomBytes(16).toString('hex');
   let failures: { status: number; count: number } | undefined;
+  let lostAnswers = 0;
   const state = {
     messages: [] as StandInMessage[],
     requests: 0,
+    lists: 0,
     rejectNumbers: new Set<string>(),
     undeliverable: new Set<string>(),
     callbacks: [] as { sid: string; status: string; answer: number }[],
@@ -144,6 +152,37 @@ export async function startTwilioStandIn(port = 0): Promise<TwilioStandIn> {
         res.writeHead(200, { 'content-type': 'application/json' });
         return res.end(JSON.stringify(resource(found)));
       }
+      if (req.method === 'GET') {
+        // The list, newest first, filtered as Twilio filters it (To, From), in pages of PageSize.
+        state.lists++;
+        const to = url.searchParams.get('To');
+        const from = url.searchParams.get('From');
+        const pageSize = Math.min(1000, Math.max(1, Number(url.searchParams.get('PageSize') ?? 50) || 50));
+        const page = Math.max(0, Number(url.searchParams.get('Page') ?? 0) || 0);
+        const matching = state.messages.filter((x) => (!to || x.to === to) && (!from || x.from === from)).reverse();
+        const slice = matching.slice(page * pageSize, (page + 1) * pageSize);
+        const base = `/2010-04-01/Accounts/${accountSid}/Messages.json`;
+        const query = (p: number) => {
+          const q = new URLSearchParams(url.searchParams);
+          q.set('PageSize', String(pageSize));
+          q.set('Page', String(p));
+          return `${base}?${q.toString()}`;
+        };
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(
+          JSON.stringify({
+            end: page * pageSize + Math.max(0, slice.length - 1),
+            first_page_uri: query(0),
+            messages: slice.map(resource),
+            next_page_uri: (page + 1) * pageSize < matching.length ? query(page + 1) : null,
+            page,
+            page_size: pageSize,
+            previous_page_uri: page > 0 ? query(page - 1) : null,
+            start: page * pageSize,
+            uri: query(page),
+          }),
+        );
+      }
       if (req.method !== 'POST' || m[2]) return twilioError(res, 405, 20004, 'Method not allowed');
       state.requests++;
       const form = new URLSearchParams(await readBody(req));
@@ -174,6 +213,12 @@ export async function startTwilioStandIn(port = 0): Promise<TwilioStandIn> {
         dateCreated: new Date(),
       };
       state.messages.push(msg);
+      if (lostAnswers > 0) {
+        lostAnswers--;
+        // Taken, but the answer never reaches the client (a timeout, a cut connection).
+        setTimeout(() => void reportDelivery(msg), 20);
+        return req.socket.destroy();
+      }
       res.writeHead(201, { 'content-type': 'application/json' });
       res.end(JSON.stringify(resource(msg)));
       setTimeout(() => void reportDelivery(msg), 20);
@@ -196,6 +241,12 @@ export async function startTwilioStandIn(port = 0): Promise<TwilioStandIn> {
     callbacks: state.callbacks,
     failNext(status: number, count = 1) {
       failures = { status, count };
+    },
+    loseNextAnswer(count = 1) {
+      lostAnswers = count;
+    },
+    get lists() {
+      return state.lists;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Cup } from '../../adapters/cup/cup.js';
 import type { SmsGateway } from '../../adapters/sms/sms.js';
 import type { Templates } from '../../domain/templates.js';
+import type { SmsSender } from '../../domain/sms/sms-sender.js';
 import type { ProcessStarter } from '../../domain/processes/process-starter.js';
 
 /** What a handler may use. Integration tests pass the real services, unit tests fakes. */
@@ -10,6 +11,8 @@ export interface WorkerDeps {
   db: DataSource;
   cup: Cup;
   sms: SmsGateway;
+  /** Sends through `sms` exactly once per purpose and reference. */
+  smsSender: SmsSender;
   templates: Templates;
   /** Starts other processes (a freed slot starts a recall). */
   starter: ProcessStarter;

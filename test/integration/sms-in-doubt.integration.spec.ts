@@ -1,0 +1,150 @@
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningApp } from '../../app.js';
+import type { SmsGateway } from '../../adapters/sms/sms.js';
+import { SmsInDoubtError, SmsSender } from '../../domain/sms/sms-sender.js';
+import { startTwilioStandIn, type TwilioStandIn } from '../../stand-ins/twilio/server.js';
+import { apiAs, startTestApp, twilioVia, waitFor } from './support/test-app.js';
+import { openTaskOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
+import { testEngine } from './support/clock.js';
+
+/** The record of one SMS by purpose and reference. */
+async function recordOf(db: DataSource, purpose: string, reference: string) {
+  const rows: { status: string; provider_sid: string | null; reconciled_at: Date | null }[] = await db.query(
+    'SELECT status, provider_sid, reconciled_at FROM sms_messages WHERE purpose = $1 AND reference = $2',
+    [purpose, reference],
+  );
+  return rows[0];
+}
+
+/** Settles as soon as the in-doubt window (answer timeout 2 s + 5 s) has passed. */
+async function afterInDoubtWindow<T>(attempt: () => Promise<T>): Promise<T> {
+  return waitFor(async () => {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (err instanceof SmsInDoubtError) return undefined;
+      throw err;
+    }
+  }, 'the end of the in-doubt window');
+}
+
+/**
+ * An SMS whose send was cut (the answer lost, the process dead, the record's update
+ * failed) is neither sent twice nor lost: it is settled against Twilio's message list.
+ */
+describe('an SMS left in doubt', () => {
+  let twilio: TwilioStandIn;
+  let app: RunningApp;
+  const TO = '+393331112233';
+
+  beforeAll(async () => {
+    twilio = await startTwilioStandIn();
+    app = await startTestApp({}, { sms: twilioVia(twilio) });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await twilio?.close();
+  });
+
+  it('whose answer was lost after Twilio took it is found in Twilio’s list and not sent again', async () => {
+    const sender = new SmsSender(app.db, twilioVia(twilio));
+    const before = twilio.requests;
+    twilio.loseNextAnswer();
+    const cut = await sender
+      .sendOnce({ purpose: 'probe', reference: 'lost-answer', to: TO, text: 'Messaggio di prova uno' })
+      .catch((e: unknown) => e);
+    expect((cut as { inDoubt?: boolean }).inDoubt).toBe(true);
+    expect(twilio.requests - before).toBe(1);
+    // Too early to tell: a live attempt might still be waiting for its answer.
+    await expect(
+      sender.sendOnce({ purpose: 'probe', reference: 'lost-answer', to: TO, text: 'Messaggio di prova uno' }),
+    ).rejects.toBeInstanceOf(SmsInDoubtError);
+    const settled = await afterInDoubtWindow(() =>
+      sender.sendOnce({ purpose: 'probe', reference: 'lost-answer', to: TO, text: 'Messaggio di prova uno' }),
+    );
+    expect(settled.kind).toBe('reconciled');
+    expect(twilio.requests - before).toBe(1);
+    const taken = twilio.messages.filter((m) => m.body === 'Messaggio di prova uno');
+    expect(taken).toHaveLength(1);
+    expect(await recordOf(app.db, 'probe', 'lost-answer')).toMatchObject({
+      provider_sid: taken[0]?.sid,
+      reconciled_at: expect.any(Date) as unknown,
+    });
+  });
+
+  it('whose record could not be updated after the send is settled, not sent again', async () => {
+    // The database refuses the update that records Twilio's answer (a failover, a lost connection).
+    let failUpdate = true;
+    const flaky = new Proxy(app.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
+        return (sql: string, params?: unknown[]) => {
+          if (failUpdate && sql.startsWith('UPDATE sms_messages SET provider_sid')) {
+            failUpdate = false;
+            return Promise.reject(new Error('connection terminated unexpectedly'));
+          }
+          return target.query(sql, params);
+        };
+      },
+    });
+    const sender = new SmsSender(flaky, twilioVia(twilio));
+    const before = twilio.requests;
+    const text = 'Messaggio di prova due';
+    await expect(sender.sendOnce({ purpose: 'probe', reference: 'no-update', to: TO, text })).rejects.toThrow(
+      /connection terminated/,
+    );
+    const settled = await afterInDoubtWindow(() =>
+      sender.sendOnce({ purpose: 'probe', reference: 'no-update', to: TO, text }),
+    );
+    expect(settled.kind).toBe('reconciled');
+    expect(twilio.requests - before).toBe(1);
+    expect(twilio.messages.filter((m) => m.body === text)).toHaveLength(1);
+  });
+
+  it('whose process died before calling Twilio is sent once the window has passed', async () => {
+    const gateway = twilioVia(twilio);
+    // The process dies inside the call, before the request leaves: the promise never settles.
+    const dying: SmsGateway = {
+      provider: gateway.provider,
+      sender: gateway.sender,
+      answerTimeoutMs: gateway.answerTimeoutMs,
+      send: () => new Promise(() => undefined),
+      findSent: (q) => gateway.findSent(q),
+    };
+    const text = 'Messaggio di prova tre';
+    void new SmsSender(app.db, dying).sendOnce({ purpose: 'probe', reference: 'died', to: TO, text });
+    await waitFor(async () => (await recordOf(app.db, 'probe', 'died'))?.status === 'submitting', 'the record');
+    const before = twilio.requests;
+    const sender = new SmsSender(app.db, gateway);
+    const settled = await afterInDoubtWindow(() =>
+      sender.sendOnce({ purpose: 'probe', reference: 'died', to: TO, text }),
+    );
+    expect(settled.kind).toBe('sent');
+    expect(twilio.requests - before).toBe(1);
+    expect(twilio.messages.filter((m) => m.body === text)).toHaveLength(1);
+    // Once recorded, any later attempt finds it.
+    expect((await sender.sendOnce({ purpose: 'probe', reference: 'died', to: TO, text })).kind).toBe('already-sent');
+  });
+
+  it('in a booking: the confirmation whose answer was lost reaches the patient once, with no incident', async () => {
+    const api = apiAs(app);
+    const started = await startBooking(api, { patientId: 'pat-0004' });
+    const task = await openTaskOf(api, started.processInstanceKey);
+    await api.post(`/api/tasks/${task.key}/claim`);
+    const before = twilio.requests;
+    twilio.loseNextAnswer();
+    await api.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: slotOptions(task)[0]?.value } });
+    await waitForConfirmation(app, started.processInstanceKey, 60_000);
+    expect(twilio.requests - before).toBe(1);
+    const rows: { status: string; reconciled_at: Date | null }[] = await app.db.query(
+      `SELECT status, reconciled_at FROM sms_messages
+        WHERE reference IN (SELECT id FROM cup_appointments WHERE request_key LIKE $1)`,
+      [`pi:${started.processInstanceKey}:%`],
+    );
+    expect(rows).toEqual([
+      { status: expect.not.stringMatching(/submitting/) as unknown, reconciled_at: expect.any(Date) as unknown },
+    ]);
+    expect(await testEngine().historicIncidents({ processInstanceId: started.processInstanceKey })).toEqual([]);
+  });
+});
