@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,40 +9,7 @@ import { nextDay, startOfDayInRome, TIME_ZONE } from '../../domain/time.js';
 import { startTwilioStandIn, type TwilioStandIn } from '../../stand-ins/twilio/server.js';
 import { apiAs, startTestApp, twilioVia, waitFor } from './support/test-app.js';
 import { fireTimers, testEngine } from './support/clock.js';
-
-/**
- * Books `count` fictitious patients on `day` (Europe/Rome) on an agenda of their own,
- * straight in the CUP's tables: the test data of the reminder runs.
- */
-async function bookDay(app: RunningApp, day: string, count: number): Promise<string[]> {
-  const tag = randomUUID().slice(0, 8);
-  const schedule = `it-reminders-${tag}`;
-  await app.db.query(
-    `INSERT INTO cup_schedules (id, structure_id, service_code, name) VALUES ($1, 'aor-san-carlo', '89.52', $1)`,
-    [schedule],
-  );
-  await app.db.query(
-    `INSERT INTO cup_slots (schedule_id, starts_at, ends_at, status)
-     SELECT $1, $2::timestamptz + n * interval '1 second', $2::timestamptz + n * interval '1 second' + interval '10 minutes', 'busy'
-       FROM generate_series(0, $3::int - 1) AS n`,
-    [schedule, new Date(startOfDayInRome(day).getTime() + 8 * 3_600_000), count],
-  );
-  await app.db.query(
-    `INSERT INTO cup_patients (id, fiscal_code, given_name, family_name, birth_date, mobile)
-     SELECT $1 || '-' || n, upper(substr(md5($1 || n), 1, 16)), 'Prova', 'Promemoria', date '1970-01-01',
-            '+39340' || lpad((abs(hashtext($1 || n)) % 10000000)::text, 7, '0')
-       FROM generate_series(1, $2::int) AS n`,
-    [`it-${tag}`, count],
-  );
-  const rows: { id: string }[] = await app.db.query(
-    `INSERT INTO cup_appointments (id, booking_code, slot_id, patient_id, service_code)
-     SELECT 'it-' || $1 || '-' || s.n, 'IT-' || $1 || '-' || s.n, s.id, $1 || '-' || s.n, '89.52'
-       FROM (SELECT id, row_number() OVER (ORDER BY starts_at) AS n FROM cup_slots WHERE schedule_id = $2) s
-     RETURNING id`,
-    [`it-${tag}`, schedule],
-  );
-  return rows.map((r) => r.id);
-}
+import { bookDay } from './support/booking.js';
 
 /** Worker processes started by the tests; killed in `afterAll` whatever happened. */
 const children: ChildProcess[] = [];

@@ -10,7 +10,7 @@ import { EffectInProgressError } from './errors.js';
  */
 const DEFAULT_LEASE_MS = 30_000;
 
-type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
 /**
  * Remembers side effects in PostgreSQL so that a retried or re-delivered job never repeats

@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningApp } from '../../app.js';
+import { nextDay, dayInRome } from '../../domain/time.js';
+import { startTwilioStandIn, type TwilioStandIn } from '../../stand-ins/twilio/server.js';
+import { WORKERS } from '../../workers/registry.js';
+import { bookSlot } from '../../workers/book-slot.js';
+import { cancelAppointment } from '../../workers/cancel-appointment.js';
+import { moveAppointment } from '../../workers/move-appointment.js';
+import { recordContactOutcome } from '../../workers/record-contact-outcome.js';
+import { sendReminderBatch } from '../../workers/send-reminder-batch.js';
+import { sendSms } from '../../workers/send-sms.js';
+import { startRecall } from '../../workers/start-recall.js';
+import { apiAs, startTestApp, twilioVia, waitFor, type ApiClient } from './support/test-app.js';
+import { bookDay, openTaskOf, slotOptions, startBooking } from './support/booking.js';
+import { testEngine } from './support/clock.js';
+import { dieAt, KILL_POINTS, nextWorker, type KillPoint, type KillScenario } from './support/kill-harness.js';
+
+let twilio: TwilioStandIn;
+const operator = (app: RunningApp) => apiAs(app, 'operatore.kill', ['operator']);
+
+/** A booking started and its slot chosen: the instance goes on to book-slot. */
+async function chosenBooking(app: RunningApp): Promise<string> {
+  const api = operator(app);
+  const started = await startBooking(api, { patientId: 'pat-0005' });
+  const task = await openTaskOf(api, started.processInstanceKey);
+  await api.post(`/api/tasks/${task.key}/claim`);
+  const done = await api.post(`/api/tasks/${task.key}/complete`, {
+    variables: { slotId: slotOptions(task)[0]?.value },
+  });
+  expect(done.status).toBe(200);
+  return started.processInstanceKey;
+}
+
+/** A booking of its own on a monitored agenda in three days, for a cancellation to free. */
+async function monitoredBooking(app: RunningApp): Promise<{ id: string; slotId: string }> {
+  const schedule = `it-kill-${randomUUID().slice(0, 8)}`;
+  await app.db.query(
+    `INSERT INTO cup_schedules (id, structure_id, service_code, name, monitored) VALUES ($1, 'asm-matera', '89.7A.3', $1, true)`,
+    [schedule],
+  );
+  const start = new Date(Math.floor((Date.now() + 3 * 86_400_000) / 60_000) * 60_000);
+  const slots: { id: string }[] = await app.db.query(
+    `INSERT INTO cup_slots (schedule_id, starts_at, ends_at) VALUES ($1, $2, $2::timestamptz + interval '20 minutes') RETURNING id::text AS id`,
+    [schedule, start],
+  );
+  const booked = await app.workerDeps.cup.book({
+    slotId: slots[0]?.id ?? '',
+    patientId: 'pat-0006',
+    serviceCode: '89.7A.3',
+    requestKey: `it:${schedule}`,
+  });
+  return { id: booked.id, slotId: booked.slotId };
+}
+
+async function cancellation(app: RunningApp, body: Record<string, unknown> = {}): Promise<string> {
+  const booked = await monitoredBooking(app);
+  const res = await operator(app).post<{ processInstanceKey: string }>('/api/cup/cancellations', {
+    appointmentId: booked.id,
+    cancellationNote: 'Il paziente non può venire',
+    ...body,
+  });
+  expect(res.status).toBe(201);
+  return res.body.processInstanceKey;
+}
+
+const appointmentsOf = (app: RunningApp, pi: string): Promise<{ id: string; status: string; booking_code: string }[]> =>
+  app.db.query(`SELECT id, status, booking_code FROM cup_appointments WHERE request_key LIKE $1`, [`pi:${pi}:%`]);
+
+const variable = async (pi: string, name: string) =>
+  (await testEngine().historicVariables({ processInstanceId: pi, variableName: name }))[0]?.value;
+
+/** Messages Twilio took whose text names this booking code. */
+const messagesNaming = (code: string) => twilio.messages.filter((m) => m.body.includes(code));
+
+/**
+ * Every worker with a side effect, once: how to bring an instance to its task, where its
+ * effect happens, and what exactly once means for it. A new side-effecting worker adds its
+ * line here.
+ */
+const SCENARIOS: KillScenario[] = [
+  {
+    worker: bookSlot,
+    site: 'cup',
+    reach: chosenBooking,
+    async verify(app, pi) {
+      expect((await appointmentsOf(app, pi)).map((a) => a.status)).toEqual(['booked']);
+    },
+  },
+  {
+    worker: sendSms,
+    site: 'sms',
+    reach: chosenBooking,
+    async verify(app, pi) {
+      const [booked] = await appointmentsOf(app, pi);
+      expect(messagesNaming(booked?.booking_code ?? '?')).toHaveLength(1);
+    },
+  },
+  {
+    // The record written before the provider is called: dying right after it leaves a send in doubt.
+    worker: sendSms,
+    site: 'db',
+    reach: chosenBooking,
+    async verify(app, pi) {
+      const [booked] = await appointmentsOf(app, pi);
+      expect(messagesNaming(booked?.booking_code ?? '?')).toHaveLength(1);
+    },
+  },
+  {
+    worker: sendReminderBatch,
+    site: 'sms',
+    async reach(app) {
+      // A day of its own, in the future, so no other test's bookings are in the run.
+      const day = nextDay(dayInRome(new Date(Date.now() + (400 + Math.floor(Math.random() * 3000)) * 86_400_000)));
+      const ids = await bookDay(app, day, 3);
+      const run = await apiAs(app, 'backoffice.kill', ['back-office-1']).post<{ processInstanceKey: string }>(
+        '/api/cup/reminder-runs',
+        { reminderDate: day },
+      );
+      expect(run.status).toBe(201);
+      reminderBookings.set(run.body.processInstanceKey, ids);
+      return run.body.processInstanceKey;
+    },
+    verify(_app, pi) {
+      for (const id of reminderBookings.get(pi) ?? []) expect(messagesNaming(`IT-${id.slice(3)} del`)).toHaveLength(1);
+      return Promise.resolve();
+    },
+  },
+  {
+    worker: cancelAppointment,
+    site: 'cup',
+    reach: (app) => cancellation(app),
+    async verify(app, pi) {
+      const id = String(await variable(pi, 'appointmentId'));
+      expect((await app.workerDeps.cup.getAppointment(id))?.status).toBe('cancelled');
+      // The flow went on as after a cancellation, with the freed slot.
+      expect(await variable(pi, 'freedSlotId')).toEqual(expect.any(String));
+    },
+  },
+  {
+    worker: startRecall,
+    site: 'starter',
+    reach: (app) => cancellation(app),
+    async verify(_app, pi) {
+      const slot = String(await variable(pi, 'freedSlotId'));
+      const recalls = await testEngine().historicProcessInstances({
+        processDefinitionKey: 'cup-recall',
+        processInstanceBusinessKey: `RICHIAMO-${slot}`,
+      });
+      expect(recalls).toHaveLength(1);
+    },
+  },
+  {
+    worker: moveAppointment,
+    site: 'cup',
+    async reach(app) {
+      const pi = await cancellation(app, { structureId: 'aor-san-carlo' });
+      const api = operator(app);
+      const task = await openTaskOf(api, pi, 'choose-slot', 'cup-cancellation');
+      await api.post(`/api/tasks/${task.key}/claim`);
+      const done = await api.post(`/api/tasks/${task.key}/complete`, {
+        variables: { slotId: slotOptions(task)[0]?.value },
+      });
+      expect(done.status).toBe(200);
+      return pi;
+    },
+    async verify(app, pi) {
+      const old = String(await variable(pi, 'replacedAppointmentId'));
+      expect((await app.workerDeps.cup.getAppointment(old))?.status).toBe('cancelled');
+      const moved: { status: string }[] = await app.db.query(
+        `SELECT status FROM cup_appointments WHERE request_key LIKE $1`,
+        [`pi:${pi}:move:%`],
+      );
+      expect(moved.map((m) => m.status)).toEqual(['booked']);
+    },
+  },
+  {
+    worker: recordContactOutcome,
+    site: 'db',
+    async reach(app) {
+      const api: ApiClient = operator(app);
+      const started = await api.post<{ processInstanceKey: string }>('/api/cup/information-contacts', {
+        channel: 'telefono',
+      });
+      const pi = started.body.processInstanceKey;
+      const task = await openTaskOf(api, pi, 'close-contact', 'cup-information');
+      await api.post(`/api/tasks/${task.key}/claim`);
+      await api.post(`/api/tasks/${task.key}/complete`, {
+        variables: { outcomeCode: 'INFO-PAGAMENTI', resolvedFirstContact: true },
+      });
+      return pi;
+    },
+    async verify(app, pi) {
+      const rows: unknown[] = await app.db.query('SELECT 1 FROM contact_outcomes WHERE process_instance_key = $1', [
+        pi,
+      ]);
+      expect(rows).toHaveLength(1);
+    },
+  },
+];
+const reminderBookings = new Map<string, string[]>();
+
+/**
+ * The kill test (architecture brief, decision 9): for each side-effecting worker, a worker
+ * process dies at each point around its effect; the next worker takes the task once the
+ * dead one's lock expires, and the effect has happened exactly once, with no incident.
+ */
+describe('a worker process killed around its side effect', () => {
+  beforeAll(async () => {
+    twilio = await startTwilioStandIn();
+  });
+  afterAll(async () => {
+    await twilio?.close();
+  });
+
+  for (const scenario of SCENARIOS) {
+    const name = `${scenario.worker.taskType} (effect on ${scenario.site})`;
+    it(`${name}: dies at each point, and the effect still happens exactly once, with no incident`, async () => {
+      // Everything runs but this worker, so its task waits for the doomed delivery.
+      const app = await startTestApp(
+        {},
+        { sms: twilioVia(twilio), workers: WORKERS.filter((w) => w !== scenario.worker) },
+      );
+      try {
+        const runs: { point: KillPoint; pi: string; reached: boolean }[] = [];
+        for (const point of KILL_POINTS) {
+          const pi = await scenario.reach(app);
+          runs.push({ point, pi, reached: await dieAt(app, scenario.worker, scenario.site, pi, point) });
+        }
+        // Every side-effecting worker meets its effect; a claim exists only where it goes through `once`.
+        const reached = Object.fromEntries(runs.map((r) => [r.point, r.reached]));
+        expect(reached).toMatchObject({ 'before-effect': true, 'after-effect': true, 'before-complete': true });
+
+        const next = nextWorker(app, scenario.worker);
+        try {
+          for (const r of runs) {
+            await waitFor(
+              async () => {
+                const done: unknown[] = await app.db.query(
+                  `SELECT 1 FROM job_outcomes WHERE process_instance_key = $1 AND task_type = $2 AND outcome = 'completed'`,
+                  [r.pi, scenario.worker.taskType],
+                );
+                return done.length > 0 || undefined;
+              },
+              `${scenario.worker.taskType} completed after dying at ${r.point}`,
+              60_000,
+            );
+          }
+        } finally {
+          await next.close();
+        }
+        for (const r of runs) {
+          const incidents = await testEngine().historicIncidents({ processInstanceId: r.pi });
+          expect(incidents, `incidents after dying at ${r.point}`).toEqual([]);
+          const odd: { outcome: string; message: string }[] = await app.db.query(
+            `SELECT outcome, message FROM job_outcomes
+              WHERE process_instance_key = $1 AND task_type = $2 AND outcome IN ('bpmn_error', 'incident')`,
+            [r.pi, scenario.worker.taskType],
+          );
+          expect(odd, `outcomes after dying at ${r.point}`).toEqual([]);
+          await waitFor(
+            () =>
+              scenario.verify(app, r.pi).then(
+                () => true,
+                () => undefined,
+              ),
+            `the effect of ${r.point}`,
+            15_000,
+          ).catch(() => scenario.verify(app, r.pi));
+        }
+      } finally {
+        await app.stop();
+      }
+    });
+  }
+});
