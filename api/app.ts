@@ -3,6 +3,7 @@ import path from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Cup } from '../adapters/cup/cup.js';
+import { LocalCup } from '../adapters/cup/local-cup.js';
 import type { ProcessStarter } from '../domain/processes/process-starter.js';
 import type { IncidentService } from '../domain/processes/incidents.js';
 import type { LintContext } from '../modeler/lint/rules.js';
@@ -28,9 +29,9 @@ import { cupRoutes } from './routes/cup.js';
 import { recordRoutes } from './routes/records.js';
 import { modelRoutes } from './routes/models.js';
 import { instanceRoutes } from './routes/instances.js';
-import { fhirRoutes } from './routes/fhir.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { sportsGroupRoutes } from './routes/sports.js';
+import { cupFhirStandIn } from '../stand-ins/cup-fhir/server.js';
 
 export interface ApiDeps {
   db: DataSource;
@@ -86,7 +87,14 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   app.use('/api/process-instances', instanceRoutes(deps));
   app.use('/api', modelRoutes(deps));
   app.use('/api', recordRoutes(deps));
-  app.use('/fhir', fhirAccess(deps.fhirApiToken, deps.fhirWriteToken, deps.audit), fhirRoutes(deps));
+  // The local CUP's FHIR view, a stand-in for the region's CUP: only when the local CUP is in use.
+  if (deps.cup instanceof LocalCup) {
+    app.use(
+      '/fhir',
+      fhirAccess(deps.fhirApiToken, deps.fhirWriteToken, deps.audit),
+      cupFhirStandIn({ cup: deps.cup, log: deps.log }),
+    );
+  }
   app.use('/api', (_req, res) =>
     sendProblem(res, { status: 404, title: 'Non trovato', detail: 'Risorsa inesistente.' }),
   );

@@ -18,9 +18,8 @@ import {
   type StructureInfo,
   type UpcomingQuery,
 } from './cup.js';
+import { FHIR_ID, FHIR_SYSTEMS, referencedId, type CupIssueCode } from './fhir-profile.js';
 import {
-  FHIR_ID,
-  FHIR_SYSTEMS,
   InvalidFhirResourceError,
   appointmentFromFhir,
   appointmentLocationId,
@@ -37,7 +36,6 @@ import {
   parseFhir,
   patientFromFhir,
   patientSchema,
-  referencedId,
   reminderEntriesFromBundle,
   scheduleLocation,
   scheduleSchema,
@@ -45,10 +43,9 @@ import {
   slotDetailFromFhir,
   slotOfferFromFhir,
   slotSchema,
-  type CupIssueCode,
   type LocationInfo,
   type ParsedAppointment,
-} from './fhir-mapping.js';
+} from './fhir-cup-mapping.js';
 
 export interface FhirCupOptions {
   /** The FHIR R4 base, e.g. `https://cup.example.it/fhir` (no trailing slash needed). */
@@ -83,8 +80,8 @@ interface FhirAnswer {
 const FHIR_JSON = 'application/fhir+json';
 
 /**
- * The CUP reached over FHIR R4, in the profile of fhir-mapping.ts (which the project's own
- * `/fhir` endpoints serve). Network failures, timeouts, 5xx, 408 and 429 are
+ * The CUP reached over FHIR R4, in the profile of fhir-profile.ts (which the local CUP's
+ * stand-in, stand-ins/cup-fhir/, serves); fhir-cup-mapping.ts reads and writes the resources. Network failures, timeouts, 5xx, 408 and 429 are
  * `CupUnavailableError` (worth retrying); a taken slot is `SlotUnavailableError`; a booking that
  * does not exist or cannot change is `AppointmentStateError`; an answer that is not the
  * expected resource is `InvalidFhirResourceError`; any other refusal `FhirRequestError`.

@@ -85,7 +85,34 @@ function toAppointment(r: AppointmentRow): Appointment {
   };
 }
 
-/** The CUP of the embedded default: agendas, slots and bookings in PostgreSQL. */
+/** An agenda as the local CUP keeps it, with its structure and service (for its FHIR view). */
+export interface LocalSchedule {
+  scheduleId: string;
+  name: string;
+  active: boolean;
+  monitored: boolean;
+  structureId: string;
+  structureName: string;
+  serviceCode: string;
+  serviceName: string;
+  serviceKind: 'visit' | 'exam';
+}
+
+/** A structure as the local CUP keeps it: what a booking confirmation tells the patient. */
+export interface LocalStructure {
+  id: string;
+  name: string;
+  organization: string;
+  city: string;
+  address: string;
+  phone: string | null;
+}
+
+/**
+ * The CUP of the embedded default: agendas, slots and bookings in PostgreSQL. Beyond the
+ * `Cup` interface it gives its FHIR stand-in (stand-ins/cup-fhir/) what a CUP server knows
+ * of itself: agendas, structures' details, which request keys were used.
+ */
 export class LocalCup implements Cup {
   constructor(private readonly db: DataSource) {}
 
@@ -375,6 +402,64 @@ export class LocalCup implements Cup {
     const a = await this.getAppointment(id);
     if (!a) throw new Error(`appointment ${id} vanished after booking`);
     return a;
+  }
+
+  /** The appointments with these ids (in no particular order; unknown ids are left out). */
+  async appointmentsByIds(ids: readonly string[]): Promise<Appointment[]> {
+    if (ids.length === 0) return [];
+    const rows: AppointmentRow[] = await this.db.query(`${APPOINTMENT_SELECT} WHERE a.id = ANY ($1::text[])`, [ids]);
+    return rows.map(toAppointment);
+  }
+
+  /** Whether a booking or a move was already made with this request key. */
+  async requestKeyUsed(requestKey: string): Promise<boolean> {
+    const rows: unknown[] = await this.db.query('SELECT 1 FROM cup_appointments WHERE request_key = $1', [requestKey]);
+    return rows.length > 0;
+  }
+
+  /** Agendas by id, with their structure and service, ordered by id. */
+  async schedules(ids: readonly string[]): Promise<LocalSchedule[]> {
+    if (ids.length === 0) return [];
+    const rows: {
+      id: string;
+      name: string;
+      active: boolean;
+      monitored: boolean;
+      structure_id: string;
+      structure_name: string;
+      service_code: string;
+      service_name: string;
+      kind: 'visit' | 'exam';
+    }[] = await this.db.query(
+      `SELECT sc.id, sc.name, sc.active, sc.monitored, st.id AS structure_id, st.name AS structure_name,
+              sc.service_code, sv.name AS service_name, sv.kind
+         FROM cup_schedules sc
+         JOIN cup_structures st ON st.id = sc.structure_id
+         JOIN cup_services sv ON sv.code = sc.service_code
+        WHERE sc.id = ANY ($1::text[])
+        ORDER BY sc.id`,
+      [ids],
+    );
+    return rows.map((r) => ({
+      scheduleId: r.id,
+      name: r.name,
+      active: r.active,
+      monitored: r.monitored,
+      structureId: r.structure_id,
+      structureName: r.structure_name,
+      serviceCode: r.service_code,
+      serviceName: r.service_name,
+      serviceKind: r.kind,
+    }));
+  }
+
+  /** A structure with its organization, address and phone. */
+  async structureDetail(id: string): Promise<LocalStructure | undefined> {
+    const rows: LocalStructure[] = await this.db.query(
+      'SELECT id, name, organization, city, address, phone FROM cup_structures WHERE id = $1',
+      [id],
+    );
+    return rows[0];
   }
 
   async listServices(): Promise<ServiceInfo[]> {

@@ -22,6 +22,14 @@ describe('the booking flow against a FHIR R4 CUP', () => {
     await cupServer?.stop();
   });
 
+  it('serves the local CUP’s FHIR stand-in only where the local CUP is in use', async () => {
+    const metadata = (url: string | undefined) =>
+      fetch(`${url}/fhir/metadata`, { headers: { authorization: 'Bearer flow-fhir-token' } });
+    expect((await metadata(cupServer.url)).status).toBe(200);
+    // With CUP_FHIR_BASE_URL the region's CUP answers FHIR; the app has no CUP of its own to serve.
+    expect((await metadata(app.url)).status).toBe(404);
+  });
+
   it('proposes, books and confirms through the FHIR endpoints', async () => {
     expect(app.workerDeps.cup).toBeInstanceOf(FhirCup);
     const api = apiAs(app);

@@ -10,8 +10,9 @@ import {
   type SlotQuery,
 } from '../../adapters/cup/cup.js';
 import { FhirCup } from '../../adapters/cup/fhir-cup.js';
-import { FHIR_EXTENSIONS, FHIR_SYSTEMS, toFhirId } from '../../adapters/cup/fhir-mapping.js';
+import { FHIR_EXTENSIONS, FHIR_SYSTEMS } from '../../adapters/cup/fhir-profile.js';
 import { LocalCup } from '../../adapters/cup/local-cup.js';
+import { toFhirId } from '../../stand-ins/cup-fhir/resources.js';
 import { freePorts } from '../support/ports.js';
 import { startTestApp } from './support/test-app.js';
 

@@ -1,38 +1,60 @@
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import type * as fhir4 from 'fhir/r4.js';
 import { z } from 'zod';
-import type { ApiDeps } from '../app.js';
 import { AppointmentStateError, CupUnavailableError, SlotUnavailableError } from '../../adapters/cup/cup.js';
 import {
   FHIR_EXTENSIONS,
-  FHIR_ID,
   FHIR_SYSTEMS,
+  priorityFromExtensions,
+  referencedId,
+} from '../../adapters/cup/fhir-profile.js';
+import type { LocalCup } from '../../adapters/cup/local-cup.js';
+import { checkNre } from '../../domain/cup/prescription.js';
+import type { Logger } from '../../platform/logger.js';
+import {
+  FhirHttpError,
+  bookingBody,
+  cancelPatch,
+  invalid,
+  jsonPatch,
+  localIdOf,
+  moveParams,
+  notFound,
+  parametersBody,
+  parseInput,
+  recallSearch,
+  reminderSearch,
+  requestKeyOf,
+  requireBody,
+  slotIdOf,
+  slotSearch,
+} from './requests.js';
+import {
+  FHIR_JSON,
+  JSON_PATCH,
   appointmentToFhir,
+  capabilityStatement,
   cupIssue,
   fromFhirId,
+  healthcareServiceToFhir,
   locationToFhir,
   operationOutcome,
   patientToFhir,
-  referencedId,
   reminderAppointmentToFhir,
   reminderPatientToFhir,
   scheduleToFhir,
   searchsetBundle,
-  healthcareServiceToFhir,
   slotOfferToFhir,
   slotToFhir,
   toFhirId,
-  type LocationInfo,
-  type OperationOutcomeIssue,
-  type ScheduleInfo,
-  priorityFromExtensions,
-} from '../../adapters/cup/fhir-mapping.js';
-import { checkNre } from '../../domain/cup/prescription.js';
+} from './resources.js';
 
 /**
- * FHIR R4 endpoints over the local CUP (mounted at `/fhir`), in the profile of
- * adapters/cup/fhir-mapping.ts, so that `FhirCup` can be run against the project itself and
- * a regional CUP speaking FHIR can be compared with it. JSON only (`application/fhir+json`);
- * errors are `OperationOutcome` with Italian `diagnostics`.
+ * A stand-in for the region's CUP: FHIR R4 endpoints over the local CUP, in the profile of
+ * adapters/cup/fhir-profile.ts, so that `FhirCup` can be run against the project itself and a
+ * regional CUP speaking FHIR can be compared with it. The app mounts it at `/fhir` when the
+ * local CUP is in use (no `CUP_FHIR_BASE_URL`), behind its access guard (api/app.ts). JSON
+ * only (`application/fhir+json`); errors are `OperationOutcome` with Italian `diagnostics`.
  *
  * | request | what |
  * | --- | --- |
@@ -51,7 +73,7 @@ import { checkNre } from '../../domain/cup/prescription.js';
  * booking cannot change). Unknown search parameters are ignored, as FHIR's lenient handling
  * says; known ones with a bad value are a 400.
  */
-export function fhirRoutes({ cup, db, log }: ApiDeps): Router {
+export function cupFhirStandIn({ cup, log }: { cup: LocalCup; log: Logger }): Router {
   const r = Router();
   // The app's parser takes application/json; FHIR clients send these.
   r.use(express.json({ type: [FHIR_JSON, JSON_PATCH], limit: '1mb' }));
@@ -70,7 +92,7 @@ export function fhirRoutes({ cup, db, log }: ApiDeps): Router {
     const offers = unknown
       ? []
       : await cup.findEarliestSlots({ serviceCode: code ?? '', structureId, after: q.start, limit: q._count });
-    const schedules = q._include ? await scheduleInfos(db, [...new Set(offers.map((o) => o.scheduleId))]) : [];
+    const schedules = q._include ? await cup.schedules([...new Set(offers.map((o) => o.scheduleId))]) : [];
     send(
       res,
       200,
@@ -85,41 +107,21 @@ export function fhirRoutes({ cup, db, log }: ApiDeps): Router {
   });
 
   r.get('/Schedule/:id', async (req, res) => {
-    const [schedule] = await scheduleInfos(db, [localIdOf(req)]);
+    const [schedule] = await cup.schedules([localIdOf(req)]);
     if (!schedule) throw notFound('Schedule');
     send(res, 200, scheduleToFhir(schedule));
   });
 
   /** The service catalogue (search without parameters: the whole catalogue, a few dozen entries). */
   r.get('/HealthcareService', async (req, res) => {
-    const rows: { code: string; name: string; kind: string }[] = await db.query(
-      'SELECT code, name, kind FROM cup_services ORDER BY code',
-    );
-    send(res, 200, searchsetBundle(baseUrlOf(req), selfUrlOf(req), rows.map(healthcareServiceToFhir)));
+    const services = [...(await cup.listServices())].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+    send(res, 200, searchsetBundle(baseUrlOf(req), selfUrlOf(req), services.map(healthcareServiceToFhir)));
   });
 
   r.get('/Location/:id', async (req, res) => {
-    const rows: {
-      id: string;
-      name: string;
-      organization: string;
-      city: string;
-      address: string;
-      phone: string | null;
-    }[] = await db.query('SELECT id, name, organization, city, address, phone FROM cup_structures WHERE id = $1', [
-      localIdOf(req),
-    ]);
-    const row = rows[0];
-    if (!row) throw notFound('Location');
-    const location: LocationInfo = {
-      structureId: row.id,
-      name: row.name,
-      address: row.address,
-      city: row.city,
-      organization: row.organization,
-      phone: row.phone,
-    };
-    send(res, 200, locationToFhir(location));
+    const structure = await cup.structureDetail(localIdOf(req));
+    if (!structure) throw notFound('Location');
+    send(res, 200, locationToFhir(structure));
   });
 
   /** `GET /Patient?identifier=http://hl7.it/sid/codiceFiscale|<CF>`: the patient with that fiscal code. */
@@ -203,17 +205,10 @@ export function fhirRoutes({ cup, db, log }: ApiDeps): Router {
         limit: q._count,
       });
       // The extract has no patient nor end; one read of the page's rows adds them.
-      const extra: { id: string; patient_id: string; ends_at: Date }[] = entries.length
-        ? await db.query(
-            `SELECT a.id, a.patient_id, s.ends_at FROM cup_appointments a JOIN cup_slots s ON s.id = a.slot_id
-              WHERE a.id = ANY ($1::text[])`,
-            [entries.map((e) => e.appointmentId)],
-          )
-        : [];
-      const byId = new Map(extra.map((x) => [x.id, x]));
+      const byId = new Map((await cup.appointmentsByIds(entries.map((e) => e.appointmentId))).map((a) => [a.id, a]));
       const lines = entries.flatMap((e) => {
-        const x = byId.get(e.appointmentId);
-        return x ? [{ ...e, patientId: x.patient_id, end: x.ends_at.toISOString() }] : [];
+        const a = byId.get(e.appointmentId);
+        return a ? [{ ...e, patientId: a.patientId, end: a.end }] : [];
       });
       const patients = new Map(lines.map((l) => [l.patientId, reminderPatientToFhir(l.patientId, l.mobile)]));
       const last = entries.at(-1);
@@ -275,7 +270,7 @@ export function fhirRoutes({ cup, db, log }: ApiDeps): Router {
     const nreProblem = nre === undefined ? undefined : checkNre(nre);
     if (nreProblem) throw invalid(nreProblem, 'Appointment.basedOn');
     const serviceCode = await serviceCodeOf(body.serviceType, slotId);
-    const replay = await holderOf(requestKey);
+    const replay = await cup.requestKeyUsed(requestKey);
     const priority = priorityFromExtensions(body.extension);
     const appointment = await cup.book({
       slotId,
@@ -337,7 +332,7 @@ export function fhirRoutes({ cup, db, log }: ApiDeps): Router {
     const requestKey = requestKeyOf(req, params.requestKey, 'Parameters.parameter');
     const slotId = slotIdOf(params.slot.reference);
     if (!(await cup.getAppointment(id))) throw notFound('Appointment');
-    const replay = await holderOf(requestKey);
+    const replay = await cup.requestKeyUsed(requestKey);
     const moved = await cup.move({ appointmentId: id, slotId, reason: params.reason ?? '', requestKey });
     res.location(`${baseUrlOf(req)}/Appointment/${toFhirId(moved.id)}`);
     send(res, replay ? 200 : 201, appointmentToFhir(moved));
@@ -361,39 +356,10 @@ export function fhirRoutes({ cup, db, log }: ApiDeps): Router {
     return ours.code;
   }
 
-  /** Whether a request key was used already: then the answer is 200 with that booking, not 201. */
-  async function holderOf(requestKey: string): Promise<boolean> {
-    const rows: unknown[] = await db.query('SELECT 1 FROM cup_appointments WHERE request_key = $1', [requestKey]);
-    return rows.length > 0;
-  }
-
   return r;
 }
 
-const FHIR_JSON = 'application/fhir+json';
-const JSON_PATCH = 'application/json-patch+json';
-const italian = z.locales.it();
-
-/** A FHIR refusal: the status and the issues of its OperationOutcome. */
-class FhirHttpError extends Error {
-  override name = 'FhirHttpError';
-  constructor(
-    readonly status: number,
-    readonly issues: OperationOutcomeIssue[],
-  ) {
-    super(issues[0]?.diagnostics);
-  }
-}
-
-const invalid = (diagnostics: string, expression?: string, code = 'invalid') =>
-  new FhirHttpError(400, [
-    { severity: 'error', code, diagnostics, ...(expression ? { expression: [expression] } : {}) },
-  ]);
-
-const notFound = (type: string) =>
-  new FhirHttpError(404, [{ severity: 'error', code: 'not-found', diagnostics: `${type} non trovato.` }]);
-
-function send(res: Response, status: number, resource: object): void {
+function send(res: Response, status: number, resource: fhir4.FhirResource): void {
   res.status(status).type(FHIR_JSON).json(resource);
 }
 
@@ -406,93 +372,7 @@ function selfUrlOf(req: Request, replace: Record<string, string> = {}): string {
   return url.toString();
 }
 
-/**
- * The local slot of a reference. The local CUP's slot ids are numbers: any other id names no
- * slot, which the CUP reports as not free (and PostgreSQL would refuse as a bigint).
- */
-function slotIdOf(reference: string | undefined): string {
-  const id = fromFhirId(referencedId(reference, 'Slot') ?? '');
-  if (id === undefined || !/^\d{1,18}$/.test(id)) throw new SlotUnavailableError('lo slot indicato non esiste');
-  return id;
-}
-
-/** The local id in `:id`, or a 404: ids this server never wrote cannot name anything here. */
-function localIdOf(req: Request): string {
-  const { id } = parseInput(z.object({ id: z.string().regex(FHIR_ID, 'id FHIR non valido') }), req.params, 'id');
-  const local = fromFhirId(id);
-  if (local === undefined) throw notFound(req.path.split('/')[1] ?? 'Risorsa');
-  return local;
-}
-
-function requireBody(req: Request, types: string[]): unknown {
-  const kind = req.is(types);
-  if (kind === null) throw invalid('Corpo della richiesta mancante.', undefined, 'required');
-  if (kind === false) {
-    throw new FhirHttpError(415, [
-      { severity: 'error', code: 'not-supported', diagnostics: `Formato non supportato: usare ${types[0]}.` },
-    ]);
-  }
-  return req.body;
-}
-
-/** The request key: in the resource or the `Idempotency-Key` header; both must agree. */
-function requestKeyOf(req: Request, inBody: string | undefined, where: string): string {
-  const parsed = parseInput(
-    z.object({ body: requestKey.optional(), header: requestKey.optional() }),
-    { body: inBody, header: req.header('idempotency-key') },
-    'chiave di richiesta',
-  );
-  if (parsed.body && parsed.header && parsed.body !== parsed.header) {
-    throw invalid('La chiave di richiesta nel corpo e nell\u2019intestazione Idempotency-Key non coincidono.', where);
-  }
-  const key = parsed.body ?? parsed.header;
-  if (!key) {
-    throw invalid(
-      `Manca la chiave di richiesta: un identifier con system ${FHIR_SYSTEMS.requestKey} (o il parametro requestKey) oppure l'intestazione Idempotency-Key.`,
-      where,
-      'required',
-    );
-  }
-  return key;
-}
-
-/**
- * Parses a request part with Italian messages; each zod issue becomes an OperationOutcome
- * issue: for a resource with its FHIRPath `expression`, for a query naming the parameter.
- */
-function parseInput<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  where: 'Appointment' | 'Parameters' | 'JSON Patch' | 'query' | 'id' | 'chiave di richiesta',
-): z.infer<S> {
-  const r = schema.safeParse(value, { error: italian.localeError });
-  if (r.success) return r.data;
-  throw new FhirHttpError(
-    400,
-    r.error.issues.map((i): OperationOutcomeIssue => {
-      const path = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-      if (where === 'query') {
-        return {
-          severity: 'error',
-          code: 'invalid',
-          diagnostics: `Parametro ${String(i.path[0] ?? '')}: ${i.message}.`,
-        };
-      }
-      if (where === 'Appointment' || where === 'Parameters') {
-        const expression = `${where}${path}`;
-        return {
-          severity: 'error',
-          code: 'invalid',
-          diagnostics: `${expression}: ${i.message}.`,
-          expression: [expression],
-        };
-      }
-      return { severity: 'error', code: 'invalid', diagnostics: `${where}${path}: ${i.message}.` };
-    }),
-  );
-}
-
-function fhirErrors(log: ApiDeps['log']): ErrorRequestHandler {
+function fhirErrors(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof FhirHttpError) return send(res, err.status, operationOutcome(err.issues));
     if (err instanceof SlotUnavailableError) {
@@ -557,258 +437,5 @@ function fhirErrors(log: ApiDeps['log']): ErrorRequestHandler {
         { severity: 'error', code: 'exception', diagnostics: 'Si è verificato un errore imprevisto.' },
       ]),
     );
-  };
-}
-
-/** Agendas with their structure and service, for Schedule reads and `_include=Slot:schedule`. */
-async function scheduleInfos(db: ApiDeps['db'], ids: string[]): Promise<ScheduleInfo[]> {
-  if (ids.length === 0) return [];
-  const rows: {
-    id: string;
-    name: string;
-    active: boolean;
-    monitored: boolean;
-    structure_id: string;
-    structure_name: string;
-    service_code: string;
-    service_name: string;
-    kind: 'visit' | 'exam';
-  }[] = await db.query(
-    `SELECT sc.id, sc.name, sc.active, sc.monitored, st.id AS structure_id, st.name AS structure_name,
-            sc.service_code, sv.name AS service_name, sv.kind
-       FROM cup_schedules sc
-       JOIN cup_structures st ON st.id = sc.structure_id
-       JOIN cup_services sv ON sv.code = sc.service_code
-      WHERE sc.id = ANY ($1::text[])
-      ORDER BY sc.id`,
-    [ids],
-  );
-  return rows.map((r) => ({
-    scheduleId: r.id,
-    name: r.name,
-    active: r.active,
-    monitored: r.monitored,
-    structureId: r.structure_id,
-    structureName: r.structure_name,
-    serviceCode: r.service_code,
-    serviceName: r.service_name,
-    serviceKind: r.kind,
-  }));
-}
-
-// --- Inputs --------------------------------------------------------------------------
-
-const instant = z.iso.datetime({
-  offset: true,
-  error: 'atteso un istante ISO 8601 con fuso, ad es. 2030-01-31T08:00:00Z',
-});
-const instantDate = instant.transform((v) => new Date(v));
-const count = (max: number) => z.coerce.number().int().min(1).max(max);
-
-const slotSearch = z.object({
-  'service-type': z.string({ error: 'obbligatorio: il codice della prestazione, ad es. 89.7A.3' }).min(1),
-  status: z.literal('free', { error: 'si cercano solo slot liberi: status=free' }).optional(),
-  start: z
-    .string()
-    .transform((v, ctx) => {
-      const at = /^(gt|ge)(.+)$/.exec(v);
-      if (!at?.[2] || !instant.safeParse(at[2]).success) {
-        ctx.addIssue({ code: 'custom', message: 'atteso gt<istante> o ge<istante>, ad es. ge2030-01-31T08:00:00Z' });
-        return z.NEVER;
-      }
-      const t = new Date(at[2]);
-      // The CUP searches strictly after a time; ge includes the instant itself.
-      return at[1] === 'ge' ? new Date(t.getTime() - 1) : t;
-    })
-    .optional(),
-  'schedule.actor': z
-    .string()
-    .regex(/^(Location\/)?[A-Za-z0-9\-.]{1,64}$/, 'atteso Location/<id>')
-    .optional(),
-  _count: count(100).optional(),
-  _sort: z.literal('start', { error: "l'unico ordinamento è start" }).optional(),
-  _include: z.literal('Slot:schedule', { error: "l'unica inclusione è Slot:schedule" }).optional(),
-});
-
-const idList = z
-  .union([z.string(), z.array(z.string())])
-  .optional()
-  .transform((v) =>
-    (v === undefined ? [] : [v].flat())
-      .flatMap((s) => s.split(','))
-      .map((s) => s.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().regex(FHIR_ID, 'id FHIR non valido')));
-
-const recallSearch = z.object({
-  schedule: z.string().regex(/^(Schedule\/)?[A-Za-z0-9\-.]{1,64}$/, 'atteso Schedule/<id>'),
-  from: instantDate,
-  'min-days-ahead': z.coerce.number().int().min(0).max(3650),
-  exclude: idList,
-  _count: count(1000).default(20),
-});
-
-const reminderSearch = z
-  .object({
-    from: instantDate,
-    to: instantDate,
-    'after-start': instant.optional(),
-    'after-id': z.string().regex(FHIR_ID, 'id FHIR non valido').optional(),
-    _count: count(5000).default(100),
-  })
-  .refine((q) => (q['after-start'] === undefined) === (q['after-id'] === undefined), {
-    message: 'after-start e after-id vanno indicati insieme',
-    path: ['after-id'],
-  })
-  .refine((q) => q.to > q.from, { message: 'to deve seguire from', path: ['to'] });
-
-const requestKey = z
-  .string()
-  .trim()
-  .min(1, 'la chiave di richiesta è vuota')
-  .max(200, 'la chiave di richiesta supera 200 caratteri');
-
-const identifierIn = z.object({ system: z.string().optional(), value: z.string().optional() });
-const referenceIn = z.object({
-  reference: z.string().optional(),
-  type: z.string().optional(),
-  identifier: identifierIn.optional(),
-});
-
-const bookingBody = z.object({
-  resourceType: z.literal('Appointment', { error: 'atteso un Appointment' }),
-  status: z.enum(['proposed', 'pending', 'booked'], {
-    error: 'lo stato di una nuova prenotazione è proposed, pending o booked',
-  }),
-  identifier: z.array(identifierIn).optional(),
-  extension: z
-    .array(z.object({ url: z.string(), valueCode: z.string().optional(), valueBoolean: z.boolean().optional() }))
-    .optional(),
-  serviceType: z
-    .array(
-      z.object({
-        coding: z.array(z.object({ system: z.string().optional(), code: z.string().min(1).optional() })).optional(),
-      }),
-    )
-    .optional(),
-  slot: z
-    .array(
-      z.object({
-        reference: z.string().refine((v) => referencedId(v, 'Slot') !== undefined, 'atteso un riferimento Slot/<id>'),
-      }),
-    )
-    .length(1, 'indicare esattamente uno slot'),
-  basedOn: z.array(referenceIn).optional(),
-  participant: z
-    .array(z.object({ actor: referenceIn.optional(), status: z.string().optional() }))
-    .refine(
-      (ps) => ps.filter((p) => referencedId(p.actor?.reference, 'Patient')).length === 1,
-      'indicare esattamente un partecipante Patient/<id>',
-    ),
-});
-
-const jsonPatch = z
-  .array(
-    z.object({
-      op: z.enum(['add', 'remove', 'replace', 'move', 'copy', 'test']),
-      path: z.string(),
-      value: z.unknown().optional(),
-    }),
-  )
-  .min(1, 'la JSON Patch è vuota');
-
-const cancelPatch = z.array(
-  z.union([
-    z.object({ op: z.enum(['add', 'replace']), path: z.literal('/status'), value: z.literal('cancelled') }),
-    z.object({
-      op: z.enum(['add', 'replace']),
-      path: z.literal('/cancelationReason'),
-      value: z.object({ text: z.string() }),
-    }),
-    z.object({ op: z.enum(['add', 'replace']), path: z.literal('/cancelationReason/text'), value: z.string() }),
-  ]),
-);
-
-const parametersBody = z.object({
-  resourceType: z.literal('Parameters', { error: 'atteso un Parameters' }),
-  parameter: z.array(
-    z.object({
-      name: z.string(),
-      valueReference: z.object({ reference: z.string().optional() }).optional(),
-      valueString: z.string().optional(),
-    }),
-  ),
-});
-
-const moveParams = z.object({
-  slot: z.object(
-    {
-      reference: z.string().refine((v) => referencedId(v, 'Slot') !== undefined, 'atteso un riferimento Slot/<id>'),
-    },
-    { error: 'obbligatorio: il parametro slot (valueReference Slot/<id>)' },
-  ),
-  reason: z.string().max(500).optional(),
-  requestKey: z.string().optional(),
-});
-
-function capabilityStatement(baseUrl: string) {
-  const read = { code: 'read' };
-  return {
-    resourceType: 'CapabilityStatement',
-    status: 'active',
-    date: '2026-11-23',
-    publisher: 'Regione Basilicata',
-    kind: 'instance',
-    software: { name: 'basilicata-contact-center' },
-    implementation: { description: 'CUP locale del contact center della Regione Basilicata', url: baseUrl },
-    fhirVersion: '4.0.1',
-    format: [FHIR_JSON],
-    patchFormat: [JSON_PATCH],
-    rest: [
-      {
-        mode: 'server',
-        resource: [
-          {
-            type: 'Slot',
-            interaction: [read, { code: 'search-type' }],
-            searchInclude: ['Slot:schedule'],
-            searchParam: [
-              { name: 'service-type', type: 'token', documentation: 'Codice della prestazione (obbligatorio).' },
-              { name: 'status', type: 'token', documentation: 'Solo free.' },
-              { name: 'start', type: 'date', documentation: 'Prefissi gt o ge.' },
-              { name: 'schedule.actor', type: 'reference', documentation: 'Location/<struttura>.' },
-              { name: '_count', type: 'number' },
-              { name: '_sort', type: 'string', documentation: 'Solo start.' },
-            ],
-          },
-          { type: 'Schedule', interaction: [read] },
-          { type: 'Location', interaction: [read] },
-          { type: 'Patient', interaction: [read] },
-          {
-            type: 'Appointment',
-            interaction: [read, { code: 'create' }, { code: 'patch' }, { code: 'search-type' }],
-            searchParam: [
-              { name: '_query', type: 'string', documentation: 'recall-candidates oppure reminder-extract.' },
-              { name: 'schedule', type: 'reference', documentation: 'recall-candidates: agenda.' },
-              { name: 'from', type: 'date', documentation: 'recall-candidates, reminder-extract.' },
-              { name: 'min-days-ahead', type: 'number', documentation: 'recall-candidates.' },
-              { name: 'exclude', type: 'token', documentation: 'recall-candidates: id da escludere.' },
-              { name: 'to', type: 'date', documentation: 'reminder-extract: fine (esclusa).' },
-              { name: 'after-start', type: 'date', documentation: 'reminder-extract: cursore.' },
-              { name: 'after-id', type: 'token', documentation: 'reminder-extract: cursore.' },
-              { name: '_count', type: 'number' },
-            ],
-            operation: [
-              {
-                name: 'move',
-                definition: 'https://regione.basilicata.it/fhir/OperationDefinition/Appointment-move',
-                documentation: 'Sposta la prenotazione su un altro slot libero (parametri slot, reason, requestKey).',
-              },
-            ],
-          },
-        ],
-      },
-    ],
   };
 }

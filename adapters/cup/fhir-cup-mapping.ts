@@ -1,3 +1,4 @@
+import type * as fhir4 from 'fhir/r4.js';
 import { z } from 'zod';
 import type {
   Appointment,
@@ -6,222 +7,25 @@ import type {
   MoveRequest,
   Patient,
   ReminderEntry,
+  ServiceInfo,
   SlotDetail,
   SlotOffer,
 } from './cup.js';
+import {
+  FHIR_EXTENSIONS,
+  FHIR_ID,
+  FHIR_SYSTEMS,
+  priorityExtensions,
+  priorityFromExtensions,
+  referencedId,
+  serviceTypeOf,
+} from './fhir-profile.js';
 
 /**
- * Mapping between the `Cup` types and FHIR R4 JSON resources, both ways, with no I/O.
- *
- * The profile the project's FHIR endpoints serve and `FhirCup` expects:
- * - Schedule: one agenda; `actor` is `Location/<structure>` (display: its name), `serviceType`
- *   the service code in {@link FHIR_SYSTEMS.service}, `serviceCategory` visit/exam in
- *   {@link FHIR_SYSTEMS.serviceKind}, `monitored` as the extension {@link FHIR_EXTENSIONS.monitored}.
- * - Slot: `schedule`, `status`, `start`, `end`, the same `serviceType`/`serviceCategory`.
- * - Appointment: `identifier` booking code ({@link FHIR_SYSTEMS.bookingCode}), `slot`,
- *   `participant` Patient and Location, `serviceType`, the prescription NRE as `basedOn`
- *   a ServiceRequest identified in {@link FHIR_SYSTEMS.nre}, `cancelationReason.text`, and the
- *   rebooking link as the extension {@link FHIR_EXTENSIONS.replaces} (`valueReference`).
- * - Patient: fiscal code in `http://hl7.it/sid/codiceFiscale`, official name, birth date,
- *   mobile as `telecom` phone/mobile.
- *
- * Ids: the local CUP's ids are not all valid FHIR ids (agenda ids contain `:`), so the server
- * side writes them through {@link toFhirId} and reads them back with {@link fromFhirId}. A
- * client treats the FHIR ids it gets as opaque: they are the `Cup` ids of that server.
+ * The client side of the CUP's FHIR R4 profile (adapters/cup/fhir-profile.ts), for `FhirCup`,
+ * with no I/O: the requests it sends, and the resources a CUP answers with, checked against
+ * the profile and read into the `Cup` types.
  */
-
-export const FHIR_SYSTEMS = {
-  fiscalCode: 'http://hl7.it/sid/codiceFiscale',
-  nre: 'https://www.sanita.basilicata.it/fhir/nre',
-  bookingCode: 'https://regione.basilicata.it/fhir/sid/booking-code',
-  /** The caller's idempotency key of a booking (one key, one appointment). */
-  requestKey: 'https://regione.basilicata.it/fhir/sid/request-key',
-  service: 'https://regione.basilicata.it/fhir/CodeSystem/service-catalogue',
-  serviceKind: 'https://regione.basilicata.it/fhir/CodeSystem/service-kind',
-  /** Codes in `OperationOutcome.issue.details` telling the CUP's refusals apart. */
-  issue: 'https://regione.basilicata.it/fhir/CodeSystem/cup-issue',
-} as const;
-
-export const FHIR_EXTENSIONS = {
-  replaces: 'https://regione.basilicata.it/fhir/StructureDefinition/appointment-replaces',
-  monitored: 'https://regione.basilicata.it/fhir/StructureDefinition/schedule-monitored',
-  /** The prescription's priority class (U, B, D, P) as `valueCode`. */
-  priorityClass: 'https://regione.basilicata.it/fhir/StructureDefinition/appointment-priority-class',
-  /** True when the appointment is later than the priority class allows. */
-  beyondPriorityLimit: 'https://regione.basilicata.it/fhir/StructureDefinition/appointment-beyond-priority-limit',
-} as const;
-
-/** Marks a resource that carries only some of its elements (FHIR's `_elements`/`_summary` tag). */
-export const SUBSETTED_TAG = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
-
-/** Why the CUP refused a change, in `OperationOutcome.issue.details.coding`. */
-export type CupIssueCode = 'slot-unavailable' | 'appointment-state';
-
-export const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-
-/** The server's local ids read and written through a reversible escape; see the module comment. */
-export function toFhirId(localId: string): string {
-  let out = '';
-  for (const byte of new TextEncoder().encode(localId)) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9-]/.test(c) ? c : `.${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
-/** The local id behind a FHIR id written by {@link toFhirId}; undefined when it is not one. */
-export function fromFhirId(fhirId: string): string | undefined {
-  if (fhirId === '' || !/^(?:[A-Za-z0-9-]|\.[0-9A-F]{2})*$/.test(fhirId)) return undefined;
-  const bytes: number[] = [];
-  for (let i = 0; i < fhirId.length; i++) {
-    if (fhirId[i] === '.') {
-      bytes.push(parseInt(fhirId.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else bytes.push(fhirId.charCodeAt(i));
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes));
-  } catch {
-    return undefined;
-  }
-}
-
-/** The id in a reference to `type`: relative (`Slot/1`), absolute, or versioned. */
-export function referencedId(reference: string | undefined, type: string): string | undefined {
-  if (!reference) return undefined;
-  const m = new RegExp(`(?:^|/)${type}/([A-Za-z0-9\\-.]{1,64})(?:/_history/[^/]+)?$`).exec(reference);
-  return m?.[1];
-}
-
-// ---------------------------------------------------------------------------------------
-// FHIR resources as this module writes them.
-
-export interface Coding {
-  system?: string;
-  code?: string;
-  display?: string;
-}
-export interface CodeableConcept {
-  coding?: Coding[];
-  text?: string;
-}
-export interface Reference {
-  reference?: string;
-  type?: string;
-  identifier?: Identifier;
-  display?: string;
-}
-export interface Identifier {
-  system?: string;
-  value?: string;
-}
-export interface Extension {
-  url: string;
-  valueReference?: Reference;
-  valueBoolean?: boolean;
-  valueString?: string;
-  valueCode?: string;
-}
-interface Meta {
-  tag?: Coding[];
-}
-
-export interface FhirSchedule {
-  resourceType: 'Schedule';
-  id: string;
-  extension?: Extension[];
-  active: boolean;
-  serviceCategory: CodeableConcept[];
-  serviceType: CodeableConcept[];
-  actor: Reference[];
-  comment?: string;
-}
-
-export interface FhirSlot {
-  resourceType: 'Slot';
-  id: string;
-  meta?: Meta;
-  serviceCategory?: CodeableConcept[];
-  serviceType: CodeableConcept[];
-  schedule: Reference;
-  status: 'free' | 'busy' | 'busy-unavailable' | 'busy-tentative' | 'entered-in-error';
-  start: string;
-  end: string;
-}
-
-export interface FhirAppointment {
-  resourceType: 'Appointment';
-  id?: string;
-  meta?: Meta;
-  extension?: Extension[];
-  identifier?: Identifier[];
-  status: string;
-  cancelationReason?: CodeableConcept;
-  serviceType?: CodeableConcept[];
-  start?: string;
-  end?: string;
-  slot?: Reference[];
-  basedOn?: Reference[];
-  participant: { actor?: Reference; status: 'accepted' | 'declined' | 'tentative' | 'needs-action' }[];
-}
-
-export interface FhirPatient {
-  resourceType: 'Patient';
-  id: string;
-  meta?: Meta;
-  identifier?: Identifier[];
-  name?: { use?: string; family?: string; given?: string[] }[];
-  telecom: { system: string; value: string; use?: string }[];
-  birthDate?: string;
-}
-
-export interface FhirLocation {
-  resourceType: 'Location';
-  id: string;
-  status: 'active';
-  name: string;
-  telecom?: { system: string; value: string }[];
-  address: { text: string; city: string; country: string };
-  managingOrganization: { display: string };
-}
-
-export interface OperationOutcomeIssue {
-  severity: 'fatal' | 'error' | 'warning' | 'information';
-  code: string;
-  details?: CodeableConcept;
-  diagnostics: string;
-  expression?: string[];
-}
-
-export interface OperationOutcome {
-  resourceType: 'OperationOutcome';
-  issue: OperationOutcomeIssue[];
-}
-
-export interface FhirParameters {
-  resourceType: 'Parameters';
-  parameter: { name: string; valueReference?: Reference; valueString?: string }[];
-}
-
-export interface FhirBundle {
-  resourceType: 'Bundle';
-  type: 'searchset';
-  link: { relation: string; url: string }[];
-  entry: { fullUrl: string; resource: { resourceType: string; id?: string }; search: { mode: 'match' | 'include' } }[];
-}
-
-/** What the server knows of an agenda, beyond the `Cup` types (read with SQL). */
-export interface ScheduleInfo {
-  scheduleId: string;
-  name: string;
-  active: boolean;
-  monitored: boolean;
-  structureId: string;
-  structureName: string;
-  serviceCode: string;
-  serviceName: string;
-  serviceKind: 'visit' | 'exam';
-}
 
 /** A structure: the name and address a booking confirmation tells the patient. */
 export interface LocationInfo {
@@ -234,203 +38,16 @@ export interface LocationInfo {
 }
 
 // ---------------------------------------------------------------------------------------
-// Cup types → FHIR (the server side: local ids go through toFhirId).
-
-const ref = (type: string, localId: string, display?: string): Reference => ({
-  reference: `${type}/${toFhirId(localId)}`,
-  ...(display ? { display } : {}),
-});
-
-function serviceType(code: string, display?: string): CodeableConcept[] {
-  return [{ coding: [{ system: FHIR_SYSTEMS.service, code, ...(display ? { display } : {}) }] }];
-}
-
-function serviceCategory(kind: 'visit' | 'exam'): CodeableConcept[] {
-  return [
-    {
-      coding: [{ system: FHIR_SYSTEMS.serviceKind, code: kind, display: kind === 'visit' ? 'Visita' : 'Esame' }],
-    },
-  ];
-}
-
-export function scheduleToFhir(s: ScheduleInfo): FhirSchedule {
-  return {
-    resourceType: 'Schedule',
-    id: toFhirId(s.scheduleId),
-    extension: [{ url: FHIR_EXTENSIONS.monitored, valueBoolean: s.monitored }],
-    active: s.active,
-    serviceCategory: serviceCategory(s.serviceKind),
-    serviceType: serviceType(s.serviceCode, s.serviceName),
-    actor: [ref('Location', s.structureId, s.structureName)],
-    comment: s.name,
-  };
-}
-
-export function slotToFhir(s: SlotDetail): FhirSlot {
-  return {
-    resourceType: 'Slot',
-    id: toFhirId(s.slotId),
-    serviceCategory: serviceCategory(s.serviceKind),
-    serviceType: serviceType(s.serviceCode),
-    schedule: ref('Schedule', s.scheduleId),
-    status: s.status,
-    start: s.start,
-    end: s.end,
-  };
-}
-
-/** A free slot found by the earliest-slot search (its agenda comes as an included Schedule). */
-export function slotOfferToFhir(o: SlotOffer): FhirSlot {
-  return {
-    resourceType: 'Slot',
-    id: toFhirId(o.slotId),
-    serviceType: serviceType(o.serviceCode),
-    schedule: ref('Schedule', o.scheduleId),
-    status: 'free',
-    start: o.start,
-    end: o.end,
-  };
-}
-
-export function appointmentToFhir(a: Appointment): FhirAppointment {
-  return {
-    resourceType: 'Appointment',
-    id: toFhirId(a.id),
-    extension: [
-      ...(a.replacesId ? [{ url: FHIR_EXTENSIONS.replaces, valueReference: ref('Appointment', a.replacesId) }] : []),
-      ...priorityExtensions(a.priorityClass ?? undefined, a.beyondPriorityLimit),
-    ],
-    identifier: [{ system: FHIR_SYSTEMS.bookingCode, value: a.bookingCode }],
-    status: a.status,
-    ...(a.cancellationReason !== null ? { cancelationReason: { text: a.cancellationReason } } : {}),
-    serviceType: serviceType(a.serviceCode, a.serviceName),
-    start: a.start,
-    end: a.end,
-    slot: [ref('Slot', a.slotId)],
-    ...(a.prescriptionNre !== null
-      ? { basedOn: [{ type: 'ServiceRequest', identifier: { system: FHIR_SYSTEMS.nre, value: a.prescriptionNre } }] }
-      : {}),
-    participant: [
-      { actor: ref('Patient', a.patientId), status: 'accepted' },
-      { actor: ref('Location', a.structureId, a.structureName), status: 'accepted' },
-    ],
-  };
-}
-
-export function patientToFhir(p: Patient): FhirPatient {
-  return {
-    resourceType: 'Patient',
-    id: toFhirId(p.id),
-    identifier: [{ system: FHIR_SYSTEMS.fiscalCode, value: p.fiscalCode }],
-    name: [{ use: 'official', family: p.familyName, given: [p.givenName] }],
-    telecom: p.mobile ? [{ system: 'phone', value: p.mobile, use: 'mobile' }] : [],
-    birthDate: p.birthDate,
-  };
-}
-
-export function locationToFhir(l: LocationInfo): FhirLocation {
-  return {
-    resourceType: 'Location',
-    id: toFhirId(l.structureId),
-    status: 'active',
-    name: l.name,
-    ...(l.phone ? { telecom: [{ system: 'phone', value: l.phone }] } : {}),
-    address: { text: l.address, city: l.city ?? '', country: 'IT' },
-    managingOrganization: { display: l.organization ?? '' },
-  };
-}
-
-/**
- * One line of the reminder extract: the appointment reduced to booking code, times and
- * patient reference (tagged SUBSETTED), so the extract carries no more than a reminder needs.
- */
-export function reminderAppointmentToFhir(e: ReminderEntry & { end: string; patientId: string }): FhirAppointment {
-  return {
-    resourceType: 'Appointment',
-    id: toFhirId(e.appointmentId),
-    meta: { tag: [SUBSETTED_TAG] },
-    identifier: [{ system: FHIR_SYSTEMS.bookingCode, value: e.bookingCode }],
-    status: 'booked',
-    start: e.start,
-    end: e.end,
-    participant: [{ actor: ref('Patient', e.patientId), status: 'accepted' }],
-  };
-}
-
-/** The patient of a reminder line, reduced to the mobile number (tagged SUBSETTED). */
-export function reminderPatientToFhir(patientId: string, mobile: string | null): FhirPatient {
-  return {
-    resourceType: 'Patient',
-    id: toFhirId(patientId),
-    meta: { tag: [SUBSETTED_TAG] },
-    telecom: mobile ? [{ system: 'phone', value: mobile, use: 'mobile' }] : [],
-  };
-}
-
-export function searchsetBundle(
-  baseUrl: string,
-  selfUrl: string,
-  matches: readonly { resourceType: string; id?: string }[],
-  includes: readonly { resourceType: string; id?: string }[] = [],
-  nextUrl?: string,
-): FhirBundle {
-  const entry = (resource: { resourceType: string; id?: string }, mode: 'match' | 'include') => ({
-    fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id ?? ''}`,
-    resource,
-    search: { mode },
-  });
-  return {
-    resourceType: 'Bundle',
-    type: 'searchset',
-    link: [{ relation: 'self', url: selfUrl }, ...(nextUrl ? [{ relation: 'next', url: nextUrl }] : [])],
-    entry: [...matches.map((r) => entry(r, 'match')), ...includes.map((r) => entry(r, 'include'))],
-  };
-}
-
-export function operationOutcome(issues: OperationOutcomeIssue[]): OperationOutcome {
-  return { resourceType: 'OperationOutcome', issue: issues };
-}
-
-/** The issue of a refusal, with the CUP's own code so a client can tell the cases apart. */
-export function cupIssue(code: 'conflict' | 'business-rule', cupCode: CupIssueCode, diagnostics: string) {
-  return {
-    severity: 'error',
-    code,
-    details: { coding: [{ system: FHIR_SYSTEMS.issue, code: cupCode }] },
-    diagnostics,
-  } satisfies OperationOutcomeIssue;
-}
-
-// ---------------------------------------------------------------------------------------
 // Requests a client sends (FhirCup → server).
 
 /** A booking as `POST /Appointment`: the request key travels as an identifier. */
-/** The priority class and its limit flag as Appointment extensions. */
-function priorityExtensions(priorityClass: string | undefined, beyond: boolean | undefined): Extension[] {
-  return [
-    ...(priorityClass ? [{ url: FHIR_EXTENSIONS.priorityClass, valueCode: priorityClass }] : []),
-    ...(beyond ? [{ url: FHIR_EXTENSIONS.beyondPriorityLimit, valueBoolean: true }] : []),
-  ];
-}
-
-/** Reads the priority extensions back (see {@link priorityExtensions}). */
-export function priorityFromExtensions(
-  ext: readonly { url: string; valueCode?: string | undefined; valueBoolean?: boolean | undefined }[] = [],
-): { priorityClass: 'U' | 'B' | 'D' | 'P' | null; beyondPriorityLimit: boolean } {
-  const code = ext.find((e) => e.url === FHIR_EXTENSIONS.priorityClass)?.valueCode;
-  return {
-    priorityClass: code === 'U' || code === 'B' || code === 'D' || code === 'P' ? code : null,
-    beyondPriorityLimit: ext.find((e) => e.url === FHIR_EXTENSIONS.beyondPriorityLimit)?.valueBoolean === true,
-  };
-}
-
-export function bookingToFhir(req: BookingRequest): FhirAppointment {
+export function bookingToFhir(req: BookingRequest): fhir4.Appointment {
   return {
     resourceType: 'Appointment',
     extension: priorityExtensions(req.priorityClass, req.beyondPriorityLimit),
     identifier: [{ system: FHIR_SYSTEMS.requestKey, value: req.requestKey }],
     status: 'booked',
-    serviceType: serviceType(req.serviceCode),
+    serviceType: serviceTypeOf(req.serviceCode),
     slot: [{ reference: `Slot/${req.slotId}` }],
     ...(req.prescriptionNre
       ? { basedOn: [{ type: 'ServiceRequest', identifier: { system: FHIR_SYSTEMS.nre, value: req.prescriptionNre } }] }
@@ -448,7 +65,7 @@ export function cancellationPatch(reason: string): { op: 'replace' | 'add'; path
 }
 
 /** The input of `POST /Appointment/<id>/$move`. */
-export function moveParameters(req: MoveRequest): FhirParameters {
+export function moveParameters(req: MoveRequest): fhir4.Parameters {
   return {
     resourceType: 'Parameters',
     parameter: [
@@ -785,18 +402,7 @@ export function reminderEntriesFromBundle(bundle: ParsedBundle): ReminderEntry[]
   });
 }
 
-/** A service of the catalogue as a FHIR HealthcareService (its code in `type`, its kind in `category`). */
-export function healthcareServiceToFhir(s: { code: string; name: string; kind: string }) {
-  return {
-    resourceType: 'HealthcareService' as const,
-    id: toFhirId(s.code),
-    active: true,
-    name: s.name,
-    type: [{ coding: [{ system: FHIR_SYSTEMS.service, code: s.code, display: s.name }] }],
-    category: [{ coding: [{ system: FHIR_SYSTEMS.serviceKind, code: s.kind }] }],
-  };
-}
-
+/** A service of the catalogue as a HealthcareService: its code in `type`, its kind in `category`. */
 export const healthcareServiceSchema = z.object({
   resourceType: z.literal('HealthcareService'),
   id: z.string().regex(FHIR_ID),
@@ -814,11 +420,7 @@ export const healthcareServiceSchema = z.object({
 });
 
 /** The catalogue entry of a HealthcareService: the coding of the platform's catalogue system. */
-export function serviceFromFhir(h: z.infer<typeof healthcareServiceSchema>): {
-  code: string;
-  name: string;
-  kind: string;
-} {
+export function serviceFromFhir(h: z.infer<typeof healthcareServiceSchema>): ServiceInfo {
   const coding = h.type.flatMap((t) => t.coding).find((c) => c.system === FHIR_SYSTEMS.service) ?? h.type[0]?.coding[0];
   const code = must(coding?.code, `il servizio ${h.id} non indica il codice di prestazione`);
   const kind =
