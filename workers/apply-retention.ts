@@ -24,6 +24,7 @@ async function count(db: { query(sql: string, params: unknown[]): Promise<unknow
  */
 export const applyRetention = defineWorker({
   taskType: 'apply-retention',
+  permission: 'retention:manage',
   description: 'Applica i tempi di conservazione dei dati personali e del registro degli accessi.',
   variables: z.object({}).passthrough(),
   headers: z.object({

@@ -8,6 +8,7 @@ import { beyondPriorityLimit, PRIORITY_CLASSES } from '../domain/cup/priority.js
 /** Books the slot the operator chose on the CUP. */
 export const bookSlot = defineWorker({
   taskType: 'book-slot',
+  permission: 'cup:contact',
   description:
     "Prenota sul CUP lo slot scelto dall'operatore; se nel frattempo è stato preso, l'operatore ne sceglie un altro.",
   variables: z.object({

@@ -15,6 +15,7 @@ const COMPENSATION_REASON =
  */
 export const bookSportsGroup = defineWorker({
   taskType: 'book-sports-group',
+  permission: 'cup:contact',
   description:
     'Prenota sul CUP la visita di medicina dello sport di ogni atleta del piano confermato; se uno slot non è più libero annulla le prenotazioni del piano e ripianifica.',
   variables: z.object({

@@ -7,6 +7,7 @@ import { BPMN_ERRORS } from './framework/bpmn-errors.js';
 /** Cancels a booking on the CUP with the operator's mandatory note; the slot becomes free. */
 export const cancelAppointment = defineWorker({
   taskType: 'cancel-appointment',
+  permission: 'cup:contact',
   description: "Disdice la prenotazione sul CUP con la nota obbligatoria dell'operatore e libera lo slot.",
   variables: z.object({
     appointmentId: z.string().min(1),

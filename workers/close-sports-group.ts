@@ -4,6 +4,7 @@ import { defineWorker } from './framework/define.js';
 /** Records that the back office cancelled the club's request, with its note; nothing was booked. */
 export const closeSportsGroup = defineWorker({
   taskType: 'close-sports-group',
+  permission: 'cup:contact',
   description:
     'Registra che il back office ha annullato la richiesta della società sportiva, con la sua nota; nessuna prenotazione.',
   variables: z.object({

@@ -10,6 +10,7 @@ import { BPMN_ERRORS } from './framework/bpmn-errors.js';
  */
 export const moveAppointment = defineWorker({
   taskType: 'move-appointment',
+  permission: 'cup:contact',
   description:
     'Sposta la prenotazione sullo slot scelto; la nuova prenotazione sostituisce la vecchia e ne libera lo slot.',
   variables: z.object({

@@ -9,6 +9,7 @@ import { BPMN_ERRORS } from './framework/bpmn-errors.js';
  */
 export const planCleanupPackages = defineWorker({
   taskType: 'plan-cleanup-packages',
+  permission: 'cup:manage',
   description:
     "Divide le prenotazioni dell'agenda nel periodo in pacchetti di contatti (100 da contratto) per la pulitura.",
   variables: z.object({

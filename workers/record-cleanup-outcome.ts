@@ -8,6 +8,7 @@ import { defineWorker } from './framework/define.js';
  */
 export const recordCleanupOutcome = defineWorker({
   taskType: 'record-cleanup-outcome',
+  permission: 'cup:contact',
   description:
     "Registra l'esito della chiamata di pulitura; se il paziente disdice, la prenotazione è disdetta e lo slot liberato.",
   variables: z.object({

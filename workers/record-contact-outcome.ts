@@ -8,6 +8,7 @@ import { defineWorker } from './framework/define.js';
  */
 export const recordContactOutcome = defineWorker({
   taskType: 'record-contact-outcome',
+  permission: 'cup:contact',
   description:
     "Registra l'esito del contatto informativo (codice dal catalogo, risolto al primo contatto) per la misura della FCR.",
   variables: z.object({

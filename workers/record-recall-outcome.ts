@@ -10,6 +10,7 @@ import { BPMN_ERRORS } from './framework/bpmn-errors.js';
  */
 export const recordRecallOutcome = defineWorker({
   taskType: 'record-recall-outcome',
+  permission: 'cup:contact',
   description:
     "Registra l'esito della chiamata di richiamo; se il paziente accetta sposta la prenotazione sullo slot liberato.",
   variables: z.object({

@@ -16,6 +16,7 @@ const cursorSchema = z.object({ start: z.string(), appointmentId: z.string() });
  */
 export const sendReminderBatch = defineWorker({
   taskType: 'send-reminder-batch',
+  permission: 'cup:manage',
   description: 'Invia un blocco di SMS di promemoria per le prenotazioni del giorno indicato, uno per prenotazione.',
   retries: 5,
   variables: z.object({

@@ -11,6 +11,7 @@ import { defineWorker } from './framework/define.js';
  */
 export const sendSms = defineWorker({
   taskType: 'send-sms',
+  permission: 'cup:contact',
   description:
     "Invia al paziente l'SMS del modello indicato nell'intestazione `template`, una sola volta per prenotazione e scopo.",
   variables: z.object({

@@ -8,6 +8,7 @@ import { defineWorker } from './framework/define.js';
  */
 export const startRecall = defineWorker({
   taskType: 'start-recall',
+  permission: 'cup:contact',
   description:
     "Se lo slot liberato appartiene a un'agenda monitorata, avvia il richiamo dei pazienti prenotati al 31°/61° giorno.",
   variables: z.object({

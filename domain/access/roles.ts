@@ -47,8 +47,29 @@ export const PERMISSIONS = [
   'users:manage',
   /** Read the audit log. */
   'audit:view',
+  /**
+   * Set how long personal data and the audit log are kept: a model calling the retention
+   * worker deletes what is older, so deploying one needs this (or an approver who holds it).
+   */
+  'retention:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
+
+/** How each permission is called on screen (a model awaiting approval says which it needs). */
+export const PERMISSION_LABELS: Record<Permission, string> = {
+  'tasks:work': 'lavorare i compiti',
+  'tasks:view-all': 'vedere tutti i compiti',
+  'personal:read': 'leggere i dati personali',
+  'cup:contact': 'agire sul CUP per i cittadini (prenotare, disdire, spostare, inviare SMS)',
+  'cup:manage': 'avviare le elaborazioni del back office (promemoria, pulitura delle agende)',
+  'instances:view': 'vedere le istanze',
+  'incidents:retry': 'riprovare gli incidenti',
+  'models:view': 'vedere i modelli',
+  'models:deploy': 'distribuire i modelli',
+  'users:manage': 'gestire utenti e ruoli',
+  'audit:view': 'leggere il registro degli accessi',
+  'retention:manage': 'decidere la conservazione dei dati (cancellare i dati personali scaduti)',
+};
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   operator: ['tasks:work', 'personal:read', 'cup:contact'],
@@ -67,7 +88,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'audit:view',
   ],
   regione: ['tasks:view-all', 'instances:view', 'models:view'],
-  admin: ['users:manage', 'audit:view', 'models:view', 'instances:view'],
+  admin: ['users:manage', 'audit:view', 'models:view', 'instances:view', 'retention:manage'],
 };
 
 /**

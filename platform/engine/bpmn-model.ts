@@ -22,6 +22,8 @@ export interface BpmnElementInfo {
   candidateGroups: string | undefined;
   /** errorCode of an error event definition (boundary or event sub-process start). */
   caughtErrorCode: string | undefined;
+  /** `calledElement` of a call activity: the process it starts (an id, or a JUEL expression). */
+  calledElement?: string | undefined;
 }
 
 export interface BpmnProcessInfo {
@@ -49,6 +51,7 @@ interface ModdleElement {
   formRef?: string;
   candidateGroups?: string;
   historyTimeToLive?: string;
+  calledElement?: string;
   values?: ModdleElement[];
   flowElements?: ModdleElement[];
   rootElements?: ModdleElement[];
@@ -109,6 +112,7 @@ function collect(container: ModdleElement, out: BpmnElementInfo[]): void {
       formId: el.$type === 'bpmn:UserTask' ? el.formRef : undefined,
       candidateGroups: el.$type === 'bpmn:UserTask' ? el.candidateGroups : undefined,
       caughtErrorCode: el.eventDefinitions?.find((d) => d.$type === 'bpmn:ErrorEventDefinition')?.errorRef?.errorCode,
+      calledElement: el.$type === 'bpmn:CallActivity' ? el.calledElement : undefined,
     });
     if (el.flowElements) collect(el, out);
   }

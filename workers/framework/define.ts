@@ -5,6 +5,7 @@ import type { SmsGateway } from '../../adapters/sms/sms.js';
 import type { Templates } from '../../domain/templates.js';
 import type { SmsSender } from '../../domain/sms/sms-sender.js';
 import type { ProcessStarter } from '../../domain/processes/process-starter.js';
+import type { Permission } from '../../domain/access/roles.js';
 
 /** What a handler may use. Integration tests pass the real services, unit tests fakes. */
 export interface WorkerDeps {
@@ -50,6 +51,13 @@ export interface WorkerDefinition<V extends z.ZodType = z.ZodType, H extends z.Z
   taskType: string;
   /** One sentence for the docs and the modeler. */
   description: string;
+  /**
+   * What a person must hold to have this worker act, since a model deployed from the
+   * modeler can call it from a timer with no one at the desk: a deploy whose workers need a
+   * permission the deployer lacks waits for the approval of someone who holds it. Left out
+   * only by workers that read and change nothing (the registry's test keeps the list).
+   */
+  permission?: Permission;
   variables: V;
   headers: H;
   /** Attempts before an incident (default 3); the engine counts them down on each failure. */
