@@ -79,6 +79,13 @@ interface FhirAnswer {
 
 const FHIR_JSON = 'application/fhir+json';
 
+/** A token search value with FHIR's escapes: `\`, `|`, `,` and `$` in a value are preceded by `\`. */
+const escapeToken = (value: string) => value.replace(/[\\|,$]/g, (c) => `\\${c}`);
+
+/** `identifier=<request-key system>|<key>`: the search that finds the booking a request key made. */
+const requestKeySearch = (requestKey: string) =>
+  new URLSearchParams({ identifier: `${FHIR_SYSTEMS.requestKey}|${escapeToken(requestKey)}` });
+
 /**
  * The CUP reached over FHIR R4, in the profile of fhir-profile.ts (which the local CUP's
  * stand-in, stand-ins/cup-fhir/, serves); fhir-cup-mapping.ts reads and writes the resources. Network failures, timeouts, 5xx, 408 and 429 are
@@ -130,11 +137,38 @@ export class FhirCup implements Cup {
     );
   }
 
+  /**
+   * A conditional create (`If-None-Exist` on the request key's identifier): an earlier attempt
+   * that reached the CUP but whose answer was lost is found and answered (200, the same
+   * booking), not booked again. A slot taken by this same request (two deliveries at once, or
+   * a server without conditional create) is that booking too.
+   */
   async book(req: BookingRequest): Promise<Appointment> {
-    const res = await this.send('POST', 'Appointment', bookingToFhir(req));
-    if (res.status === 409) throw new SlotUnavailableError(res.diagnostics ?? `lo slot ${req.slotId} non è libero`);
+    const res = await this.send('POST', 'Appointment', bookingToFhir(req), FHIR_JSON, {
+      'if-none-exist': requestKeySearch(req.requestKey).toString(),
+    });
     if (res.status === 200 || res.status === 201) return this.created(res);
+    if (res.status === 409) {
+      const ours = await this.bookedBy(req.requestKey);
+      if (ours) return ours;
+      throw new SlotUnavailableError(res.diagnostics ?? `lo slot ${req.slotId} non è libero`);
+    }
+    if (res.status === 412) {
+      throw new FhirRequestError(
+        `il CUP ha più prenotazioni con la chiave di richiesta ${req.requestKey}: nessuna nuova prenotazione`,
+        412,
+      );
+    }
     throw this.refused('prenotazione', res);
+  }
+
+  /** The booking a request key made, found by its identifier; undefined when there is none. */
+  private async bookedBy(requestKey: string): Promise<Appointment | undefined> {
+    const params = requestKeySearch(requestKey);
+    params.set('_count', '2');
+    const bundle = parseFhir(bundleSchema, await this.searchOk('Appointment', params), 'Bundle di Appointment');
+    const [first] = bundleResources(bundle, 'Appointment').matches;
+    return first === undefined ? undefined : this.appointment(parseFhir(appointmentSchema, first, 'Appointment'));
   }
 
   async getAppointment(id: string): Promise<Appointment | undefined> {
@@ -321,8 +355,9 @@ export class FhirCup implements Cup {
     path: string,
     body?: unknown,
     contentType = FHIR_JSON,
+    extraHeaders: Record<string, string> = {},
   ): Promise<FhirAnswer> {
-    const headers: Record<string, string> = { accept: FHIR_JSON };
+    const headers: Record<string, string> = { accept: FHIR_JSON, ...extraHeaders };
     if (body !== undefined) {
       headers['content-type'] = contentType;
       headers.prefer = 'return=representation';

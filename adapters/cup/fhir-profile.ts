@@ -10,7 +10,8 @@ import type * as fhir4 from 'fhir/r4.js';
  *   {@link FHIR_SYSTEMS.serviceKind}, `monitored` as the extension {@link FHIR_EXTENSIONS.monitored}.
  * - Slot: `schedule`, `status`, `start`, `end`, the same `serviceType`/`serviceCategory`.
  * - Appointment: `identifier` booking code ({@link FHIR_SYSTEMS.bookingCode}) and the caller's
- *   request key ({@link FHIR_SYSTEMS.requestKey}), `slot`, `participant` Patient and Location,
+ *   request key ({@link FHIR_SYSTEMS.requestKey}: what a booking's conditional create,
+ *   `If-None-Exist`, matches), `slot`, `participant` Patient and Location,
  *   `serviceType`, the prescription NRE as `basedOn` a ServiceRequest identified in
  *   {@link FHIR_SYSTEMS.nre}, `cancelationReason.text`, the rebooking link as the extension
  *   {@link FHIR_EXTENSIONS.replaces} (`valueReference`), the priority class and its limit flag

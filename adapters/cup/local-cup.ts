@@ -98,6 +98,12 @@ export interface LocalSchedule {
   serviceKind: 'visit' | 'exam';
 }
 
+/** An identifier a booking was made with (FHIR `Identifier`: a value in a system). */
+export interface BookingIdentifier {
+  system?: string | undefined;
+  value: string;
+}
+
 /** A structure as the local CUP keeps it: what a booking confirmation tells the patient. */
 export interface LocalStructure {
   id: string;
@@ -148,7 +154,20 @@ export class LocalCup implements Cup {
   }
 
   async book(req: BookingRequest): Promise<Appointment> {
+    return (await this.bookWithIdentifiers(req, [])).appointment;
+  }
+
+  /**
+   * {@link book}, keeping the identifiers the booking was made with (its FHIR
+   * `Appointment.identifier`, for the stand-in); `created` is false when the request key had
+   * booked already and that booking is returned.
+   */
+  async bookWithIdentifiers(
+    req: BookingRequest,
+    identifiers: readonly BookingIdentifier[],
+  ): Promise<{ appointment: Appointment; created: boolean }> {
     if (!/^\d{1,18}$/.test(req.slotId)) throw new SlotUnavailableError(`slot ${req.slotId} inesistente`);
+    let created = false;
     const id = await this.db.transaction(async (tx) => {
       const existing: { id: string }[] = await tx.query('SELECT id FROM cup_appointments WHERE request_key = $1', [
         req.requestKey,
@@ -167,8 +186,8 @@ export class LocalCup implements Cup {
       const newId = randomUUID();
       await tx.query(
         `INSERT INTO cup_appointments (id, booking_code, slot_id, patient_id, service_code, prescription_nre, request_key,
-           priority_class, beyond_priority_limit)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+           priority_class, beyond_priority_limit, identifiers)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`,
         [
           newId,
           newBookingCode(),
@@ -179,8 +198,10 @@ export class LocalCup implements Cup {
           req.requestKey,
           req.priorityClass ?? null,
           req.beyondPriorityLimit ?? false,
+          JSON.stringify(identifiers.map((i) => (i.system === undefined ? { value: i.value } : i))),
         ],
       );
+      created = true;
       return newId;
     });
     if (id === undefined) {
@@ -190,9 +211,9 @@ export class LocalCup implements Cup {
       ]);
       if (!same[0])
         throw new SlotUnavailableError(`lo slot ${req.slotId} non è libero per la prestazione ${req.serviceCode}`);
-      return this.mustGet(same[0].id);
+      return { appointment: await this.mustGet(same[0].id), created: false };
     }
-    return this.mustGet(id);
+    return { appointment: await this.mustGet(id), created };
   }
 
   async getAppointment(id: string): Promise<Appointment | undefined> {
@@ -409,6 +430,29 @@ export class LocalCup implements Cup {
     if (ids.length === 0) return [];
     const rows: AppointmentRow[] = await this.db.query(`${APPOINTMENT_SELECT} WHERE a.id = ANY ($1::text[])`, [ids]);
     return rows.map(toAppointment);
+  }
+
+  /**
+   * The appointments holding an identifier (`system` undefined: in any system), at most
+   * `limit`, oldest first.
+   */
+  async appointmentsByIdentifier(identifier: BookingIdentifier, limit: number): Promise<Appointment[]> {
+    const wanted = identifier.system === undefined ? { value: identifier.value } : identifier;
+    const rows: AppointmentRow[] = await this.db.query(
+      `${APPOINTMENT_SELECT} WHERE a.identifiers @> $1::jsonb ORDER BY a.created_at, a.id LIMIT $2`,
+      [JSON.stringify([wanted]), limit],
+    );
+    return rows.map(toAppointment);
+  }
+
+  /** The identifiers each of these appointments was booked with (none for most). */
+  async identifiersOf(ids: readonly string[]): Promise<Map<string, BookingIdentifier[]>> {
+    if (ids.length === 0) return new Map();
+    const rows: { id: string; identifiers: BookingIdentifier[] }[] = await this.db.query(
+      `SELECT id, identifiers FROM cup_appointments WHERE id = ANY ($1::text[]) AND identifiers <> '[]'::jsonb`,
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, r.identifiers]));
   }
 
   /** Whether a booking or a move was already made with this request key. */

@@ -11,6 +11,7 @@ import { AppointmentPriority1763900000007 } from '../../migrations/1763900000007
 import { Access1763900000008 } from '../../migrations/1763900000008-Access.js';
 import { OperatonEngine1763900000009 } from '../../migrations/1763900000009-OperatonEngine.js';
 import { ExternalIdentity1763900000010 } from '../../migrations/1763900000010-ExternalIdentity.js';
+import { AppointmentIdentifiers1763900000011 } from '../../migrations/1763900000011-AppointmentIdentifiers.js';
 import { SmsReconciliation1763900000012 } from '../../migrations/1763900000012-SmsReconciliation.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   Access1763900000008,
   OperatonEngine1763900000009,
   ExternalIdentity1763900000010,
+  AppointmentIdentifiers1763900000011,
   SmsReconciliation1763900000012,
 ];
 

@@ -3,6 +3,7 @@ import type * as fhir4 from 'fhir/r4.js';
 import { z } from 'zod';
 import { SlotUnavailableError } from '../../adapters/cup/cup.js';
 import { FHIR_ID, FHIR_SYSTEMS, referencedId } from '../../adapters/cup/fhir-profile.js';
+import type { BookingIdentifier } from '../../adapters/cup/local-cup.js';
 import { fromFhirId } from './resources.js';
 
 /**
@@ -64,7 +65,7 @@ export function requireBody(req: Request, types: string[]): unknown {
   return req.body;
 }
 
-/** The request key: in the resource or the `Idempotency-Key` header; both must agree. */
+/** The request key of a `$move`: its `requestKey` parameter or the `Idempotency-Key` header; both must agree. */
 export function requestKeyOf(req: Request, inBody: string | undefined, where: string): string {
   const parsed = parseInput(
     z.object({ body: requestKey.optional(), header: requestKey.optional() }),
@@ -77,12 +78,76 @@ export function requestKeyOf(req: Request, inBody: string | undefined, where: st
   const key = parsed.body ?? parsed.header;
   if (!key) {
     throw invalid(
-      `Manca la chiave di richiesta: un identifier con system ${FHIR_SYSTEMS.requestKey} (o il parametro requestKey) oppure l'intestazione Idempotency-Key.`,
+      "Manca la chiave di richiesta: il parametro requestKey oppure l'intestazione Idempotency-Key.",
       where,
       'required',
     );
   }
   return key;
+}
+
+/** The `Idempotency-Key` header of a create, when the caller sent one. */
+export function idempotencyKeyOf(req: Request): string | undefined {
+  return parseInput(
+    z.object({ header: requestKey.optional() }),
+    { header: req.header('idempotency-key') },
+    'chiave di richiesta',
+  ).header;
+}
+
+/**
+ * A token search value, `[system|]value`, FHIR's escapes (`\|`, `\,`, `\$`, `\\`) undone;
+ * `system` undefined when the value may be in any system. An unescaped `,` (several values)
+ * is not supported here, nor an empty system (`|value`, a value in no system).
+ */
+export function identifierToken(raw: string, where: string): BookingIdentifier {
+  const parts: string[] = [''];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i] ?? '';
+    if (c === '\\' && i + 1 < raw.length) {
+      parts[parts.length - 1] += raw[++i] ?? '';
+    } else if (c === '|' && parts.length === 1) {
+      parts.push('');
+    } else if (c === ',') {
+      throw invalid(
+        `${where}: un solo valore di identifier, senza virgole (usare \\, nel valore).`,
+        undefined,
+        'not-supported',
+      );
+    } else {
+      parts[parts.length - 1] += c;
+    }
+  }
+  const [first = '', second] = parts;
+  const identifier = second === undefined ? { value: first } : { system: first, value: second };
+  if (identifier.value === '' || identifier.system === '') {
+    throw invalid(
+      `${where}: atteso identifier=<system>|<valore> oppure identifier=<valore>.`,
+      undefined,
+      'not-supported',
+    );
+  }
+  return identifier;
+}
+
+/**
+ * The condition of a conditional create (`If-None-Exist: identifier=[system|]value`, as a
+ * query string): the identifier the Appointment must not share with an existing one. Other
+ * search parameters are refused, as a server refuses parameters it does not know.
+ */
+export function ifNoneExistOf(req: Request): BookingIdentifier | undefined {
+  const header = req.header('if-none-exist');
+  if (header === undefined) return undefined;
+  const params = [...new URLSearchParams(header.replace(/^\?/, ''))];
+  const unknown = params.find(([name]) => name !== 'identifier');
+  if (unknown || params.length !== 1) {
+    throw invalid(
+      `If-None-Exist: si può indicare solo identifier, una volta (ad es. identifier=${FHIR_SYSTEMS.requestKey}|<chiave>)${unknown ? `, non ${unknown[0]}` : ''}.`,
+      undefined,
+      'not-supported',
+    );
+  }
+  return identifierToken(params[0]?.[1] ?? '', 'If-None-Exist');
 }
 
 /**
@@ -175,6 +240,12 @@ export const recallSearch = z.object({
   _count: count(1000).default(20),
 });
 
+/** `GET /Appointment?identifier=[system|]value`: the bookings holding an identifier. */
+export const identifierSearch = z.object({
+  identifier: z.string({ error: 'obbligatorio: [system|]valore' }).min(1).max(800),
+  _count: count(100).default(20),
+});
+
 export const reminderSearch = z
   .object({
     from: instantDate,
@@ -207,7 +278,15 @@ export const bookingBody = z.object({
   status: z.enum(['proposed', 'pending', 'booked'], {
     error: 'lo stato di una nuova prenotazione è proposed, pending o booked',
   }),
-  identifier: z.array(identifierIn).optional(),
+  identifier: z
+    .array(
+      z.object({
+        system: z.string().max(500).optional(),
+        value: z.string().min(1, 'un identifier senza valore').max(200, 'un identifier supera 200 caratteri'),
+      }),
+    )
+    .max(10, 'al più 10 identifier')
+    .optional(),
   extension: z
     .array(z.object({ url: z.string(), valueCode: z.string().optional(), valueBoolean: z.boolean().optional() }))
     .optional(),

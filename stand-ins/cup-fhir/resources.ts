@@ -15,7 +15,7 @@ import {
   serviceTypeOf,
   type CupIssueCode,
 } from '../../adapters/cup/fhir-profile.js';
-import type { LocalSchedule, LocalStructure } from '../../adapters/cup/local-cup.js';
+import type { BookingIdentifier, LocalSchedule, LocalStructure } from '../../adapters/cup/local-cup.js';
 
 /**
  * The local CUP's rows as FHIR R4 resources (the server side of the profile in
@@ -107,7 +107,8 @@ export function slotOfferToFhir(o: SlotOffer): fhir4.Slot {
   };
 }
 
-export function appointmentToFhir(a: Appointment): fhir4.Appointment {
+/** An appointment, with the identifiers it was booked with besides its booking code. */
+export function appointmentToFhir(a: Appointment, identifiers: readonly BookingIdentifier[] = []): fhir4.Appointment {
   return {
     resourceType: 'Appointment',
     id: toFhirId(a.id),
@@ -115,7 +116,7 @@ export function appointmentToFhir(a: Appointment): fhir4.Appointment {
       ...(a.replacesId ? [{ url: FHIR_EXTENSIONS.replaces, valueReference: ref('Appointment', a.replacesId) }] : []),
       ...priorityExtensions(a.priorityClass ?? undefined, a.beyondPriorityLimit),
     ],
-    identifier: [{ system: FHIR_SYSTEMS.bookingCode, value: a.bookingCode }],
+    identifier: [{ system: FHIR_SYSTEMS.bookingCode, value: a.bookingCode }, ...identifiers],
     status: a.status,
     ...(a.cancellationReason !== null ? { cancelationReason: { text: a.cancellationReason } } : {}),
     serviceType: serviceTypeOf(a.serviceCode, a.serviceName),
@@ -274,7 +275,9 @@ export function capabilityStatement(baseUrl: string): fhir4.CapabilityStatement 
               { code: 'patch' as const },
               { code: 'search-type' as const },
             ],
+            conditionalCreate: true,
             searchParam: [
+              { name: 'identifier', type: 'token', documentation: 'Identificativo: [system|]valore.' },
               { name: '_query', type: 'string', documentation: 'recall-candidates oppure reminder-extract.' },
               { name: 'schedule', type: 'reference', documentation: 'recall-candidates: agenda.' },
               { name: 'from', type: 'date', documentation: 'recall-candidates, reminder-extract.' },

@@ -1,7 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import type * as fhir4 from 'fhir/r4.js';
 import { z } from 'zod';
-import { AppointmentStateError, CupUnavailableError, SlotUnavailableError } from '../../adapters/cup/cup.js';
+import {
+  AppointmentStateError,
+  CupUnavailableError,
+  SlotUnavailableError,
+  type Appointment,
+} from '../../adapters/cup/cup.js';
 import {
   FHIR_EXTENSIONS,
   FHIR_SYSTEMS,
@@ -14,6 +20,10 @@ import type { Logger } from '../../platform/logger.js';
 import {
   FhirHttpError,
   bookingBody,
+  idempotencyKeyOf,
+  identifierSearch,
+  identifierToken,
+  ifNoneExistOf,
   cancelPatch,
   invalid,
   jsonPatch,
@@ -63,7 +73,8 @@ import {
  * | `GET /Slot/:id`, `/Schedule/:id`, `/Location/:id`, `/Patient/:id`, `/Appointment/:id` | read |
  * | `GET /Appointment?_query=recall-candidates&schedule=<id>&from=<instant>&min-days-ahead=N&exclude=<id>[,<id>…]&_count=N` | bookings to call when an earlier slot frees up (`Cup.recallCandidates`) |
  * | `GET /Appointment?_query=reminder-extract&from=<instant>&to=<instant>[&after-start=<instant>&after-id=<id>]&_count=N` | reminder extract (`Cup.upcoming`): appointments reduced to booking code and times, their patients reduced to the mobile number, both tagged SUBSETTED and the patients included; a `next` link when the page is full |
- * | `POST /Appointment` | book: an Appointment with one `slot`, one Patient `participant`, `status` proposed/pending/booked, optional `serviceType` (else the slot's) and `basedOn` NRE; the request key as an `identifier` in {@link FHIR_SYSTEMS.requestKey} or the `Idempotency-Key` header. 201 (200 when the key was already used, with that booking); 409 when the slot is taken |
+ * | `GET /Appointment?identifier=[system\|]value&_count=N` | the bookings holding an identifier (the request key of `FhirCup`'s bookings) |
+ * | `POST /Appointment` | book: an Appointment with one `slot`, one Patient `participant`, `status` proposed/pending/booked, optional `serviceType` (else the slot's) and `basedOn` NRE; its `identifier`s are kept (the booking code is the server's). A conditional create (`If-None-Exist: identifier=[system\|]value`, as HAPI FHIR does it): one booking holding that identifier is the answer, 200, nothing created; two, 412. Otherwise 201; with an `Idempotency-Key` header a repeated key answers 200 with its booking. 409 when the slot is taken |
  * | `PATCH /Appointment/:id` | cancel: JSON Patch (`application/json-patch+json`) setting `/status` to `cancelled` and `/cancelationReason` (`{text}`) or `/cancelationReason/text`; nothing else may change. A cancelled booking stays as it is |
  * | `POST /Appointment/:id/$move` | move: Parameters `slot` (valueReference), `reason` and `requestKey` (valueString; or `Idempotency-Key`). 201 with the new Appointment, whose extension {@link FHIR_EXTENSIONS.replaces} points at the old one (200 on a repeated key); 409 when the slot is taken |
  *
@@ -174,7 +185,7 @@ export function cupFhirStandIn({ cup, log }: { cup: LocalCup; log: Logger }): Ro
   r.get('/Appointment/:id', async (req, res) => {
     const appointment = await cup.getAppointment(localIdOf(req));
     if (!appointment) throw notFound('Appointment');
-    send(res, 200, appointmentToFhir(appointment));
+    send(res, 200, await appointmentResource(appointment));
   });
 
   r.get('/Appointment', async (req, res) => {
@@ -191,7 +202,7 @@ export function cupFhirStandIn({ cup, log }: { cup: LocalCup; log: Logger }): Ro
             limit: q._count,
           })
         : [];
-      send(res, 200, searchsetBundle(baseUrlOf(req), selfUrlOf(req), found.map(appointmentToFhir)));
+      send(res, 200, searchsetBundle(baseUrlOf(req), selfUrlOf(req), await appointmentResources(found)));
       return;
     }
     if (named === 'reminder-extract') {
@@ -229,12 +240,18 @@ export function cupFhirStandIn({ cup, log }: { cup: LocalCup; log: Logger }): Ro
       );
       return;
     }
+    if (named === undefined && req.query.identifier !== undefined) {
+      const q = parseInput(identifierSearch, req.query, 'query');
+      const found = await cup.appointmentsByIdentifier(identifierToken(q.identifier, 'Parametro identifier'), q._count);
+      send(res, 200, searchsetBundle(baseUrlOf(req), selfUrlOf(req), await appointmentResources(found)));
+      return;
+    }
     throw new FhirHttpError(400, [
       {
         severity: 'error',
         code: 'not-supported',
         diagnostics:
-          'Ricerca di Appointment non supportata: indicare _query=recall-candidates oppure _query=reminder-extract.',
+          'Ricerca di Appointment non supportata: indicare identifier, oppure _query=recall-candidates o _query=reminder-extract.',
         expression: ['_query'],
       },
     ]);
@@ -248,11 +265,32 @@ export function cupFhirStandIn({ cup, log }: { cup: LocalCup; log: Logger }): Ro
         'Appointment.extension',
       );
     }
-    const requestKey = requestKeyOf(
-      req,
-      body.identifier?.find((i) => i.system === FHIR_SYSTEMS.requestKey)?.value,
-      'Appointment.identifier',
-    );
+    // A conditional create, as a FHIR server does it: one match is the answer (200, nothing
+    // created, whatever the body says), two or more a 412.
+    const condition = ifNoneExistOf(req);
+    if (condition) {
+      const matches = await cup.appointmentsByIdentifier(condition, 2);
+      if (matches.length > 1) {
+        throw new FhirHttpError(412, [
+          {
+            severity: 'error',
+            code: 'multiple-matches',
+            diagnostics:
+              'If-None-Exist: più prenotazioni hanno l\u2019identificativo indicato; non ne è stata creata un\u2019altra.',
+          },
+        ]);
+      }
+      if (matches[0]) {
+        res.location(`${baseUrlOf(req)}/Appointment/${toFhirId(matches[0].id)}`);
+        send(res, 200, await appointmentResource(matches[0]));
+        return;
+      }
+    }
+    // The local CUP books once per key: the caller's Idempotency-Key, else the condition (so
+    // that two racing creates with one condition make one booking), else none (a plain create).
+    const requestKey =
+      idempotencyKeyOf(req) ??
+      (condition ? `if-none-exist:${condition.system ?? ''}|${condition.value}` : `create:${randomUUID()}`);
     const slotId = slotIdOf(body.slot[0]?.reference);
     const patientRef = body.participant.map((p) => referencedId(p.actor?.reference, 'Patient')).find(Boolean);
     const patientId = patientRef === undefined ? undefined : fromFhirId(patientRef);
@@ -270,19 +308,22 @@ export function cupFhirStandIn({ cup, log }: { cup: LocalCup; log: Logger }): Ro
     const nreProblem = nre === undefined ? undefined : checkNre(nre);
     if (nreProblem) throw invalid(nreProblem, 'Appointment.basedOn');
     const serviceCode = await serviceCodeOf(body.serviceType, slotId);
-    const replay = await cup.requestKeyUsed(requestKey);
     const priority = priorityFromExtensions(body.extension);
-    const appointment = await cup.book({
-      slotId,
-      patientId,
-      serviceCode,
-      prescriptionNre: nre?.trim().toUpperCase(),
-      requestKey,
-      priorityClass: priority.priorityClass ?? undefined,
-      beyondPriorityLimit: priority.beyondPriorityLimit,
-    });
+    const { appointment, created } = await cup.bookWithIdentifiers(
+      {
+        slotId,
+        patientId,
+        serviceCode,
+        prescriptionNre: nre?.trim().toUpperCase(),
+        requestKey,
+        priorityClass: priority.priorityClass ?? undefined,
+        beyondPriorityLimit: priority.beyondPriorityLimit,
+      },
+      // The server assigns the booking code; every other identifier is kept as given.
+      (body.identifier ?? []).filter((i) => i.system !== FHIR_SYSTEMS.bookingCode),
+    );
     res.location(`${baseUrlOf(req)}/Appointment/${toFhirId(appointment.id)}`);
-    send(res, replay ? 200 : 201, appointmentToFhir(appointment));
+    send(res, created ? 201 : 200, await appointmentResource(appointment));
   });
 
   r.patch('/Appointment/:id', async (req, res) => {
@@ -318,7 +359,7 @@ export function cupFhirStandIn({ cup, log }: { cup: LocalCup; log: Logger }): Ro
       );
     }
     if (!(await cup.getAppointment(id))) throw notFound('Appointment');
-    send(res, 200, appointmentToFhir(await cup.cancel({ appointmentId: id, reason })));
+    send(res, 200, await appointmentResource(await cup.cancel({ appointmentId: id, reason })));
   });
 
   r.post('/Appointment/:id/$move', async (req, res) => {
@@ -335,7 +376,7 @@ export function cupFhirStandIn({ cup, log }: { cup: LocalCup; log: Logger }): Ro
     const replay = await cup.requestKeyUsed(requestKey);
     const moved = await cup.move({ appointmentId: id, slotId, reason: params.reason ?? '', requestKey });
     res.location(`${baseUrlOf(req)}/Appointment/${toFhirId(moved.id)}`);
-    send(res, replay ? 200 : 201, appointmentToFhir(moved));
+    send(res, replay ? 200 : 201, await appointmentResource(moved));
   });
 
   r.use((_req, _res) => {
@@ -344,6 +385,16 @@ export function cupFhirStandIn({ cup, log }: { cup: LocalCup; log: Logger }): Ro
     ]);
   });
   r.use(fhirErrors(log));
+
+  /** Appointments as resources, with the identifiers they were booked with. */
+  async function appointmentResources(list: readonly Appointment[]): Promise<fhir4.Appointment[]> {
+    const identifiers = await cup.identifiersOf(list.map((a) => a.id));
+    return list.map((a) => appointmentToFhir(a, identifiers.get(a.id)));
+  }
+
+  async function appointmentResource(a: Appointment): Promise<fhir4.Appointment> {
+    return appointmentToFhir(a, (await cup.identifiersOf([a.id])).get(a.id));
+  }
 
   /** The service of a booking: the given coding in the catalogue, else the slot's own. */
   async function serviceCodeOf(concepts: z.infer<typeof bookingBody>['serviceType'], slotId: string) {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import {
@@ -61,13 +63,20 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
     return a;
   }
 
-  async function call(method: string, path: string, body?: unknown, contentType = 'application/fhir+json') {
+  async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/fhir+json',
+    headers: Record<string, string> = {},
+  ) {
     const res = await fetch(`${base}${path}`, {
       method,
       headers: {
         accept: 'application/fhir+json',
         authorization: `Bearer ${FHIR_TOKEN}`,
         ...(body === undefined ? {} : { 'content-type': contentType }),
+        ...headers,
       },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
@@ -75,6 +84,7 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
     return {
       status: res.status,
       type: res.headers.get('content-type') ?? '',
+      location: res.headers.get('location'),
       body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> & OperationOutcome,
     };
   }
@@ -185,9 +195,10 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
       fhir.book({ ...request, patientId: 'pat-0006', requestKey: key('other-request') }),
     ).rejects.toBeInstanceOf(SlotUnavailableError);
     expect(await fhir.book(request)).toEqual(booked);
+    // One booking holds the request key (kept as the Appointment's identifier).
     const rows: { n: string }[] = await app.db.query(
-      'SELECT count(*) AS n FROM cup_appointments WHERE request_key = $1',
-      [requestKey],
+      'SELECT count(*) AS n FROM cup_appointments WHERE identifiers @> $1::jsonb',
+      [JSON.stringify([{ system: FHIR_SYSTEMS.requestKey, value: requestKey }])],
     );
     expect(Number(rows[0]?.n)).toBe(1);
     expect((await fhir.getSlot(slot.slotId))?.status).toBe('busy');
@@ -366,6 +377,151 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
     expect((raw.body.link as { relation: string }[]).map((l) => l.relation)).toEqual(['self', 'next']);
   });
 
+  /** `If-None-Exist` on a request identifier, as FhirCup sends it. */
+  const ifNoneExist = (requestKey: string) => ({
+    'if-none-exist': new URLSearchParams({ identifier: `${FHIR_SYSTEMS.requestKey}|${requestKey}` }).toString(),
+  });
+  const bookingOf = (slotId: string, patientId: string, requestKey: string) => ({
+    resourceType: 'Appointment',
+    status: 'booked',
+    identifier: [{ system: FHIR_SYSTEMS.requestKey, value: requestKey }],
+    slot: [{ reference: `Slot/${slotId}` }],
+    participant: [{ actor: { reference: `Patient/${patientId}` }, status: 'accepted' }],
+  });
+
+  it('honours a conditional create as a FHIR server does: 201 for a new booking, 200 with the same one for a repeat, 412 for two', async () => {
+    const slot = await freeSlot(STRUCTURE, AHEAD_DAYS + 18);
+    const requestKey = key('conditional');
+    const first = await call('POST', '/Appointment', bookingOf(slot.slotId, 'pat-0002', requestKey), undefined, {
+      ...ifNoneExist(requestKey),
+    });
+    expect(first.status).toBe(201);
+    mine.push(String(first.body.id));
+    // The identifier is kept with the appointment, and found by a search as on any FHIR server.
+    expect(first.body.identifier).toContainEqual({ system: FHIR_SYSTEMS.requestKey, value: requestKey });
+    const search = await call('GET', `/Appointment?${ifNoneExist(requestKey)['if-none-exist']}`);
+    expect(search.status).toBe(200);
+    expect((search.body.entry as { resource: { id: string } }[]).map((e) => e.resource.id)).toEqual([first.body.id]);
+
+    // The repeat matches the condition: nothing is created, whatever the body says (another slot here).
+    const other = await freeSlot(STRUCTURE, AHEAD_DAYS + 19);
+    const repeat = await call('POST', '/Appointment', bookingOf(other.slotId, 'pat-0002', requestKey), undefined, {
+      ...ifNoneExist(requestKey),
+    });
+    expect(repeat.status).toBe(200);
+    expect(repeat.body).toEqual(first.body);
+    expect(repeat.location).toBe(first.location);
+    expect((await fhir.getSlot(other.slotId))?.status).toBe('free');
+
+    // Without the condition a create is a plain create, as on a real server: the identifier
+    // alone makes no booking the same as another, so the slot is simply taken.
+    const plain = await call('POST', '/Appointment', bookingOf(slot.slotId, 'pat-0002', requestKey));
+    expect(plain.status).toBe(409);
+
+    // Two bookings holding one identifier (plain creates may make them): a conditional create refuses.
+    const twin = key('twin');
+    for (const s of [other, await freeSlot(STRUCTURE, AHEAD_DAYS + 20)]) {
+      const made = await call('POST', '/Appointment', bookingOf(s.slotId, 'pat-0002', twin));
+      expect(made.status).toBe(201);
+      mine.push(String(made.body.id));
+    }
+    const third = await freeSlot(STRUCTURE, AHEAD_DAYS + 20);
+    const ambiguous = await call('POST', '/Appointment', bookingOf(third.slotId, 'pat-0002', twin), undefined, {
+      ...ifNoneExist(twin),
+    });
+    expect(ambiguous.status).toBe(412);
+    expect(ambiguous.body.issue[0]).toMatchObject({ code: 'multiple-matches' });
+    expect((await fhir.getSlot(third.slotId))?.status).toBe('free');
+
+    const unsupported = await call('POST', '/Appointment', bookingOf(third.slotId, 'pat-0002', twin), undefined, {
+      'if-none-exist': 'patient=Patient/pat-0002',
+    });
+    expect(unsupported.status).toBe(400);
+    expect(unsupported.body.issue[0]?.diagnostics).toMatch(/If-None-Exist/);
+  });
+
+  it('books once when a booking arrived but its answer was lost: the retry with the same key gets that booking', async () => {
+    const since = new Date();
+    const slot = await freeSlot(STRUCTURE, AHEAD_DAYS + 22);
+    const request = { slotId: slot.slotId, patientId: 'pat-0004', serviceCode: SERVICE, requestKey: key('lost') };
+    // The first attempt reached the CUP, which booked; its answer never came back.
+    const arrived = await call(
+      'POST',
+      '/Appointment',
+      bookingOf(slot.slotId, 'pat-0004', request.requestKey),
+      undefined,
+      {
+        ...ifNoneExist(request.requestKey),
+      },
+    );
+    expect(arrived.status).toBe(201);
+    mine.push(String(arrived.body.id));
+
+    const retried = await fhir.book(request);
+    expect(retried).toMatchObject({ id: arrived.body.id, slotId: slot.slotId, status: 'booked' });
+    const made: { n: string }[] = await app.db.query(
+      `SELECT count(*) AS n FROM cup_appointments WHERE patient_id = 'pat-0004' AND created_at >= $1`,
+      [since],
+    );
+    expect(Number(made[0]?.n)).toBe(1);
+
+    // A key with the characters a token search escapes still names its one booking.
+    const odd = {
+      ...request,
+      slotId: (await freeSlot(STRUCTURE, AHEAD_DAYS + 23)).slotId,
+      requestKey: `${key('odd')}|a,b$c\\d`,
+    };
+    const booked = await fhir.book(odd);
+    mine.push(booked.id);
+    expect(await fhir.book(odd)).toEqual(booked);
+  });
+
+  it('takes a slot held by its own request as its booking, also from a server that ignores If-None-Exist', async () => {
+    // A FHIR server in front of the stand-in that drops the condition, as one without conditional create would.
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(
+            (e): e is [string, string] => typeof e[1] === 'string' && !['if-none-exist', 'host'].includes(e[0]),
+          ),
+        );
+        void fetch(`${base}${req.url ?? ''}`, {
+          method: req.method ?? 'GET',
+          headers,
+          ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
+        }).then(async (answer) => {
+          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' });
+          res.end(Buffer.from(await answer.arrayBuffer()));
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const oblivious = new FhirCup({
+        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        bearerToken: FHIR_TOKEN,
+      });
+      const slot = await freeSlot(STRUCTURE, AHEAD_DAYS + 24);
+      const request = {
+        slotId: slot.slotId,
+        patientId: 'pat-0005',
+        serviceCode: SERVICE,
+        requestKey: key('oblivious'),
+      };
+      const first = await oblivious.book(request);
+      mine.push(first.id);
+      // The retry's create finds the slot taken, by this same request: that is its booking.
+      expect(await oblivious.book(request)).toEqual(first);
+      await expect(oblivious.book({ ...request, requestKey: key('oblivious-other') })).rejects.toBeInstanceOf(
+        SlotUnavailableError,
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('answers malformed and refused requests with an OperationOutcome in Italian and the right status', async () => {
     const noSlot = await call('POST', '/Appointment', {
       resourceType: 'Appointment',
@@ -404,9 +560,6 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
       slot: [{ reference: `Slot/${slot.slotId}` }],
       participant: [{ actor: { reference: 'Patient/pat-0003' }, status: 'accepted' }],
     };
-    const noKey = await call('POST', '/Appointment', booking);
-    expect(noKey.status).toBe(400);
-    expect(noKey.body.issue[0]?.diagnostics).toMatch(/chiave di richiesta/);
     const badNre = await call('POST', '/Appointment', {
       ...booking,
       identifier: [{ system: FHIR_SYSTEMS.requestKey, value: key('bad-nre') }],
