@@ -5,11 +5,10 @@ import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
 import { allow, principalOf } from '../auth/access.js';
-import { lintModel, type LintProblem } from '../../platform/engine/model-lint.js';
-import { readBpmn } from '../../platform/engine/bpmn-model.js';
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { NotFoundError } from '../../domain/errors.js';
 import { ENGINE_ID } from './instances.js';
-import { unsafeConstructs } from '../../domain/processes/model-safety.js';
+import { ModelDeploys, type Audit, type DeployOutcome } from '../../domain/processes/model-approvals.js';
+import { WORKERS } from '../../workers/registry.js';
 
 const RESOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,80}\.(bpmn|form)$/;
 const nameParam = z.object({ name: z.string().regex(RESOURCE_NAME, 'nome di file non valido') });
@@ -26,42 +25,33 @@ const deployBody = z.object({
   override: z.boolean().default(false),
 });
 const rollbackBody = z.object({ comment: z.string().trim().min(3).max(500) });
+const approveBody = z.object({ note: z.string().trim().max(500).optional() });
+const refuseBody = z.object({
+  note: z.string().trim().min(3, 'spiegare il rifiuto (almeno 3 caratteri)').max(500),
+});
 
-interface DeploymentRow {
-  id: string;
-  resourceName: string;
-  resourceType: 'process' | 'form';
-  resourceId: string | null;
-  resourceKey: string | null;
-  version: number | null;
-  source: string;
-  status: string;
-  problem: string | null;
-  deployedBy: string | null;
-  comment: string | null;
-  createdAt: Date;
-  content?: string;
-}
+/** The person's audit trail for the domain service (each route sits behind a session). */
+const auditOf =
+  (req: Request): Audit =>
+  async (e) => {
+    await req.audit?.(e);
+  };
 
-const DEPLOYMENT_COLUMNS = `id::text, resource_name AS "resourceName", resource_type AS "resourceType",
-  resource_id AS "resourceId", resource_key AS "resourceKey", version, source, status, problem,
-  deployed_by AS "deployedBy", comment, created_at AS "createdAt"`;
+/** 201 with the deployed version, or 202 when it waits for another person's approval (and why). */
+const statusOf = (outcome: DeployOutcome) => (outcome.status === 'deployed' ? 201 : 202);
 
 /**
  * Processes and forms for the modeler: what is deployed, version history, the files of
- * `processes/`, deploy (only when the platform's rules pass, or with a confirmed override),
- * rollback by redeploying an earlier version.
+ * `processes/`, deploy (only when the platform's rules pass, or with a confirmed override,
+ * and after another person's approval when the model's workers need permissions the
+ * deployer lacks), approvals, rollback by redeploying an earlier version.
  */
 export function modelRoutes({ db, deployer, lintContext, processesDir }: ApiDeps): Router {
   const r = Router();
+  const models = new ModelDeploys({ db, deployer, lintContext, workers: WORKERS });
 
   r.get('/models', allow('models:view'), async (_req, res) => {
-    const rows: DeploymentRow[] = await db.query(
-      `SELECT DISTINCT ON (resource_type, resource_id) ${DEPLOYMENT_COLUMNS}
-         FROM resource_deployments WHERE status = 'deployed'
-        ORDER BY resource_type, resource_id, version DESC`,
-    );
-    res.json({ items: rows });
+    res.json({ items: await models.repository.latestVersions() });
   });
   r.get('/models/lint-context', allow('models:view'), async (_req, res) => {
     res.json(await lintContext());
@@ -77,24 +67,32 @@ export function modelRoutes({ db, deployer, lintContext, processesDir }: ApiDeps
     });
     res.json({ name, content });
   });
+  r.get('/models/approvals', allow('models:view'), async (req, res) => {
+    res.json({ items: await models.pending(principalOf(req)) });
+  });
+  r.get('/models/approvals/:id', allow('models:view'), async (req, res) => {
+    const { id } = parseWith(idParam, req.params);
+    res.json(await models.approval(id, principalOf(req)));
+  });
+  r.post('/models/approvals/:id/approve', allow('models:view'), async (req, res) => {
+    const { id } = parseWith(idParam, req.params);
+    const { note } = parseWith(approveBody, req.body ?? {});
+    res.status(201).json(await models.approve(id, principalOf(req), note || undefined, auditOf(req)));
+  });
+  r.post('/models/approvals/:id/refuse', allow('models:view'), async (req, res) => {
+    const { id } = parseWith(idParam, req.params);
+    const { note } = parseWith(refuseBody, req.body ?? {});
+    res.json(await models.refuse(id, principalOf(req), note, auditOf(req)));
+  });
   r.get('/models/:resourceId/versions', allow('models:view'), async (req, res) => {
     const { resourceId } = parseWith(resourceParam, req.params);
-    const rows: DeploymentRow[] = await db.query(
-      `SELECT ${DEPLOYMENT_COLUMNS} FROM resource_deployments
-        WHERE resource_id = $1 OR (resource_id IS NULL AND resource_name IN ($1 || '.bpmn', $1 || '.form'))
-        ORDER BY resource_deployments.id DESC LIMIT 200`,
-      [resourceId],
-    );
-    res.json({ items: rows });
+    res.json({ items: await models.repository.versionsOf(resourceId) });
   });
   r.get('/models/deployments/:id', allow('models:view'), async (req, res) => {
     const { id } = parseWith(idParam, req.params);
-    const rows: DeploymentRow[] = await db.query(
-      `SELECT ${DEPLOYMENT_COLUMNS}, content FROM resource_deployments WHERE id = $1`,
-      [id],
-    );
-    if (!rows[0]) throw new NotFoundError('Versione non trovata.');
-    res.json(rows[0]);
+    const row = await models.repository.deployment(id);
+    if (!row) throw new NotFoundError('Versione non trovata.');
+    res.json(row);
   });
   /** The diagram of a deployed process version (task page, instance page). */
   r.get(
@@ -108,100 +106,16 @@ export function modelRoutes({ db, deployer, lintContext, processesDir }: ApiDeps
     },
   );
 
-  const deploy = async (
-    req: Request,
-    input: { name: string; content: string; comment: string; override: boolean; rollbackOf?: string },
-  ) => {
-    const user = principalOf(req);
-    const found = await checkResource(input.name, input.content, await lintContext());
-    const problems = found.filter((p) => p.category === 'error');
-    if (problems.length > 0 && !input.override) {
-      throw new ValidationError(
-        'Il modello non supera i controlli della piattaforma: correggere o confermare la distribuzione forzata.',
-        problems.map((p) => ({ field: p.element || input.name, message: p.message })),
-      );
-    }
-    const result = await deployer.deploy({
-      name: input.name,
-      content: input.content,
-      source: 'modeler',
-      deployedBy: user.id,
-      comment: input.override && problems.length > 0 ? `${input.comment} [distribuito con avvisi]` : input.comment,
-    });
-    if (!result.deployed) {
-      throw new ValidationError(
-        'Il motore ha rifiutato il modello.',
-        result.problems.map((p) => ({ field: p.element ?? input.name, message: p.reason })),
-      );
-    }
-    await req.audit?.({
-      action: input.rollbackOf ? 'model.rolled-back' : 'model.deployed',
-      subjectType: result.deployed.type,
-      subjectId: result.deployed.resourceId,
-      detail: {
-        version: result.deployed.version,
-        override: input.override && problems.length > 0,
-        ...(input.rollbackOf ? { from: input.rollbackOf } : {}),
-      },
-    });
-    return { deployed: result.deployed, warnings: found };
-  };
-
   r.post('/models/deploy', allow('models:deploy'), async (req, res) => {
     const body = parseWith(deployBody, req.body ?? {});
-    res.status(201).json(await deploy(req, body));
+    const outcome = await models.deploy(principalOf(req), body, auditOf(req));
+    res.status(statusOf(outcome)).json(outcome);
   });
   r.post('/models/deployments/:id/rollback', allow('models:deploy'), async (req, res) => {
     const { id } = parseWith(idParam, req.params);
     const { comment } = parseWith(rollbackBody, req.body ?? {});
-    const rows: { resource_name: string; content: string; version: number | null; status: string }[] = await db.query(
-      `SELECT resource_name, content, version, status FROM resource_deployments WHERE id = $1`,
-      [id],
-    );
-    const row = rows[0];
-    if (row?.status !== 'deployed') throw new NotFoundError('Versione distribuita non trovata.');
-    res.status(201).json(
-      await deploy(req, {
-        name: row.resource_name,
-        content: row.content,
-        comment: `${comment} (ripristino della versione ${row.version ?? '?'})`,
-        override: true,
-        rollbackOf: id,
-      }),
-    );
+    const outcome = await models.rollback(principalOf(req), id, comment, auditOf(req));
+    res.status(statusOf(outcome)).json(outcome);
   });
   return r;
-}
-
-/** The platform's checks before a deploy: file name = id, forms well-formed, BPMN lint rules. */
-async function checkResource(
-  name: string,
-  content: string,
-  ctx: Awaited<ReturnType<ApiDeps['lintContext']>>,
-): Promise<LintProblem[]> {
-  const id = name.replace(/\.(bpmn|form)$/, '');
-  if (name.endsWith('.form')) {
-    let schema: unknown;
-    try {
-      schema = JSON.parse(content);
-    } catch {
-      throw new ValidationError('Il modulo non è un JSON valido.');
-    }
-    const s = schema as { id?: unknown; components?: unknown };
-    if (s.id !== id) throw new ValidationError(`L'id del modulo deve essere «${id}», come il nome del file.`);
-    if (!Array.isArray(s.components)) throw new ValidationError('Il modulo non ha componenti.');
-    return [];
-  }
-  // What the engine would run beyond the variables is refused, override or not.
-  const unsafe = unsafeConstructs(content);
-  if (unsafe.length > 0) {
-    throw new ValidationError('Il modello chiede al motore di eseguire ciò che la piattaforma non ammette.', unsafe);
-  }
-  const processes = await readBpmn(content).catch((err: Error) => {
-    throw new ValidationError(`Il file non è un BPMN valido: ${err.message}`);
-  });
-  if (!processes.some((p) => p.id === id)) {
-    throw new ValidationError(`Il file ${name} deve contenere il processo con id «${id}».`);
-  }
-  return lintModel(content, ctx);
 }

@@ -13,6 +13,7 @@ import { OperatonEngine1763900000009 } from '../../migrations/1763900000009-Oper
 import { ExternalIdentity1763900000010 } from '../../migrations/1763900000010-ExternalIdentity.js';
 import { AppointmentIdentifiers1763900000011 } from '../../migrations/1763900000011-AppointmentIdentifiers.js';
 import { SmsReconciliation1763900000012 } from '../../migrations/1763900000012-SmsReconciliation.js';
+import { ModelApprovals1763900000013 } from '../../migrations/1763900000013-ModelApprovals.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   ExternalIdentity1763900000010,
   AppointmentIdentifiers1763900000011,
   SmsReconciliation1763900000012,
+  ModelApprovals1763900000013,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

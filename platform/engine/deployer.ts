@@ -32,6 +32,8 @@ export interface ResourceToDeploy {
   content: string;
   source: 'repository' | 'modeler';
   deployedBy?: string;
+  /** Who approved it, when its workers need permissions the deployer lacks (model approvals). */
+  approvedBy?: string;
   comment?: string;
 }
 
@@ -124,8 +126,8 @@ export class Deployer {
     await this.db.query(
       `INSERT INTO resource_deployments
          (resource_name, resource_type, resource_id, resource_key, version, checksum, source, status, content,
-          deployed_by, comment)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'deployed', $8, $9, $10)
+          deployed_by, comment, approved_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'deployed', $8, $9, $10, $11)
        ON CONFLICT (resource_key) WHERE status = 'deployed' DO NOTHING`,
       [
         r.name,
@@ -138,6 +140,7 @@ export class Deployer {
         r.content,
         r.deployedBy ?? null,
         r.comment ?? null,
+        r.approvedBy ?? null,
       ],
     );
     if (r.source === 'repository') {
