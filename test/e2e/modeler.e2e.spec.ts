@@ -22,12 +22,15 @@ describe('an analyst changes a flow and its form in the browser and deploys them
   let app: RunningApp;
   let browser: Browser;
   let analyst: Person;
+  /** Holds cup:contact, which cup-booking's workers need and the analyst lacks: approves the analyst's deploys. */
+  let supervisor: Person;
   let operator: ApiClient;
   let backOffice: ApiClient;
   beforeAll(async () => {
     app = await startTestApp();
     browser = await launchChromium();
     analyst = await signedIn(browser, app, 'e2e.analista', ['analyst']);
+    supervisor = await signedIn(browser, app, 'e2e.supervisore', ['supervisor']);
     operator = apiAs(app, 'e2e.operatore.m', ['operator']);
     backOffice = apiAs(app, 'e2e.backoffice.m', ['back-office-1']);
   });
@@ -36,7 +39,7 @@ describe('an analyst changes a flow and its form in the browser and deploys them
     await app?.stop();
   });
 
-  it('adds a user task to cup-booking, sees the lint errors, fixes them, deploys: new instances follow the new version, a running one stays on its own', async () => {
+  it('adds a user task to cup-booking, sees the lint errors, fixes them, deploys after a supervisor’s approval: new instances follow the new version, a running one stays on its own', async () => {
     // A booking already waiting for the operator, on the version deployed from the repository.
     const running = await startBooking(operator);
     const runningTask = await openTaskOf(operator, running.processInstanceKey);
@@ -78,10 +81,37 @@ describe('an analyst changes a flow and its form in the browser and deploys them
       .toMatch(/^0 errori/);
     await screenshot(page, 'modeler-clean');
 
+    // cup-booking books on the CUP and sends SMS (cup:contact), which the analyst's role may not:
+    // not deployed, the modeler says why, and a supervisor approves it.
     await page.getByRole('button', { name: 'Distribuisci', exact: true }).click();
+    const pending = page.getByTestId('pending-approval');
+    await expect.poll(() => pending.textContent()).toMatch(/non è stato distribuito: in attesa di approvazione/);
+    const why = (await pending.textContent()) ?? '';
+    expect(why).toMatch(/attività «book-slot»/);
+    expect(why).toMatch(/attività «send-sms»/);
+    expect(why).toMatch(/agire sul CUP per i cittadini.*\(cup:contact\)/);
+    expect(why).toMatch(/Il tuo ruolo non ha questo permesso/);
+    await screenshot(page, 'modeler-pending-approval');
+    expect((await openTaskOf(operator, (await startBooking(operator)).processInstanceKey)).processVersion).toBe(before);
+
+    const approver = supervisor.page;
+    await approver.getByRole('link', { name: 'Approvazioni' }).click();
+    const request = approver.locator('tr[data-approval]', { hasText: 'Verifica a campione del back office' });
+    await request.waitFor();
+    expect(await request.textContent()).toMatch(/e2e\.analista.*attività «book-slot».*cup:contact/);
+    await request.getByRole('button', { name: /Confronta con la versione distribuita/ }).click();
     await expect
-      .poll(() => page.getByRole('status').first().textContent())
-      .toMatch(`Distribuito: cup-booking versione ${before + 1}`);
+      .poll(() => approver.getByRole('table', { name: 'Elenco delle differenze' }).textContent())
+      .toMatch(new RegExp(`${newId}aggiunto`));
+    await screenshot(approver, 'model-approvals');
+    await request.getByLabel('Nota della decisione').fill('Verificato con il back office');
+    await request.getByRole('button', { name: /Approva e distribuisci/ }).click();
+    await expect
+      .poll(() => approver.getByRole('status').first().textContent())
+      .toMatch(`cup-booking distribuito, versione ${before + 1}`);
+
+    // The analyst's history shows the new version, by the analyst.
+    await page.goto('/modellatore?processo=cup-booking');
     await page.locator(`tr[data-version="${before + 1}"]`).waitFor();
     expect(await page.locator(`tr[data-version="${before + 1}"]`).textContent()).toMatch(
       /e2e\.analista.*modellatore.*Verifica a campione del back office/,
@@ -132,12 +162,18 @@ describe('an analyst changes a flow and its form in the browser and deploys them
       .locator(`tr[data-version="${before}"]`)
       .getByRole('button', { name: /Ripristina/ })
       .click();
+    // A rollback is a deploy too: it waits for the supervisor.
+    await expect.poll(() => pending.textContent()).toMatch(/in attesa di approvazione/);
+    await approver.reload();
+    const rollback = approver.locator('tr[data-approval]', { hasText: 'Torna al flusso precedente' });
+    await rollback.getByRole('button', { name: /Approva e distribuisci/ }).click();
     await expect
-      .poll(() => page.getByRole('status').first().textContent())
-      .toMatch(`Ripristinata la versione ${before} come nuova versione ${before + 2}`);
+      .poll(() => approver.getByRole('status').first().textContent())
+      .toMatch(`cup-booking distribuito, versione ${before + 2}`);
     const restored = await startBooking(operator);
     expect((await openTaskOf(operator, restored.processInstanceKey)).processVersion).toBe(before + 2);
     expect(analyst.errors).toEqual([]);
+    expect(supervisor.errors).toEqual([]);
   });
 
   it('changes a form in the form editor and deploys it as a new version', async () => {

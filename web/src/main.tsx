@@ -21,6 +21,8 @@ const loaders = {
   modeler: () => import('./pages/modeler').then((m) => m.ModelerPage as ComponentType<Record<string, string>>),
   forms: () => import('./pages/form-editor').then((m) => m.FormEditorPage as ComponentType<Record<string, string>>),
   instance: () => import('./pages/instance').then((m) => m.InstancePage as ComponentType<Record<string, string>>),
+  approvals: () =>
+    import('./pages/model-approvals').then((m) => m.ModelApprovalsPage as ComponentType<Record<string, string>>),
 };
 
 function Lazy({ page, props = {} }: { page: keyof typeof loaders; props?: Record<string, string> }) {
@@ -46,6 +48,7 @@ const NAV: { href: string; label: string; any: Permission[] }[] = [
   { href: '/istanze', label: 'Istanze', any: ['instances:view'] },
   { href: '/modellatore', label: 'Modellatore', any: ['models:view'] },
   { href: '/moduli', label: 'Moduli', any: ['models:view'] },
+  { href: '/approvazioni', label: 'Approvazioni', any: ['models:view'] },
   { href: '/utenti', label: 'Utenti', any: ['users:manage'] },
   { href: '/registro', label: 'Registro accessi', any: ['audit:view'] },
 ];
@@ -89,6 +92,7 @@ function App() {
     else if (p === '/contatti/nuovo') page = <NewContactPage />;
     else if (p === '/modellatore') page = <Lazy page="modeler" />;
     else if (p === '/moduli') page = <Lazy page="forms" />;
+    else if (p === '/approvazioni') page = <Lazy page="approvals" />;
     else if (p === '/istanze') page = <InstancesPage />;
     else if ((m = match('/istanze/:key', p))) page = <Lazy page="instance" props={{ instanceKey: m.key ?? '' }} />;
     else if (p === '/utenti') page = <UsersPage />;

@@ -9,6 +9,8 @@ import {
 import { api } from '../api';
 import { BpmnDiff } from '../components/bpmn-diff';
 import { Notice, Problem } from '../components/problem';
+import { PendingApprovalNotice } from '../components/pending-approval';
+import { deployOrRequest, rollbackOrRequest, type PendingApproval } from '../model-approvals';
 import { Versions } from '../components/versions';
 import { download } from '../format';
 import * as models from '../models';
@@ -49,6 +51,8 @@ export function ModelerPage() {
   const [override, setOverride] = useState(false);
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
+  /** A deploy that waits for another person's approval, and why. */
+  const [pending, setPending] = useState<PendingApproval>();
   const [diff, setDiff] = useState<{ older: { label: string; xml: string }; newer: { label: string; xml: string } }>();
   const [dirty, setDirty] = useState(false);
 
@@ -78,6 +82,7 @@ export function ModelerPage() {
     const modeler = modelerRef.current;
     if (!modeler) return;
     setError(undefined);
+    setPending(undefined);
     await modeler.open(xml);
     setOpened(o);
     setDirty(false);
@@ -108,9 +113,15 @@ export function ModelerPage() {
     if (!opened) return;
     setError(undefined);
     setNotice(undefined);
+    setPending(undefined);
     try {
       await settleProperties();
-      const res = await models.deploy({ name: `${opened.id}.bpmn`, content: await currentXml(), comment, override });
+      const res = await deployOrRequest({ name: `${opened.id}.bpmn`, content: await currentXml(), comment, override });
+      if (res.status === 'pending-approval') {
+        // Not deployed: the canvas keeps the changes, the request keeps this content.
+        setPending(res);
+        return;
+      }
       setNotice(
         `Distribuito: ${res.deployed.resourceId} versione ${res.deployed.version}. Le nuove istanze useranno questa versione; quelle in corso restano sulla loro.`,
       );
@@ -175,6 +186,7 @@ export function ModelerPage() {
         </span>
       </div>
       <Notice text={notice} />
+      <PendingApprovalNotice pending={pending} />
       <Problem error={error} />
       <div class="modeler-layout">
         <div
@@ -245,7 +257,13 @@ export function ModelerPage() {
             )
           }
           onRollback={async (v, c) => {
-            const res = await models.rollback(v.id, c);
+            setNotice(undefined);
+            setPending(undefined);
+            const res = await rollbackOrRequest(v.id, c);
+            if (res.status === 'pending-approval') {
+              setPending(res);
+              return;
+            }
             setNotice(`Ripristinata la versione ${v.version} come nuova versione ${res.deployed.version}.`);
             await importXml(await models.deploymentContent((await models.versionsOf(opened.id))[0]?.id ?? v.id), {
               id: opened.id,
