@@ -19,15 +19,25 @@ import { dieAt, KILL_POINTS, nextWorker, type KillPoint, type KillScenario } fro
 let twilio: TwilioStandIn;
 const operator = (app: RunningApp) => apiAs(app, 'operatore.kill', ['operator']);
 
+/**
+ * A proposed slot no earlier instance of this file chose: a killed delivery may hold a slot
+ * it has not booked yet, and another instance choosing it would (rightly) find it taken.
+ */
+const chosen = new Set<string>();
+function freshSlot(task: Parameters<typeof slotOptions>[0]): string {
+  const slot = slotOptions(task).find((o) => !chosen.has(o.value))?.value;
+  if (!slot) throw new Error('no fresh slot among the proposals');
+  chosen.add(slot);
+  return slot;
+}
+
 /** A booking started and its slot chosen: the instance goes on to book-slot. */
 async function chosenBooking(app: RunningApp): Promise<string> {
   const api = operator(app);
   const started = await startBooking(api, { patientId: 'pat-0005' });
   const task = await openTaskOf(api, started.processInstanceKey);
   await api.post(`/api/tasks/${task.key}/claim`);
-  const done = await api.post(`/api/tasks/${task.key}/complete`, {
-    variables: { slotId: slotOptions(task)[0]?.value },
-  });
+  const done = await api.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: freshSlot(task) } });
   expect(done.status).toBe(200);
   return started.processInstanceKey;
 }
@@ -154,13 +164,11 @@ const SCENARIOS: KillScenario[] = [
     worker: moveAppointment,
     site: 'cup',
     async reach(app) {
-      const pi = await cancellation(app, { structureId: 'aor-san-carlo' });
+      const pi = await cancellation(app, { rebook: true, structureId: 'aor-san-carlo' });
       const api = operator(app);
       const task = await openTaskOf(api, pi, 'choose-slot', 'cup-cancellation');
       await api.post(`/api/tasks/${task.key}/claim`);
-      const done = await api.post(`/api/tasks/${task.key}/complete`, {
-        variables: { slotId: slotOptions(task)[0]?.value },
-      });
+      const done = await api.post(`/api/tasks/${task.key}/complete`, { variables: { slotId: freshSlot(task) } });
       expect(done.status).toBe(200);
       return pi;
     },
@@ -244,7 +252,21 @@ describe('a worker process killed around its side effect', () => {
               },
               `${scenario.worker.taskType} completed after dying at ${r.point}`,
               60_000,
-            );
+            ).catch(async (err: Error) => {
+              const seen: unknown[] = await app.db.query(
+                'SELECT task_type, outcome, message FROM job_outcomes WHERE process_instance_key = $1 ORDER BY id',
+                [r.pi],
+              );
+              const open = await testEngine().request('GET', '/external-task', { query: { processInstanceId: r.pi } });
+              const slot = await variable(r.pi, 'slotId');
+              const holders: unknown[] = await app.db.query(
+                'SELECT request_key, status, created_at FROM cup_appointments WHERE slot_id = $1',
+                [String(slot)],
+              );
+              throw new Error(
+                `${err.message}; outcomes ${JSON.stringify(seen)}; open tasks ${JSON.stringify(open)}; slot ${String(slot)} held by ${JSON.stringify(holders)}`,
+              );
+            });
           }
         } finally {
           await next.close();
