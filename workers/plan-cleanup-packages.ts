@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { BpmnError } from './framework/errors.js';
+import { CupUnavailableError } from '../adapters/cup/cup.js';
+import { BpmnError, TransientError } from './framework/errors.js';
 import { defineWorker } from './framework/define.js';
 import { BPMN_ERRORS } from './framework/bpmn-errors.js';
 
@@ -19,12 +20,12 @@ export const planCleanupPackages = defineWorker({
   }),
   headers: z.object({ packageSize: z.coerce.number().int().min(1).max(500).default(100) }),
   async handler({ variables, headers, deps }) {
-    const rows: { id: string }[] = await deps.db.query(
-      `SELECT a.id FROM cup_appointments a JOIN cup_slots s ON s.id = a.slot_id
-        WHERE s.schedule_id = $1 AND a.status = 'booked' AND s.starts_at >= $2 AND s.starts_at < $3
-        ORDER BY s.starts_at, a.id`,
-      [variables.scheduleId, variables.from, variables.to],
-    );
+    // Through the Cup: the local CUP's tables, or the region's CUP over FHIR.
+    const rows = await deps.cup
+      .agendaBookings({ scheduleId: variables.scheduleId, from: new Date(variables.from), to: new Date(variables.to) })
+      .catch((err: unknown) => {
+        throw err instanceof CupUnavailableError ? new TransientError(err.message) : err;
+      });
     if (rows.length === 0) throw new BpmnError('NOTHING_TO_CLEAN', BPMN_ERRORS.NOTHING_TO_CLEAN);
     const packages: string[][] = [];
     for (let i = 0; i < rows.length; i += headers.packageSize) {

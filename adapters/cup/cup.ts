@@ -36,6 +36,11 @@ export interface Cup {
   recallCandidates(query: RecallQuery): Promise<Appointment[]>;
   /** The CUP extract for reminders: booked appointments starting in [from, to), by start. */
   upcoming(query: UpcomingQuery): Promise<ReminderEntry[]>;
+  /**
+   * Every booked appointment of an agenda starting in [from, to), by start then id: the
+   * patients a "pulitura agende" campaign calls.
+   */
+  agendaBookings(query: AgendaQuery): Promise<Appointment[]>;
   /** The catalogue of services one can book (FHIR HealthcareService). */
   listServices(): Promise<ServiceInfo[]>;
   /** A structure of the region by id (FHIR Location), or undefined when the CUP has none. */
@@ -86,6 +91,12 @@ export interface RecallQuery {
   minDaysAhead: number;
   excludeAppointmentIds?: string[] | undefined;
   limit: number;
+}
+
+export interface AgendaQuery {
+  scheduleId: string;
+  from: Date;
+  to: Date;
 }
 
 export interface UpcomingQuery {

@@ -168,6 +168,7 @@ export const locationSchema = z.object({
 export const bundleSchema = z.object({
   resourceType: z.literal('Bundle'),
   type: z.literal('searchset'),
+  link: z.array(z.object({ relation: z.string(), url: z.string() })).optional(),
   entry: z
     .array(
       z.object({

@@ -3,6 +3,7 @@ import {
   PatientNotFoundError,
   CupUnavailableError,
   SlotUnavailableError,
+  type AgendaQuery,
   type Appointment,
   type BookingRequest,
   type CancelRequest,
@@ -56,6 +57,8 @@ export interface FhirCupOptions {
   timeoutMs?: number | undefined;
   /** How long a structure's name and address are reused before being read again. */
   locationTtlMs?: number | undefined;
+  /** `_count` of searches that page (an agenda's bookings): entries per page. */
+  pageSize?: number | undefined;
 }
 
 /** A FHIR server refused a request the profile allows, or answered a status it should not. */
@@ -79,6 +82,9 @@ interface FhirAnswer {
 
 const FHIR_JSON = 'application/fhir+json';
 
+/** Pages of one search followed at most (a loop of `next` links ends there). */
+const MAX_PAGES = 1000;
+
 /** A token search value with FHIR's escapes: `\`, `|`, `,` and `$` in a value are preceded by `\`. */
 const escapeToken = (value: string) => value.replace(/[\\|,$]/g, (c) => `\\${c}`);
 
@@ -101,12 +107,14 @@ export class FhirCup implements Cup {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly locationTtlMs: number;
+  private readonly pageSize: number;
   private readonly locations = new Map<string, { at: number; value: Promise<LocationInfo> }>();
 
   constructor(private readonly options: FhirCupOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.locationTtlMs = options.locationTtlMs ?? 10 * 60_000;
+    this.pageSize = options.pageSize ?? 100;
   }
 
   async findEarliestSlots(q: SlotQuery): Promise<SlotOffer[]> {
@@ -279,6 +287,46 @@ export class FhirCup implements Cup {
     return reminderEntriesFromBundle(
       parseFhir(bundleSchema, await this.searchOk('Appointment', params), 'Bundle di Appointment'),
     );
+  }
+
+  /**
+   * A standard search: `slot.schedule` (Appointment → Slot → Schedule, chained), `status`,
+   * `date` bounds on the start, sorted by date, `_count` a page, the server's `next` links
+   * followed to the end.
+   */
+  async agendaBookings(q: AgendaQuery): Promise<Appointment[]> {
+    if (!FHIR_ID.test(q.scheduleId)) return [];
+    const params = new URLSearchParams({ 'slot.schedule': `Schedule/${q.scheduleId}`, status: 'booked' });
+    params.append('date', `ge${q.from.toISOString()}`);
+    params.append('date', `lt${q.to.toISOString()}`);
+    params.set('_sort', 'date');
+    params.set('_count', String(this.pageSize));
+    const found: Appointment[] = [];
+    let path: string | undefined = `Appointment?${params.toString()}`;
+    for (let page = 0; path !== undefined; page++) {
+      if (page >= MAX_PAGES) {
+        throw new InvalidFhirResourceError(`risposta FHIR non valida: più di ${MAX_PAGES} pagine di prenotazioni`);
+      }
+      const res = await this.send('GET', path);
+      if (res.status !== 200) throw this.refused('ricerca di Appointment', res);
+      const bundle = parseFhir(bundleSchema, res.body, 'Bundle di Appointment');
+      const { matches } = bundleResources(bundle, 'Appointment');
+      found.push(
+        ...(await Promise.all(matches.map((m) => this.appointment(parseFhir(appointmentSchema, m, 'Appointment'))))),
+      );
+      const next = bundle.link?.find((l) => l.relation === 'next')?.url;
+      path = next === undefined || matches.length === 0 ? undefined : this.pathOf(next);
+    }
+    return found;
+  }
+
+  /** A link of the server's (`next`) as a path under the base; the token goes nowhere else. */
+  private pathOf(url: string): string {
+    const prefix = `${this.baseUrl}/`;
+    if (!url.startsWith(prefix)) {
+      throw new InvalidFhirResourceError(`risposta FHIR non valida: il link ${url} non è sotto ${this.baseUrl}`);
+    }
+    return url.slice(prefix.length);
   }
 
   /** The booking a create or an operation answered with; read back when the server sent no body. */

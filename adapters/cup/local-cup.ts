@@ -5,6 +5,7 @@ import {
   AppointmentStateError,
   PatientNotFoundError,
   SlotUnavailableError,
+  type AgendaQuery,
   type Appointment,
   type BookingRequest,
   type CancelRequest,
@@ -408,6 +409,30 @@ export class LocalCup implements Cup {
       start: iso(r.starts_at),
       mobile: r.mobile,
     }));
+  }
+
+  async agendaBookings(q: AgendaQuery): Promise<Appointment[]> {
+    return this.agendaBookingsPage(q, undefined, null);
+  }
+
+  /**
+   * {@link agendaBookings} a page at a time (for the stand-in's `_count`): at most `limit`
+   * (null: all) after the keyset cursor (start, id).
+   */
+  async agendaBookingsPage(
+    q: AgendaQuery,
+    after: { start: string; appointmentId: string } | undefined,
+    limit: number | null,
+  ): Promise<Appointment[]> {
+    const rows: AppointmentRow[] = await this.db.query(
+      `${APPOINTMENT_SELECT}
+        WHERE s.schedule_id = $1 AND a.status = 'booked' AND s.starts_at >= $2 AND s.starts_at < $3
+          AND ($4::timestamptz IS NULL OR (s.starts_at, a.id) > ($4::timestamptz, $5::text))
+        ORDER BY s.starts_at, a.id
+        LIMIT $6`,
+      [q.scheduleId, q.from, q.to, after?.start ?? null, after?.appointmentId ?? '', limit],
+    );
+    return rows.map(toAppointment);
   }
 
   /** Cancels an appointment row and frees its slot when the slot is still ahead. */

@@ -14,6 +14,7 @@ import { ExternalIdentity1763900000010 } from '../../migrations/1763900000010-Ex
 import { AppointmentIdentifiers1763900000011 } from '../../migrations/1763900000011-AppointmentIdentifiers.js';
 import { SmsReconciliation1763900000012 } from '../../migrations/1763900000012-SmsReconciliation.js';
 import { ModelApprovals1763900000013 } from '../../migrations/1763900000013-ModelApprovals.js';
+import { CleanupContactsByCupId1763900000014 } from '../../migrations/1763900000014-CleanupContactsByCupId.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   AppointmentIdentifiers1763900000011,
   SmsReconciliation1763900000012,
   ModelApprovals1763900000013,
+  CleanupContactsByCupId1763900000014,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

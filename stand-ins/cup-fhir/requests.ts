@@ -240,6 +240,54 @@ export const recallSearch = z.object({
   _count: count(1000).default(20),
 });
 
+const dateBound = z.string().transform((v, ctx) => {
+  const m = /^(ge|gt|le|lt)(.+)$/.exec(v);
+  if (!m?.[2] || !instant.safeParse(m[2]).success) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'atteso ge, gt, lt o le seguito da un istante, ad es. ge2030-01-31T00:00:00Z',
+    });
+    return z.NEVER;
+  }
+  return { prefix: m[1] as 'ge' | 'gt' | 'le' | 'lt', at: new Date(m[2]) };
+});
+
+/**
+ * `GET /Appointment?slot.schedule=Schedule/<id>&status=booked&date=ge<from>&date=lt<to>`: the
+ * bookings of an agenda in a period (`from` included, `to` excluded once gt/le are read as
+ * such), by start; `after-start`/`after-id` are the cursor of the `next` link.
+ */
+export const agendaSearch = z
+  .object({
+    'slot.schedule': z.string().regex(/^(Schedule\/)?[A-Za-z0-9\-.]{1,64}$/, 'atteso Schedule/<id>'),
+    status: z.literal('booked', { error: 'si cercano solo prenotazioni attive: status=booked' }).optional(),
+    date: z
+      .union([z.string(), z.array(z.string())], {
+        error: 'obbligatorio due volte: date=ge<inizio>&date=lt<fine>',
+      })
+      .transform((v) => [v].flat())
+      .pipe(z.array(dateBound))
+      .transform((bounds, ctx) => {
+        const lower = bounds.filter((b) => b.prefix === 'ge' || b.prefix === 'gt');
+        const upper = bounds.filter((b) => b.prefix === 'lt' || b.prefix === 'le');
+        if (lower.length !== 1 || upper.length !== 1 || !lower[0] || !upper[0]) {
+          ctx.addIssue({ code: 'custom', message: 'indicare un inizio (ge o gt) e una fine (lt o le)' });
+          return z.NEVER;
+        }
+        const from = new Date(lower[0].at.getTime() + (lower[0].prefix === 'gt' ? 1 : 0));
+        const to = new Date(upper[0].at.getTime() + (upper[0].prefix === 'le' ? 1 : 0));
+        return { from, to };
+      }),
+    _sort: z.literal('date', { error: "l'unico ordinamento è date" }).optional(),
+    _count: count(1000).default(100),
+    'after-start': instant.optional(),
+    'after-id': z.string().regex(FHIR_ID, 'id FHIR non valido').optional(),
+  })
+  .refine((q) => (q['after-start'] === undefined) === (q['after-id'] === undefined), {
+    message: 'after-start e after-id vanno indicati insieme',
+    path: ['after-id'],
+  });
+
 /** `GET /Appointment?identifier=[system|]value`: the bookings holding an identifier. */
 export const identifierSearch = z.object({
   identifier: z.string({ error: 'obbligatorio: [system|]valore' }).min(1).max(800),

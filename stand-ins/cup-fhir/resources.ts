@@ -278,6 +278,9 @@ export function capabilityStatement(baseUrl: string): fhir4.CapabilityStatement 
             conditionalCreate: true,
             searchParam: [
               { name: 'identifier', type: 'token', documentation: 'Identificativo: [system|]valore.' },
+              { name: 'slot.schedule', type: 'reference', documentation: 'Schedule/<agenda> (con date e status).' },
+              { name: 'status', type: 'token', documentation: 'slot.schedule: solo booked.' },
+              { name: 'date', type: 'date', documentation: 'slot.schedule: inizio (ge/gt) e fine (lt/le).' },
               { name: '_query', type: 'string', documentation: 'recall-candidates oppure reminder-extract.' },
               { name: 'schedule', type: 'reference', documentation: 'recall-candidates: agenda.' },
               { name: 'from', type: 'date', documentation: 'recall-candidates, reminder-extract.' },

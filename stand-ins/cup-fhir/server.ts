@@ -19,6 +19,7 @@ import { checkNre } from '../../domain/cup/prescription.js';
 import type { Logger } from '../../platform/logger.js';
 import {
   FhirHttpError,
+  agendaSearch,
   bookingBody,
   idempotencyKeyOf,
   identifierSearch,
@@ -73,6 +74,7 @@ import {
  * | `GET /Slot/:id`, `/Schedule/:id`, `/Location/:id`, `/Patient/:id`, `/Appointment/:id` | read |
  * | `GET /Appointment?_query=recall-candidates&schedule=<id>&from=<instant>&min-days-ahead=N&exclude=<id>[,<id>…]&_count=N` | bookings to call when an earlier slot frees up (`Cup.recallCandidates`) |
  * | `GET /Appointment?_query=reminder-extract&from=<instant>&to=<instant>[&after-start=<instant>&after-id=<id>]&_count=N` | reminder extract (`Cup.upcoming`): appointments reduced to booking code and times, their patients reduced to the mobile number, both tagged SUBSETTED and the patients included; a `next` link when the page is full |
+ * | `GET /Appointment?slot.schedule=Schedule/<id>&status=booked&date=ge<instant>&date=lt<instant>&_sort=date&_count=N` | the bookings of an agenda in a period, by start (`Cup.agendaBookings`), a `next` link when the page is full |
  * | `GET /Appointment?identifier=[system\|]value&_count=N` | the bookings holding an identifier (the request key of `FhirCup`'s bookings) |
  * | `POST /Appointment` | book: an Appointment with one `slot`, one Patient `participant`, `status` proposed/pending/booked, optional `serviceType` (else the slot's) and `basedOn` NRE; its `identifier`s are kept (the booking code is the server's). A conditional create (`If-None-Exist: identifier=[system\|]value`, as HAPI FHIR does it): one booking holding that identifier is the answer, 200, nothing created; two, 412. Otherwise 201; with an `Idempotency-Key` header a repeated key answers 200 with its booking. 409 when the slot is taken |
  * | `PATCH /Appointment/:id` | cancel: JSON Patch (`application/json-patch+json`) setting `/status` to `cancelled` and `/cancelationReason` (`{text}`) or `/cancelationReason/text`; nothing else may change. A cancelled booking stays as it is |
@@ -238,6 +240,28 @@ export function cupFhirStandIn({ cup, log }: { cup: LocalCup; log: Logger }): Ro
           next,
         ),
       );
+      return;
+    }
+    if (named === undefined && req.query['slot.schedule'] !== undefined) {
+      const q = parseInput(agendaSearch, req.query, 'query');
+      const scheduleId = fromFhirId(q['slot.schedule'].replace(/^Schedule\//, ''));
+      const afterId = q['after-id'] === undefined ? undefined : fromFhirId(q['after-id']);
+      const found =
+        scheduleId === undefined
+          ? []
+          : await cup.agendaBookingsPage(
+              { scheduleId, from: q.date.from, to: q.date.to },
+              q['after-start'] && afterId !== undefined
+                ? { start: q['after-start'], appointmentId: afterId }
+                : undefined,
+              q._count,
+            );
+      const last = found.at(-1);
+      const next =
+        last && found.length === q._count
+          ? selfUrlOf(req, { 'after-start': last.start, 'after-id': toFhirId(last.id) })
+          : undefined;
+      send(res, 200, searchsetBundle(baseUrlOf(req), selfUrlOf(req), await appointmentResources(found), [], next));
       return;
     }
     if (named === undefined && req.query.identifier !== undefined) {

@@ -377,6 +377,35 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
     expect((raw.body.link as { relation: string }[]).map((l) => l.relation)).toEqual(['self', 'next']);
   });
 
+  it('lists the booked appointments of an agenda in a period as the local CUP does, page after page', async () => {
+    // One agenda per structure and service: `asm-policoro:89.7A.3`.
+    const scheduleId = `${STRUCTURE}:${SERVICE}`;
+    const first = await book('pat-0001', await freeSlot(STRUCTURE, AHEAD_DAYS + 26));
+    const second = await book('pat-0002', await freeSlot(STRUCTURE, AHEAD_DAYS + 26));
+    const third = await book('pat-0003', await freeSlot(STRUCTURE, AHEAD_DAYS + 27));
+    await fhir.cancel({ appointmentId: second.id, reason: 'non più necessaria' });
+    const period = { from: new Date(Date.parse(first.start) - DAY), to: new Date(Date.parse(third.start) + DAY) };
+
+    const direct = await local.agendaBookings({ ...period, scheduleId });
+    expect(direct.map((a) => a.id)).toEqual(expect.arrayContaining([first.id, third.id]));
+    expect(direct.map((a) => a.id)).not.toContain(second.id);
+    // Pages of two through the server's next links give the same bookings, in the same order.
+    const paged = new FhirCup({ baseUrl: base, bearerToken: FHIR_TOKEN, pageSize: 2 });
+    expect(await paged.agendaBookings({ ...period, scheduleId: toFhirId(scheduleId) })).toEqual(direct);
+    expect(await fhir.agendaBookings({ ...period, scheduleId: 'no-such-agenda' })).toEqual([]);
+
+    const search = new URLSearchParams({ 'slot.schedule': `Schedule/${toFhirId(scheduleId)}`, status: 'booked' });
+    search.append('date', `ge${period.from.toISOString()}`);
+    search.append('date', `lt${period.to.toISOString()}`);
+    search.set('_count', '1');
+    const raw = await call('GET', `/Appointment?${search.toString()}`);
+    expect(raw.status).toBe(200);
+    expect((raw.body.link as { relation: string }[]).map((l) => l.relation)).toEqual(['self', 'next']);
+    const noPeriod = await call('GET', `/Appointment?slot.schedule=Schedule/${toFhirId(scheduleId)}`);
+    expect(noPeriod.status).toBe(400);
+    expect(noPeriod.body.issue[0]?.diagnostics).toMatch(/date/);
+  });
+
   /** `If-None-Exist` on a request identifier, as FhirCup sends it. */
   const ifNoneExist = (requestKey: string) => ({
     'if-none-exist': new URLSearchParams({ identifier: `${FHIR_SYSTEMS.requestKey}|${requestKey}` }).toString(),
