@@ -31,7 +31,7 @@ export const applyRetention = defineWorker({
     personalDataDays: z.coerce.number().int().min(1).max(3650),
     auditDays: z.coerce.number().int().min(30).max(3650),
   }),
-  async handler({ headers, deps }) {
+  async handler({ headers, job, deps }) {
     const now = deps.now();
     const personalBefore = new Date(now.getTime() - headers.personalDataDays * DAY_MS);
     const auditBefore = new Date(now.getTime() - headers.auditDays * DAY_MS);
@@ -47,9 +47,20 @@ export const applyRetention = defineWorker({
     ]);
     const audit = await count(db, `DELETE FROM audit_events WHERE at < $1`, [auditBefore]);
     const summary = { sms, notes, auditDeleted: audit };
+    // One record per run, even when a delivery that died after writing it is repeated.
     await db.query(
-      `INSERT INTO audit_events (actor, action, subject_type, detail) VALUES ('sistema', 'retention.applied', 'platform', $1)`,
-      [JSON.stringify({ ...summary, personalDataDays: headers.personalDataDays, auditDays: headers.auditDays })],
+      `INSERT INTO audit_events (actor, action, subject_type, detail)
+       SELECT 'sistema', 'retention.applied', 'platform', $1::jsonb
+        WHERE NOT EXISTS (SELECT 1 FROM audit_events WHERE action = 'retention.applied' AND detail->>'run' = $2)`,
+      [
+        JSON.stringify({
+          ...summary,
+          personalDataDays: headers.personalDataDays,
+          auditDays: headers.auditDays,
+          run: job.processInstanceKey,
+        }),
+        job.processInstanceKey,
+      ],
     );
     return { retention: { appliedAt: now.toISOString(), ...summary } };
   },

@@ -8,6 +8,11 @@ import { bookSlot } from '../../workers/book-slot.js';
 import { cancelAppointment } from '../../workers/cancel-appointment.js';
 import { moveAppointment } from '../../workers/move-appointment.js';
 import { recordContactOutcome } from '../../workers/record-contact-outcome.js';
+import { recordRecallOutcome } from '../../workers/record-recall-outcome.js';
+import { bookSportsGroup } from '../../workers/book-sports-group.js';
+import { closeSportsGroup } from '../../workers/close-sports-group.js';
+import { applyRetention } from '../../workers/apply-retention.js';
+import type { UserTask, UserTaskDetail } from '../../domain/tasks/inbox.js';
 import { sendReminderBatch } from '../../workers/send-reminder-batch.js';
 import { sendSms } from '../../workers/send-sms.js';
 import { startRecall } from '../../workers/start-recall.js';
@@ -42,26 +47,101 @@ async function chosenBooking(app: RunningApp): Promise<string> {
   return started.processInstanceKey;
 }
 
-/** A booking of its own on a monitored agenda in three days, for a cancellation to free. */
-async function monitoredBooking(app: RunningApp): Promise<{ id: string; slotId: string }> {
+/**
+ * A booking of its own on a monitored agenda in three days, for a cancellation to free, and
+ * a patient booked there in 35 days whom the recall will offer the freed slot.
+ */
+async function monitoredBooking(app: RunningApp): Promise<{ id: string; slotId: string; candidateId: string }> {
   const schedule = `it-kill-${randomUUID().slice(0, 8)}`;
   await app.db.query(
     `INSERT INTO cup_schedules (id, structure_id, service_code, name, monitored) VALUES ($1, 'asm-matera', '89.7A.3', $1, true)`,
     [schedule],
   );
-  const start = new Date(Math.floor((Date.now() + 3 * 86_400_000) / 60_000) * 60_000);
-  const slots: { id: string }[] = await app.db.query(
-    `INSERT INTO cup_slots (schedule_id, starts_at, ends_at) VALUES ($1, $2, $2::timestamptz + interval '20 minutes') RETURNING id::text AS id`,
-    [schedule, start],
-  );
-  const booked = await app.workerDeps.cup.book({
-    slotId: slots[0]?.id ?? '',
-    patientId: 'pat-0006',
-    serviceCode: '89.7A.3',
-    requestKey: `it:${schedule}`,
-  });
-  return { id: booked.id, slotId: booked.slotId };
+  const book = async (days: number, patientId: string) => {
+    const start = new Date(Math.floor((Date.now() + days * 86_400_000) / 60_000) * 60_000);
+    const slots: { id: string }[] = await app.db.query(
+      `INSERT INTO cup_slots (schedule_id, starts_at, ends_at) VALUES ($1, $2, $2::timestamptz + interval '20 minutes') RETURNING id::text AS id`,
+      [schedule, start],
+    );
+    return app.workerDeps.cup.book({
+      slotId: slots[0]?.id ?? '',
+      patientId,
+      serviceCode: '89.7A.3',
+      requestKey: `it:${schedule}:${days}`,
+    });
+  };
+  const booked = await book(3, 'pat-0006');
+  const candidate = await book(35, 'pat-0007');
+  return { id: booked.id, slotId: booked.slotId, candidateId: candidate.id };
 }
+
+const backOffice = (app: RunningApp) => apiAs(app, 'backoffice.kill', ['back-office-1']);
+
+/** Claims and completes a user task with these variables. */
+async function complete(api: ApiClient, task: UserTaskDetail, variables: Record<string, unknown>): Promise<void> {
+  expect((await api.post(`/api/tasks/${task.key}/claim`)).status).toBe(200);
+  const done = await api.post(`/api/tasks/${task.key}/complete`, { variables });
+  expect(done.status, JSON.stringify(done.body)).toBe(200);
+}
+
+/** The open task of a process whose variable `name` is `value`. */
+function taskWith(api: ApiClient, process: string, name: string, value: string): Promise<UserTaskDetail> {
+  return waitFor(async () => {
+    const list = await api.get<{ items: UserTask[] }>(`/api/tasks?process=${process}&limit=500`);
+    for (const t of list.body.items) {
+      const d = await api.get<UserTaskDetail>(`/api/tasks/${t.key}`);
+      if (d.body.variables[name] === value) return d.body;
+    }
+    return undefined;
+  }, `the ${process} task with ${name} ${value}`);
+}
+
+/**
+ * A sports club of three athletes planned on a structure of its own (so no other instance
+ * plans the same slots), waiting for the back office's decision.
+ */
+async function plannedGroup(app: RunningApp): Promise<{ pi: string; task: UserTaskDetail; athletes: string[] }> {
+  const tag = randomUUID().slice(0, 8);
+  const structure = `it-kill-${tag}`;
+  await app.db.query(
+    `INSERT INTO cup_structures (id, name, organization, city, address) VALUES ($1, $1, 'ASP', 'Potenza', 'Via Prova 1')`,
+    [structure],
+  );
+  await app.db.query(
+    `INSERT INTO cup_schedules (id, structure_id, service_code, name) VALUES ($1, $1, '89.7B.9', $1)`,
+    [structure],
+  );
+  const day = new Date(Math.floor((Date.now() + 10 * 86_400_000) / 86_400_000) * 86_400_000 + 8 * 3_600_000);
+  await app.db.query(
+    `INSERT INTO cup_slots (schedule_id, starts_at, ends_at)
+     SELECT $1, $2::timestamptz + n * interval '20 minutes', $2::timestamptz + (n + 1) * interval '20 minutes'
+       FROM generate_series(0, 5) AS n`,
+    [structure, day],
+  );
+  const athletes: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const id = `it-kill-${tag}-${i}`;
+    await app.db.query(
+      `INSERT INTO cup_patients (id, fiscal_code, given_name, family_name, birth_date)
+       VALUES ($1, $2, 'Atleta', 'Prova', '2008-04-01')`,
+      [id, `KK${tag.toUpperCase()}${String(i).padStart(6, '0')}`],
+    );
+    athletes.push(id);
+  }
+  const api = backOffice(app);
+  const started = await api.post<{ processInstanceKey: string }>('/api/cup/sports-groups', {
+    clubName: 'ASD Prova Kill',
+    structureId: structure,
+    athletes,
+  });
+  expect(started.status, JSON.stringify(started.body)).toBe(201);
+  const pi = started.body.processInstanceKey;
+  const task = await openTaskOf(api, pi, 'confirm-plan', 'cup-sports-group');
+  return { pi, task, athletes };
+}
+
+const groupStatus = async (app: RunningApp, pi: string) =>
+  (await backOffice(app).get<{ status: string; bookings: unknown[] | null }>(`/api/cup/sports-groups/${pi}`)).body;
 
 async function cancellation(app: RunningApp, body: Record<string, unknown> = {}): Promise<string> {
   const booked = await monitoredBooking(app);
@@ -205,8 +285,90 @@ const SCENARIOS: KillScenario[] = [
       expect(rows).toHaveLength(1);
     },
   },
+  {
+    worker: recordRecallOutcome,
+    site: 'cup',
+    async reach(app) {
+      const booked = await monitoredBooking(app);
+      const res = await operator(app).post('/api/cup/cancellations', {
+        appointmentId: booked.id,
+        cancellationNote: 'Il paziente non può venire',
+      });
+      expect(res.status).toBe(201);
+      const api = backOffice(app);
+      const call = await taskWith(api, 'cup-recall', 'candidateAppointmentId', booked.candidateId);
+      await complete(api, call, { recallOutcome: 'accepted' });
+      return call.processInstanceKey;
+    },
+    async verify(app, pi) {
+      const moved: { status: string }[] = await app.db.query(
+        `SELECT status FROM cup_appointments WHERE request_key LIKE $1`,
+        [`recall:${pi}:%`],
+      );
+      expect(moved.map((m) => m.status)).toEqual(['booked']);
+      const contacts: unknown[] = await app.db.query(
+        'SELECT 1 FROM cup_recall_contacts WHERE recall_instance_key = $1',
+        [pi],
+      );
+      expect(contacts).toHaveLength(1);
+    },
+  },
+  {
+    worker: bookSportsGroup,
+    site: 'cup',
+    async reach(app) {
+      const { pi, task, athletes } = await plannedGroup(app);
+      groupAthletes.set(pi, athletes);
+      await complete(backOffice(app), task, { groupOutcome: 'confirm', backOfficeNote: 'Date concordate' });
+      return pi;
+    },
+    async verify(app, pi) {
+      const athletes = groupAthletes.get(pi) ?? [];
+      const rows: { patient_id: string; status: string }[] = await app.db.query(
+        `SELECT patient_id, status FROM cup_appointments WHERE patient_id = ANY ($1)`,
+        [athletes],
+      );
+      expect(rows.map((r) => `${r.patient_id}:${r.status}`).sort()).toEqual(athletes.map((a) => `${a}:booked`).sort());
+      expect((await groupStatus(app, pi)).status).toBe('booked');
+    },
+  },
+  {
+    worker: closeSportsGroup,
+    site: 'db',
+    async reach(app) {
+      const { pi, task } = await plannedGroup(app);
+      await complete(backOffice(app), task, { groupOutcome: 'cancel', backOfficeNote: 'La società rinuncia' });
+      return pi;
+    },
+    async verify(app, pi) {
+      expect((await groupStatus(app, pi)).status).toBe('cancelled');
+    },
+  },
+  {
+    worker: applyRetention,
+    site: 'db',
+    async reach(app) {
+      const s = await app.workerDeps.starter.start({
+        bpmnProcessId: 'platform-retention',
+        businessKey: `CONSERVAZIONE-KILL-${randomUUID().slice(0, 8)}`,
+        variables: {},
+        startedBy: 'test',
+        startAt: 'manual-run',
+      });
+      return s.processInstanceKey;
+    },
+    async verify(app, pi) {
+      // One run, one record of it.
+      const runs: unknown[] = await app.db.query(
+        `SELECT 1 FROM audit_events WHERE action = 'retention.applied' AND detail->>'run' = $1`,
+        [pi],
+      );
+      expect(runs).toHaveLength(1);
+    },
+  },
 ];
 const reminderBookings = new Map<string, string[]>();
+const groupAthletes = new Map<string, string[]>();
 
 /**
  * The kill test (architecture brief, decision 9): for each side-effecting worker, a worker

@@ -33,7 +33,7 @@ const EFFECT_CALLS: Record<EffectSite, (method: PropertyKey, args: unknown[]) =>
   cup: (m) => (['book', 'cancel', 'move'] satisfies (keyof Cup)[]).includes(m as 'book'),
   sms: (m) => (['send'] satisfies (keyof SmsGateway)[]).includes(m as 'send'),
   starter: (m) => (['start'] satisfies (keyof ProcessStarter)[]).includes(m as 'start'),
-  db: (m, args) => m === 'query' && /^\s*(INSERT|UPDATE|DELETE)\b/i.test(String(args[0])),
+  db: (m, args) => m === 'query' && /^\s*(WITH\b.*?)?\b(INSERT|UPDATE|DELETE)\b/is.test(String(args[0])),
 };
 
 /** A promise that never settles: what a dead process's call looks like to everyone else. */
