@@ -12,6 +12,7 @@ import { recordRecallOutcome } from '../../workers/record-recall-outcome.js';
 import { bookSportsGroup } from '../../workers/book-sports-group.js';
 import { closeSportsGroup } from '../../workers/close-sports-group.js';
 import { applyRetention } from '../../workers/apply-retention.js';
+import { recordCleanupOutcome } from '../../workers/record-cleanup-outcome.js';
 import type { UserTask, UserTaskDetail } from '../../domain/tasks/inbox.js';
 import { sendReminderBatch } from '../../workers/send-reminder-batch.js';
 import { sendSms } from '../../workers/send-sms.js';
@@ -366,8 +367,54 @@ const SCENARIOS: KillScenario[] = [
       expect(runs).toHaveLength(1);
     },
   },
+  {
+    worker: recordCleanupOutcome,
+    site: 'cup',
+    async reach(app) {
+      // An agenda of its own with one booked patient, who will not come.
+      const schedule = `it-kill-${randomUUID().slice(0, 8)}`;
+      await app.db.query(
+        `INSERT INTO cup_schedules (id, structure_id, service_code, name) VALUES ($1, 'asp-lauria', '95.02', $1)`,
+        [schedule],
+      );
+      const from = new Date(Date.now() + 40 * 86_400_000);
+      const slots: { id: string }[] = await app.db.query(
+        `INSERT INTO cup_slots (schedule_id, starts_at, ends_at) VALUES ($1, $2, $2::timestamptz + interval '10 minutes')
+         RETURNING id::text AS id`,
+        [schedule, from],
+      );
+      const booked = await app.workerDeps.cup.book({
+        slotId: slots[0]?.id ?? '',
+        patientId: 'pat-0003',
+        serviceCode: '95.02',
+        requestKey: `it:${schedule}`,
+      });
+      const api = backOffice(app);
+      const started = await api.post<{ processInstanceKey: string }>('/api/cup/agenda-cleanups', {
+        scheduleId: schedule,
+        from: from.toISOString(),
+        to: new Date(from.getTime() + 86_400_000).toISOString(),
+      });
+      expect(started.status).toBe(201);
+      const pi = started.body.processInstanceKey;
+      cleanupBookings.set(pi, booked.id);
+      const call = await openTaskOf(api, pi, 'confirm-presence', 'cup-agenda-cleanup');
+      await complete(api, call, { presenceOutcome: 'cancelled', presenceNote: 'Si è già curato altrove' });
+      return pi;
+    },
+    async verify(app, pi) {
+      const id = cleanupBookings.get(pi) ?? '';
+      expect((await app.workerDeps.cup.getAppointment(id))?.status).toBe('cancelled');
+      const rows: { outcome: string }[] = await app.db.query(
+        'SELECT outcome FROM cup_cleanup_contacts WHERE campaign_instance_key = $1',
+        [pi],
+      );
+      expect(rows).toEqual([{ outcome: 'cancelled' }]);
+    },
+  },
 ];
 const reminderBookings = new Map<string, string[]>();
+const cleanupBookings = new Map<string, string>();
 const groupAthletes = new Map<string, string[]>();
 
 /**
@@ -381,6 +428,13 @@ describe('a worker process killed around its side effect', () => {
   });
   afterAll(async () => {
     await twilio?.close();
+  });
+
+  it('covers every worker whose effect needs a permission (the workers that change something)', () => {
+    // plan-cleanup-packages only reads the agenda: its permission guards who may start a campaign.
+    const changing = WORKERS.filter((w) => w.permission && w.taskType !== 'plan-cleanup-packages');
+    const covered = new Set(SCENARIOS.map((s) => s.worker.taskType));
+    expect(changing.map((w) => w.taskType).filter((t) => !covered.has(t))).toEqual([]);
   });
 
   for (const scenario of SCENARIOS) {
