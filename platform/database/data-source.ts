@@ -15,6 +15,7 @@ import { AppointmentIdentifiers1763900000011 } from '../../migrations/1763900000
 import { SmsReconciliation1763900000012 } from '../../migrations/1763900000012-SmsReconciliation.js';
 import { ModelApprovals1763900000013 } from '../../migrations/1763900000013-ModelApprovals.js';
 import { CleanupContactsByCupId1763900000014 } from '../../migrations/1763900000014-CleanupContactsByCupId.js';
+import { RecallContactsByCupId1763900000015 } from '../../migrations/1763900000015-RecallContactsByCupId.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   SmsReconciliation1763900000012,
   ModelApprovals1763900000013,
   CleanupContactsByCupId1763900000014,
+  RecallContactsByCupId1763900000015,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

@@ -178,4 +178,18 @@ describe('cancellation (C2) and recall of day-31 patients (C4)', () => {
       cancellationReason: 'Preferisce Potenza',
     });
   });
+
+  it('records the recall of a booking the region’s CUP holds, whose ids are no rows of the local CUP', async () => {
+    // With CUP_FHIR_BASE_URL the slot, the booking and the patient are FHIR ids of the region's CUP.
+    const recall = `it-recall-${randomUUID()}`;
+    await app.db.query(
+      `INSERT INTO cup_recall_contacts (recall_instance_key, freed_slot_id, appointment_id, patient_id, outcome, moved_to_appointment_id)
+       VALUES ($1, 'slot-asp-9f3c', 'appt-7781', 'pat-ext-1', 'accepted', 'appt-7790')`,
+      [recall],
+    );
+    const rows: unknown[] = await app.db.query('SELECT 1 FROM cup_recall_contacts WHERE recall_instance_key = $1', [
+      recall,
+    ]);
+    expect(rows).toHaveLength(1);
+  });
 });
