@@ -96,121 +96,260 @@ async function engineDatabaseUrl(config: Config, serverUrl: string, embedded: bo
   return ensureDatabase(serverUrl, name);
 }
 
+/** What a start has brought up, taken down in reverse order by `stop()`. */
+class Teardown {
+  private readonly steps: (() => Promise<void>)[] = [];
+  constructor(private readonly log: Logger) {}
+
+  add(step: () => Promise<void>): void {
+    this.steps.push(step);
+  }
+
+  async run(): Promise<void> {
+    while (this.steps.length > 0) {
+      const step = this.steps.pop();
+      await step?.().catch((err: Error) =>
+        this.log.error({ err: { name: err.name, message: err.message } }, 'error while stopping'),
+      );
+    }
+  }
+}
+
+/** Step 1: PostgreSQL (embedded unless DATABASE_URL), migrated; the demo region on the local CUP. */
+async function openPlatformDatabase(
+  config: Config,
+  teardown: Teardown,
+  log: Logger,
+): Promise<{ db: DataSource; databaseUrl: string }> {
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(path.resolve(config.DATA_DIR), 'postgres'),
+      port: config.EMBEDDED_PG_PORT,
+      database: 'contact_center',
+      log: (msg) => log.info(msg),
+    });
+    teardown.add(() => pg.stop());
+    databaseUrl = pg.url;
+    log.info({ port: config.EMBEDDED_PG_PORT }, 'embedded PostgreSQL started');
+  }
+  const db = await openDatabase(databaseUrl);
+  teardown.add(() => db.destroy());
+  if (config.DEMO_DATA && !config.CUP_FHIR_BASE_URL && (await seedDemoRegion(db))) {
+    log.info('demo region seeded into the local CUP');
+  }
+  return { db, databaseUrl };
+}
+
+/** Step 2: the engine: the nodes of ENGINE_URL, or the local Operaton built and started here. */
+async function connectEngine(
+  config: Config,
+  databaseUrl: string,
+  teardown: Teardown,
+  log: Logger,
+): Promise<{ engine: EngineClient; urls: string[]; pid: number | undefined }> {
+  let urls = engineUrls(config.ENGINE_URL);
+  let credentials = { user: config.ENGINE_REST_USER ?? '', password: config.ENGINE_REST_PASSWORD ?? '' };
+  let local: LocalEngine | undefined;
+  if (urls.length === 0) {
+    const java = await findJava(config.JAVA_HOME);
+    const jar = await buildEngine(path.join(PROJECT_ROOT, 'engine'), java, (msg) => log.info(msg));
+    const engineDir = path.join(path.resolve(config.DATA_DIR), 'engine');
+    if (!config.ENGINE_REST_USER || !config.ENGINE_REST_PASSWORD) {
+      credentials = await localEngineCredentials(engineDir);
+    }
+    local = new LocalEngine({
+      jar,
+      java,
+      dataDir: engineDir,
+      port: config.ENGINE_PORT,
+      jdbc: jdbcFromUrl(await engineDatabaseUrl(config, databaseUrl, !config.DATABASE_URL)),
+      credentials,
+      heapMb: config.ENGINE_HEAP_MB,
+      log: (msg) => log.info(msg),
+    });
+    const started = local;
+    teardown.add(() => started.stop());
+    await local.start();
+    urls = [local.url];
+    log.info({ url: local.url, java: java.version }, 'Operaton engine ready');
+  }
+  const engine = new EngineClient({ urls, ...credentials });
+  await waitForEngine(engine, 60_000);
+  return { engine, urls, pid: local?.pid };
+}
+
+/** Step 3: every file of `processes/` that changed since it was last deployed from there. */
+async function deployProcesses(deployer: Deployer, processesDir: string, log: Logger): Promise<RepositoryDeployReport> {
+  const report = await deployer.deployRepository(processesDir);
+  for (const p of report.problems) log.error(p, 'the engine rejected a model; the app goes on with the others');
+  log.info(
+    { deployed: report.deployed.map((d) => `${d.file}@v${d.version}`), unchanged: report.unchanged.length },
+    'processes deployed',
+  );
+  return report;
+}
+
+/** Step 4: the channels' adapters: the region's CUP over FHIR or the local one, Twilio or the local outbox. */
+function channelAdapters(config: Config, db: DataSource, overrides: AppOverrides): { cup: Cup; sms: SmsGateway } {
+  const cup =
+    overrides.cup ??
+    (config.CUP_FHIR_BASE_URL
+      ? new FhirCup({ baseUrl: config.CUP_FHIR_BASE_URL, bearerToken: config.CUP_FHIR_TOKEN })
+      : new LocalCup(db));
+  const sms =
+    overrides.sms ??
+    (config.smsProvider === 'twilio'
+      ? new TwilioSms({
+          accountSid: config.TWILIO_ACCOUNT_SID ?? '',
+          authToken: config.TWILIO_AUTH_TOKEN ?? '',
+          from: config.TWILIO_FROM ?? '',
+          apiBaseUrl: config.TWILIO_API_BASE_URL,
+          statusCallbackUrl: config.PUBLIC_BASE_URL
+            ? `${config.PUBLIC_BASE_URL.replace(/\/$/, '')}/webhooks/twilio/sms-status`
+            : undefined,
+        })
+      : new LocalSms());
+  return { cup, sms };
+}
+
+/** The HTTP server, closed at stop; its base URL. */
+async function listen(api: ReturnType<typeof createApi>, config: Config, teardown: Teardown): Promise<string> {
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = api.app.listen(config.PORT, config.HOST, () => resolve(s));
+    s.once('error', reject);
+  });
+  teardown.add(
+    () =>
+      new Promise<void>((resolve) => {
+        api.close();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  );
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  return `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+}
+
+/** Step 6: the HTTP API and web workspace: first accounts, live task events, routes, the server. */
+async function serveApi(
+  config: Config,
+  parts: {
+    db: DataSource;
+    databaseUrl: string;
+    engine: EngineClient;
+    deployer: Deployer;
+    cup: Cup;
+    starter: ProcessStarter;
+    inbox: TaskInbox;
+    users: UserDirectory;
+    metrics: Metrics;
+    workers: readonly WorkerDefinition[];
+  },
+  overrides: AppOverrides,
+  teardown: Teardown,
+  log: Logger,
+): Promise<string> {
+  const { db, engine, inbox, users } = parts;
+  const announce =
+    overrides.announce ?? (config.LOG_LEVEL === 'silent' ? () => undefined : (t: string) => process.stderr.write(t));
+  await createFirstAccounts(users, config, announce);
+  const taskEvents = new TaskEventStream(parts.databaseUrl, log, { inbox, watchMs: config.TASK_WATCH_MS });
+  await taskEvents.start();
+  teardown.add(() => taskEvents.close());
+  const twilioToken = overrides.twilioWebhookToken ?? config.TWILIO_AUTH_TOKEN;
+  const api = createApi({
+    db,
+    engine,
+    inbox,
+    cup: parts.cup,
+    starter: parts.starter,
+    incidents: new IncidentService(engine, db),
+    smsMessages: new SmsMessages(db),
+    deployer: parts.deployer,
+    users,
+    audit: new AuditLog(db),
+    lintContext: () => lintContext(db, parts.workers),
+    processesDir: overrides.processesDir ?? path.join(PROJECT_ROOT, 'processes'),
+    session: {
+      secret: config.SESSION_SECRET ?? (await platformSecret(db, 'session-secret')),
+      secureCookie: config.PUBLIC_BASE_URL?.startsWith('https:') === true,
+      idleTimeoutMs: config.SESSION_IDLE_MINUTES * 60_000,
+      signInLimitPerMinute: config.SIGN_IN_LIMIT_PER_MINUTE,
+    },
+    oidc:
+      config.OIDC_ISSUER && config.OIDC_CLIENT_ID && config.PUBLIC_BASE_URL
+        ? {
+            issuer: config.OIDC_ISSUER,
+            clientId: config.OIDC_CLIENT_ID,
+            clientSecret: config.OIDC_CLIENT_SECRET,
+            publicBaseUrl: config.PUBLIC_BASE_URL,
+            rolesClaim: config.OIDC_ROLES_CLAIM,
+            roleMap: parseRoleMap(config.OIDC_ROLE_MAP),
+          }
+        : undefined,
+    taskEvents,
+    webDir: path.join(PROJECT_ROOT, 'dist', 'web'),
+    fhirApiToken: config.FHIR_API_TOKEN,
+    fhirWriteToken: config.FHIR_WRITE_TOKEN,
+    metrics: parts.metrics,
+    log,
+    twilioWebhook:
+      twilioToken && config.PUBLIC_BASE_URL
+        ? { authToken: twilioToken, publicBaseUrl: config.PUBLIC_BASE_URL }
+        : undefined,
+    readiness: async () => ({
+      engine: await engine.reachable(),
+      database: await db
+        .query('SELECT 1')
+        .then(() => true)
+        .catch(() => false),
+    }),
+  });
+  return listen(api, config, teardown);
+}
+
 /**
- * Starts the platform: database (embedded unless DATABASE_URL), engine (the local Operaton
- * unless ENGINE_URL), deployment of `processes/`, external-task workers, HTTP API. `stop()`
- * takes it all down in reverse order; a failed start undoes what it started.
+ * Starts the platform, step by step: (1) the database, (2) the engine, (3) the deployment
+ * of `processes/`, (4) the channels' adapters and the services over them, (5) the
+ * external-task workers, (6) the HTTP API. `--workers-only` and `--api-only` skip 5 or 6.
+ * `stop()` takes it all down in reverse order; a failed start undoes what it started.
  */
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<RunningApp> {
   const log = overrides.log ?? createLogger(config.LOG_LEVEL);
   const metrics = new Metrics();
-  const cleanup: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    while (cleanup.length > 0) {
-      const step = cleanup.pop();
-      await step?.().catch((err: Error) =>
-        log.error({ err: { name: err.name, message: err.message } }, 'error while stopping'),
-      );
-    }
-  };
+  const teardown = new Teardown(log);
   try {
-    const dataDir = path.resolve(config.DATA_DIR);
-
-    let databaseUrl = config.DATABASE_URL;
-    if (!databaseUrl) {
-      const pg = await startEmbeddedPostgres({
-        dataDir: path.join(dataDir, 'postgres'),
-        port: config.EMBEDDED_PG_PORT,
-        database: 'contact_center',
-        log: (msg) => log.info(msg),
-      });
-      cleanup.push(() => pg.stop());
-      databaseUrl = pg.url;
-      log.info({ port: config.EMBEDDED_PG_PORT }, 'embedded PostgreSQL started');
-    }
-    const db = await openDatabase(databaseUrl);
-    cleanup.push(() => db.destroy());
-    if (config.DEMO_DATA && !config.CUP_FHIR_BASE_URL && (await seedDemoRegion(db))) {
-      log.info('demo region seeded into the local CUP');
-    }
-
-    let urls = engineUrls(config.ENGINE_URL);
-    let credentials = { user: config.ENGINE_REST_USER ?? '', password: config.ENGINE_REST_PASSWORD ?? '' };
-    let local: LocalEngine | undefined;
-    if (urls.length === 0) {
-      const java = await findJava(config.JAVA_HOME);
-      const jar = await buildEngine(path.join(PROJECT_ROOT, 'engine'), java, (msg) => log.info(msg));
-      const engineDir = path.join(dataDir, 'engine');
-      if (!config.ENGINE_REST_USER || !config.ENGINE_REST_PASSWORD) {
-        credentials = await localEngineCredentials(engineDir);
-      }
-      local = new LocalEngine({
-        jar,
-        java,
-        dataDir: engineDir,
-        port: config.ENGINE_PORT,
-        jdbc: jdbcFromUrl(await engineDatabaseUrl(config, databaseUrl, !config.DATABASE_URL)),
-        credentials,
-        heapMb: config.ENGINE_HEAP_MB,
-        log: (msg) => log.info(msg),
-      });
-      cleanup.push(() => local?.stop() ?? Promise.resolve());
-      await local.start();
-      urls = [local.url];
-      log.info({ url: local.url, java: java.version }, 'Operaton engine ready');
-    }
-    const engine = new EngineClient({ urls, ...credentials });
-    await waitForEngine(engine, 60_000);
-
+    const { db, databaseUrl } = await openPlatformDatabase(config, teardown, log);
+    const { engine, urls, pid } = await connectEngine(config, databaseUrl, teardown, log);
     const deployer = new Deployer(engine, db);
-    const deployReport = await deployer.deployRepository(
+    const deployReport = await deployProcesses(
+      deployer,
       overrides.processesDir ?? path.join(PROJECT_ROOT, 'processes'),
-    );
-    for (const p of deployReport.problems) log.error(p, 'the engine rejected a model; the app goes on with the others');
-    log.info(
-      {
-        deployed: deployReport.deployed.map((d) => `${d.file}@v${d.version}`),
-        unchanged: deployReport.unchanged.length,
-      },
-      'processes deployed',
+      log,
     );
 
-    const cup =
-      overrides.cup ??
-      (config.CUP_FHIR_BASE_URL
-        ? new FhirCup({ baseUrl: config.CUP_FHIR_BASE_URL, bearerToken: config.CUP_FHIR_TOKEN })
-        : new LocalCup(db));
-    const sms =
-      overrides.sms ??
-      (config.smsProvider === 'twilio'
-        ? new TwilioSms({
-            accountSid: config.TWILIO_ACCOUNT_SID ?? '',
-            authToken: config.TWILIO_AUTH_TOKEN ?? '',
-            from: config.TWILIO_FROM ?? '',
-            apiBaseUrl: config.TWILIO_API_BASE_URL,
-            statusCallbackUrl: config.PUBLIC_BASE_URL
-              ? `${config.PUBLIC_BASE_URL.replace(/\/$/, '')}/webhooks/twilio/sms-status`
-              : undefined,
-          })
-        : new LocalSms());
-    const templates = new Templates(path.join(PROJECT_ROOT, 'templates'));
+    const { cup, sms } = channelAdapters(config, db, overrides);
     const inbox = new TaskInbox(db, engine);
     const users = new UserDirectory(db);
-
     const starter = new ProcessStarter(engine, db);
+    const workers = overrides.workers ?? WORKERS;
     const workerDeps: WorkerDeps = {
       db,
       cup,
       sms,
       smsSender: new SmsSender(db, sms, config.WORKER_LOCK_MS),
-      templates,
+      templates: new Templates(path.join(PROJECT_ROOT, 'templates')),
       starter,
       now: overrides.now ?? (() => new Date()),
     };
+
     if (config.runWorkers) {
-      const workers = startWorkers({
+      // Step 5: the workers poll the engine for their topics.
+      const running = startWorkers({
         engine,
-        definitions: overrides.workers ?? WORKERS,
+        definitions: workers,
         deps: workerDeps,
         effects: new EffectStore(db, config.WORKER_LOCK_MS),
         metrics,
@@ -219,86 +358,17 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         pollMs: config.WORKER_POLL_MS,
         lockMs: config.WORKER_LOCK_MS,
       });
-      cleanup.push(() => workers.close());
+      teardown.add(() => running.close());
     }
-
-    let url: string | undefined;
-    if (config.runApi) {
-      const announce =
-        overrides.announce ??
-        (config.LOG_LEVEL === 'silent' ? () => undefined : (t: string) => process.stderr.write(t));
-      await createFirstAccounts(users, config, announce);
-      const taskEvents = new TaskEventStream(databaseUrl, log, { inbox, watchMs: config.TASK_WATCH_MS });
-      await taskEvents.start();
-      cleanup.push(() => taskEvents.close());
-      const processesDir = overrides.processesDir ?? path.join(PROJECT_ROOT, 'processes');
-      const { app: api, close: closeSessions } = createApi({
-        db,
-        engine,
-        inbox,
-        cup,
-        starter,
-        incidents: new IncidentService(engine, db),
-        smsMessages: new SmsMessages(db),
-        deployer,
-        users,
-        audit: new AuditLog(db),
-        lintContext: () => lintContext(db, overrides.workers ?? WORKERS),
-        processesDir,
-        session: {
-          secret: config.SESSION_SECRET ?? (await platformSecret(db, 'session-secret')),
-          secureCookie: config.PUBLIC_BASE_URL?.startsWith('https:') === true,
-          idleTimeoutMs: config.SESSION_IDLE_MINUTES * 60_000,
-          signInLimitPerMinute: config.SIGN_IN_LIMIT_PER_MINUTE,
-        },
-        oidc:
-          config.OIDC_ISSUER && config.OIDC_CLIENT_ID && config.PUBLIC_BASE_URL
-            ? {
-                issuer: config.OIDC_ISSUER,
-                clientId: config.OIDC_CLIENT_ID,
-                clientSecret: config.OIDC_CLIENT_SECRET,
-                publicBaseUrl: config.PUBLIC_BASE_URL,
-                rolesClaim: config.OIDC_ROLES_CLAIM,
-                roleMap: parseRoleMap(config.OIDC_ROLE_MAP),
-              }
-            : undefined,
-        taskEvents,
-        webDir: path.join(PROJECT_ROOT, 'dist', 'web'),
-        fhirApiToken: config.FHIR_API_TOKEN,
-        fhirWriteToken: config.FHIR_WRITE_TOKEN,
-        metrics,
-        log,
-        twilioWebhook:
-          (overrides.twilioWebhookToken ?? config.TWILIO_AUTH_TOKEN) && config.PUBLIC_BASE_URL
-            ? {
-                authToken: overrides.twilioWebhookToken ?? config.TWILIO_AUTH_TOKEN ?? '',
-                publicBaseUrl: config.PUBLIC_BASE_URL,
-              }
-            : undefined,
-        readiness: async () => ({
-          engine: await engine.reachable(),
-          database: await db
-            .query('SELECT 1')
-            .then(() => true)
-            .catch(() => false),
-        }),
-      });
-      const server: Server = await new Promise((resolve, reject) => {
-        const s = api.listen(config.PORT, config.HOST, () => resolve(s));
-        s.once('error', reject);
-      });
-      cleanup.push(
-        () =>
-          new Promise<void>((resolve) => {
-            closeSessions();
-            server.close(() => resolve());
-            server.closeIdleConnections();
-          }),
-      );
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : config.PORT;
-      url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
-    }
+    const url = config.runApi
+      ? await serveApi(
+          config,
+          { db, databaseUrl, engine, deployer, cup, starter, inbox, users, metrics, workers },
+          overrides,
+          teardown,
+          log,
+        )
+      : undefined;
 
     return {
       config,
@@ -310,12 +380,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       users,
       workerDeps,
       deployReport,
-      engineInfo: { urls, pid: local?.pid },
+      engineInfo: { urls, pid },
       databaseUrl,
-      stop,
+      stop: () => teardown.run(),
     };
   } catch (err) {
-    await stop();
+    await teardown.run();
     throw err;
   }
 }
