@@ -4,6 +4,7 @@ import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
 import { actorOf, allow, auditRead } from '../auth/access.js';
 import { ENGINE_ID } from './instances.js';
+import { DeploymentLog } from '../../domain/processes/deployment-log.js';
 
 const smsQuery = z.object({
   reference: z.string().min(1).optional(),
@@ -14,6 +15,7 @@ const smsQuery = z.object({
  * What the platform recorded: SMS sent, deployments; and the retry of an incident.
  */
 export function recordRoutes({ db, smsMessages, incidents }: ApiDeps): Router {
+  const deployments = new DeploymentLog(db);
   const r = Router();
   /** Retries what raised an incident once its cause is fixed (see IncidentService). */
   r.post('/incidents/:id/retry', allow('incidents:retry'), async (req, res) => {
@@ -31,13 +33,7 @@ export function recordRoutes({ db, smsMessages, incidents }: ApiDeps): Router {
     res.json({ items: await smsMessages.list(q) });
   });
   r.get('/deployments', allow('models:view'), async (_req, res) => {
-    const rows: unknown[] = await db.query(
-      `SELECT id::text, resource_name AS "resourceName", resource_type AS "resourceType", resource_id AS "resourceId",
-              resource_key AS "resourceKey", version, source, status, problem, deployed_by AS "deployedBy", comment,
-              created_at AS "createdAt"
-         FROM resource_deployments ORDER BY resource_deployments.id DESC LIMIT 200`,
-    );
-    res.json({ items: rows });
+    res.json({ items: await deployments.recent() });
   });
   return r;
 }
