@@ -13,6 +13,7 @@ import { LocalSms } from './adapters/sms/local-sms.js';
 import type { SmsGateway } from './adapters/sms/sms.js';
 import { TwilioSms } from './adapters/sms/twilio-sms.js';
 import { ProcessStarter } from './domain/processes/process-starter.js';
+import { ModelRepository } from './domain/processes/model-repository.js';
 import { IncidentService } from './domain/processes/incidents.js';
 import { SmsMessages } from './domain/sms/messages.js';
 import { TaskInbox } from './domain/tasks/inbox.js';
@@ -434,15 +435,12 @@ function parseRoleMap(raw: string | undefined): Record<string, Role> {
 
 /** What models may use: the workers' topics, the deployed forms, the groups roles work, the templates. */
 async function lintContext(db: DataSource, workers: readonly WorkerDefinition[]): Promise<LintContext> {
-  const forms: { resource_id: string }[] = await db.query(
-    `SELECT DISTINCT resource_id FROM resource_deployments WHERE resource_type = 'form' AND status = 'deployed'`,
-  );
   const templates = (await readdir(path.join(PROJECT_ROOT, 'templates', 'sms')).catch(() => [] as string[]))
     .filter((f) => f.endsWith('.hbs'))
     .map((f) => f.replace(/\.hbs$/, ''));
   return {
     taskTypes: [...new Set([...workers.map((w) => w.taskType), ...WORKERS.map((w) => w.taskType)])].sort(),
-    formIds: forms.map((f) => f.resource_id).sort(),
+    formIds: await new ModelRepository(db).deployedFormIds(),
     groups: KNOWN_GROUPS,
     templates: templates.sort(),
   };

@@ -4,7 +4,7 @@ import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
 import { actorOf, allow, auditRead } from '../auth/access.js';
 import { ENGINE_ID } from './instances.js';
-import { DeploymentLog } from '../../domain/processes/deployment-log.js';
+import { ModelRepository } from '../../domain/processes/model-repository.js';
 
 const smsQuery = z.object({
   reference: z.string().min(1).optional(),
@@ -15,7 +15,7 @@ const smsQuery = z.object({
  * What the platform recorded: SMS sent, deployments; and the retry of an incident.
  */
 export function recordRoutes({ db, smsMessages, incidents }: ApiDeps): Router {
-  const deployments = new DeploymentLog(db);
+  const deployments = new ModelRepository(db);
   const r = Router();
   /** Retries what raised an incident once its cause is fixed (see IncidentService). */
   r.post('/incidents/:id/retry', allow('incidents:retry'), async (req, res) => {

@@ -26,7 +26,8 @@ const DEPLOYMENT_COLUMNS = `id::text, resource_name AS "resourceName", resource_
 
 /**
  * Reads the history of what was deployed (the Deployer writes it): the latest version of
- * each process and form, the versions of one, one version with its content.
+ * each process and form, the versions of one, one version with its content, the latest
+ * attempts of all.
  */
 export class ModelRepository {
   constructor(private readonly db: DataSource | Queryable) {}
@@ -79,5 +80,20 @@ export class ModelRepository {
       [resourceKey],
     )) as DeploymentRow[];
     return rows[0];
+  }
+
+  /** The latest 200 deploy attempts of every file, rejected ones included, the newest first (the records page). */
+  async recent(): Promise<DeploymentRow[]> {
+    return (await this.db.query(
+      `SELECT ${DEPLOYMENT_COLUMNS} FROM resource_deployments ORDER BY resource_deployments.id DESC LIMIT 200`,
+    )) as DeploymentRow[];
+  }
+
+  /** The ids of the forms deployed (what a model's user tasks may name). */
+  async deployedFormIds(): Promise<string[]> {
+    const rows = (await this.db.query(
+      `SELECT DISTINCT resource_id FROM resource_deployments WHERE resource_type = 'form' AND status = 'deployed'`,
+    )) as { resource_id: string }[];
+    return rows.map((r) => r.resource_id).sort();
   }
 }
