@@ -39,3 +39,17 @@ export const WORKERS: readonly WorkerDefinition[] = [
   closeSportsGroup,
   applyRetention,
 ];
+
+/**
+ * Workers that change nothing (they read the CUP, a prescription, a contact's data, or plan
+ * from a read): no kill test, and a model may call them without anyone's approval unless
+ * what they return is personal data (their `permission` says so). Every other worker changes
+ * something and has its scenario in test/integration/kill.integration.spec.ts.
+ */
+export const READS_ONLY: readonly string[] = [
+  'check-prescription',
+  'find-recall-candidate',
+  'load-cleanup-contact',
+  'plan-cleanup-packages',
+  'propose-slots',
+];

@@ -9,10 +9,19 @@ const SECTIONS: Record<Role, string[]> = {
   operator: ['Compiti', 'Escalation', 'Nuovo contatto'],
   'back-office-1': ['Compiti', 'Escalation', 'Nuovo contatto', 'Istanze'],
   'back-office-2': ['Compiti', 'Escalation', 'Nuovo contatto', 'Istanze'],
-  analyst: ['Istanze', 'Modellatore', 'Moduli'],
-  supervisor: ['Compiti', 'Escalation', 'Nuovo contatto', 'Istanze', 'Modellatore', 'Moduli', 'Registro accessi'],
+  analyst: ['Istanze', 'Modellatore', 'Moduli', 'Approvazioni'],
+  supervisor: [
+    'Compiti',
+    'Escalation',
+    'Nuovo contatto',
+    'Istanze',
+    'Modellatore',
+    'Moduli',
+    'Approvazioni',
+    'Registro accessi',
+  ],
   regione: ['Compiti', 'Istanze', 'Modellatore', 'Moduli'],
-  admin: ['Istanze', 'Modellatore', 'Moduli', 'Utenti', 'Registro accessi'],
+  admin: ['Istanze', 'Modellatore', 'Moduli', 'Approvazioni', 'Utenti', 'Registro accessi'],
 };
 
 describe('signing in to the workspace', () => {

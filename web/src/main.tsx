@@ -41,14 +41,21 @@ function Lazy({ page, props = {} }: { page: keyof typeof loaders; props?: Record
   return Page ? <Page {...props} /> : <p aria-busy="true">Caricamento…</p>;
 }
 
-const NAV: { href: string; label: string; any: Permission[] }[] = [
+/** A section shows when the person holds any of `any` and all of `all`. */
+const NAV: { href: string; label: string; any: Permission[]; all?: Permission[] }[] = [
   { href: '/compiti', label: 'Compiti', any: ['tasks:work', 'tasks:view-all'] },
   { href: '/escalation', label: 'Escalation', any: ['tasks:work'] },
   { href: '/contatti/nuovo', label: 'Nuovo contatto', any: ['cup:contact'] },
   { href: '/istanze', label: 'Istanze', any: ['instances:view'] },
   { href: '/modellatore', label: 'Modellatore', any: ['models:view'] },
   { href: '/moduli', label: 'Moduli', any: ['models:view'] },
-  { href: '/approvazioni', label: 'Approvazioni', any: ['models:view'] },
+  // Who requests (analysts) or may approve (holders of a worker's permission), not the read-only Regione.
+  {
+    href: '/approvazioni',
+    label: 'Approvazioni',
+    any: ['models:deploy', 'cup:contact', 'cup:manage', 'retention:manage'],
+    all: ['models:view'],
+  },
   { href: '/utenti', label: 'Utenti', any: ['users:manage'] },
   { href: '/registro', label: 'Registro accessi', any: ['audit:view'] },
 ];
@@ -71,7 +78,7 @@ function App() {
 
   if (!session) return <p aria-busy="true">Caricamento…</p>;
   const user = session.user;
-  const allowed = NAV.filter((n) => n.any.some((p) => can(user, p)));
+  const allowed = NAV.filter((n) => n.any.some((p) => can(user, p)) && (n.all ?? []).every((p) => can(user, p)));
   let page;
   if (!user) page = <SignInPage />;
   else if (user.mustChangePassword || loc.pathname === '/account') {
