@@ -69,7 +69,8 @@ export const sendReminderBatch = defineWorker({
             to: mobile.e164,
             text,
           });
-          if (r.kind === 'sent') sent++;
+          // Counted once per booking of the run, whichever delivery of the batch sent it.
+          sent++;
           if (r.kind === 'reconciled') reconciled++;
         } catch (err) {
           if (err instanceof SmsRejectedError) skipped++;

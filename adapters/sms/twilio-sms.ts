@@ -99,7 +99,10 @@ function classify(err: unknown): Error {
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.status !== 429) {
     return new SmsRejectedError(e.message ?? `Twilio HTTP ${e.status}`, String(e.code ?? e.status));
   }
-  if (typeof e.status === 'number') return new SmsUnavailableError(`Twilio ha risposto HTTP ${e.status}`);
+  // 429 and 503 say the request was not processed; another server error may come after Twilio took it.
+  if (typeof e.status === 'number') {
+    return new SmsUnavailableError(`Twilio ha risposto HTTP ${e.status}`, e.status !== 429 && e.status !== 503);
+  }
   const code = typeof e.code === 'string' ? e.code : '';
   return new SmsUnavailableError(`Twilio non raggiungibile (${code || (err as Error).name})`, !NEVER_ARRIVED.has(code));
 }

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { returning } from '../../platform/database/query.js';
 import { SmsRejectedError, SmsUnavailableError, type SmsGateway } from '../../adapters/sms/sms.js';
 import { encodeSms } from './encoding.js';
 
@@ -37,9 +38,13 @@ export class SmsInDoubtError extends Error {
  *   `submitting`. Once it is older than `inDoubtAfterMs`, the next attempt asks the provider
  *   (Twilio lists messages by recipient) whether a message with this text went to this
  *   number since the record was written: found, it is recorded (`reconciled_at`) and not
- *   sent; not found, the request never arrived, and this attempt sends it.
- * No message is lost silently and none is sent twice; `SmsInDoubtError` tells the caller to
- * come back later (the worker framework waits without spending an attempt).
+ *   sent; not found, the request never arrived, and this attempt sends it, taking the record
+ *   over by its attempt number (of two attempts settling at once, exactly one sends).
+ * No message is lost silently and none is sent twice by two attempts of this platform;
+ * `SmsInDoubtError` tells the caller to come back later (the worker framework waits without
+ * spending an attempt). One window stays: a process frozen (not dead) inside the provider's
+ * call for longer than the in-doubt window can wake after another attempt sent; the window
+ * is the provider's answer timeout plus a margin, and at least the workers' lock, for that.
  */
 export class SmsSender {
   private readonly inDoubtAfterMs: number;
@@ -107,10 +112,10 @@ export class SmsSender {
       to_number: string;
       body: string;
       created_at: Date;
-      updated_at: Date;
+      attempt: number;
       age_ms: number;
     }[] = await this.db.query(
-      `SELECT id::text AS id, provider_sid, status, to_number, body, created_at, updated_at,
+      `SELECT id::text AS id, provider_sid, status, to_number, body, created_at, attempt,
               (extract(epoch FROM now() - updated_at) * 1000)::int AS age_ms
          FROM sms_messages WHERE purpose = $1 AND reference = $2`,
       [m.purpose, m.reference],
@@ -130,18 +135,20 @@ export class SmsSender {
     if (found) {
       await this.db.query(
         `UPDATE sms_messages SET provider_sid = $2, status = $3, reconciled_at = now(), updated_at = now()
-          WHERE id = $1 AND status = 'submitting'`,
-        [row.id, found.providerSid, found.status],
+          WHERE id = $1 AND status = 'submitting' AND attempt = $4`,
+        [row.id, found.providerSid, found.status, row.attempt],
       );
       return { kind: 'reconciled', providerSid: found.providerSid, status: found.status };
     }
-    // It never reached the provider: this attempt takes the send over, alone (the record's
-    // time is the token), with today's text.
-    const taken: unknown[] = await this.db.query(
-      `UPDATE sms_messages SET updated_at = now(), to_number = $3, body = $4, encoding = $5, segments = $6
-        WHERE id = $1 AND status = 'submitting' AND updated_at = $2
+    // It never reached the provider: this attempt takes the send over, alone (the attempt
+    // number is the token: of two attempts settling at once, one moves it on), with today's text.
+    const taken = await returning(
+      this.db,
+      `UPDATE sms_messages SET attempt = attempt + 1, updated_at = now(), to_number = $3, body = $4, encoding = $5,
+              segments = $6
+        WHERE id = $1 AND status = 'submitting' AND attempt = $2
         RETURNING id`,
-      [row.id, row.updated_at, m.to, encoded.text, encoded.encoding, encoded.segments],
+      [row.id, row.attempt, m.to, encoded.text, encoded.encoding, encoded.segments],
     );
     if (taken.length === 0) throw new SmsInDoubtError(`SMS ${row.id} ripreso da un altro tentativo`, 1000);
     return row.id;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -113,18 +113,28 @@ export function jdbcFromUrl(databaseUrl: string): { url: string; user: string; p
  * The log holds no secret: the engine is given its database password and REST credentials
  * in its environment and never prints them.
  */
-export function logTail(file: string, lines = 12): string {
+export function logTail(file: string, from = 0, lines = 12): string {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // Only what this start wrote (the log is appended to), and at most its last 64 KiB.
+    const size = statSync(file).size;
+    const start = Math.max(from, size - 65_536);
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(Math.max(0, size - start));
+      readSync(fd, buf, 0, buf.length, start);
+      text = buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return '';
   }
   const all = text.split('\n').filter((l) => l.trim() !== '');
   // Spring Boot's summary says it best; otherwise the last lines (a JVM error, a stack trace's head).
   const summary = all.findLastIndex((l) => l.includes('APPLICATION FAILED TO START'));
-  const from = summary >= 0 ? summary : Math.max(0, all.length - lines);
-  const tail = all.slice(from, from + lines);
+  const first = summary >= 0 ? summary : Math.max(0, all.length - lines);
+  const tail = all.slice(first, first + lines);
   return tail.length > 0 ? `\nIts last words:\n  ${tail.map((l) => l.slice(0, 300)).join('\n  ')}` : '';
 }
 
@@ -168,7 +178,9 @@ export class LocalEngine {
       ENGINE_REST_USER: o.credentials.user,
       ENGINE_REST_PASSWORD: o.credentials.password,
     };
-    const logFile = createWriteStream(path.join(o.dataDir, 'engine.log'), { flags: 'a' });
+    const logPath = path.join(o.dataDir, 'engine.log');
+    const logFrom = existsSync(logPath) ? statSync(logPath).size : 0;
+    const logFile = createWriteStream(logPath, { flags: 'a' });
     const child = spawn(
       path.join(o.java.home, 'bin', 'java'),
       [`-Xmx${o.heapMb}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Duser.timezone=Europe/Rome', '-jar', o.jar],
@@ -189,8 +201,8 @@ export class LocalEngine {
       if (exitCode !== undefined) {
         await sleep(100); // let the last lines reach the log
         throw new EngineSetupError(
-          `The Operaton engine exited with code ${exitCode} while starting; see ${path.join(o.dataDir, 'engine.log')}.` +
-            logTail(path.join(o.dataDir, 'engine.log')),
+          `The Operaton engine exited with code ${exitCode} while starting; see ${logPath}.` +
+            logTail(logPath, logFrom),
         );
       }
       if (await this.isReady()) return;
@@ -198,8 +210,7 @@ export class LocalEngine {
     }
     await this.stop();
     throw new EngineSetupError(
-      `The Operaton engine was not ready after ${timeoutMs / 1000}s; see ${path.join(o.dataDir, 'engine.log')}.` +
-        logTail(path.join(o.dataDir, 'engine.log')),
+      `The Operaton engine was not ready after ${timeoutMs / 1000}s; see ${logPath}.` + logTail(logPath, logFrom),
     );
   }
 

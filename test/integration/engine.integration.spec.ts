@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
@@ -119,6 +119,8 @@ describe('the embedded Operaton engine', () => {
 
   it('that cannot start says why in its own message, not only in its log file', { timeout: 90_000 }, async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'cc-engine-busy-'));
+    // An earlier run's failure in the same log must not be taken for this one's.
+    await writeFile(path.join(dir, 'engine.log'), 'EARLIER-RUN ***\nAPPLICATION FAILED TO START\nEARLIER-RUN reason\n');
     try {
       const java = await findJava(process.env.JAVA_HOME);
       // The port of the engine already running: Spring Boot stops with "already in use".
@@ -141,6 +143,7 @@ describe('the embedded Operaton engine', () => {
       expect((err as Error).message).toMatch(/exited with code 1/);
       expect((err as Error).message).toMatch(/already in use/);
       expect((err as Error).message).not.toContain('probe-password');
+      expect((err as Error).message).not.toContain('EARLIER-RUN');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -127,6 +127,43 @@ describe('an SMS left in doubt', () => {
     expect((await sender.sendOnce({ purpose: 'probe', reference: 'died', to: TO, text })).kind).toBe('already-sent');
   });
 
+  it('cut before Twilio and settled by two attempts at the same moment is sent by exactly one', async () => {
+    const gateway = twilioVia(twilio);
+    const dying: SmsGateway = {
+      provider: gateway.provider,
+      sender: gateway.sender,
+      answerTimeoutMs: gateway.answerTimeoutMs,
+      send: () => new Promise(() => undefined),
+      findSent: (q) => gateway.findSent(q),
+    };
+    const text = 'Messaggio di prova quattro';
+    void new SmsSender(app.db, dying).sendOnce({ purpose: 'probe', reference: 'race', to: TO, text });
+    await waitFor(async () => (await recordOf(app.db, 'probe', 'race'))?.status === 'submitting', 'the record');
+    const settle = () =>
+      afterInDoubtWindow(() =>
+        new SmsSender(app.db, gateway).sendOnce({ purpose: 'probe', reference: 'race', to: TO, text }),
+      ).catch((e: unknown) => e);
+    const results = await Promise.all([settle(), settle(), settle()]);
+    expect(twilio.messages.filter((m) => m.body === text)).toHaveLength(1);
+    expect(results.filter((r) => (r as { kind?: string }).kind === 'sent')).toHaveLength(1);
+  });
+
+  it('whose answer was a Twilio server error (it may have taken it) is settled, not resent blindly', async () => {
+    const sender = new SmsSender(app.db, twilioVia(twilio));
+    const text = 'Messaggio di prova cinque';
+    twilio.failNext(500);
+    await expect(sender.sendOnce({ purpose: 'probe', reference: 'http-500', to: TO, text })).rejects.toMatchObject({
+      inDoubt: true,
+    });
+    expect((await recordOf(app.db, 'probe', 'http-500'))?.status).toBe('submitting');
+    // The stand-in's 500 took nothing: once settled, the SMS is sent, once.
+    const settled = await afterInDoubtWindow(() =>
+      sender.sendOnce({ purpose: 'probe', reference: 'http-500', to: TO, text }),
+    );
+    expect(settled.kind).toBe('sent');
+    expect(twilio.messages.filter((m) => m.body === text)).toHaveLength(1);
+  });
+
   it('in a booking: the confirmation whose answer was lost reaches the patient once, with no incident', async () => {
     const api = apiAs(app);
     const started = await startBooking(api, { patientId: 'pat-0004' });
