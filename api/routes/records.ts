@@ -8,6 +8,11 @@ import { ModelRepository } from '../../domain/processes/model-repository.js';
 
 const smsQuery = z.object({
   reference: z.string().min(1).optional(),
+  /** Only the sends cut and not settled yet (`true`). */
+  inDoubt: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
@@ -29,7 +34,7 @@ export function recordRoutes({ db, smsMessages, incidents }: ApiDeps): Router {
   });
   r.get('/sms/messages', allow('personal:read'), async (req, res) => {
     const q = parseWith(smsQuery, req.query);
-    await auditRead(req, 'sms-messages', q.reference ?? '*', { limit: q.limit });
+    await auditRead(req, 'sms-messages', q.reference ?? (q.inDoubt ? 'in-doubt' : '*'), { limit: q.limit });
     res.json({ items: await smsMessages.list(q) });
   });
   r.get('/deployments', allow('models:view'), async (_req, res) => {

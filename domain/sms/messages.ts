@@ -60,7 +60,19 @@ export class SmsMessages {
     return known.length > 0;
   }
 
-  async list(opts: { reference?: string | undefined; limit: number }): Promise<SmsRecord[]> {
+  /**
+   * The latest messages, of one reference, or (`inDoubt`) those whose send was cut more than
+   * a minute ago and is not settled yet: the next attempt of their job settles them against
+   * the provider; one listed here for long means that job is not coming back (its instance
+   * was cancelled, or its incident waits), and a person checks with the provider.
+   */
+  async list(opts: { reference?: string | undefined; inDoubt?: boolean; limit: number }): Promise<SmsRecord[]> {
+    if (opts.inDoubt) {
+      return this.query(
+        `WHERE status = 'submitting' AND updated_at < now() - interval '1 minute' ORDER BY updated_at LIMIT $1`,
+        [opts.limit],
+      );
+    }
     return opts.reference
       ? this.query('WHERE reference = $1 ORDER BY id DESC LIMIT $2', [opts.reference, opts.limit])
       : this.query('ORDER BY id DESC LIMIT $1', [opts.limit]);

@@ -115,6 +115,15 @@ describe('an SMS left in doubt', () => {
     const text = 'Messaggio di prova tre';
     void new SmsSender(app.db, dying).sendOnce({ purpose: 'probe', reference: 'died', to: TO, text });
     await waitFor(async () => (await recordOf(app.db, 'probe', 'died'))?.status === 'submitting', 'the record');
+    // Until settled, the back office sees it among the sends in doubt (once a minute old).
+    await app.db.query(
+      `UPDATE sms_messages SET updated_at = now() - interval '2 minutes', created_at = now() - interval '2 minutes'
+        WHERE purpose = 'probe' AND reference = 'died'`,
+    );
+    const listed = await apiAs(app, 'backoffice.sms', ['back-office-1']).get<{ items: { reference: string }[] }>(
+      '/api/sms/messages?inDoubt=true',
+    );
+    expect(listed.body.items.map((i) => i.reference)).toContain('died');
     const before = twilio.requests;
     const sender = new SmsSender(app.db, gateway);
     const settled = await afterInDoubtWindow(() =>
@@ -123,6 +132,10 @@ describe('an SMS left in doubt', () => {
     expect(settled.kind).toBe('sent');
     expect(twilio.requests - before).toBe(1);
     expect(twilio.messages.filter((m) => m.body === text)).toHaveLength(1);
+    const after = await apiAs(app, 'backoffice.sms', ['back-office-1']).get<{ items: { reference: string }[] }>(
+      '/api/sms/messages?inDoubt=true',
+    );
+    expect(after.body.items.map((i) => i.reference)).not.toContain('died');
     // Once recorded, any later attempt finds it.
     expect((await sender.sendOnce({ purpose: 'probe', reference: 'died', to: TO, text })).kind).toBe('already-sent');
   });
