@@ -89,6 +89,12 @@ const MAX_PAGES = 1000;
 const escapeToken = (value: string) => value.replace(/[\\|,$]/g, (c) => `\\${c}`);
 
 /** `identifier=<request-key system>|<key>`: the search that finds the booking a request key made. */
+/** Whether an Appointment carries this request key among its identifiers (whether we made it). */
+const madeBy = (
+  a: { identifier?: { system?: string | undefined; value?: string | undefined }[] | undefined },
+  key: string,
+) => a.identifier?.some((i) => i.system === FHIR_SYSTEMS.requestKey && i.value === key) === true;
+
 const requestKeySearch = (requestKey: string) =>
   new URLSearchParams({ identifier: `${FHIR_SYSTEMS.requestKey}|${escapeToken(requestKey)}` });
 
@@ -155,7 +161,17 @@ export class FhirCup implements Cup {
     const res = await this.send('POST', 'Appointment', bookingToFhir(req), FHIR_JSON, {
       'if-none-exist': requestKeySearch(req.requestKey).toString(),
     });
-    if (res.status === 200 || res.status === 201) return this.created(res);
+    if (res.status === 201) return this.created(res);
+    if (res.status === 200) {
+      // The booking the condition matched: it must carry our request key, or it is not ours.
+      const found = res.body === undefined ? undefined : parseFhir(appointmentSchema, res.body, 'Appointment');
+      if (found && !madeBy(found, req.requestKey)) {
+        throw new InvalidFhirResourceError(
+          `risposta FHIR non valida: il CUP ha restituito una prenotazione di un'altra richiesta (${found.id ?? '?'})`,
+        );
+      }
+      return this.created(res);
+    }
     if (res.status === 409) {
       const ours = await this.bookedBy(req.requestKey);
       if (ours) return ours;
@@ -173,10 +189,14 @@ export class FhirCup implements Cup {
   /** The booking a request key made, found by its identifier; undefined when there is none. */
   private async bookedBy(requestKey: string): Promise<Appointment | undefined> {
     const params = requestKeySearch(requestKey);
-    params.set('_count', '2');
+    params.set('_count', '10');
     const bundle = parseFhir(bundleSchema, await this.searchOk('Appointment', params), 'Bundle di Appointment');
-    const [first] = bundleResources(bundle, 'Appointment').matches;
-    return first === undefined ? undefined : this.appointment(parseFhir(appointmentSchema, first, 'Appointment'));
+    // A server that ignores a search parameter answers with anything (FHIR's lenient handling):
+    // only a booking carrying this request key is ours.
+    const ours = bundleResources(bundle, 'Appointment')
+      .matches.map((m) => parseFhir(appointmentSchema, m, 'Appointment'))
+      .find((a) => madeBy(a, requestKey));
+    return ours === undefined ? undefined : this.appointment(ours);
   }
 
   async getAppointment(id: string): Promise<Appointment | undefined> {

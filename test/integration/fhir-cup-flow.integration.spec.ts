@@ -9,13 +9,15 @@ import { openTaskOf, slotOptions, VALID_NRE, waitForConfirmation } from './suppo
  * the FHIR endpoints of its local CUP and runs no workers; the other runs the workers
  * against it through `FhirCup`.
  */
+const TOKEN = 'flow-fhir-token-0123456789abcdef';
+
 describe('the booking flow against a FHIR R4 CUP', () => {
   let cupServer: RunningApp;
   let app: RunningApp;
 
   beforeAll(async () => {
-    cupServer = await startTestApp({ APP_MODE: 'api', FHIR_WRITE_TOKEN: 'flow-fhir-token' });
-    app = await startTestApp({ CUP_FHIR_BASE_URL: `${cupServer.url}/fhir`, CUP_FHIR_TOKEN: 'flow-fhir-token' });
+    cupServer = await startTestApp({ APP_MODE: 'api', FHIR_WRITE_TOKEN: TOKEN });
+    app = await startTestApp({ CUP_FHIR_BASE_URL: `${cupServer.url}/fhir`, CUP_FHIR_TOKEN: TOKEN });
   });
   afterAll(async () => {
     await app?.stop();
@@ -24,7 +26,7 @@ describe('the booking flow against a FHIR R4 CUP', () => {
 
   it('serves the local CUP’s FHIR stand-in only where the local CUP is in use', async () => {
     const metadata = (url: string | undefined) =>
-      fetch(`${url}/fhir/metadata`, { headers: { authorization: 'Bearer flow-fhir-token' } });
+      fetch(`${url}/fhir/metadata`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect((await metadata(cupServer.url)).status).toBe(200);
     // With CUP_FHIR_BASE_URL the region's CUP answers FHIR; the app has no CUP of its own to serve.
     expect((await metadata(app.url)).status).toBe(404);

@@ -19,8 +19,8 @@ import { freePorts } from '../support/ports.js';
 import { startTestApp } from './support/test-app.js';
 
 const DAY = 86_400_000;
-const FHIR_TOKEN = 'test-fhir-token';
-const FHIR_READ_TOKEN = 'test-fhir-read-token';
+const FHIR_TOKEN = 'test-fhir-token-0123456789abcdef';
+const FHIR_READ_TOKEN = 'test-fhir-read-token-0123456789abcdef';
 const SERVICE = '89.7A.3';
 const NRE = '170A10123456789';
 /** A structure and dates far enough ahead that the booking tests leave the earliest slots to the others. */
@@ -505,8 +505,12 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
     expect(await fhir.book(odd)).toEqual(booked);
   });
 
-  it('takes a slot held by its own request as its booking, also from a server that ignores If-None-Exist', async () => {
-    // A FHIR server in front of the stand-in that drops the condition, as one without conditional create would.
+  /**
+   * A FHIR server in front of the stand-in that drops the condition and, given a `decoy`,
+   * answers an identifier search with the decoy's booking (a server that ignores the parameter
+   * answers with whatever it holds).
+   */
+  async function obliviousServer(decoy?: string): Promise<http.Server> {
     const server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -516,7 +520,11 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
             (e): e is [string, string] => typeof e[1] === 'string' && !['if-none-exist', 'host'].includes(e[0]),
           ),
         );
-        void fetch(`${base}${req.url ?? ''}`, {
+        const url = new URL(req.url ?? '/', 'http://x');
+        if (decoy && url.searchParams.has('identifier')) {
+          url.searchParams.set('identifier', `${FHIR_SYSTEMS.requestKey}|${decoy}`);
+        }
+        void fetch(`${base}${url.pathname}${url.search}`, {
           method: req.method ?? 'GET',
           headers,
           ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
@@ -527,6 +535,11 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return server;
+  }
+
+  it('takes a slot held by its own request as its booking, also from a server that ignores If-None-Exist', async () => {
+    const server = await obliviousServer();
     try {
       const oblivious = new FhirCup({
         baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -546,6 +559,36 @@ describe('FhirCup against the app’s own FHIR R4 endpoints', () => {
       await expect(oblivious.book({ ...request, requestKey: key('oblivious-other') })).rejects.toBeInstanceOf(
         SlotUnavailableError,
       );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('never takes another request’s booking for its own, even from a server that ignores the identifier search', async () => {
+    const server = await obliviousServer(key('lenient-first'));
+    try {
+      const lenient = new FhirCup({
+        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        bearerToken: FHIR_TOKEN,
+      });
+      const slot = await freeSlot(STRUCTURE, AHEAD_DAYS + 25);
+      const first = await fhir.book({
+        slotId: slot.slotId,
+        patientId: 'pat-0004',
+        serviceCode: SERVICE,
+        requestKey: key('lenient-first'),
+      });
+      mine.push(first.id);
+      // Another request for the same slot: the server's search answers with whatever it holds,
+      // which is not this request's booking.
+      await expect(
+        lenient.book({
+          slotId: slot.slotId,
+          patientId: 'pat-0005',
+          serviceCode: SERVICE,
+          requestKey: key('lenient-other'),
+        }),
+      ).rejects.toBeInstanceOf(SlotUnavailableError);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
