@@ -127,7 +127,8 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
 /**
  * `/fhir` serves people's bookings. Reads: a session with `personal:read`, or the read token
  * (`FHIR_API_TOKEN`). Writes (book, cancel, `$move`): a session with `cup:contact`, or the
- * write token (`FHIR_WRITE_TOKEN`, which reads too). Every use is audited, a token's too.
+ * write token (`FHIR_WRITE_TOKEN`, which reads too). Every use is audited, a token's too,
+ * with whose data it asked for: the path and the search's identifying parameters.
  */
 function fhirAccess(readToken: string | undefined, writeToken: string | undefined, audit: AuditLog) {
   return async (req: Request, res: Response, next: NextFunction) => {
@@ -149,13 +150,50 @@ function fhirAccess(readToken: string | undefined, writeToken: string | undefine
         action: writes ? 'fhir.write' : 'personal-data.read',
         subjectType: 'fhir',
         subjectId: req.path,
+        detail: fhirAuditDetail(req),
         ip: req.ip,
       });
       return next();
     }
     allow(writes ? 'cup:contact' : 'personal:read')(req, res, () => undefined); // throws 401/403 otherwise
-    if (writes) await req.audit?.({ action: 'fhir.write', subjectType: 'fhir', subjectId: req.path });
-    else await auditRead(req, 'fhir', req.path);
+    if (writes) {
+      await req.audit?.({
+        action: 'fhir.write',
+        subjectType: 'fhir',
+        subjectId: req.path,
+        detail: fhirAuditDetail(req),
+      });
+    } else await auditRead(req, 'fhir', req.path, fhirAuditDetail(req));
     next();
   };
+}
+
+/** The FHIR search parameters that say whose data or which records a request is about. */
+const FHIR_IDENTIFYING_PARAMS = [
+  '_id',
+  'identifier',
+  'patient',
+  'subject',
+  'actor',
+  'schedule.actor',
+  'slot',
+  'slot.schedule',
+  '_query',
+];
+
+/**
+ * What a `/fhir` audit entry says beside the path: the identifying search parameters given
+ * (`Patient?identifier=<system>|<fiscal code>`, `Appointment?patient=…`), each value as sent
+ * (a repeated one as a list), cut at 200 characters. Undefined when there are none.
+ */
+function fhirAuditDetail(req: Request): Record<string, unknown> | undefined {
+  const query: Record<string, string | string[]> = {};
+  for (const name of FHIR_IDENTIFYING_PARAMS) {
+    const raw: unknown = req.query[name];
+    const values = (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === 'string');
+    if (values.length === 0) continue;
+    const cut = values.slice(0, 20).map((v) => v.slice(0, 200));
+    query[name] = cut.length === 1 ? (cut[0] ?? '') : cut;
+  }
+  return Object.keys(query).length > 0 ? { query } : undefined;
 }

@@ -111,10 +111,10 @@ export const envSchema = z.object({
     'Provider group to role, e.g. `cup-fo=operator,cup-bo=back-office-1`. Claim values that are already role names need no entry.',
   ),
   FHIR_API_TOKEN: optionalString.describe(
-    "Bearer token that lets another system read the local CUP's `/fhir` endpoints without a session (read only).",
+    "Bearer token that lets another system read the local CUP's `/fhir` endpoints without a session (read only). At least 24 characters, and not the same as `FHIR_WRITE_TOKEN`.",
   ),
   FHIR_WRITE_TOKEN: optionalString.describe(
-    'Bearer token that lets another system (a FhirCup client) read and also book, cancel and move through `/fhir`.',
+    'Bearer token that lets another system (a FhirCup client) read and also book, cancel and move through `/fhir`. At least 24 characters.',
   ),
   DEMO_DATA: bool
     .default(true)
@@ -167,6 +167,9 @@ export interface Config extends Env {
   smsProvider: 'local' | 'twilio';
 }
 
+/** The shortest `FHIR_API_TOKEN` or `FHIR_WRITE_TOKEN` accepted. */
+const MIN_FHIR_TOKEN_LENGTH = 24;
+
 /** Raised when the environment does not describe a startable configuration. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -203,6 +206,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   }
   if (e.SESSION_SECRET && e.SESSION_SECRET.length < 32) {
     throw new ConfigError('Invalid configuration:\n  SESSION_SECRET must be at least 32 characters');
+  }
+  // Whoever holds a /fhir token reads people's bookings: not a guessable word.
+  for (const k of ['FHIR_API_TOKEN', 'FHIR_WRITE_TOKEN'] as const) {
+    const token = e[k];
+    if (token !== undefined && token.length < MIN_FHIR_TOKEN_LENGTH) {
+      throw new ConfigError(
+        `Invalid configuration:\n  ${k} must be at least ${MIN_FHIR_TOKEN_LENGTH} characters (e.g. \`openssl rand -base64 24\`)`,
+      );
+    }
+  }
+  if (e.FHIR_API_TOKEN !== undefined && e.FHIR_API_TOKEN === e.FHIR_WRITE_TOKEN) {
+    throw new ConfigError(
+      'Invalid configuration:\n  FHIR_API_TOKEN and FHIR_WRITE_TOKEN must differ: with one token for both, the read-only token would also book, cancel and move',
+    );
   }
   if (mode !== 'all' && !e.ENGINE_URL) {
     throw new ConfigError(

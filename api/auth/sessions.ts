@@ -32,7 +32,7 @@ export interface SessionOptions {
   secureCookie: boolean;
   /** Idle time after which a session ends. */
   idleTimeoutMs: number;
-  /** Failed password sign-ins accepted from one client address per minute (see `signInLimit`). */
+  /** Failed password sign-ins and changes accepted from one client address per minute (see `signInLimit`). */
   signInLimitPerMinute: number;
 }
 
@@ -99,9 +99,10 @@ function csrfCheck(req: Request, _res: Response, next: NextFunction): void {
 }
 
 /**
- * Guards the password sign-in: past `perMinute` failed attempts from one client address in a
- * minute, the next ones answer 429 with `Retry-After` until the minute is over, before any
- * password is checked (each check is a 32 MB scrypt). Successful sign-ins do not count, so a
+ * Guards the password checks (sign-in, and a change of one's password, which proves the
+ * current one): past `perMinute` failed attempts from one client address in a minute, the
+ * next ones answer 429 with `Retry-After` until the minute is over, before any password is
+ * checked (each check is a 32 MB scrypt). The routes that share one limiter share the count. Successful sign-ins do not count, so a
  * shift signing in behind one office address is not held up; the per-account lockout
  * (domain/access/users.ts) still stops guessing at one account from many addresses.
  * The client address is `req.ip`: the connection's, or `X-Forwarded-For` from a proxy on this

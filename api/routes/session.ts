@@ -19,6 +19,9 @@ const passwordBody = z.object({
 /** Sign-in, sign-out, who am I, change my password. */
 export function sessionRoutes({ users, oidc, session }: ApiDeps): Router {
   const r = Router();
+  // One allowance per address for every password checked here: a sign-in and a password change
+  // each run a 32 MB scrypt, and a wrong current password is a guess like a wrong sign-in.
+  const passwordAttempts = signInLimit(session.signInLimitPerMinute);
   r.get('/', (req, res) => {
     const p = req.principal;
     res.json({
@@ -33,7 +36,7 @@ export function sessionRoutes({ users, oidc, session }: ApiDeps): Router {
       oidc: oidc !== undefined,
     });
   });
-  r.post('/', signInLimit(session.signInLimitPerMinute), async (req, res) => {
+  r.post('/', passwordAttempts, async (req, res) => {
     const { username, password } = parseWith(signInBody, req.body ?? {});
     const p = await users.authenticate(username, password);
     if (!p) {
@@ -50,7 +53,7 @@ export function sessionRoutes({ users, oidc, session }: ApiDeps): Router {
     await signOut(req);
     res.status(204).end();
   });
-  r.post('/password', async (req, res) => {
+  r.post('/password', passwordAttempts, async (req, res) => {
     const p = principalOf(req);
     const body = parseWith(passwordBody, req.body ?? {});
     await users.changePassword(p.id, body.currentPassword, body.newPassword);

@@ -4,6 +4,7 @@ import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
 import { allow } from '../auth/access.js';
 import { ROLES } from '../../domain/access/roles.js';
+import { USERNAME } from '../../domain/access/users.js';
 
 const roles = z.array(z.enum(ROLES)).min(1, 'assegnare almeno un ruolo');
 const createBody = z.object({
@@ -15,8 +16,10 @@ const updateBody = z.object({
   displayName: z.string().trim().min(1).max(120).optional(),
   roles: roles.optional(),
   active: z.boolean().optional(),
+  /** Lets the next sign-on with the name of an account not yet bound to a provider identity bind it. */
+  allowExternalBinding: z.boolean().optional(),
 });
-const usernameParam = z.object({ username: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,62}$/, 'nome utente non valido') });
+const usernameParam = z.object({ username: z.string().regex(USERNAME, 'nome utente non valido') });
 const auditQuery = z.object({
   actor: z.string().min(1).optional(),
   action: z.string().min(1).optional(),

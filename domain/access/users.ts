@@ -22,6 +22,10 @@ export interface UserAccount {
   active: boolean;
   source: 'local' | 'oidc';
   mustChangePassword: boolean;
+  /** A sign-on account bound to its identity at the provider (issuer and `sub`). */
+  externalIdentity: boolean;
+  /** An unbound sign-on account that an administrator let the next sign-on with its name bind. */
+  externalBindingAllowed: boolean;
   lastLoginAt: string | null;
   createdAt: string;
 }
@@ -38,20 +42,31 @@ interface Row {
   locked_until: Date | null;
   last_login_at: Date | null;
   created_at: Date;
+  external_issuer: string | null;
+  external_subject: string | null;
+  external_binding_allowed: boolean;
 }
 
 /**
- * What a sign-on through an identity provider comes to: the person's account, or why they
- * are refused (`local-account`: a local account holds the name the provider suggests;
- * `other-identity`: an account of another provider identity holds it).
+ * What a sign-on through an identity provider comes to: the person's account (`bound` when
+ * this sign-on bound an account made before identities were kept), or why they are refused:
+ * - `local-account`: a local account holds the name the provider suggests;
+ * - `other-identity`: an account of another provider identity holds it;
+ * - `unbound-account`: an account made by a sign-on before identities were kept holds it,
+ *   and no administrator has allowed its binding (whoever bears the name could be anyone);
+ * - `disabled`: the person's account (`account`) is disabled;
+ * - `invalid-username`: a new account would be named so, and the name breaks the local rule.
  */
 export type ExternalSignIn =
-  { principal: Principal; refused?: never } | { refused: 'local-account' | 'other-identity' };
+  | { principal: Principal; bound?: true; refused?: never }
+  | { refused: 'local-account' | 'other-identity' | 'unbound-account' | 'invalid-username' }
+  | { refused: 'disabled'; account: string };
 
 /** After this many wrong passwords in a row the account waits LOCK_MS before the next try. */
 const MAX_FAILED_LOGINS = 5;
 const LOCK_MS = 15 * 60_000;
-const USERNAME = /^[a-z0-9][a-z0-9._-]{1,62}$/;
+/** What a username may be, local or made by a sign-on: lowercase letters, digits, `.`, `_`, `-`, 2–63 characters. */
+export const USERNAME = /^[a-z0-9][a-z0-9._-]{1,62}$/;
 
 export function principalOf(username: string, displayName: string, roles: Role[]): Principal {
   return { id: username, displayName, roles, groups: groupsOf(roles), permissions: permissionsOf(roles) };
@@ -142,9 +157,19 @@ export class UserDirectory {
     return { account: toAccount(rows[0]), ...(input.password ? {} : { initialPassword: password }) };
   }
 
+  /**
+   * Changes an account. `allowExternalBinding` lets (or no longer lets) the next sign-on with
+   * the name of an account made by a sign-on before identities were kept bind it: only such
+   * an account takes it.
+   */
   async update(
     username: string,
-    change: { displayName?: string | undefined; roles?: Role[] | undefined; active?: boolean | undefined },
+    change: {
+      displayName?: string | undefined;
+      roles?: Role[] | undefined;
+      active?: boolean | undefined;
+      allowExternalBinding?: boolean | undefined;
+    },
   ): Promise<UserAccount> {
     // One change at a time (the lock on every administrator's row), and never the last one:
     // whoever removes the admin role or disables an account must leave an active administrator.
@@ -158,6 +183,21 @@ export class UserDirectory {
         [username, change.displayName ?? null, change.roles ?? null, change.active ?? null],
       );
       if (!rows[0]) throw new NotFoundError(`Utente ${username} non trovato.`);
+      if (change.allowExternalBinding !== undefined) {
+        const unbound = await returning<Row>(
+          tx,
+          `UPDATE users SET external_binding_allowed = $2
+            WHERE username = $1 AND source = 'oidc' AND external_issuer IS NULL RETURNING *`,
+          [username, change.allowExternalBinding],
+        );
+        if (!unbound[0]) {
+          throw new ConflictError(
+            `L'account ${username} non è un account SSO in attesa di associazione: ` +
+              'solo un account creato da un accesso SSO e non ancora associato a un profilo regionale può esserlo.',
+          );
+        }
+        rows[0] = unbound[0];
+      }
       const admins: unknown[] = await tx.query(`SELECT 1 FROM users WHERE active AND 'admin' = ANY (roles) LIMIT 1`);
       if (admins.length === 0) {
         throw new ConflictError(
@@ -207,8 +247,11 @@ export class UserDirectory {
    * The account of a person signed in through OpenID Connect, with the roles the provider
    * gave. The account is bound to the provider's issuer and `sub`: the same person finds the
    * same account whatever name the provider now suggests (`preferredUsername` only names a
-   * new account), and a name already held by a local account or by another provider identity
-   * is refused, never taken over.
+   * new account, and must then fit USERNAME), and a name already held by a local account or
+   * by another provider identity is refused, never taken over. An account a sign-on made
+   * before identities were kept is bound by the next sign-on with its name only once an
+   * administrator has allowed it (`update`'s `allowExternalBinding`). A disabled account is
+   * refused and left as it was (roles, last sign-in).
    */
   async signInExternal(identity: {
     issuer: string;
@@ -222,37 +265,59 @@ export class UserDirectory {
       returning<Row>(
         this.db,
         `UPDATE users SET display_name = $3, roles = $4, last_login_at = now()
-          WHERE external_issuer = $1 AND external_subject = $2 RETURNING *`,
+          WHERE external_issuer = $1 AND external_subject = $2 AND active RETURNING *`,
         [issuer, subject, displayName, roles],
       );
+    /** The person's own account, disabled (the update above skips it). */
+    const disabled = async (): Promise<ExternalSignIn | undefined> => {
+      const mine: Pick<Row, 'username'>[] = await this.db.query(
+        `SELECT username FROM users WHERE external_issuer = $1 AND external_subject = $2 AND NOT active`,
+        [issuer, subject],
+      );
+      return mine[0] ? { refused: 'disabled', account: mine[0].username } : undefined;
+    };
     let rows = await known();
-    // An account a sign-on made before identities were kept: the first sign-on with its name binds it.
-    if (!rows[0]) {
-      rows = await returning<Row>(
-        this.db,
-        `UPDATE users SET external_issuer = $1, external_subject = $2, display_name = $4, roles = $5,
-                last_login_at = now()
-          WHERE username = $3 AND source = 'oidc' AND external_issuer IS NULL RETURNING *`,
-        [issuer, subject, username, displayName, roles],
-      );
-    }
-    if (!rows[0]) {
-      rows = await this.db.query(
-        `INSERT INTO users (username, display_name, roles, source, must_change_password, last_login_at,
-                            external_issuer, external_subject)
-         VALUES ($1, $2, $3, 'oidc', false, now(), $4, $5)
-         ON CONFLICT DO NOTHING RETURNING *`,
-        [username, displayName, roles, issuer, subject],
-      );
-    }
+    if (rows[0]) return { principal: toPrincipal(rows[0]) };
+    const refusal = await disabled();
+    if (refusal) return refusal;
+    // From here the name matters: it binds an account or names a new one.
+    if (!USERNAME.test(username)) return { refused: 'invalid-username' };
+    // An account a sign-on made before identities were kept: bound only where an administrator allowed it.
+    rows = await returning<Row>(
+      this.db,
+      `UPDATE users SET external_issuer = $1, external_subject = $2, display_name = $4, roles = $5,
+              last_login_at = now(), external_binding_allowed = false
+        WHERE username = $3 AND source = 'oidc' AND external_issuer IS NULL AND external_binding_allowed AND active
+        RETURNING *`,
+      [issuer, subject, username, displayName, roles],
+    );
+    if (rows[0]) return { principal: toPrincipal(rows[0]), bound: true };
+    rows = await this.db.query(
+      `INSERT INTO users (username, display_name, roles, source, must_change_password, last_login_at,
+                          external_issuer, external_subject)
+       VALUES ($1, $2, $3, 'oidc', false, now(), $4, $5)
+       ON CONFLICT DO NOTHING RETURNING *`,
+      [username, displayName, roles, issuer, subject],
+    );
     // A conflict is either the name being held, or this same person's first sign-on in another tab.
     if (!rows[0]) rows = await known();
-    const row = rows[0];
-    if (row) return { principal: toPrincipal(row) };
-    const holder: Pick<Row, 'source'>[] = await this.db.query(`SELECT source FROM users WHERE username = $1`, [
-      username,
-    ]);
-    return { refused: holder[0]?.source === 'local' ? 'local-account' : 'other-identity' };
+    if (rows[0]) return { principal: toPrincipal(rows[0]) };
+    const raced = await disabled();
+    if (raced) return raced;
+    const holder: Pick<Row, 'source' | 'external_issuer' | 'external_binding_allowed' | 'active'>[] =
+      await this.db.query(
+        `SELECT source, external_issuer, external_binding_allowed, active FROM users WHERE username = $1`,
+        [username],
+      );
+    const h = holder[0];
+    if (h?.source === 'local') return { refused: 'local-account' };
+    if (h && h.external_issuer === null) {
+      // Allowed for this person, but disabled meanwhile: say so rather than "ask an administrator".
+      return h.external_binding_allowed && !h.active
+        ? { refused: 'disabled', account: username }
+        : { refused: 'unbound-account' };
+    }
+    return { refused: 'other-identity' };
   }
 
   /**
@@ -298,6 +363,8 @@ function toAccount(r: Row): UserAccount {
     active: r.active,
     source: r.source,
     mustChangePassword: r.must_change_password,
+    externalIdentity: r.external_issuer !== null,
+    externalBindingAllowed: r.external_binding_allowed,
     lastLoginAt: r.last_login_at?.toISOString() ?? null,
     createdAt: r.created_at.toISOString(),
   };

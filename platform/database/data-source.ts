@@ -16,6 +16,7 @@ import { SmsReconciliation1763900000012 } from '../../migrations/1763900000012-S
 import { ModelApprovals1763900000013 } from '../../migrations/1763900000013-ModelApprovals.js';
 import { CleanupContactsByCupId1763900000014 } from '../../migrations/1763900000014-CleanupContactsByCupId.js';
 import { RecallContactsByCupId1763900000015 } from '../../migrations/1763900000015-RecallContactsByCupId.js';
+import { ExternalBindingAllowed1763900000016 } from '../../migrations/1763900000016-ExternalBindingAllowed.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   ModelApprovals1763900000013,
   CleanupContactsByCupId1763900000014,
   RecallContactsByCupId1763900000015,
+  ExternalBindingAllowed1763900000016,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

@@ -45,10 +45,14 @@ const MATRIX: { method: 'GET' | 'POST'; path: string; body?: unknown; allowed: R
 ];
 const ROLES: Role[] = ['operator', 'back-office-1', 'back-office-2', 'analyst', 'supervisor', 'regione', 'admin'];
 
+/** Tokens another system reads and writes `/fhir` with (24+ characters, different). */
+const FHIR_READ_TOKEN = 'access-test-fhir-read-token-0001';
+const FHIR_WRITE_TOKEN = 'access-test-fhir-write-token-0001';
+
 describe('sign-in, sessions and roles', () => {
   let app: RunningApp;
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ FHIR_API_TOKEN: FHIR_READ_TOKEN, FHIR_WRITE_TOKEN });
   });
   afterAll(async () => {
     await app?.stop();
@@ -193,6 +197,39 @@ describe('sign-in, sessions and roles', () => {
     // The Regione may not read SMS texts or appointments at all.
     expect((await regione.get('/api/sms/messages')).status).toBe(403);
   });
+  it('audits whose data a /fhir read asked for: the search’s identifiers, not only the path', async () => {
+    const fhirGet = (path: string, token: string) =>
+      fetch(`${app.url}/fhir${path}`, {
+        headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' },
+      });
+    const fiscalCode = 'RSSMRA80A01G942K';
+    const identifier = `http://hl7.it/sid/codiceFiscale|${fiscalCode}`;
+    await fhirGet(`/Patient?identifier=${encodeURIComponent(identifier)}`, FHIR_READ_TOKEN);
+    await fhirGet('/Appointment?patient=Patient/pat-0002&_id=a-1&_id=a-2&_count=5', FHIR_WRITE_TOKEN);
+    const trail: { actor: string; action: string; subject_id: string; detail: Record<string, unknown> }[] =
+      await app.db.query(
+        `SELECT actor, action, subject_id, detail FROM audit_events WHERE actor LIKE 'token:fhir-%' ORDER BY id`,
+      );
+    expect(trail).toContainEqual({
+      actor: 'token:fhir-read',
+      action: 'personal-data.read',
+      subject_id: '/Patient',
+      detail: { query: { identifier } },
+    });
+    expect(trail).toContainEqual({
+      actor: 'token:fhir-write',
+      action: 'personal-data.read',
+      subject_id: '/Appointment',
+      detail: { query: { patient: 'Patient/pat-0002', _id: ['a-1', 'a-2'] } },
+    });
+    // A session's read of /fhir says the same.
+    const operator = apiAs(app, 'fhir.operatore', ['operator']);
+    await operator.get(`/fhir/Patient?identifier=${encodeURIComponent(identifier)}`);
+    const reads: { subject_id: string; detail: unknown }[] = await app.db.query(
+      `SELECT subject_id, detail FROM audit_events WHERE actor = 'fhir.operatore' AND action = 'personal-data.read'`,
+    );
+    expect(reads).toEqual([{ subject_id: '/Patient', detail: { query: { identifier } } }]);
+  });
 });
 
 describe('sign-in attempts per client address', () => {
@@ -249,6 +286,41 @@ describe('sign-in attempts per client address', () => {
     expect(checked).toEqual([]);
     // Another address is not affected.
     expect((await signInFrom('203.0.113.11', 'rate.limited', TEST_PASSWORD)).status).toBe(200);
+  });
+
+  it('limits password changes from one address the same way, counting wrong current passwords', async () => {
+    await ensureUser(app, 'rate.password', ['operator']);
+    const address = '203.0.113.20';
+    const signedIn = await signInFrom(address, 'rate.password', TEST_PASSWORD);
+    expect(signedIn.status).toBe(200);
+    const cookie =
+      signedIn.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('cc.sid='))
+        ?.split(';')[0] ?? '';
+    const csrfToken = String(signedIn.body['csrfToken']);
+    const change = async (currentPassword: string) => {
+      const res = await fetch(`${app.url}/api/session/password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken, 'x-forwarded-for': address },
+        body: JSON.stringify({ currentPassword, newPassword: 'Nuova-password-2026' }),
+      });
+      const text = await res.text();
+      return {
+        status: res.status,
+        headers: res.headers,
+        body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
+      };
+    };
+    for (let i = 0; i < LIMIT; i++) expect((await change('sbagliata-123')).status, `attempt ${i + 1}`).toBe(400);
+    const started = Date.now();
+    const refused = await change(TEST_PASSWORD);
+    expect(refused.status).toBe(429);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(String(refused.body['detail'])).toMatch(/Troppi tentativi/);
+    // The refused change did not happen: the password is still the old one.
+    expect((await signInFrom('203.0.113.21', 'rate.password', TEST_PASSWORD)).status).toBe(200);
   });
 
   it('is on by default', () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
+import type { Role } from '../../domain/access/roles.js';
 import { apiAs, ensureUser, startTestApp } from './support/test-app.js';
 
 /** Account administration rules that protect the platform from locking itself out, and the audit trail. */
@@ -32,6 +33,124 @@ describe('accounts and the audit trail', () => {
     await ensureUser(app, 'amministratore.due', ['admin']);
     expect((await admin.patch('/api/users/amministratore.unico', { roles: ['supervisor'] })).status).toBe(200);
     await app.db.query(`UPDATE users SET roles = '{supervisor}' WHERE username = 'amministratore.due'`);
+  });
+
+  /** An account a single sign-on made before identities were kept (migration 10): no issuer, no subject. */
+  async function unboundSsoAccount(username: string): Promise<void> {
+    await app.db.query(
+      `INSERT INTO users (username, display_name, roles, source, must_change_password)
+       VALUES ($1, $1, '{operator}', 'oidc', false)`,
+      [username],
+    );
+  }
+  const identity = (subject: string, preferredUsername: string, roles: Role[] = ['operator']) => ({
+    issuer: 'https://idp.regione.test',
+    subject,
+    preferredUsername,
+    displayName: preferredUsername,
+    roles,
+  });
+  const accountRow = async (username: string): Promise<Record<string, unknown> | undefined> => {
+    const rows: Record<string, unknown>[] = await app.db.query(
+      `SELECT roles, external_issuer, external_subject, external_binding_allowed, last_login_at
+         FROM users WHERE username = $1`,
+      [username],
+    );
+    return rows[0];
+  };
+
+  it('never binds an unbound sign-on account by its name alone: only once an administrator allows it', async () => {
+    await unboundSsoAccount('vecchio.sso');
+    // Whoever the provider calls `vecchio.sso` is refused, and the account stays as it was.
+    expect(await app.users.signInExternal(identity('sub-chiunque', 'vecchio.sso', ['supervisor']))).toEqual({
+      refused: 'unbound-account',
+    });
+    expect(await accountRow('vecchio.sso')).toMatchObject({
+      roles: ['operator'],
+      external_subject: null,
+      external_binding_allowed: false,
+      last_login_at: null,
+    });
+
+    // Only an administrator allows the binding, only on such an account, and it is audited.
+    const operator = apiAs(app, 'operatore.sso', ['operator']);
+    expect((await operator.patch('/api/users/vecchio.sso', { allowExternalBinding: true })).status).toBe(403);
+    const admin = apiAs(app, 'amministratore.sso', ['admin']);
+    const local = await admin.patch<{ detail: string }>('/api/users/operatore.sso', { allowExternalBinding: true });
+    expect(local.status).toBe(409);
+    expect(local.body.detail).toMatch(/non è un account SSO in attesa di associazione/);
+    const allowed = await admin.patch<{ externalBindingAllowed: boolean; externalIdentity: boolean }>(
+      '/api/users/vecchio.sso',
+      { allowExternalBinding: true },
+    );
+    expect(allowed.status).toBe(200);
+    expect(allowed.body).toMatchObject({ externalBindingAllowed: true, externalIdentity: false });
+    const trail: { actor: string; detail: unknown }[] = await app.db.query(
+      `SELECT actor, detail FROM audit_events WHERE action = 'user.updated' AND subject_id = 'vecchio.sso'`,
+    );
+    expect(trail).toEqual([{ actor: 'amministratore.sso', detail: { allowExternalBinding: true } }]);
+
+    // The next sign-on with the name binds the account to its identity and clears the permission.
+    const bound = await app.users.signInExternal(identity('sub-vecchio', 'vecchio.sso'));
+    expect(bound).toMatchObject({ principal: { id: 'vecchio.sso', roles: ['operator'] }, bound: true });
+    expect(await accountRow('vecchio.sso')).toMatchObject({
+      external_issuer: 'https://idp.regione.test',
+      external_subject: 'sub-vecchio',
+      external_binding_allowed: false,
+    });
+    expect(await app.users.signInExternal(identity('sub-chiunque', 'vecchio.sso'))).toEqual({
+      refused: 'other-identity',
+    });
+    expect(await app.users.signInExternal(identity('sub-vecchio', 'vecchio.sso'))).toMatchObject({
+      principal: { id: 'vecchio.sso' },
+    });
+    // A bound account takes no such permission.
+    expect((await admin.patch('/api/users/vecchio.sso', { allowExternalBinding: true })).status).toBe(409);
+  });
+
+  it('refuses the sign-on of a disabled account without touching its roles', async () => {
+    expect(await app.users.signInExternal(identity('sub-spento', 'spento.sso'))).toMatchObject({
+      principal: { id: 'spento.sso' },
+    });
+    // (This file's administrators have stepped down: the row is changed directly.)
+    await app.db.query(`UPDATE users SET active = false WHERE username = 'spento.sso'`);
+    const before = await accountRow('spento.sso');
+    expect(await app.users.signInExternal(identity('sub-spento', 'spento.sso', ['supervisor']))).toEqual({
+      refused: 'disabled',
+      account: 'spento.sso',
+    });
+    expect(await accountRow('spento.sso')).toEqual(before);
+    // Nor is a disabled unbound account bound, even when the binding was allowed.
+    await unboundSsoAccount('spento.vecchio');
+    await app.db.query(
+      `UPDATE users SET external_binding_allowed = true, active = false WHERE username = 'spento.vecchio'`,
+    );
+    expect(await app.users.signInExternal(identity('sub-spento-vecchio', 'spento.vecchio'))).toEqual({
+      refused: 'disabled',
+      account: 'spento.vecchio',
+    });
+    expect(await accountRow('spento.vecchio')).toMatchObject({
+      external_subject: null,
+      external_binding_allowed: true,
+    });
+  });
+
+  it('refuses to name an account with a preferred_username outside the local username rule', async () => {
+    const names = ['mario rossi', 'x', 'Mario.Rossi', '-mario', 'mario/rossi', 'mario<script>', 'a'.repeat(64)];
+    for (const name of names) {
+      expect(await app.users.signInExternal(identity(`sub-${name}`, name)), name).toEqual({
+        refused: 'invalid-username',
+      });
+    }
+    const made: unknown[] = await app.db.query(`SELECT username FROM users WHERE external_subject = ANY ($1)`, [
+      names.map((n) => `sub-${n}`),
+    ]);
+    expect(made).toEqual([]);
+    // A person already bound keeps their account whatever name the provider now suggests.
+    await app.users.signInExternal(identity('sub-rinominato', 'rinominato.sso'));
+    expect(await app.users.signInExternal(identity('sub-rinominato', 'Rinominato SSO!'))).toMatchObject({
+      principal: { id: 'rinominato.sso' },
+    });
   });
 
   it('lists the audit trail newest first by number, not by the text of the number', async () => {

@@ -55,6 +55,24 @@ describe('configuration', () => {
       /TWILIO_AUTH_TOKEN, TWILIO_FROM/,
     );
   });
+  it('refuses /fhir tokens shorter than 24 characters, and one token for both reading and writing', () => {
+    expect(() => loadConfig({ FHIR_API_TOKEN: 'test-fhir-read-token' })).toThrow(ConfigError);
+    expect(() => loadConfig({ FHIR_API_TOKEN: 'test-fhir-read-token' })).toThrow(
+      /FHIR_API_TOKEN must be at least 24 characters/,
+    );
+    expect(() => loadConfig({ FHIR_WRITE_TOKEN: 'w'.repeat(23) })).toThrow(
+      /FHIR_WRITE_TOKEN must be at least 24 characters/,
+    );
+    // The read token would book, cancel and move: the guard takes the write token first.
+    const same = 'one-token-for-both-read-and-write';
+    expect(() => loadConfig({ FHIR_API_TOKEN: same, FHIR_WRITE_TOKEN: same })).toThrow(
+      /FHIR_API_TOKEN and FHIR_WRITE_TOKEN must differ/,
+    );
+    expect(loadConfig({ FHIR_API_TOKEN: 'r'.repeat(24), FHIR_WRITE_TOKEN: 'w'.repeat(24) })).toMatchObject({
+      FHIR_API_TOKEN: 'r'.repeat(24),
+      FHIR_WRITE_TOKEN: 'w'.repeat(24),
+    });
+  });
   it('is documented: every variable appears in the README configuration table', () => {
     const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
     for (const key of Object.keys(envSchema.shape)) expect(readme, key).toContain(`| \`${key}\``);

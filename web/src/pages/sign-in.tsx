@@ -8,6 +8,15 @@ const SSO_ERRORS: Record<string, string> = {
   nome:
     'Il nome utente del tuo profilo regionale è già usato da un altro account di questa applicazione: ' +
     'per sicurezza l’accesso non è consentito. Rivolgiti all’amministratore.',
+  'non-associato':
+    'Con il nome utente del tuo profilo regionale esiste già un account di questa applicazione, ' +
+    'ma non è ancora associato al tuo profilo regionale: per sicurezza l’accesso non è consentito. ' +
+    'Rivolgiti all’amministratore, che può consentire l’associazione al tuo prossimo accesso.',
+  disattivato: 'Il tuo account in questa applicazione è disattivato. Rivolgiti all’amministratore.',
+  'nome-non-valido':
+    'Il nome utente del tuo profilo regionale non è valido come nome utente di questa applicazione ' +
+    '(sono ammesse lettere minuscole, cifre, punto, trattino e trattino basso, da 2 a 63 caratteri). ' +
+    'Rivolgiti all’amministratore.',
   oidc: 'Accesso con identità regionale non riuscito. Riprova.',
   sessione: 'La sessione di accesso è scaduta. Riprova.',
 };

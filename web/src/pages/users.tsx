@@ -10,6 +10,10 @@ interface Account {
   roles: string[];
   active: boolean;
   source: 'local' | 'oidc';
+  /** A sign-on account bound to its identity at the provider. */
+  externalIdentity: boolean;
+  /** The next sign-on with this name will bind the account (allowed by an administrator). */
+  externalBindingAllowed: boolean;
   lastLoginAt: string | null;
 }
 
@@ -42,7 +46,7 @@ export function UsersPage() {
       setError(err);
     }
   };
-  const update = async (u: Account, change: Partial<Account>) => {
+  const update = async (u: Account, change: Partial<Account> | { allowExternalBinding: boolean }) => {
     try {
       await api(`/api/users/${u.username}`, { method: 'PATCH', body: change });
       await load();
@@ -98,6 +102,18 @@ export function UsersPage() {
                   <button type="button" onClick={() => void reset(u)}>
                     Reimposta password<span class="visually-hidden"> di {u.username}</span>
                   </button>
+                )}
+                {u.source === 'oidc' && !u.externalIdentity && !u.externalBindingAllowed && (
+                  <button
+                    type="button"
+                    title="Account creato prima che gli accessi SSO fossero legati al profilo regionale: il prossimo accesso SSO con questo nome utente lo associa a quel profilo. Consentire solo dopo aver verificato chi accederà."
+                    onClick={() => void update(u, { allowExternalBinding: true })}
+                  >
+                    Consenti l’associazione SSO<span class="visually-hidden"> di {u.username}</span>
+                  </button>
+                )}
+                {u.source === 'oidc' && !u.externalIdentity && u.externalBindingAllowed && (
+                  <span class="muted">Associazione consentita al prossimo accesso SSO</span>
                 )}
               </td>
             </tr>
