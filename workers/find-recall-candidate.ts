@@ -13,6 +13,9 @@ export const RECALL_MIN_DAYS = { visit: 31, exam: 61 } as const;
  */
 export const findRecallCandidate = defineWorker({
   taskType: 'find-recall-candidate',
+  // It changes nothing but returns the patient and the booking code: a model could copy them
+  // into a variable whose name is not masked (ADR 0010).
+  permission: 'personal:read',
   description:
     'Sceglie il prossimo paziente da chiamare per lo slot liberato (stessa agenda, dal 31°/61° giorno, in ordine di data).',
   variables: z.object({ freedSlotId: z.string().min(1).max(64) }),

@@ -82,6 +82,7 @@ async function freeSlotsInWindow(
  */
 export const planSportsGroup = defineWorker({
   taskType: 'plan-sports-group',
+  permission: 'cup:contact',
   description:
     'Pianifica le visite di medicina dello sport degli atleti di una società nel minor numero di giornate presso una struttura.',
   variables: z.object({

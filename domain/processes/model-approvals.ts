@@ -42,7 +42,8 @@ export interface ApprovalView {
   rollbackOf: string | null;
   requestedBy: string;
   reasons: NeedReason[];
-  status: 'pending' | 'approved' | 'refused';
+  /** `approving`: an approver claimed it and is deploying it (decidedBy, since decidedAt). */
+  status: 'pending' | 'approving' | 'approved' | 'refused';
   decidedBy: string | null;
   decidedAt: Date | null;
   decisionNote: string | null;
@@ -83,13 +84,24 @@ interface ApprovalRow {
   deployment_id: string | null;
   version: number | null;
   created_at: Date;
+  /** An `approving` claim older than CLAIM_EXPIRES_MINUTES: its approver's process died, another may take it. */
+  claim_expired: boolean;
 }
 
+/**
+ * How long an approval's claim holds: longer than any deploy takes (the engine client gives
+ * up after 30 s), so a claim still held past it is one whose outcome will never be recorded.
+ */
+const CLAIM_EXPIRES_MINUTES = 5;
+const CLAIM_EXPIRED = `decided_at < now() - interval '${CLAIM_EXPIRES_MINUTES} minutes'`;
+
 const APPROVAL_COLUMNS = `id::text, resource_name, content, comment, override, rollback_of::text, requested_by, needs,
-  status, decided_by, decided_at, decision_note, deployment_id::text, version, created_at`;
+  status, decided_by, decided_at, decision_note, deployment_id::text, version, created_at,
+  (status = 'approving' AND ${CLAIM_EXPIRED}) AS claim_expired`;
 
 const STATUS_LABELS: Record<ApprovalView['status'], string> = {
   pending: 'in attesa',
+  approving: 'in corso di approvazione',
   approved: 'approvata',
   refused: 'rifiutata',
 };
@@ -141,10 +153,10 @@ export class ModelDeploys {
     );
   }
 
-  /** The requests waiting for a decision, the oldest first. */
+  /** The requests waiting for a decision (or being approved right now), the oldest first. */
   async pending(viewer: Principal): Promise<ApprovalView[]> {
     const rows = await this.deps.db.query<ApprovalRow[]>(
-      `SELECT ${APPROVAL_COLUMNS} FROM model_approvals WHERE status = 'pending' ORDER BY id LIMIT 200`,
+      `SELECT ${APPROVAL_COLUMNS} FROM model_approvals WHERE status IN ('pending', 'approving') ORDER BY id LIMIT 200`,
     );
     return rows.map((r) => this.view(r, viewer));
   }
@@ -165,9 +177,14 @@ export class ModelDeploys {
   }
 
   /**
-   * Approves and deploys. The request's row stays locked until the outcome is recorded, so
-   * two approvals at the same moment deploy once: the second finds it decided (409). A
-   * model that no longer passes the checks (or that the engine refuses) stays pending.
+   * Approves and deploys, in three steps so that no transaction nor row lock spans the call
+   * to the engine: the approval claims the request (pending → approving, conditional, so two
+   * approvals at the same moment deploy once: the second finds it claimed, 409), deploys, and
+   * records `approved` with the deployment. A model that no longer passes the checks stays
+   * pending; one the engine refuses goes back to pending with the problem. Should recording
+   * the outcome fail, the request stays `approving` (the model is live, it is not pending);
+   * once the claim expires another approval may take it: the engine's duplicate filtering
+   * gives back the same version, which is then recorded.
    */
   async approve(
     id: string,
@@ -175,54 +192,93 @@ export class ModelDeploys {
     note: string | undefined,
     audit: Audit,
   ): Promise<{ approval: ApprovalView; deployed: DeployedResource; warnings: LintProblem[] }> {
-    const done = await this.deps.db.transaction(async (tx) => {
-      const row = await this.row(tx, id, true);
-      this.mustBePending(row);
-      if (row.requested_by === by.id) {
-        throw new ForbiddenError(
-          'Chi ha chiesto la distribuzione non può approvarla: serve un’altra persona che abbia i permessi richiesti (quattro occhi).',
-        );
-      }
-      // What the model needs now (a worker may have changed with a release since the request).
-      const { warnings, needs } = await this.check(row.resource_name, row.content, row.override);
-      this.mustHold(by, needs, 'approvare');
-      const deployed = await this.deployChecked(
+    const db = this.deps.db;
+    const row = await this.row(db, id);
+    this.mustBeClaimable(row);
+    if (row.requested_by === by.id) {
+      throw new ForbiddenError(
+        'Chi ha chiesto la distribuzione non può approvarla: serve un’altra persona che abbia i permessi richiesti (quattro occhi).',
+      );
+    }
+    // What the model needs now (a worker may have changed with a release since the request).
+    const { warnings, needs } = await this.check(row.resource_name, row.content, row.override);
+    this.mustHold(by, needs, 'approvare');
+
+    const claimed = await returning<{ claim: string }>(
+      db,
+      `UPDATE model_approvals SET status = 'approving', decided_by = $2, decided_at = now()
+        WHERE id = $1 AND requested_by <> $2
+          AND (status = 'pending' OR (status = 'approving' AND ${CLAIM_EXPIRED}))
+        RETURNING decided_at::text AS claim`,
+      [id, by.id],
+    );
+    const claim = claimed[0]?.claim;
+    if (claim === undefined) {
+      // Claimed or decided by someone else in the meantime.
+      this.mustBeClaimable(await this.row(db, id));
+      throw new ConflictError('La richiesta è appena stata presa in carico da un’altra approvazione.');
+    }
+    const mine = `id = $1 AND status = 'approving' AND decided_by = $2 AND decided_at = $3::timestamptz`;
+
+    let deployed: DeployedResource;
+    try {
+      deployed = await this.deployChecked(
         { name: row.resource_name, content: row.content, comment: row.comment, override: row.override },
         warnings,
         row.requested_by,
         by.id,
       );
-      const history = await this.repository.deployedByKey(deployed.key);
-      const decided = await returning<ApprovalRow>(
-        tx,
-        `UPDATE model_approvals
-            SET status = 'approved', decided_by = $2, decided_at = now(), decision_note = $3,
-                deployment_id = $4, version = $5, needs = $6
-          WHERE id = $1 RETURNING ${APPROVAL_COLUMNS}`,
-        [id, by.id, note ?? null, history?.id ?? null, deployed.version, JSON.stringify(needs)],
+    } catch (err) {
+      // The engine refused it: not deployed, pending again with why (the answer has the problems).
+      // Any other failure leaves the deploy in doubt (sent, answer lost): the request stays
+      // approving until its claim expires, and the next approval settles it.
+      if (err instanceof ValidationError) {
+        const problem = [err.message, ...err.errors.map((e) => `${e.field}: ${e.message}`)].join(' ');
+        await db
+          .query(
+            `UPDATE model_approvals SET status = 'pending', decided_by = NULL, decided_at = NULL, decision_note = $4
+              WHERE ${mine}`,
+            [id, by.id, claim, `Distribuzione non riuscita (approvazione di ${by.id}): ${problem}`.slice(0, 2000)],
+          )
+          .catch(() => undefined); // left approving: its claim expires
+      }
+      throw err;
+    }
+    const history = await this.repository.deployedByKey(deployed.key);
+    const decided = await returning<ApprovalRow>(
+      db,
+      `UPDATE model_approvals
+          SET status = 'approved', decided_at = now(), decision_note = $4, deployment_id = $5, version = $6, needs = $7
+        WHERE ${mine} RETURNING ${APPROVAL_COLUMNS}`,
+      [id, by.id, claim, note ?? null, history?.id ?? null, deployed.version, JSON.stringify(needs)],
+    );
+    const done = decided[0];
+    if (!done) {
+      // The claim expired and another approval took it: that one records the outcome.
+      throw new ConflictError(
+        'La richiesta è stata presa in carico da un’altra approvazione mentre veniva distribuita.',
       );
-      return { row: decided[0] ?? row, deployed, warnings };
-    });
-    const errors = done.warnings.filter((p) => p.category === 'error');
+    }
+    const errors = warnings.filter((p) => p.category === 'error');
     await audit({
       action: 'model.approved',
-      subjectType: done.deployed.type,
-      subjectId: done.deployed.resourceId,
-      detail: { approval: id, requestedBy: done.row.requested_by, version: done.deployed.version },
+      subjectType: deployed.type,
+      subjectId: deployed.resourceId,
+      detail: { approval: id, requestedBy: done.requested_by, version: deployed.version },
     });
     await audit({
-      action: done.row.rollback_of ? 'model.rolled-back' : 'model.deployed',
-      subjectType: done.deployed.type,
-      subjectId: done.deployed.resourceId,
+      action: done.rollback_of ? 'model.rolled-back' : 'model.deployed',
+      subjectType: deployed.type,
+      subjectId: deployed.resourceId,
       detail: {
-        version: done.deployed.version,
-        override: done.row.override && errors.length > 0,
+        version: deployed.version,
+        override: done.override && errors.length > 0,
         approval: id,
-        requestedBy: done.row.requested_by,
-        ...(done.row.rollback_of ? { from: done.row.rollback_of } : {}),
+        requestedBy: done.requested_by,
+        ...(done.rollback_of ? { from: done.rollback_of } : {}),
       },
     });
-    return { approval: this.view(done.row, by), deployed: done.deployed, warnings: done.warnings };
+    return { approval: this.view(done, by), deployed, warnings };
   }
 
   /**
@@ -350,21 +406,26 @@ export class ModelDeploys {
     return result.deployed;
   }
 
-  private async row(q: Pick<DataSource, 'query'>, id: string, lock = false): Promise<ApprovalRow> {
-    const rows = await q.query<ApprovalRow[]>(
-      `SELECT ${APPROVAL_COLUMNS} FROM model_approvals WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
-      [id],
-    );
+  private async row(q: Pick<DataSource, 'query'>, id: string): Promise<ApprovalRow> {
+    const rows = await q.query<ApprovalRow[]>(`SELECT ${APPROVAL_COLUMNS} FROM model_approvals WHERE id = $1`, [id]);
     if (!rows[0]) throw new NotFoundError('Richiesta di approvazione non trovata.');
     return rows[0];
   }
 
   private mustBePending(row: ApprovalRow): void {
+    if (row.status === 'approving') {
+      throw new ConflictError(`La richiesta è in corso di approvazione da parte di ${row.decided_by ?? '?'}.`);
+    }
     if (row.status !== 'pending') {
       throw new ConflictError(
         `La richiesta è già stata ${STATUS_LABELS[row.status]}${row.decided_by ? ` da ${row.decided_by}` : ''}.`,
       );
     }
+  }
+
+  /** Pending, or claimed by an approval whose outcome was never recorded. */
+  private mustBeClaimable(row: ApprovalRow): void {
+    if (!(row.status === 'approving' && row.claim_expired)) this.mustBePending(row);
   }
 
   private mustHold(by: Principal, needs: ModelNeeds, verb: string): void {
@@ -381,14 +442,17 @@ export class ModelDeploys {
 
   private view(r: ApprovalRow, viewer: Principal): ApprovalView {
     const lacking = missingPermissions(r.needs, viewer.permissions);
+    const claimable = r.status === 'pending' || (r.status === 'approving' && r.claim_expired);
     const whyNot =
-      r.status !== 'pending'
-        ? `Richiesta ${STATUS_LABELS[r.status]}.`
-        : r.requested_by === viewer.id
-          ? 'È una tua richiesta: la approva un’altra persona.'
-          : lacking.length > 0
-            ? `Serve il permesso di ${lacking.map((p) => PERMISSION_LABELS[p]).join(' e di ')}.`
-            : undefined;
+      r.status === 'approving' && !r.claim_expired
+        ? `Richiesta in corso di approvazione da parte di ${r.decided_by ?? '?'} (se non si conclude, si può riprovare dopo ${CLAIM_EXPIRES_MINUTES} minuti).`
+        : !claimable
+          ? `Richiesta ${STATUS_LABELS[r.status]}.`
+          : r.requested_by === viewer.id
+            ? 'È una tua richiesta: la approva un’altra persona.'
+            : lacking.length > 0
+              ? `Serve il permesso di ${lacking.map((p) => PERMISSION_LABELS[p]).join(' e di ')}.`
+              : undefined;
     return {
       id: r.id,
       resourceName: r.resource_name,

@@ -39,8 +39,10 @@ const isExpression = (v: string) => /[$#]\{/.test(v);
  * expression) could be any worker's, and so could a call activity's process computed at run
  * time: they need every permission some worker declares. A call activity of a named
  * process needs what that process's own tasks need (`calledXml` gives the newest deployed
- * version, the document's own processes come first). Topics no worker serves need nothing:
- * nothing runs them (the lint rules report them).
+ * version, the document's own processes come first). A call pinned to another version
+ * (`camunda:calledElementBinding` other than `latest`) could start one nobody weighs here:
+ * the modeler refuses it (model-safety.ts), and should one get this far it needs everything.
+ * Topics no worker serves need nothing: nothing runs them (the lint rules report them).
  */
 export async function modelNeeds(
   processes: BpmnProcessInfo[],
@@ -69,7 +71,8 @@ export async function modelNeeds(
         }
         const called = el.type === 'CallActivity' ? el.calledElement?.trim() : undefined;
         if (!called) continue;
-        if (isExpression(called)) {
+        const binding = el.calledElementBinding;
+        if (isExpression(called) || (binding !== undefined && binding !== 'latest')) {
           for (const perm of every) add(perm, { ...base, topic: null, calledProcess: called });
           continue;
         }

@@ -39,22 +39,40 @@ export function unsafeExpression(expression: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Attributes and elements of Camunda's namespace are matched under any prefix (or none, for
+ * elements in a default namespace): the engine reads them by namespace, not by prefix.
+ */
 const FORBIDDEN_CONSTRUCTS: { pattern: RegExp; message: string }[] = [
   {
-    pattern: /<(\w+:)?scriptTask\b/,
+    // An internal entity could expand to markup or to an expression the checks below never see.
+    pattern: /<!(DOCTYPE|ENTITY)\b/i,
+    message: 'Dichiarazioni DOCTYPE o ENTITY non sono ammesse nel modello.',
+  },
+  {
+    pattern: /<([\w.-]+:)?scriptTask\b/,
     message: 'I compiti script non sono ammessi: usare un compito esterno con il suo worker.',
   },
   {
-    pattern: /\bcamunda:(class|delegateExpression|expression)\s*=/,
+    pattern:
+      /\s[\w.-]+:(class|delegateExpression|expression|variableMappingClass|variableMappingDelegateExpression)\s*=/,
     message:
       'Le implementazioni Java o per espressione non sono ammesse: usare un compito esterno (camunda:type="external") con il suo worker.',
   },
   {
-    pattern: /<camunda:(executionListener|taskListener)\b/,
+    pattern: /<([\w.-]+:)?(executionListener|taskListener)\b/,
     message: 'I listener nel modello non sono ammessi: il loro lavoro va in un compito esterno.',
   },
-  { pattern: /<camunda:(script|connector)\b/, message: 'Script e connettori non sono ammessi nel modello.' },
-  { pattern: /\bcamunda:resource\s*=/, message: 'Risorse esterne (camunda:resource) non sono ammesse nel modello.' },
+  { pattern: /<([\w.-]+:)?(script|connector)\b/, message: 'Script e connettori non sono ammessi nel modello.' },
+  { pattern: /\s[\w.-]+:resource\s*=/, message: 'Risorse esterne (camunda:resource) non sono ammesse nel modello.' },
+  {
+    // What a model makes workers do is weighed on the called process's newest version
+    // (model-permissions.ts): a call pinned to an older one (or to the caller's deployment)
+    // would run tasks nobody weighed, e.g. an earlier version that cancels bookings.
+    pattern: /\s[\w.-]+:calledElementBinding\s*=\s*(?!(["'])latest\1)/,
+    message:
+      'Un’attività di chiamata deve avviare l’ultima versione del processo chiamato (camunda:calledElementBinding="latest", o nessun binding): versioni fissate (version, versionTag, deployment) non sono ammesse.',
+  },
 ];
 
 /** Everything in a BPMN document that would run more than the platform allows. */

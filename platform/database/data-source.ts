@@ -17,6 +17,7 @@ import { ModelApprovals1763900000013 } from '../../migrations/1763900000013-Mode
 import { CleanupContactsByCupId1763900000014 } from '../../migrations/1763900000014-CleanupContactsByCupId.js';
 import { RecallContactsByCupId1763900000015 } from '../../migrations/1763900000015-RecallContactsByCupId.js';
 import { ExternalBindingAllowed1763900000016 } from '../../migrations/1763900000016-ExternalBindingAllowed.js';
+import { ApprovalClaim1763900000017 } from '../../migrations/1763900000017-ApprovalClaim.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -37,6 +38,7 @@ export const MIGRATIONS = [
   CleanupContactsByCupId1763900000014,
   RecallContactsByCupId1763900000015,
   ExternalBindingAllowed1763900000016,
+  ApprovalClaim1763900000017,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

@@ -24,6 +24,11 @@ export interface BpmnElementInfo {
   caughtErrorCode: string | undefined;
   /** `calledElement` of a call activity: the process it starts (an id, or a JUEL expression). */
   calledElement?: string | undefined;
+  /**
+   * `camunda:calledElementBinding` of a call activity, as written: which version it starts
+   * (undefined or `latest`: the newest; `version`, `versionTag`, `deployment`: a pinned one).
+   */
+  calledElementBinding?: string | undefined;
 }
 
 export interface BpmnProcessInfo {
@@ -52,6 +57,7 @@ interface ModdleElement {
   candidateGroups?: string;
   historyTimeToLive?: string;
   calledElement?: string;
+  calledElementBinding?: string;
   values?: ModdleElement[];
   flowElements?: ModdleElement[];
   rootElements?: ModdleElement[];
@@ -113,6 +119,7 @@ function collect(container: ModdleElement, out: BpmnElementInfo[]): void {
       candidateGroups: el.$type === 'bpmn:UserTask' ? el.candidateGroups : undefined,
       caughtErrorCode: el.eventDefinitions?.find((d) => d.$type === 'bpmn:ErrorEventDefinition')?.errorRef?.errorCode,
       calledElement: el.$type === 'bpmn:CallActivity' ? el.calledElement : undefined,
+      calledElementBinding: el.$type === 'bpmn:CallActivity' ? el.calledElementBinding : undefined,
     });
     if (el.flowElements) collect(el, out);
   }

@@ -28,6 +28,14 @@ function timerModel(id: string, topic: string | undefined, headers: Record<strin
 </bpmn:definitions>`;
 }
 
+/** A timer model whose call activity starts `called`, with the call activity's extra attributes. */
+function callerModel(id: string, called: string, attrs = ''): string {
+  return timerModel(id, undefined).replace(
+    /<bpmn:userTask[^>]*\/>/,
+    `<bpmn:callActivity id="work" name="Chiama" calledElement="${called}" ${attrs} />`,
+  );
+}
+
 interface Reason {
   permission: string;
   message: string;
@@ -218,5 +226,142 @@ describe('a model whose workers need more than its deployer holds waits for four
     expect(res.status).toBe(202);
     expect(res.body.missing).toEqual(['cup:contact']);
     expect((await engine.latestDefinition('it-approval-cancel'))?.version).toBe(before);
+  });
+
+  it('refuses a call pinned to an earlier version of the called process, whose tasks nobody weighed', async () => {
+    // Version 1 cancels bookings (approved by a supervisor), version 2 does nothing.
+    const v1 = await analyst.post<Pending>('/api/models/deploy', {
+      name: 'it-approval-pinned.bpmn',
+      content: timerModel('it-approval-pinned', 'cancel-appointment'),
+      comment: 'disdetta',
+    });
+    expect(v1.status).toBe(202);
+    expect((await supervisor.post(`/api/models/approvals/${v1.body.approval.id}/approve`, {})).status).toBe(201);
+    const v2 = await analyst.post('/api/models/deploy', {
+      name: 'it-approval-pinned.bpmn',
+      content: timerModel('it-approval-pinned', undefined),
+      comment: 'niente più disdetta',
+    });
+    expect(v2.status).toBe(201);
+    const newest = (await engine.latestDefinition('it-approval-pinned'))?.version ?? 0;
+
+    for (const attrs of [
+      `camunda:calledElementBinding="version" camunda:calledElementVersion="${newest - 1}"`,
+      'camunda:calledElementBinding="versionTag" camunda:calledElementVersionTag="v1"',
+      'camunda:calledElementBinding="deployment"',
+    ]) {
+      const res = await analyst.post<{ detail: string; errors?: { message: string }[] }>('/api/models/deploy', {
+        name: 'it-approval-caller.bpmn',
+        content: callerModel('it-approval-caller', 'it-approval-pinned', attrs),
+        comment: 'chiama la prima versione',
+        override: true,
+      });
+      expect(res.status, attrs).toBe(400);
+      expect(JSON.stringify(res.body), attrs).toMatch(/ultima versione del processo chiamato/);
+    }
+    expect(await engine.latestDefinition('it-approval-caller')).toBeUndefined();
+    // The newest version, which does nothing, deploys at once.
+    const latest = await analyst.post('/api/models/deploy', {
+      name: 'it-approval-caller.bpmn',
+      content: callerModel('it-approval-caller', 'it-approval-pinned', 'camunda:calledElementBinding="latest"'),
+      comment: 'chiama l’ultima versione',
+      override: true,
+    });
+    expect(latest.status).toBe(201);
+  });
+
+  it('deploys outside the request’s lock: a deploy whose outcome cannot be recorded leaves it being approved, not pending, and a later approval records it', async () => {
+    const req = await analyst.post<Pending>('/api/models/deploy', {
+      name: 'it-approval-record.bpmn',
+      content: timerModel('it-approval-record', 'cancel-appointment'),
+      comment: 'disdetta, registrazione che fallisce',
+    });
+    expect(req.status).toBe(202);
+    const id = req.body.approval.id;
+    // Recording the approval fails once the model is deployed (a database that goes away).
+    await app.db.query(`
+      CREATE OR REPLACE FUNCTION it_approval_record_fails() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.status = 'approved' AND NEW.resource_name = 'it-approval-record.bpmn' THEN
+          RAISE EXCEPTION 'registrazione non riuscita';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER it_approval_record_fails BEFORE UPDATE ON model_approvals
+        FOR EACH ROW EXECUTE FUNCTION it_approval_record_fails();`);
+    let failed;
+    try {
+      failed = await supervisor.post(`/api/models/approvals/${id}/approve`, {});
+    } finally {
+      await app.db.query(`DROP TRIGGER it_approval_record_fails ON model_approvals;
+        DROP FUNCTION it_approval_record_fails();`);
+    }
+    expect(failed.status).toBe(500);
+    const live = await engine.latestDefinition('it-approval-record');
+    expect(live).toBeDefined();
+    const status = async () =>
+      (
+        await app.db.query<{ status: string; decided_by: string | null }[]>(
+          `SELECT status, decided_by FROM model_approvals WHERE id = $1`,
+          [id],
+        )
+      )[0];
+    // Live in the engine, so not pending (before: pending, and approvable again as if nothing ran).
+    expect(await status()).toEqual({ status: 'approving', decided_by: 'supervisore.approvazioni' });
+    const other = apiAs(app, 'supervisore.tre', ['supervisor']);
+    const listed = (
+      await other.get<{ items: { id: string; status: string; mayApprove: boolean; whyNot?: string }[] }>(
+        '/api/models/approvals',
+      )
+    ).body.items.find((a) => a.id === id);
+    expect(listed).toMatchObject({ status: 'approving', mayApprove: false });
+    expect(listed?.whyNot).toMatch(/in corso di approvazione da parte di supervisore\.approvazioni/);
+    expect((await other.post(`/api/models/approvals/${id}/approve`, {})).status).toBe(409);
+    expect((await other.post(`/api/models/approvals/${id}/refuse`, { note: 'annullo' })).status).toBe(409);
+
+    // A claim left behind (the approver's process died) may be taken again after a while: the
+    // engine's duplicate filtering gives back the same version, which is then recorded.
+    await app.db.query(`UPDATE model_approvals SET decided_at = decided_at - interval '1 hour' WHERE id = $1`, [id]);
+    const again = await other.post<{ approval: { status: string; version: number }; deployed: { version: number } }>(
+      `/api/models/approvals/${id}/approve`,
+      { note: 'ripresa' },
+    );
+    expect(again.status).toBe(201);
+    expect(again.body.approval).toMatchObject({ status: 'approved', version: live?.version });
+    expect((await engine.latestDefinition('it-approval-record'))?.version).toBe(live?.version);
+    const rows: unknown[] = await app.db.query(
+      `SELECT 1 FROM resource_deployments WHERE resource_name = 'it-approval-record.bpmn' AND status = 'deployed'`,
+    );
+    expect(rows).toHaveLength(1);
+  });
+
+  it('puts a request back to pending, with the problem, when the engine refuses the approved model', async () => {
+    // A service task without an implementation: the lint rules' error, confirmed, and the engine's refusal.
+    const content = timerModel('it-approval-refused', 'cancel-appointment').replace(
+      '<bpmn:endEvent id="end" />',
+      '<bpmn:serviceTask id="broken" name="Senza tipo" /><bpmn:endEvent id="end" />',
+    );
+    const req = await analyst.post<Pending>('/api/models/deploy', {
+      name: 'it-approval-refused.bpmn',
+      content,
+      comment: 'con un compito senza tipo',
+      override: true,
+    });
+    expect(req.status).toBe(202);
+    const id = req.body.approval.id;
+    const res = await supervisor.post<{ detail: string }>(`/api/models/approvals/${id}/approve`, {});
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toMatch(/motore ha rifiutato/);
+    expect(await engine.latestDefinition('it-approval-refused')).toBeUndefined();
+    const row = (
+      await app.db.query<{ status: string; decided_by: string | null; decision_note: string | null }[]>(
+        `SELECT status, decided_by, decision_note FROM model_approvals WHERE id = $1`,
+        [id],
+      )
+    )[0];
+    expect(row).toMatchObject({ status: 'pending', decided_by: null });
+    expect(row?.decision_note).toMatch(/supervisore\.approvazioni.*mandatory on serviceTask/s);
+    // Still there to approve once fixed, or to refuse.
+    expect((await supervisor.post(`/api/models/approvals/${id}/refuse`, { note: 'da correggere' })).status).toBe(200);
   });
 });
