@@ -46,7 +46,8 @@ describe('a job re-delivered after its side effect ran', () => {
             {
               topicName: 'send-sms',
               lockDuration: lockMs,
-              processInstanceId: started.processInstanceKey,
+              // fetchAndLock filters by business key (not by instance): this booking's task only.
+              businessKey: started.businessKey,
               includeExtensionProperties: true,
             },
           ],

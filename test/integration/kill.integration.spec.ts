@@ -11,6 +11,8 @@ import { recordContactOutcome } from '../../workers/record-contact-outcome.js';
 import { recordRecallOutcome } from '../../workers/record-recall-outcome.js';
 import { bookSportsGroup } from '../../workers/book-sports-group.js';
 import { closeSportsGroup } from '../../workers/close-sports-group.js';
+import { planSportsGroup } from '../../workers/plan-sports-group.js';
+import type { WorkerDefinition } from '../../workers/framework/define.js';
 import { applyRetention } from '../../workers/apply-retention.js';
 import { recordCleanupOutcome } from '../../workers/record-cleanup-outcome.js';
 import type { UserTask, UserTaskDetail } from '../../domain/tasks/inbox.js';
@@ -20,7 +22,14 @@ import { startRecall } from '../../workers/start-recall.js';
 import { apiAs, startTestApp, twilioVia, waitFor, type ApiClient } from './support/test-app.js';
 import { bookDay, openTaskOf, slotOptions, startBooking } from './support/booking.js';
 import { testEngine } from './support/clock.js';
-import { dieAt, KILL_POINTS, nextWorker, type KillPoint, type KillScenario } from './support/kill-harness.js';
+import {
+  dieAt,
+  KILL_POINTS,
+  lastOutcomes,
+  nextWorker,
+  type KillPoint,
+  type KillScenario,
+} from './support/kill-harness.js';
 
 let twilio: TwilioStandIn;
 const operator = (app: RunningApp) => apiAs(app, 'operatore.kill', ['operator']);
@@ -101,7 +110,7 @@ function taskWith(api: ApiClient, process: string, name: string, value: string):
  * A sports club of three athletes planned on a structure of its own (so no other instance
  * plans the same slots), waiting for the back office's decision.
  */
-async function plannedGroup(app: RunningApp): Promise<{ pi: string; task: UserTaskDetail; athletes: string[] }> {
+async function requestedGroup(app: RunningApp): Promise<{ pi: string; athletes: string[] }> {
   const tag = randomUUID().slice(0, 8);
   const structure = `it-kill-${tag}`;
   await app.db.query(
@@ -129,15 +138,19 @@ async function plannedGroup(app: RunningApp): Promise<{ pi: string; task: UserTa
     );
     athletes.push(id);
   }
-  const api = backOffice(app);
-  const started = await api.post<{ processInstanceKey: string }>('/api/cup/sports-groups', {
+  const started = await backOffice(app).post<{ processInstanceKey: string }>('/api/cup/sports-groups', {
     clubName: 'ASD Prova Kill',
     structureId: structure,
     athletes,
   });
   expect(started.status, JSON.stringify(started.body)).toBe(201);
-  const pi = started.body.processInstanceKey;
-  const task = await openTaskOf(api, pi, 'confirm-plan', 'cup-sports-group');
+  return { pi: started.body.processInstanceKey, athletes };
+}
+
+/** {@link requestedGroup}, planned and waiting for the back office's decision. */
+async function plannedGroup(app: RunningApp): Promise<{ pi: string; task: UserTaskDetail; athletes: string[] }> {
+  const { pi, athletes } = await requestedGroup(app);
+  const task = await openTaskOf(backOffice(app), pi, 'confirm-plan', 'cup-sports-group');
   return { pi, task, athletes };
 }
 
@@ -181,6 +194,7 @@ const SCENARIOS: KillScenario[] = [
   {
     worker: sendSms,
     site: 'sms',
+    once: true,
     reach: chosenBooking,
     async verify(app, pi) {
       const [booked] = await appointmentsOf(app, pi);
@@ -191,6 +205,7 @@ const SCENARIOS: KillScenario[] = [
     // The record written before the provider is called: dying right after it leaves a send in doubt.
     worker: sendSms,
     site: 'db',
+    once: true,
     reach: chosenBooking,
     async verify(app, pi) {
       const [booked] = await appointmentsOf(app, pi);
@@ -231,6 +246,7 @@ const SCENARIOS: KillScenario[] = [
   {
     worker: startRecall,
     site: 'starter',
+    once: true,
     reach: (app) => cancellation(app),
     async verify(_app, pi) {
       const slot = String(await variable(pi, 'freedSlotId'));
@@ -412,7 +428,30 @@ const SCENARIOS: KillScenario[] = [
       expect(rows).toEqual([{ outcome: 'cancelled' }]);
     },
   },
+  {
+    worker: planSportsGroup,
+    site: 'db',
+    reach: async (app) => (await requestedGroup(app)).pi,
+    async verify(app, pi) {
+      const rows: { status: string }[] = await app.db.query(
+        'SELECT status FROM cup_sports_groups WHERE process_instance_key = $1',
+        [pi],
+      );
+      expect(rows).toEqual([{ status: 'planned' }]);
+    },
+  },
 ];
+/** The same workers dying between two of their effects: after one booking of the group, after the cancel before the record. */
+const scenarioOf = (w: WorkerDefinition): KillScenario => {
+  const found = SCENARIOS.find((x) => x.worker === w);
+  if (!found) throw new Error(`no scenario for ${w.taskType}`);
+  return found;
+};
+SCENARIOS.push(
+  { ...scenarioOf(bookSportsGroup), nth: 2 },
+  { ...scenarioOf(recordCleanupOutcome), site: 'db' },
+  { ...scenarioOf(recordRecallOutcome), site: 'db' },
+);
 const reminderBookings = new Map<string, string[]>();
 const cleanupBookings = new Map<string, string>();
 const groupAthletes = new Map<string, string[]>();
@@ -437,7 +476,7 @@ describe('a worker process killed around its side effect', () => {
   });
 
   for (const scenario of SCENARIOS) {
-    const name = `${scenario.worker.taskType} (effect on ${scenario.site})`;
+    const name = `${scenario.worker.taskType} (effect ${scenario.nth ?? 1} on ${scenario.site})`;
     it(`${name}: dies at each point, and the effect still happens exactly once, with no incident`, async () => {
       // Everything runs but this worker, so its task waits for the doomed delivery.
       const app = await startTestApp(
@@ -448,11 +487,16 @@ describe('a worker process killed around its side effect', () => {
         const runs: { point: KillPoint; pi: string; reached: boolean }[] = [];
         for (const point of KILL_POINTS) {
           const pi = await scenario.reach(app);
-          runs.push({ point, pi, reached: await dieAt(app, scenario.worker, scenario.site, pi, point) });
+          runs.push({ point, pi, reached: await dieAt(app, scenario.worker, scenario.site, pi, point, scenario.nth) });
         }
         // Every side-effecting worker meets its effect; a claim exists only where it goes through `once`.
         const reached = Object.fromEntries(runs.map((r) => [r.point, r.reached]));
-        expect(reached).toMatchObject({ 'before-effect': true, 'after-effect': true, 'before-complete': true });
+        expect(reached, `${JSON.stringify(reached)} ${JSON.stringify([...lastOutcomes])}`).toMatchObject({
+          'before-effect': true,
+          'after-effect': true,
+          'before-complete': true,
+          ...(scenario.once ? { 'after-claim': true, 'after-done': true } : {}),
+        });
 
         const next = nextWorker(app, scenario.worker);
         try {

@@ -48,7 +48,8 @@ describe('restarting the app with open tasks and running instances', () => {
       body: {
         workerId: 'died-during-restart',
         maxTasks: 1,
-        topics: [{ topicName: 'check-prescription', lockDuration: 5000, processInstanceId: whileDown.id }],
+        // fetchAndLock filters by business key, not by instance: this instance's task only.
+        topics: [{ topicName: 'check-prescription', lockDuration: 5000, businessKey: 'PRE-WHILEDOWN' }],
       },
     });
     expect(held).toHaveLength(1);

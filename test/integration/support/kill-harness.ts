@@ -54,25 +54,28 @@ export async function dieAt(
   site: EffectSite,
   processInstanceId: string,
   point: KillPoint,
+  /** Which of the site's effect calls the process dies around (the second booking of a group, …). */
+  nth = 1,
 ): Promise<boolean> {
   const engine = testEngine();
+  // fetchAndLock filters by business key, not by instance (a `processInstanceId` there is ignored).
+  const businessKey = (await engine.historicProcessInstance(processInstanceId))?.businessKey;
+  if (!businessKey) throw new Error(`instance ${processInstanceId} has no business key to lock its task by`);
   const locked = await waitFor(async () => {
     const tasks = await engine.request<LockedExternalTask[]>('POST', '/external-task/fetchAndLock', {
       body: {
         workerId: `doomed-${point}`,
         maxTasks: 1,
         topics: [
-          {
-            topicName: def.taskType,
-            lockDuration: DOOMED_LOCK_MS,
-            processInstanceId,
-            includeExtensionProperties: true,
-          },
+          { topicName: def.taskType, lockDuration: DOOMED_LOCK_MS, businessKey, includeExtensionProperties: true },
         ],
       },
     });
     return tasks[0];
   }, `the ${def.taskType} task of ${processInstanceId}`);
+  if (locked.processInstanceId !== processInstanceId) {
+    throw new Error(`locked the ${def.taskType} task of ${locked.processInstanceId}, not of ${processInstanceId}`);
+  }
   const job: IncomingJob = {
     key: locked.id,
     type: locked.topicName,
@@ -87,6 +90,7 @@ export async function dieAt(
   };
 
   let reached = false;
+  let effects = 0;
   const die = <T>(): Promise<T> => {
     reached = true;
     return death<T>();
@@ -102,7 +106,7 @@ export async function dieAt(
         const fn = value as (...a: unknown[]) => Promise<unknown>;
         return async (...args: unknown[]) => {
           if (reached) return death();
-          if (!EFFECT_CALLS[site](prop, args)) return fn.apply(t, args);
+          if (!EFFECT_CALLS[site](prop, args) || ++effects < nth) return fn.apply(t, args);
           if (point === 'before-effect') return die();
           const result = await fn.apply(t, args);
           return point === 'after-effect' ? die() : result;
@@ -135,11 +139,16 @@ export async function dieAt(
   // The handler either reaches its point and hangs there for good, or returns: then the
   // process dies before telling the engine (the last point, or where an earlier one does not apply).
   const returned = await Promise.race([
-    outcome.then(() => true),
-    waitFor(() => Promise.resolve(reached || undefined), `${def.taskType} at ${point}`, 30_000).then(() => false),
+    outcome.then((o) => o),
+    waitFor(() => Promise.resolve(reached || undefined), `${def.taskType} at ${point}`, 30_000).then(() => undefined),
   ]);
-  return point === 'before-complete' ? returned : reached;
+  if (point === 'before-complete') return returned !== undefined;
+  if (!reached && returned) lastOutcomes.set(`${processInstanceId}:${point}`, returned);
+  return reached;
 }
+
+/** What a handler returned when it did not reach its point (why a point was not reached). */
+export const lastOutcomes = new Map<string, unknown>();
 
 /** The worker, alone, as the process that comes after the dead one: real adapters, real store. */
 export function nextWorker(app: RunningApp, def: WorkerDefinition): { close(): Promise<void> } {
@@ -159,8 +168,11 @@ export function nextWorker(app: RunningApp, def: WorkerDefinition): { close(): P
 /** One side-effecting worker under the kill test: how to reach its task, and what "once" means. */
 export interface KillScenario {
   worker: WorkerDefinition;
-  /** Where its effect happens (the process dies around the first such call). */
+  /** Where its effect happens (the process dies around the first such call, or the `nth`). */
   site: EffectSite;
+  nth?: number;
+  /** The worker runs its effect through `once`: the claim and the store's record are points too. */
+  once?: boolean;
   /** Starts what brings a new process instance to the worker's task; its id. */
   reach(app: RunningApp): Promise<string>;
   /** After the task completed: asserts the effect happened exactly once for that instance. */
