@@ -118,7 +118,10 @@ describe('"pulitura agende" campaign against a FHIR R4 CUP', () => {
 
   beforeAll(async () => {
     cupServer = await startTestApp({ APP_MODE: 'api', FHIR_WRITE_TOKEN: 'cleanup-fhir-token-0123456789abcdef' });
-    app = await startTestApp({ CUP_FHIR_BASE_URL: `${cupServer.url}/fhir`, CUP_FHIR_TOKEN: 'cleanup-fhir-token-0123456789abcdef' });
+    app = await startTestApp({
+      CUP_FHIR_BASE_URL: `${cupServer.url}/fhir`,
+      CUP_FHIR_TOKEN: 'cleanup-fhir-token-0123456789abcdef',
+    });
     backOffice = apiAs(app, 'backoffice.pulizia', ['back-office-1']);
   });
   afterAll(async () => {
