@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import { startTwilioStandIn, type TwilioStandIn } from '../../stand-ins/twilio/server.js';
 import type { LockedExternalTask } from '../../platform/engine/operaton.js';
-import { fromEngineVariables } from '../../platform/engine/variables.js';
-import { decideOutcome } from '../../workers/framework/runner.js';
+import { decideOutcome, jobOf } from '../../workers/framework/runner.js';
 import { EffectStore } from '../../workers/framework/idempotency.js';
 import { WORKERS } from '../../workers/registry.js';
 import { sendSms } from '../../workers/send-sms.js';
@@ -56,23 +55,7 @@ describe('a job re-delivered after its side effect ran', () => {
       return tasks[0];
     }, 'the send-sms task');
     const lockedAt = Date.now();
-    const outcome = await decideOutcome(
-      sendSms,
-      {
-        key: locked.id,
-        type: locked.topicName,
-        processInstanceKey: locked.processInstanceId,
-        bpmnProcessId: locked.processDefinitionKey,
-        elementId: locked.activityId,
-        elementInstanceKey: locked.activityInstanceId,
-        processDefinitionKey: locked.processDefinitionId,
-        retries: locked.retries ?? 3,
-        variables: fromEngineVariables(locked.variables),
-        customHeaders: locked.extensionProperties ?? {},
-      },
-      app.workerDeps,
-      new EffectStore(app.db),
-    );
+    const outcome = await decideOutcome(sendSms, jobOf(locked, sendSms), app.workerDeps, new EffectStore(app.db));
     expect(outcome.kind).toBe('completed');
     expect(twilio.requests).toBe(1);
     await app.stop();

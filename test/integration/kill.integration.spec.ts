@@ -202,17 +202,6 @@ const SCENARIOS: KillScenario[] = [
     },
   },
   {
-    // The record written before the provider is called: dying right after it leaves a send in doubt.
-    worker: sendSms,
-    site: 'db',
-    once: true,
-    reach: chosenBooking,
-    async verify(app, pi) {
-      const [booked] = await appointmentsOf(app, pi);
-      expect(messagesNaming(booked?.booking_code ?? '?')).toHaveLength(1);
-    },
-  },
-  {
     worker: sendReminderBatch,
     site: 'sms',
     async reach(app) {
@@ -441,13 +430,18 @@ const SCENARIOS: KillScenario[] = [
     },
   },
 ];
-/** The same workers dying between two of their effects: after one booking of the group, after the cancel before the record. */
+/**
+ * The same workers dying around another of their effects: the SMS record before the provider
+ * is called, one booking of the group, the record after a cleanup's cancel or a recall's move.
+ */
 const scenarioOf = (w: WorkerDefinition): KillScenario => {
   const found = SCENARIOS.find((x) => x.worker === w);
   if (!found) throw new Error(`no scenario for ${w.taskType}`);
   return found;
 };
 SCENARIOS.push(
+  // The SMS record written before the provider is called: dying right after it leaves a send in doubt.
+  { ...scenarioOf(sendSms), site: 'db' },
   { ...scenarioOf(bookSportsGroup), nth: 2 },
   { ...scenarioOf(recordCleanupOutcome), site: 'db' },
   { ...scenarioOf(recordRecallOutcome), site: 'db' },

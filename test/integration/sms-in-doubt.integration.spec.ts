@@ -47,6 +47,23 @@ describe('an SMS left in doubt', () => {
     await twilio?.close();
   });
 
+  /**
+   * A send whose process died inside the provider's call, before the request left (the
+   * promise never settles): its record stays `submitting`.
+   */
+  async function diedBeforeTwilio(reference: string, text: string): Promise<void> {
+    const gateway = twilioVia(twilio);
+    const dying: SmsGateway = {
+      provider: gateway.provider,
+      sender: gateway.sender,
+      answerTimeoutMs: gateway.answerTimeoutMs,
+      send: () => new Promise(() => undefined),
+      findSent: (q) => gateway.findSent(q),
+    };
+    void new SmsSender(app.db, dying).sendOnce({ purpose: 'probe', reference, to: TO, text });
+    await waitFor(async () => (await recordOf(app.db, 'probe', reference))?.status === 'submitting', 'the record');
+  }
+
   it('whose answer was lost after Twilio took it is found in Twilio’s list and not sent again', async () => {
     const sender = new SmsSender(app.db, twilioVia(twilio));
     const before = twilio.requests;
@@ -104,17 +121,8 @@ describe('an SMS left in doubt', () => {
 
   it('whose process died before calling Twilio is sent once the window has passed', async () => {
     const gateway = twilioVia(twilio);
-    // The process dies inside the call, before the request leaves: the promise never settles.
-    const dying: SmsGateway = {
-      provider: gateway.provider,
-      sender: gateway.sender,
-      answerTimeoutMs: gateway.answerTimeoutMs,
-      send: () => new Promise(() => undefined),
-      findSent: (q) => gateway.findSent(q),
-    };
     const text = 'Messaggio di prova tre';
-    void new SmsSender(app.db, dying).sendOnce({ purpose: 'probe', reference: 'died', to: TO, text });
-    await waitFor(async () => (await recordOf(app.db, 'probe', 'died'))?.status === 'submitting', 'the record');
+    await diedBeforeTwilio('died', text);
     // Until settled, the back office sees it among the sends in doubt (once a minute old).
     await app.db.query(
       `UPDATE sms_messages SET updated_at = now() - interval '2 minutes', created_at = now() - interval '2 minutes'
@@ -142,16 +150,8 @@ describe('an SMS left in doubt', () => {
 
   it('cut before Twilio and settled by two attempts at the same moment is sent by exactly one', async () => {
     const gateway = twilioVia(twilio);
-    const dying: SmsGateway = {
-      provider: gateway.provider,
-      sender: gateway.sender,
-      answerTimeoutMs: gateway.answerTimeoutMs,
-      send: () => new Promise(() => undefined),
-      findSent: (q) => gateway.findSent(q),
-    };
     const text = 'Messaggio di prova quattro';
-    void new SmsSender(app.db, dying).sendOnce({ purpose: 'probe', reference: 'race', to: TO, text });
-    await waitFor(async () => (await recordOf(app.db, 'probe', 'race'))?.status === 'submitting', 'the record');
+    await diedBeforeTwilio('race', text);
     const settle = () =>
       afterInDoubtWindow(() =>
         new SmsSender(app.db, gateway).sendOnce({ purpose: 'probe', reference: 'race', to: TO, text }),

@@ -1,13 +1,10 @@
 import { api } from './api';
 import type { DeployResult } from './models';
 
+import type { NeedReason } from '../../domain/processes/model-permissions';
+
 /** One permission a model's workers need, and the tasks that need it (said by the API in Italian). */
-export interface NeedReason {
-  permission: string;
-  label: string;
-  message: string;
-  elements: { process: string; elementId: string; elementName: string | null; topic: string | null }[];
-}
+export type { NeedReason };
 
 export interface Approval {
   id: string;
@@ -19,7 +16,8 @@ export interface Approval {
   rollbackOf: string | null;
   requestedBy: string;
   reasons: NeedReason[];
-  status: 'pending' | 'approved' | 'refused';
+  /** `approving`: an approver claimed it and is deploying it. */
+  status: 'pending' | 'approving' | 'approved' | 'refused';
   decidedBy: string | null;
   decidedAt: string | null;
   decisionNote: string | null;

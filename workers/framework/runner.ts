@@ -54,6 +54,23 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+/** The job a handler sees for a task the engine locked: its identifiers, variables and headers. */
+export function jobOf(task: LockedExternalTask, def: WorkerDefinition): IncomingJob {
+  return {
+    key: task.id,
+    type: task.topicName,
+    processInstanceKey: task.processInstanceId,
+    bpmnProcessId: task.processDefinitionKey,
+    elementId: task.activityId,
+    elementInstanceKey: task.activityInstanceId,
+    processDefinitionKey: task.processDefinitionId,
+    processDefinitionVersion: versionOf(task.processDefinitionId),
+    retries: task.retries ?? def.retries ?? DEFAULT_RETRIES,
+    variables: fromEngineVariables(task.variables),
+    customHeaders: task.extensionProperties ?? {},
+  };
+}
+
 /** Runs a handler and turns what happened into an outcome. Never throws. */
 export async function decideOutcome(
   def: WorkerDefinition,
@@ -159,19 +176,7 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
     const def = byTopic.get(task.topicName);
     if (!def) return;
     const started = performance.now();
-    const job: IncomingJob = {
-      key: task.id,
-      type: task.topicName,
-      processInstanceKey: task.processInstanceId,
-      bpmnProcessId: task.processDefinitionKey,
-      elementId: task.activityId,
-      elementInstanceKey: task.activityInstanceId,
-      processDefinitionKey: task.processDefinitionId,
-      processDefinitionVersion: versionOf(task.processDefinitionId),
-      retries: task.retries ?? def.retries ?? DEFAULT_RETRIES,
-      variables: fromEngineVariables(task.variables),
-      customHeaders: task.extensionProperties ?? {},
-    };
+    const job = jobOf(task, def);
     const logFields = { type: def.taskType, jobKey: task.id, processInstanceKey: task.processInstanceId };
     // Keep the lock while the handler works; a lost extension only means another worker may
     // take the task over, which the idempotency store makes harmless.

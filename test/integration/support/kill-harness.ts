@@ -4,12 +4,11 @@ import type { SmsGateway } from '../../../adapters/sms/sms.js';
 import { SmsSender } from '../../../domain/sms/sms-sender.js';
 import type { ProcessStarter } from '../../../domain/processes/process-starter.js';
 import type { LockedExternalTask } from '../../../platform/engine/operaton.js';
-import { fromEngineVariables } from '../../../platform/engine/variables.js';
 import { createLogger } from '../../../platform/logger.js';
 import { Metrics } from '../../../platform/metrics.js';
 import type { WorkerDefinition, WorkerDeps } from '../../../workers/framework/define.js';
 import { EffectStore, type Json } from '../../../workers/framework/idempotency.js';
-import { decideOutcome, startWorkers, type IncomingJob } from '../../../workers/framework/runner.js';
+import { decideOutcome, jobOf, startWorkers } from '../../../workers/framework/runner.js';
 import { testEngine } from './clock.js';
 import { waitFor } from './test-app.js';
 
@@ -76,18 +75,7 @@ export async function dieAt(
   if (locked.processInstanceId !== processInstanceId) {
     throw new Error(`locked the ${def.taskType} task of ${locked.processInstanceId}, not of ${processInstanceId}`);
   }
-  const job: IncomingJob = {
-    key: locked.id,
-    type: locked.topicName,
-    processInstanceKey: locked.processInstanceId,
-    bpmnProcessId: locked.processDefinitionKey,
-    elementId: locked.activityId,
-    elementInstanceKey: locked.activityInstanceId,
-    processDefinitionKey: locked.processDefinitionId,
-    retries: locked.retries ?? def.retries ?? 3,
-    variables: fromEngineVariables(locked.variables),
-    customHeaders: locked.extensionProperties ?? {},
-  };
+  const job = jobOf(locked, def);
 
   let reached = false;
   let effects = 0;
