@@ -70,13 +70,14 @@ describe('external-task workers', () => {
       headers: z.object({ label: z.string() }),
       async handler({ variables, headers }) {
         calls++;
-        await new Promise((r) => setTimeout(r, 3500));
+        await new Promise((r) => setTimeout(r, 5000));
         return { doubled: variables.n * 2, label: headers.label };
       },
     });
-    // Two workers, as two processes would be, with a 1 s lock the handler outlives three times.
-    run([slow], 1000);
-    run([slow], 1000);
+    // Two workers, as two processes would be, with a 2 s lock the handler outlives 2.5 times
+    // (a 1 s lock left too little room on a loaded two-core CI machine).
+    run([slow], 2000);
+    run([slow], 2000);
     const started = await deployAndStart('probe-slow');
     await waitFor(
       async () => (await engine.historicProcessInstance(started.id))?.state === 'COMPLETED',

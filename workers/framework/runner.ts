@@ -178,11 +178,12 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
     const started = performance.now();
     const job = jobOf(task, def);
     const logFields = { type: def.taskType, jobKey: task.id, processInstanceKey: task.processInstanceId };
-    // Keep the lock while the handler works; a lost extension only means another worker may
-    // take the task over, which the idempotency store makes harmless.
+    // Keep the lock while the handler works, renewing it four times per lock so that a busy
+    // event loop or a slow engine answer does not let it lapse; a lost extension only means
+    // another worker may take the task over, which the idempotency store makes harmless.
     const extender = setInterval(
       () => void engine.extendLock(task.id, workerId, opts.lockMs).catch(() => undefined),
-      Math.max(500, Math.floor(opts.lockMs / 3)),
+      Math.max(100, Math.floor(opts.lockMs / 4)),
     );
     extender.unref();
     let outcome: Outcome;
