@@ -151,6 +151,54 @@ export const envSchema = z.object({
     .max(60_000)
     .default(1000)
     .describe('How often each API process asks the engine for new user tasks to announce to open tasklists.'),
+  HELPDESK_MAIL_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'a mail domain, e.g. regione.basilicata.it')
+    .default('helpdesk.local')
+    .describe(
+      "The help desk's mail domain: our Message-IDs and, on the embedded default, the local mailboxes' addresses (`helpdesk@`, `tributi@`, `pec@`, `fax@`).",
+    ),
+  HELPDESK_MAIL_FROM: optionalString.describe(
+    'Sender of the help desk\'s mail (default `Contact Center Regionale <helpdesk@HELPDESK_MAIL_DOMAIN>`).',
+  ),
+  MAIL_HELPDESK_IMAP_URL: optionalString.describe(
+    'IMAP inbox of the help desk (`imaps://user:password@host:993/INBOX`, user and password URL-encoded). Setting any `MAIL_*_IMAP_URL` replaces the local mailboxes with the IMAP ones set.',
+  ),
+  MAIL_TRIBUTI_IMAP_URL: optionalString.describe('IMAP inbox of the regional taxes (tributi) desk, as above.'),
+  MAIL_PEC_IMAP_URL: optionalString.describe(
+    'IMAP inbox of the PEC mailbox, as above: its envelopes are opened and their certification kept.',
+  ),
+  MAIL_FAX_IMAP_URL: optionalString.describe('IMAP inbox the fax server delivers to (a PDF per fax), as above.'),
+  SMTP_URL: optionalString.describe(
+    'SMTP server for the help desk\'s outgoing mail (`smtp://user:password@host:587`, `smtps://…:465`). Without it mail stays in the local outbox the workspace shows.',
+  ),
+  LOCAL_SMTP_PORT: port
+    .default(2525)
+    .describe(
+      'Loopback port of the local mailboxes\' SMTP listener (embedded default, no `MAIL_*_IMAP_URL`): send test mail to `helpdesk@HELPDESK_MAIL_DOMAIN` there. 0 turns it off.',
+    ),
+  MAIL_MAX_MESSAGE_MB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(500)
+    .default(50)
+    .describe('A message larger than this is not fetched: it stays on the mail server, shown quarantined.'),
+  MAIL_MAX_ATTACHMENTS_MB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(500)
+    .default(25)
+    .describe('Attachments of one message beyond this in total: the message is quarantined.'),
+  RT_URL: optionalString.describe(
+    'Base URL of Request Tracker 5 (`https://rt.example.it`, REST2 under `/REST/2.0/`). Without it tickets are kept in the local ticket store.',
+  ),
+  RT_TOKEN: optionalString.describe(
+    "Request Tracker auth token of the contact center's RT user (preferred over `RT_USER`/`RT_PASSWORD`).",
+  ),
+  RT_USER: optionalString.describe('Request Tracker user, with `RT_PASSWORD`, when no token is used.'),
+  RT_PASSWORD: optionalString.describe('Password of `RT_USER`.'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -200,6 +248,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     if (missing.length > 0) {
       throw new ConfigError(`Invalid configuration:\n  SMS_PROVIDER=twilio needs ${missing.join(', ')}`);
     }
+  }
+  if (e.RT_URL && !e.RT_TOKEN && !(e.RT_USER && e.RT_PASSWORD)) {
+    throw new ConfigError('Invalid configuration:\n  RT_URL needs RT_TOKEN, or RT_USER and RT_PASSWORD');
+  }
+  if (e.RT_URL && !e.RT_TOKEN && !(e.RT_USER && e.RT_PASSWORD)) {
+    throw new ConfigError('Invalid configuration:\n  RT_URL needs RT_TOKEN, or RT_USER and RT_PASSWORD');
   }
   if (e.OIDC_ISSUER && (!e.OIDC_CLIENT_ID || !e.PUBLIC_BASE_URL)) {
     throw new ConfigError('Invalid configuration:\n  OIDC_ISSUER needs OIDC_CLIENT_ID and PUBLIC_BASE_URL');

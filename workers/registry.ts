@@ -17,6 +17,9 @@ import { planSportsGroup } from './plan-sports-group.js';
 import { bookSportsGroup } from './book-sports-group.js';
 import { closeSportsGroup } from './close-sports-group.js';
 import { applyRetention } from './apply-retention.js';
+import { openTicket } from './open-ticket.js';
+import { sendMail } from './send-mail.js';
+import { archiveMail } from './archive-mail.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
 export const WORKERS: readonly WorkerDefinition[] = [
@@ -38,6 +41,9 @@ export const WORKERS: readonly WorkerDefinition[] = [
   bookSportsGroup,
   closeSportsGroup,
   applyRetention,
+  openTicket,
+  sendMail,
+  archiveMail,
 ];
 
 /**

@@ -6,6 +6,10 @@ export const ROLES = [
   'operator',
   'back-office-1',
   'back-office-2',
+  'helpdesk-operator',
+  'helpdesk-back-office-1',
+  'helpdesk-back-office-2',
+  'third-level',
   'analyst',
   'supervisor',
   'regione',
@@ -18,6 +22,10 @@ export const ROLE_LABELS: Record<Role, string> = {
   operator: 'Operatore front office',
   'back-office-1': 'Back office (1° livello)',
   'back-office-2': 'Back office (2° livello)',
+  'helpdesk-operator': 'Operatore help desk regionale',
+  'helpdesk-back-office-1': 'Back office help desk (1° livello)',
+  'helpdesk-back-office-2': 'Back office help desk (2° livello)',
+  'third-level': 'Terzo livello (uffici regionali)',
   analyst: 'Analista dei processi',
   supervisor: 'Supervisore',
   regione: 'Regione Basilicata (sola lettura)',
@@ -52,6 +60,15 @@ export const PERMISSIONS = [
    * worker deletes what is older, so deploying one needs this (or an approver who holds it).
    */
   'retention:manage',
+  /** Open help-desk contacts for citizens (a phone call closed in line or forwarded as a ticket). */
+  'helpdesk:contact',
+  /**
+   * Work the help desk's mail and tickets: pre-check and classify messages, open and move
+   * tickets in Request Tracker, send the requester our acknowledgements and answers.
+   */
+  'helpdesk:manage',
+  /** Read help-desk tickets and their history (third level, the Regione). */
+  'tickets:view',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -69,12 +86,34 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   'users:manage': 'gestire utenti e ruoli',
   'audit:view': 'leggere il registro degli accessi',
   'retention:manage': 'decidere la conservazione dei dati (cancellare i dati personali scaduti)',
+  'helpdesk:contact': "aprire contatti dell'help desk per i cittadini",
+  'helpdesk:manage': "lavorare posta e ticket dell'help desk (aprire ticket, rispondere ai richiedenti)",
+  'tickets:view': "leggere i ticket dell'help desk",
 };
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   operator: ['tasks:work', 'personal:read', 'cup:contact'],
   'back-office-1': ['tasks:work', 'personal:read', 'cup:contact', 'cup:manage', 'instances:view'],
   'back-office-2': ['tasks:work', 'personal:read', 'cup:contact', 'cup:manage', 'instances:view', 'incidents:retry'],
+  'helpdesk-operator': ['tasks:work', 'personal:read', 'helpdesk:contact', 'tickets:view'],
+  'helpdesk-back-office-1': [
+    'tasks:work',
+    'personal:read',
+    'helpdesk:contact',
+    'helpdesk:manage',
+    'tickets:view',
+    'instances:view',
+  ],
+  'helpdesk-back-office-2': [
+    'tasks:work',
+    'personal:read',
+    'helpdesk:contact',
+    'helpdesk:manage',
+    'tickets:view',
+    'instances:view',
+    'incidents:retry',
+  ],
+  'third-level': ['tasks:work', 'personal:read', 'tickets:view'],
   analyst: ['models:view', 'models:deploy', 'instances:view', 'incidents:retry'],
   supervisor: [
     'tasks:work',
@@ -86,8 +125,11 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'incidents:retry',
     'models:view',
     'audit:view',
+    'helpdesk:contact',
+    'helpdesk:manage',
+    'tickets:view',
   ],
-  regione: ['tasks:view-all', 'instances:view', 'models:view'],
+  regione: ['tasks:view-all', 'instances:view', 'models:view', 'tickets:view'],
   admin: ['users:manage', 'audit:view', 'models:view', 'instances:view', 'retention:manage'],
 };
 
@@ -99,8 +141,19 @@ const GROUPS: Record<Role, readonly string[]> = {
   operator: ['cup-operators'],
   'back-office-1': ['cup-back-office'],
   'back-office-2': ['cup-back-office', 'cup-back-office-2'],
+  'helpdesk-operator': ['helpdesk-operators'],
+  'helpdesk-back-office-1': ['helpdesk-back-office'],
+  'helpdesk-back-office-2': ['helpdesk-back-office', 'helpdesk-back-office-2'],
+  'third-level': ['helpdesk-third-level'],
   analyst: [],
-  supervisor: ['cup-operators', 'cup-back-office', 'cup-back-office-2'],
+  supervisor: [
+    'cup-operators',
+    'cup-back-office',
+    'cup-back-office-2',
+    'helpdesk-operators',
+    'helpdesk-back-office',
+    'helpdesk-back-office-2',
+  ],
   regione: [],
   admin: [],
 };

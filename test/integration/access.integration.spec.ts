@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
-import type { Role } from '../../domain/access/roles.js';
+import { ROLES, type Role } from '../../domain/access/roles.js';
 import { loadConfig } from '../../platform/config.js';
 import { sessionClient } from '../support/session-client.js';
 import { apiAs, ensureUser, startTestApp, TEST_PASSWORD } from './support/test-app.js';
@@ -11,7 +11,17 @@ const MATRIX: { method: 'GET' | 'POST'; path: string; body?: unknown; allowed: R
   {
     method: 'GET',
     path: '/api/tasks',
-    allowed: ['operator', 'back-office-1', 'back-office-2', 'supervisor', 'regione'],
+    allowed: [
+      'operator',
+      'back-office-1',
+      'back-office-2',
+      'helpdesk-operator',
+      'helpdesk-back-office-1',
+      'helpdesk-back-office-2',
+      'third-level',
+      'supervisor',
+      'regione',
+    ],
   },
   { method: 'GET', path: '/api/sms/messages', allowed: ['operator', 'back-office-1', 'back-office-2', 'supervisor'] },
   {
@@ -22,7 +32,16 @@ const MATRIX: { method: 'GET' | 'POST'; path: string; body?: unknown; allowed: R
   {
     method: 'GET',
     path: '/api/process-instances',
-    allowed: ['back-office-1', 'back-office-2', 'analyst', 'supervisor', 'regione', 'admin'],
+    allowed: [
+      'back-office-1',
+      'back-office-2',
+      'helpdesk-back-office-1',
+      'helpdesk-back-office-2',
+      'analyst',
+      'supervisor',
+      'regione',
+      'admin',
+    ],
   },
   { method: 'GET', path: '/api/models', allowed: ['analyst', 'supervisor', 'regione', 'admin'] },
   { method: 'GET', path: '/api/users', allowed: ['admin'] },
@@ -41,9 +60,12 @@ const MATRIX: { method: 'GET' | 'POST'; path: string; body?: unknown; allowed: R
     body: {},
     allowed: ['back-office-1', 'back-office-2', 'supervisor'],
   },
-  { method: 'POST', path: '/api/incidents/1/retry', allowed: ['back-office-2', 'analyst', 'supervisor'] },
+  {
+    method: 'POST',
+    path: '/api/incidents/1/retry',
+    allowed: ['back-office-2', 'helpdesk-back-office-2', 'analyst', 'supervisor'],
+  },
 ];
-const ROLES: Role[] = ['operator', 'back-office-1', 'back-office-2', 'analyst', 'supervisor', 'regione', 'admin'];
 
 /** Tokens another system reads and writes `/fhir` with (24+ characters, different). */
 const FHIR_READ_TOKEN = 'access-test-fhir-read-token-0001';

@@ -53,7 +53,7 @@ const NAV: { href: string; label: string; any: Permission[]; all?: Permission[] 
   {
     href: '/approvazioni',
     label: 'Approvazioni',
-    any: ['models:deploy', 'cup:contact', 'cup:manage', 'retention:manage'],
+    any: ['models:deploy', 'cup:contact', 'cup:manage', 'retention:manage', 'helpdesk:manage'],
     all: ['models:view'],
   },
   { href: '/utenti', label: 'Utenti', any: ['users:manage'] },

@@ -6,6 +6,11 @@ import type { Templates } from '../../domain/templates.js';
 import type { SmsSender } from '../../domain/sms/sms-sender.js';
 import type { ProcessStarter } from '../../domain/processes/process-starter.js';
 import type { Permission } from '../../domain/access/roles.js';
+import type { Tickets } from '../../adapters/tickets/tickets.js';
+import type { Mailbox } from '../../adapters/mail/mailbox.js';
+import type { MailTransport } from '../../adapters/mail/mail-transport.js';
+import type { MailSender } from '../../domain/helpdesk/mail-sender.js';
+import type { MailRecords } from '../../domain/helpdesk/mail-records.js';
 
 /** What a handler may use. Integration tests pass the real services, unit tests fakes. */
 export interface WorkerDeps {
@@ -17,7 +22,21 @@ export interface WorkerDeps {
   templates: Templates;
   /** Starts other processes (a freed slot starts a recall). */
   starter: ProcessStarter;
+  /** The help desk's tickets: Request Tracker, or the local store. */
+  tickets: Tickets;
+  /** The help desk's mail: what was received, how we send, the mailboxes by name. */
+  mail: HelpDeskMail;
   now: () => Date;
+}
+
+export interface HelpDeskMail {
+  records: MailRecords;
+  /** Sends through `transport` exactly once per purpose and reference. */
+  sender: MailSender;
+  transport: MailTransport;
+  mailboxes: ReadonlyMap<string, Mailbox>;
+  /** Our sender address (`Contact Center Regionale <helpdesk@…>`). */
+  from: string;
 }
 
 /** The job as a handler sees it: identifiers only, variables come parsed separately. */

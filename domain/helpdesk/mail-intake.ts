@@ -1,0 +1,269 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { DataSource } from 'typeorm';
+import type { InboxMessage, Mailbox } from '../../adapters/mail/mailbox.js';
+import type { Logger } from '../../platform/logger.js';
+import { newBusinessKey, type ProcessStarter } from '../processes/process-starter.js';
+import { isReceipt } from './daticert.js';
+import { inspectMail, type InspectedMail } from './mail-inspection.js';
+import { suggestQueue } from './queue-suggestion.js';
+
+export type MailChannel = 'email' | 'pec' | 'fax';
+
+/** One configured inbound mailbox: its name, what arrives there, and how it is read. */
+export interface IntakeMailbox {
+  name: string;
+  channel: MailChannel;
+  mailbox: Mailbox;
+}
+
+export const INTAKE_PROCESS = 'helpdesk-mail-intake';
+/** Where the flow moves a message once it has been dealt with. */
+export const ARCHIVE_FOLDER = 'Archivio';
+
+export interface IntakeOptions {
+  /** `X-Loop` value of our own mail. */
+  loopId: string;
+  /** A message larger than this is not fetched: it stays on the server, quarantined. */
+  maxMessageBytes: number;
+  /** Attachments beyond this in total: quarantined, and the sender told. */
+  maxAttachmentBytes: number;
+}
+
+export type IntakeResult = 'started' | 'known' | 'duplicate';
+
+/**
+ * Turns each message of a mailbox into one intake instance, exactly once: the message is
+ * recorded under (mailbox, UIDVALIDITY, UID) with its raw bytes and attachments stored by
+ * their SHA-256, then the instance is started with that identity as its idempotency key. A
+ * crash between the two is finished at the next offer; the same message offered again, or
+ * delivered again (same Message-ID, in this or another mailbox), starts nothing more.
+ */
+export class MailIntake {
+  constructor(
+    private readonly db: DataSource,
+    private readonly starter: ProcessStarter,
+    private readonly opts: IntakeOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async receive(box: IntakeMailbox, message: InboxMessage): Promise<IntakeResult> {
+    const known: { id: string; status: string; process_instance_id: string | null; archived_at: Date | null }[] =
+      await this.db.query(
+        `SELECT id, status, process_instance_id, archived_at FROM mail_messages
+          WHERE mailbox = $1 AND uid_validity = $2 AND uid = $3`,
+        [box.name, message.uidValidity, message.uid],
+      );
+    const row = known[0];
+    if (row?.status === 'duplicate') {
+      if (!row.archived_at) await this.archiveDuplicate(box, row.id, message);
+      return 'duplicate';
+    }
+    if (row?.process_instance_id) return 'known';
+    const id = row?.id ?? (await this.record(box, message));
+    const recorded: { status: string }[] = await this.db.query(`SELECT status FROM mail_messages WHERE id = $1`, [id]);
+    if (recorded[0]?.status === 'duplicate') {
+      await this.archiveDuplicate(box, id, message);
+      return 'duplicate';
+    }
+    await this.start(box, id, message);
+    return 'started';
+  }
+
+  private async record(box: IntakeMailbox, message: InboxMessage): Promise<string> {
+    let raw: Buffer | undefined;
+    let inspected: InspectedMail;
+    if (message.size > this.opts.maxMessageBytes) {
+      inspected = quarantinedOnly(
+        `Messaggio di ${(message.size / 1_048_576).toFixed(1)} MB, oltre il limite di ${Math.round(this.opts.maxMessageBytes / 1_048_576)} MB: resta sul server di posta`,
+      );
+    } else {
+      raw = await readAll(await message.open(), this.opts.maxMessageBytes);
+      inspected = await inspectMail(raw, {
+        loopId: this.opts.loopId,
+        maxAttachmentBytes: this.opts.maxAttachmentBytes,
+        pecExpected: box.channel === 'pec',
+      });
+    }
+    const rawSha = raw ? await this.storeBlob(raw) : null;
+    for (const a of inspected.attachments) await this.storeBlob(a.content, a.sha256);
+    const automatic = inspected.pec && isReceipt(inspected.pec) ? 'pec-receipt' : (inspected.automatic ?? null);
+    const values = [
+      box.name,
+      box.channel,
+      message.uidValidity,
+      message.uid,
+      inspected.messageId ?? null,
+      rawSha,
+      raw?.length ?? message.size,
+      inspected.quarantineReason ? 'quarantined' : 'received',
+      inspected.quarantineReason ?? null,
+      automatic,
+      inspected.fromAddress ?? null,
+      inspected.fromName ?? null,
+      inspected.replyTo ?? null,
+      inspected.subject ?? null,
+      inspected.sentAt ?? null,
+      inspected.inReplyTo ?? null,
+      inspected.text.replace(/\0/g, ''),
+      inspected.html?.replace(/\0/g, '') ?? null,
+      JSON.stringify(
+        inspected.attachments.map(({ index, filename, contentType, size, sha256 }) => ({
+          index,
+          filename,
+          contentType,
+          size,
+          sha256,
+        })),
+      ),
+      inspected.pec ? JSON.stringify(inspected.pec) : null,
+      suggestQueue(box.name, inspected.subject, inspected.text),
+    ];
+    const insert = (duplicateOf: string | null) =>
+      this.db.query(
+        `INSERT INTO mail_messages (mailbox, channel, uid_validity, uid, message_id, raw_sha256, size, status,
+            quarantine_reason, automatic, from_address, from_name, reply_to, subject, sent_at, in_reply_to,
+            text_body, html_body, attachments, pec, suggested_queue, duplicate_of)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $22::uuid IS NULL THEN $8 ELSE 'duplicate' END, $9, $10, $11,
+            $12, $13, $14, $15, $16, $17, $18, $19::jsonb, $20::jsonb, $21, $22::uuid)
+         ON CONFLICT (mailbox, uid_validity, uid) DO NOTHING
+         RETURNING id`,
+        [...values, duplicateOf],
+      ) as Promise<{ id: string }[]>;
+    const original = async () =>
+      inspected.messageId
+        ? ((
+            (await this.db.query(
+              `SELECT id FROM mail_messages WHERE message_id = $1 AND status <> 'duplicate'`,
+              [inspected.messageId],
+            )) as { id: string }[]
+          )[0]?.id ?? null)
+        : null;
+    let inserted: { id: string }[];
+    try {
+      inserted = await insert(await original());
+    } catch (err) {
+      // Another watcher recorded the same Message-ID at this moment (a copy in another mailbox).
+      if ((err as { code?: string }).code !== '23505') throw err;
+      inserted = await insert(await original());
+    }
+    if (inserted[0]) return inserted[0].id;
+    const again: { id: string }[] = await this.db.query(
+      `SELECT id FROM mail_messages WHERE mailbox = $1 AND uid_validity = $2 AND uid = $3`,
+      [box.name, message.uidValidity, message.uid],
+    );
+    if (!again[0]) throw new Error('messaggio non registrato');
+    return again[0].id;
+  }
+
+  private async start(box: IntakeMailbox, id: string, message: InboxMessage): Promise<void> {
+    const rows: {
+      status: string;
+      automatic: string | null;
+      suggested_queue: string;
+      from_address: string | null;
+      reply_to: string | null;
+    }[] = await this.db.query(
+      `SELECT status, automatic, suggested_queue, from_address, reply_to FROM mail_messages WHERE id = $1`,
+      [id],
+    );
+    const m = rows[0];
+    if (!m) return;
+    const started = await this.starter.start({
+      bpmnProcessId: INTAKE_PROCESS,
+      businessKey: newBusinessKey('MAIL'),
+      idempotencyKey: `mail:${box.name}:${message.uidValidity}:${message.uid}`,
+      startedBy: `mailbox:${box.name}`,
+      // Identifiers and decisions only: what the message says is read from the platform.
+      variables: {
+        mailId: id,
+        mailbox: box.name,
+        channel: box.channel,
+        quarantined: m.status === 'quarantined',
+        automatic: m.automatic ?? 'no',
+        // The queue the pre-check proposes; the form shows it chosen, the operator may change it.
+        queue: m.suggested_queue,
+        hasRequester: Boolean(m.reply_to ?? m.from_address),
+      },
+    });
+    await this.db.query(`UPDATE mail_messages SET process_instance_id = $2 WHERE id = $1`, [
+      id,
+      started.processInstanceKey,
+    ]);
+    this.log.info({ mailbox: box.name, mailId: id, processInstanceKey: started.processInstanceKey }, 'mail received');
+  }
+
+  private async archiveDuplicate(box: IntakeMailbox, id: string, message: InboxMessage): Promise<void> {
+    await box.mailbox.archive(message, ARCHIVE_FOLDER);
+    await this.db.query(`UPDATE mail_messages SET archived_at = now() WHERE id = $1`, [id]);
+  }
+
+  private async storeBlob(content: Buffer, sha?: string): Promise<string> {
+    const sha256 = sha ?? createHash('sha256').update(content).digest('hex');
+    await this.db.query(
+      `INSERT INTO mail_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING`,
+      [sha256, content.length, content],
+    );
+    return sha256;
+  }
+}
+
+function quarantinedOnly(reason: string): InspectedMail {
+  return {
+    messageId: undefined,
+    fromAddress: undefined,
+    fromName: undefined,
+    replyTo: undefined,
+    subject: undefined,
+    sentAt: undefined,
+    inReplyTo: undefined,
+    text: '',
+    html: undefined,
+    attachments: [],
+    automatic: undefined,
+    pec: undefined,
+    quarantineReason: reason,
+  };
+}
+
+async function readAll(stream: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    size += b.length;
+    if (size > limit) {
+      stream.destroy();
+      throw new Error(`il messaggio supera ${limit} byte`);
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Watches every mailbox and hands each message to the intake, until closed. A message the
+ * intake cannot take now (the database or the engine down) is offered again later.
+ */
+export function startMailIntake(intake: MailIntake, boxes: readonly IntakeMailbox[], log: Logger): () => Promise<void> {
+  const stop = new AbortController();
+  const watching = boxes.map((box) =>
+    box.mailbox
+      .watch(async (message) => {
+        try {
+          await intake.receive(box, message);
+        } catch (err) {
+          log.warn(
+            { mailbox: box.name, uid: message.uid, err: { name: (err as Error).name, message: (err as Error).message } },
+            'mail not taken in yet: offered again later',
+          );
+          throw err;
+        }
+      }, stop.signal)
+      .catch((err: Error) => log.error({ mailbox: box.name, err: { name: err.name } }, 'mailbox watcher stopped')),
+  );
+  return async () => {
+    stop.abort();
+    await Promise.all(watching);
+  };
+}

@@ -1,0 +1,78 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import type { DataSource } from 'typeorm';
+import { deliverLocally } from '../../adapters/mail/local-mailbox.js';
+
+export interface LocalSmtpListener {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded default's inbound mail: an SMTP server on loopback that accepts mail for
+ * `<mailbox>@<domain>` (e.g. `helpdesk@helpdesk.local`) and puts it into that local mailbox,
+ * which the intake reads like an IMAP inbox. A person tests the help desk with any mail
+ * client or `swaks`/`curl` pointed at it. No authentication: it listens on loopback only.
+ */
+export async function startLocalSmtpListener(opts: {
+  db: DataSource;
+  host: string;
+  port: number;
+  domain: string;
+  mailboxes: readonly string[];
+  maxBytes: number;
+}): Promise<LocalSmtpListener> {
+  const known = new Set(opts.mailboxes);
+  const mailboxOf = (address: string): string | undefined => {
+    const [local, domain] = address.toLowerCase().split('@');
+    return domain === opts.domain.toLowerCase() && local && known.has(local) ? local : undefined;
+  };
+  const server = new SMTPServer({
+    name: opts.domain,
+    banner: 'Contact center Regione Basilicata, casella locale di prova',
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    size: opts.maxBytes,
+    logger: false,
+    onRcptTo(address, _session, callback) {
+      if (!mailboxOf(address.address)) {
+        const err = new Error(
+          `casella sconosciuta: si accettano ${[...known].map((m) => `${m}@${opts.domain}`).join(', ')}`,
+        ) as Error & { responseCode: number };
+        err.responseCode = 550;
+        callback(err);
+        return;
+      }
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) {
+          const err = new Error('messaggio troppo grande') as Error & { responseCode: number };
+          err.responseCode = 552;
+          callback(err);
+          return;
+        }
+        const raw = Buffer.concat(chunks);
+        const boxes = [...new Set(session.envelope.rcptTo.map((r) => mailboxOf(r.address)))].filter(
+          (m): m is string => m !== undefined,
+        );
+        Promise.all(boxes.map((m) => deliverLocally(opts.db, m, raw))).then(
+          () => callback(null, 'Messaggio ricevuto'),
+          (err: Error) => callback(err),
+        );
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  server.on('error', () => undefined);
+  return {
+    port: (server.server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { MailSendError } from '../adapters/mail/mail-transport.js';
+import { MailRecords } from '../domain/helpdesk/mail-records.js';
+import { MailInDoubtError } from '../domain/helpdesk/mail-sender.js';
+import { EffectInProgressError, PermanentError, TransientError } from './framework/errors.js';
+import { defineWorker } from './framework/define.js';
+
+/**
+ * Answers the requester of a received message with the email template named in the task's
+ * `template` header (its first line is the subject, the rest the text), in the message's
+ * thread, marked as automatic. One email per message and purpose, whatever the retries.
+ */
+export const sendMail = defineWorker({
+  taskType: 'send-mail',
+  permission: 'helpdesk:manage',
+  description:
+    "Invia al richiedente l'email del modello indicato nell'intestazione `template`, nel filo del suo messaggio; una sola volta per messaggio e scopo.",
+  variables: z
+    .object({
+      mailId: z.string().uuid(),
+      ticketId: z.string().min(1).optional(),
+      queue: z.string().optional(),
+    })
+    .passthrough(),
+  headers: z.object({
+    template: z.string().min(1),
+    purpose: z.string().min(1).optional(),
+  }),
+  async handler({ variables, headers, deps }) {
+    const mail = await deps.mail.records.get(variables.mailId);
+    if (!mail) throw new PermanentError(`Messaggio ${variables.mailId} non trovato: verificare l'archivio della posta.`);
+    const to = MailRecords.requester(mail);
+    if (!to) return { mailStatus: 'no-address' };
+    const rendered = deps.templates.render('email', headers.template, {
+      ...variables,
+      subject: mail.subject ?? '(senza oggetto)',
+      ticketId: variables.ticketId ?? '',
+      queue: variables.queue ?? '',
+    });
+    const [subjectLine, ...body] = rendered.split('\n');
+    const purpose = headers.purpose ?? headers.template;
+    try {
+      const sent = await deps.mail.sender.sendOnce({
+        purpose,
+        reference: mail.id,
+        from: deps.mail.from,
+        to,
+        subject: (subjectLine ?? '').trim(),
+        text: body.join('\n').trim(),
+        inReplyTo: mail.messageId ?? undefined,
+        ticketId: variables.ticketId,
+      });
+      return { mailStatus: 'sent', sentMessageId: sent.messageId };
+    } catch (err) {
+      if (err instanceof MailInDoubtError) throw new EffectInProgressError(err.message, err.retryAfterMs);
+      if (err instanceof MailSendError && err.permanent) {
+        throw new PermanentError(
+          `Email a ${to.replace(/^(.).*@/, '$1…@')} rifiutata: ${err.message}. Verificare l'indirizzo del richiedente e riprovare.`,
+        );
+      }
+      if (err instanceof MailSendError) throw new TransientError(err.message);
+      throw err;
+    }
+  },
+});
