@@ -37,7 +37,17 @@ import { EffectStore } from './workers/framework/idempotency.js';
 import { SmsSender } from './domain/sms/sms-sender.js';
 import { startWorkers } from './workers/framework/runner.js';
 import { WORKERS } from './workers/registry.js';
-import type { WorkerDefinition, WorkerDeps } from './workers/framework/define.js';
+import type { HelpDeskMail, WorkerDefinition, WorkerDeps } from './workers/framework/define.js';
+import type { Tickets } from './adapters/tickets/tickets.js';
+import { RtTickets } from './adapters/tickets/rt-tickets.js';
+import { LocalTickets } from './adapters/tickets/local-tickets.js';
+import { ImapMailbox } from './adapters/mail/imap-mailbox.js';
+import { LocalMailbox } from './adapters/mail/local-mailbox.js';
+import { LocalMailTransport, SmtpMailTransport, type MailTransport } from './adapters/mail/mail-transport.js';
+import { startLocalSmtpListener } from './stand-ins/mail/smtp-listener.js';
+import { MailIntake, startMailIntake, type IntakeMailbox, type MailChannel } from './domain/helpdesk/mail-intake.js';
+import { MailRecords } from './domain/helpdesk/mail-records.js';
+import { MailSender } from './domain/helpdesk/mail-sender.js';
 
 /** The repository's root, whether running from sources (tsx) or from `dist/`. */
 export const PROJECT_ROOT = (() => {
@@ -58,6 +68,12 @@ export interface AppOverrides {
   workers?: readonly WorkerDefinition[];
   /** Where first-start notices (demo accounts and passwords) are written; default stderr, none when LOG_LEVEL=silent. */
   announce?: (text: string) => void;
+  /** The help desk's ticket system (default: RT at RT_URL, or the local store). */
+  tickets?: Tickets;
+  /** The help desk's outgoing mail (default: SMTP_URL, or the local outbox). */
+  mailTransport?: MailTransport;
+  /** The inbound mailboxes (default: the IMAP ones configured, or the four local ones). */
+  mailboxes?: IntakeMailbox[];
 }
 
 export interface RunningApp {
@@ -72,6 +88,8 @@ export interface RunningApp {
   /** What the workers were given, for tests that drive a handler by hand. */
   workerDeps: WorkerDeps;
   deployReport: RepositoryDeployReport;
+  /** The help desk's mail intake and its mailboxes, when this process runs the workers. */
+  helpDesk: { intake: MailIntake; mailboxes: IntakeMailbox[]; localSmtpPort: number | undefined };
   /** The engine's REST URLs and, when this process started it, the local engine's pid. */
   engineInfo: { urls: string[]; pid: number | undefined };
   databaseUrl: string;
@@ -214,6 +232,56 @@ function channelAdapters(config: Config, db: DataSource, overrides: AppOverrides
   return { cup, sms };
 }
 
+/** The channel each mailbox's mail arrives by. */
+const MAILBOX_CHANNELS: Record<string, MailChannel> = { helpdesk: 'email', tributi: 'email', pec: 'pec', fax: 'fax' };
+
+/**
+ * Step 4b: the help desk's adapters: Request Tracker or the local ticket store; SMTP or the
+ * local outbox; the IMAP inboxes configured, or the four local mailboxes the local SMTP
+ * listener fills.
+ */
+function helpDeskAdapters(
+  config: Config,
+  db: DataSource,
+  log: Logger,
+  overrides: AppOverrides,
+): { tickets: Tickets; transport: MailTransport; mailboxes: IntakeMailbox[]; local: boolean } {
+  const tickets =
+    overrides.tickets ??
+    (config.RT_URL
+      ? new RtTickets({
+          baseUrl: config.RT_URL,
+          token: config.RT_TOKEN,
+          user: config.RT_USER,
+          password: config.RT_PASSWORD,
+        })
+      : new LocalTickets(db));
+  const transport =
+    overrides.mailTransport ?? (config.SMTP_URL ? new SmtpMailTransport(config.SMTP_URL) : new LocalMailTransport());
+  const imap = {
+    helpdesk: config.MAIL_HELPDESK_IMAP_URL,
+    tributi: config.MAIL_TRIBUTI_IMAP_URL,
+    pec: config.MAIL_PEC_IMAP_URL,
+    fax: config.MAIL_FAX_IMAP_URL,
+  };
+  const configured = Object.entries(imap).filter((e): e is [string, string] => e[1] !== undefined);
+  const local = configured.length === 0;
+  const mailboxes =
+    overrides.mailboxes ??
+    (local
+      ? Object.keys(imap).map((name) => ({
+          name,
+          channel: MAILBOX_CHANNELS[name] ?? 'email',
+          mailbox: new LocalMailbox(db, name),
+        }))
+      : configured.map(([name, url]) => ({
+          name,
+          channel: MAILBOX_CHANNELS[name] ?? 'email',
+          mailbox: ImapMailbox.fromUrl(name, url, { log }),
+        })));
+  return { tickets, transport, mailboxes, local: local && !overrides.mailboxes };
+}
+
 /** The HTTP server, closed at stop; its base URL. */
 async function listen(api: ReturnType<typeof createApi>, config: Config, teardown: Teardown): Promise<string> {
   const server: Server = await new Promise((resolve, reject) => {
@@ -332,6 +400,21 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     );
 
     const { cup, sms } = channelAdapters(config, db, overrides);
+    const helpDesk = helpDeskAdapters(config, db, log, overrides);
+    const mailFrom = config.HELPDESK_MAIL_FROM ?? `Contact Center Regionale <helpdesk@${config.HELPDESK_MAIL_DOMAIN}>`;
+    const mail: HelpDeskMail = {
+      records: new MailRecords(db),
+      // A live attempt holds its task for the lock, and SMTP answers within 30 s.
+      sender: new MailSender(
+        db,
+        helpDesk.transport,
+        config.HELPDESK_MAIL_DOMAIN,
+        Math.max(config.WORKER_LOCK_MS, 35_000),
+      ),
+      transport: helpDesk.transport,
+      mailboxes: new Map(helpDesk.mailboxes.map((m) => [m.name, m.mailbox])),
+      from: mailFrom,
+    };
     const inbox = new TaskInbox(db, engine);
     const users = new UserDirectory(db);
     const starter = new ProcessStarter(engine, db);
@@ -343,8 +426,21 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       smsSender: new SmsSender(db, sms, config.WORKER_LOCK_MS),
       templates: new Templates(path.join(PROJECT_ROOT, 'templates')),
       starter,
+      tickets: helpDesk.tickets,
+      mail,
       now: overrides.now ?? (() => new Date()),
     };
+    const intake = new MailIntake(
+      db,
+      starter,
+      {
+        loopId: config.HELPDESK_MAIL_DOMAIN,
+        maxMessageBytes: config.MAIL_MAX_MESSAGE_MB * 1_048_576,
+        maxAttachmentBytes: config.MAIL_MAX_ATTACHMENTS_MB * 1_048_576,
+      },
+      log,
+    );
+    let localSmtpPort: number | undefined;
 
     if (config.runWorkers) {
       // Step 5: the workers poll the engine for their topics.
@@ -360,6 +456,23 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         lockMs: config.WORKER_LOCK_MS,
       });
       teardown.add(() => running.close());
+      // The mailboxes are watched where the workers run; every node may watch them, the
+      // intake records each message once.
+      if (helpDesk.local && config.LOCAL_SMTP_PORT > 0) {
+        const listener = await startLocalSmtpListener({
+          db,
+          host: '127.0.0.1',
+          port: config.LOCAL_SMTP_PORT,
+          domain: config.HELPDESK_MAIL_DOMAIN,
+          mailboxes: helpDesk.mailboxes.map((m) => m.name),
+          maxBytes: config.MAIL_MAX_MESSAGE_MB * 1_048_576,
+        });
+        teardown.add(() => listener.close());
+        localSmtpPort = listener.port;
+        log.info({ port: listener.port, domain: config.HELPDESK_MAIL_DOMAIN }, 'local mailboxes listening for SMTP');
+      }
+      const stopIntake = startMailIntake(intake, helpDesk.mailboxes, log);
+      teardown.add(stopIntake);
     }
     const url = config.runApi
       ? await serveApi(
@@ -381,6 +494,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       users,
       workerDeps,
       deployReport,
+      helpDesk: { intake, mailboxes: helpDesk.mailboxes, localSmtpPort },
       engineInfo: { urls, pid },
       databaseUrl,
       stop: () => teardown.run(),

@@ -27,8 +27,8 @@ export class LocalMailbox implements Mailbox {
         last = 0;
         lastFullPass = Date.now();
       }
-      const rows: { uid: string; size: number }[] = await this.db
-        .query(
+      const rows = await this.db
+        .query<{ uid: string; size: number }[]>(
           `SELECT uid, octet_length(raw) AS size FROM local_mailbox_messages
             WHERE mailbox = $1 AND folder = 'INBOX' AND uid > $2 ORDER BY uid LIMIT 500`,
           [this.name, last],

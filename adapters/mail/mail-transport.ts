@@ -43,8 +43,8 @@ export class MailSendError extends Error {
 
 export class LocalMailTransport implements MailTransport {
   readonly kind = 'local' as const;
-  async send(): Promise<{ response: string }> {
-    return { response: 'conservato nella posta in uscita locale' };
+  send(): Promise<{ response: string }> {
+    return Promise.resolve({ response: 'conservato nella posta in uscita locale' });
   }
 }
 
@@ -98,7 +98,10 @@ export class SmtpMailTransport implements MailTransport {
   }
 }
 
-function classify(err: Error & { code?: string; command?: string; responseCode?: number }, server: string): MailSendError {
+function classify(
+  err: Error & { code?: string; command?: string; responseCode?: number },
+  server: string,
+): MailSendError {
   const code = err.responseCode;
   if (code && code >= 500) {
     return new MailSendError(`il server SMTP ${server} ha rifiutato il messaggio (${code})`, false, true);
@@ -107,7 +110,8 @@ function classify(err: Error & { code?: string; command?: string; responseCode?:
     return new MailSendError(`il server SMTP ${server} ha rinviato il messaggio (${code}): si riprova`, false, false);
   }
   // Handed over (DATA sent) and no answer: the server may have taken it.
-  const inDoubt = err.command === 'DATA' || err.command === 'DATA end' || (err.code === 'ETIMEDOUT' && err.command !== 'CONN');
+  const inDoubt =
+    err.command === 'DATA' || err.command === 'DATA end' || (err.code === 'ETIMEDOUT' && err.command !== 'CONN');
   return new MailSendError(
     `server SMTP ${server} non raggiungibile (${err.code ?? err.name})${inDoubt ? ': esito dell’invio incerto' : ''}`,
     inDoubt,

@@ -128,7 +128,8 @@ export async function inspectMail(
   }
   const headers = new Map<string, string>();
   for (const [k, v] of parsed.headers) {
-    headers.set(k, typeof v === 'string' ? v : k === 'content-type' ? headerValue(parsed, k) : String(v));
+    // Structured values (addresses, dates) are not what the automatic-mail rules read.
+    headers.set(k, typeof v === 'string' ? v : k === 'content-type' ? headerValue(parsed, k) : '');
   }
   const attachments: InspectedAttachment[] = parsed.attachments.map((a, index) => ({
     index,

@@ -120,7 +120,7 @@ export class MailIntake {
       suggestQueue(box.name, inspected.subject, inspected.text),
     ];
     const insert = (duplicateOf: string | null) =>
-      this.db.query(
+      this.db.query<{ id: string }[]>(
         `INSERT INTO mail_messages (mailbox, channel, uid_validity, uid, message_id, raw_sha256, size, status,
             quarantine_reason, automatic, from_address, from_name, reply_to, subject, sent_at, in_reply_to,
             text_body, html_body, attachments, pec, suggested_queue, duplicate_of)
@@ -129,14 +129,14 @@ export class MailIntake {
          ON CONFLICT (mailbox, uid_validity, uid) DO NOTHING
          RETURNING id`,
         [...values, duplicateOf],
-      ) as Promise<{ id: string }[]>;
+      );
     const original = async () =>
       inspected.messageId
         ? ((
-            (await this.db.query(
+            await this.db.query<{ id: string }[]>(
               `SELECT id FROM mail_messages WHERE message_id = $1 AND status <> 'duplicate'`,
               [inspected.messageId],
-            )) as { id: string }[]
+            )
           )[0]?.id ?? null)
         : null;
     let inserted: { id: string }[];
@@ -254,7 +254,11 @@ export function startMailIntake(intake: MailIntake, boxes: readonly IntakeMailbo
           await intake.receive(box, message);
         } catch (err) {
           log.warn(
-            { mailbox: box.name, uid: message.uid, err: { name: (err as Error).name, message: (err as Error).message } },
+            {
+              mailbox: box.name,
+              uid: message.uid,
+              err: { name: (err as Error).name, message: (err as Error).message },
+            },
             'mail not taken in yet: offered again later',
           );
           throw err;

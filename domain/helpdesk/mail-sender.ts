@@ -112,7 +112,10 @@ export class MailSender {
       );
       attempt = taken[0]?.attempt;
       if (attempt === undefined) {
-        throw new MailInDoubtError(`l'email ${m.purpose} per ${m.reference} è stata ripresa da un altro tentativo`, 1000);
+        throw new MailInDoubtError(
+          `l'email ${m.purpose} per ${m.reference} è stata ripresa da un altro tentativo`,
+          1000,
+        );
       }
     }
     let response: string;

@@ -4,7 +4,11 @@
  * §2.2.1: tributi, formazione, PEC, servizi on line, firma digitale).
  */
 const RULES: { queue: string; words: RegExp }[] = [
-  { queue: 'Tributi CSB', words: /\b(tribut\w*|bollo|tassa automobilistica|avviso di accertamento|ingiunzion\w*|cartell\w*|irap|addizionale)\b/i },
+  {
+    queue: 'Tributi CSB',
+    words:
+      /\b(tribut\w*|bollo|tassa automobilistica|avviso di accertamento|ingiunzion\w*|cartell\w*|irap|addizionale)\b/i,
+  },
   { queue: 'Firma digitale', words: /\b(firma digitale|smart ?card|token|certificato di firma|cns)\b/i },
   { queue: 'PEC', words: /\b(pec|posta elettronica certificata|casella certificata)\b/i },
   { queue: 'Formazione', words: /\b(formazione|cors[oi]|aula|iscrizion\w* al corso|attestat\w*)\b/i },

@@ -3,6 +3,9 @@ import type { Cup } from '../../../adapters/cup/cup.js';
 import type { SmsGateway } from '../../../adapters/sms/sms.js';
 import { SmsSender } from '../../../domain/sms/sms-sender.js';
 import type { ProcessStarter } from '../../../domain/processes/process-starter.js';
+import type { Tickets } from '../../../adapters/tickets/tickets.js';
+import type { MailTransport } from '../../../adapters/mail/mail-transport.js';
+import type { Mailbox } from '../../../adapters/mail/mailbox.js';
 import type { LockedExternalTask } from '../../../platform/engine/operaton.js';
 import { createLogger } from '../../../platform/logger.js';
 import { Metrics } from '../../../platform/metrics.js';
@@ -24,14 +27,20 @@ import { waitFor } from './test-app.js';
 export const KILL_POINTS = ['after-claim', 'before-effect', 'after-effect', 'after-done', 'before-complete'] as const;
 export type KillPoint = (typeof KILL_POINTS)[number];
 
-/** Where a worker's effect happens: the CUP, the SMS provider, a process start, or our own database. */
-export type EffectSite = 'cup' | 'sms' | 'starter' | 'db';
+/**
+ * Where a worker's effect happens: the CUP, the SMS provider, a process start, our own
+ * database, the ticket system, the SMTP server, or a mailbox (moving a message).
+ */
+export type EffectSite = 'cup' | 'sms' | 'starter' | 'db' | 'tickets' | 'mail' | 'mailbox';
 
 /** The calls that change something, per site. */
 const EFFECT_CALLS: Record<EffectSite, (method: PropertyKey, args: unknown[]) => boolean> = {
   cup: (m) => (['book', 'cancel', 'move'] satisfies (keyof Cup)[]).includes(m as 'book'),
   sms: (m) => (['send'] satisfies (keyof SmsGateway)[]).includes(m as 'send'),
   starter: (m) => (['start'] satisfies (keyof ProcessStarter)[]).includes(m as 'start'),
+  tickets: (m) => (['create', 'addMessage', 'update'] satisfies (keyof Tickets)[]).includes(m as 'create'),
+  mail: (m) => (['send'] satisfies (keyof MailTransport)[]).includes(m as 'send'),
+  mailbox: (m) => (['archive'] satisfies (keyof Mailbox)[]).includes(m as 'archive'),
   db: (m, args) => m === 'query' && /^\s*(WITH\b.*?)?\b(INSERT|UPDATE|DELETE)\b/is.test(String(args[0])),
 };
 
@@ -104,6 +113,7 @@ export async function dieAt(
   };
   const db = dying(real.db, 'db');
   const sms = dying(real.sms, 'sms');
+  const transport = dying(real.mail.transport, 'mail');
   const deps: WorkerDeps = {
     ...real,
     db,
@@ -111,6 +121,13 @@ export async function dieAt(
     sms,
     smsSender: new SmsSender(db, sms, app.config.WORKER_LOCK_MS),
     starter: dying(real.starter, 'starter'),
+    tickets: dying(real.tickets, 'tickets'),
+    mail: {
+      ...real.mail,
+      transport,
+      sender: real.mail.sender.over(db, transport),
+      mailboxes: new Map([...real.mail.mailboxes].map(([name, m]) => [name, dying(m, 'mailbox')])),
+    },
   };
   class DyingEffects extends EffectStore {
     override async once<T extends Json | undefined>(

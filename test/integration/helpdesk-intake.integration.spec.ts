@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningApp } from '../../app.js';
+import { freePorts } from '../support/ports.js';
+import { citizenMail, intakeOf, precheck, sendToLocalMailbox } from './support/mail.js';
+import { apiAs, startTestApp, waitFor, type ApiClient } from './support/test-app.js';
+
+describe('help desk mail intake on the embedded default (local mailboxes, ticket store and outbox)', () => {
+  let app: RunningApp;
+  let backOffice: ApiClient;
+  beforeAll(async () => {
+    const [smtpPort] = (await freePorts(1)) as [number];
+    app = await startTestApp({ LOCAL_SMTP_PORT: String(smtpPort) });
+    backOffice = apiAs(app, 'helpdesk.uno', ['helpdesk-back-office-1']);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  const completed = (id: string) =>
+    waitFor(
+      async () => (await app.engine.historicProcessInstance(id))?.state === 'COMPLETED',
+      `intake ${id} completed`,
+    );
+
+  it('turns a mail with two attachments into one ticket with both, acknowledges it with the number and archives it', async () => {
+    const pdf = randomBytes(200_000);
+    const png = randomBytes(5_000);
+    const messageId = `<intake-${Date.now()}@example.test>`;
+    const raw = await citizenMail({
+      subject: 'Richiesta di rimborso bollo auto',
+      text: 'Buongiorno, allego la ricevuta del pagamento e la carta di identità.',
+      messageId,
+      attachments: [
+        { filename: 'ricevuta.pdf', content: pdf, contentType: 'application/pdf' },
+        { filename: 'documento.png', content: png, contentType: 'image/png' },
+      ],
+    });
+    await sendToLocalMailbox(app, raw);
+    const { id, processInstanceId } = await intakeOf(app, messageId);
+
+    const mail = await app.workerDeps.mail.records.get(id);
+    expect(mail?.suggestedQueue).toBe('Tributi CSB');
+    expect(await precheck(backOffice, processInstanceId, { precheckOutcome: 'ticket', queue: 'Tributi CSB' })).toBe(
+      200,
+    );
+    await completed(processInstanceId);
+
+    const after = await app.workerDeps.mail.records.get(id);
+    expect(after?.ticketId).toBeTruthy();
+    expect(after?.archivedAt).toBeTruthy();
+    const tickets = app.workerDeps.tickets;
+    const ticket = await tickets.get(after?.ticketId ?? '');
+    expect(ticket).toMatchObject({ queue: 'Tributi CSB', requestors: ['mario.rossi@example.test'] });
+    const files = await tickets.attachments(ticket?.id ?? '');
+    expect(files.map((f) => f.filename).sort()).toEqual(['documento.png', 'ricevuta.pdf']);
+    const stored = await tickets.attachmentContent(
+      ticket?.id ?? '',
+      files.find((f) => f.filename === 'ricevuta.pdf')?.id ?? '',
+    );
+    expect(stored?.content.equals(pdf)).toBe(true);
+
+    const outbox: { to_address: string; subject: string; text_body: string; in_reply_to: string; status: string }[] =
+      await app.db.query(`SELECT * FROM mail_outbox WHERE reference = $1`, [id]);
+    expect(outbox).toHaveLength(1);
+    expect(outbox[0]).toMatchObject({ to_address: 'mario.rossi@example.test', in_reply_to: messageId, status: 'sent' });
+    expect(outbox[0]?.subject).toContain(`[Ticket #${ticket?.id}]`);
+    expect(outbox[0]?.text_body).toContain(`numero di ticket ${ticket?.id}`);
+
+    const folders: { folder: string }[] = await app.db.query(
+      `SELECT folder FROM local_mailbox_messages WHERE mailbox = 'helpdesk' AND uid = $1`,
+      [after?.uid],
+    );
+    expect(folders[0]?.folder).toBe('Archivio');
+  });
+
+  it('starts one intake for a mail delivered twice, and for its copy in a second mailbox', async () => {
+    const messageId = `<twice-${Date.now()}@example.test>`;
+    const raw = await citizenMail({
+      subject: 'Accesso ai servizi on line',
+      text: 'Non riesco ad accedere.',
+      messageId,
+    });
+    await sendToLocalMailbox(app, raw);
+    await sendToLocalMailbox(app, raw);
+    await sendToLocalMailbox(app, raw, 'tributi@helpdesk.local');
+    const { processInstanceId } = await intakeOf(app, messageId);
+    const rows = await waitFor(async () => {
+      const r: { status: string; archived_at: Date | null }[] = await app.db.query(
+        `SELECT status, archived_at FROM mail_messages WHERE message_id = $1`,
+        [messageId],
+      );
+      return r.length === 3 && r.filter((x) => x.status === 'duplicate').every((x) => x.archived_at) ? r : undefined;
+    }, 'the three deliveries recorded, the copies archived');
+    expect(rows.filter((r) => r.status !== 'duplicate')).toHaveLength(1);
+    const started = await app.engine.historicProcessInstances({
+      processDefinitionKey: 'helpdesk-mail-intake',
+      variables: [{ name: 'mailId', operator: 'eq', value: (await intakeOf(app, messageId)).id }],
+    });
+    expect(started.map((s) => s.id)).toEqual([processInstanceId]);
+  });
+
+  it('never acknowledges an auto-reply: it is archived without a ticket', async () => {
+    const messageId = `<ooo-${Date.now()}@example.test>`;
+    const raw = await citizenMail({
+      subject: 'Risposta automatica: fuori ufficio',
+      text: 'Sono fuori ufficio fino a lunedì.',
+      messageId,
+      headers: { 'Auto-Submitted': 'auto-replied' },
+    });
+    await sendToLocalMailbox(app, raw);
+    const { id, processInstanceId } = await intakeOf(app, messageId);
+    await completed(processInstanceId);
+    const mail = await app.workerDeps.mail.records.get(id);
+    expect(mail).toMatchObject({ automatic: 'auto-reply', ticketId: null });
+    expect(mail?.archivedAt).toBeTruthy();
+    const outbox: unknown[] = await app.db.query(`SELECT 1 FROM mail_outbox WHERE reference = $1`, [id]);
+    expect(outbox).toHaveLength(0);
+  });
+});
