@@ -315,6 +315,7 @@ async function serveApi(
     users: UserDirectory;
     metrics: Metrics;
     workers: readonly WorkerDefinition[];
+    helpDesk: { records: MailRecords; tickets: Tickets; mailboxes: readonly string[] };
   },
   overrides: AppOverrides,
   teardown: Teardown,
@@ -336,6 +337,7 @@ async function serveApi(
     starter: parts.starter,
     incidents: new IncidentService(engine, db),
     smsMessages: new SmsMessages(db),
+    helpDesk: parts.helpDesk,
     deployer: parts.deployer,
     users,
     audit: new AuditLog(db),
@@ -477,7 +479,23 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const url = config.runApi
       ? await serveApi(
           config,
-          { db, databaseUrl, engine, deployer, cup, starter, inbox, users, metrics, workers },
+          {
+            db,
+            databaseUrl,
+            engine,
+            deployer,
+            cup,
+            starter,
+            inbox,
+            users,
+            metrics,
+            workers,
+            helpDesk: {
+              records: mail.records,
+              tickets: helpDesk.tickets,
+              mailboxes: helpDesk.mailboxes.map((m) => m.name),
+            },
+          },
           overrides,
           teardown,
           log,

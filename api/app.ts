@@ -1,3 +1,6 @@
+import type { MailRecords } from '../domain/helpdesk/mail-records.js';
+import type { Tickets } from '../adapters/tickets/tickets.js';
+import { helpDeskRoutes } from './routes/helpdesk.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
@@ -63,6 +66,8 @@ export interface ApiDeps {
   fhirWriteToken?: string | undefined;
   /** Set when Twilio delivery callbacks are enabled (PUBLIC_BASE_URL and a Twilio auth token). */
   twilioWebhook?: { authToken: string; publicBaseUrl: string } | undefined;
+  /** The help desk's received mail, its tickets, and the names of its mailboxes. */
+  helpDesk: { records: MailRecords; tickets: Tickets; mailboxes: readonly string[] };
 }
 
 /** The HTTP API and the web workspace: thin routes over the domain services, behind sessions and roles. */
@@ -87,6 +92,7 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   app.use('/api/process-instances', instanceRoutes(deps));
   app.use('/api', modelRoutes(deps));
   app.use('/api', recordRoutes(deps));
+  app.use('/api/helpdesk', helpDeskRoutes(deps));
   // The local CUP's FHIR view, a stand-in for the region's CUP: only when the local CUP is in use.
   if (deps.cup instanceof LocalCup) {
     app.use(

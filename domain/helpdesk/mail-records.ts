@@ -1,6 +1,37 @@
 import type { DataSource } from 'typeorm';
 import type { TicketFile } from '../../adapters/tickets/tickets.js';
+import { businessHoursBetween } from '../business-calendar.js';
 import type { MailChannel } from './mail-intake.js';
+
+/** The contract's answer target for mail, fax and letters (§6), in business hours. */
+export const ANSWER_TARGET_BUSINESS_HOURS = 24;
+
+export interface MailboxBacklog {
+  mailbox: string;
+  /** Messages not dealt with yet (not archived). */
+  open: number;
+  quarantined: number;
+  /** The oldest message still without a ticket or a decision. */
+  oldestUnansweredAt: string | null;
+  oldestUnansweredBusinessHours: number | null;
+  overTarget: boolean;
+}
+
+export interface OutboxItem {
+  id: string;
+  purpose: string;
+  reference: string;
+  messageId: string;
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  ticketId: string | null;
+  transport: string;
+  status: 'sending' | 'sent';
+  createdAt: string;
+  sentAt: string | null;
+}
 
 /** A received message as the flow's steps and the workspace read it. */
 export interface MailRecord {
@@ -120,6 +151,68 @@ export class MailRecords {
 
   async markArchived(id: string): Promise<void> {
     await this.db.query(`UPDATE mail_messages SET archived_at = coalesce(archived_at, now()) WHERE id = $1`, [id]);
+  }
+
+  /** Per mailbox: what waits, and how long the oldest unanswered message has waited in business hours. */
+  async backlog(mailboxes: readonly string[], now: Date): Promise<MailboxBacklog[]> {
+    const rows: { mailbox: string; open: string; quarantined: string; oldest: Date | null }[] = await this.db.query(
+      `SELECT mailbox,
+              count(*) FILTER (WHERE archived_at IS NULL) AS open,
+              count(*) FILTER (WHERE archived_at IS NULL AND status = 'quarantined') AS quarantined,
+              min(received_at) FILTER (WHERE archived_at IS NULL AND ticket_id IS NULL) AS oldest
+         FROM mail_messages WHERE status <> 'duplicate'
+        GROUP BY mailbox`,
+    );
+    const by = new Map(rows.map((r) => [r.mailbox, r]));
+    return mailboxes.map((mailbox) => {
+      const r = by.get(mailbox);
+      const hours = r?.oldest ? Math.round(businessHoursBetween(r.oldest, now) * 10) / 10 : null;
+      return {
+        mailbox,
+        open: Number(r?.open ?? 0),
+        quarantined: Number(r?.quarantined ?? 0),
+        oldestUnansweredAt: r?.oldest?.toISOString() ?? null,
+        oldestUnansweredBusinessHours: hours,
+        overTarget: hours !== null && hours >= ANSWER_TARGET_BUSINESS_HOURS,
+      };
+    });
+  }
+
+  /** What the help desk sent (or is sending), newest first: the local outbox on the embedded default. */
+  async outbox(limit: number, reference?: string): Promise<OutboxItem[]> {
+    const rows: {
+      id: string;
+      purpose: string;
+      reference: string;
+      message_id: string;
+      from_address: string;
+      to_address: string;
+      subject: string;
+      text_body: string;
+      ticket_id: string | null;
+      transport: string;
+      status: 'sending' | 'sent';
+      created_at: Date;
+      sent_at: Date | null;
+    }[] = await this.db.query(
+      `SELECT * FROM mail_outbox WHERE ($2::text IS NULL OR reference = $2) ORDER BY created_at DESC LIMIT $1`,
+      [limit, reference ?? null],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      purpose: r.purpose,
+      reference: r.reference,
+      messageId: r.message_id,
+      from: r.from_address,
+      to: r.to_address,
+      subject: r.subject,
+      text: r.text_body,
+      ticketId: r.ticket_id,
+      transport: r.transport,
+      status: r.status,
+      createdAt: r.created_at.toISOString(),
+      sentAt: r.sent_at?.toISOString() ?? null,
+    }));
   }
 
   /** Who answers go to: Reply-To when the sender set one. */

@@ -1,0 +1,67 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ApiDeps } from '../app.js';
+import { parseWith } from '../problems.js';
+import { allow, auditRead } from '../auth/access.js';
+import { NotFoundError } from '../../domain/errors.js';
+
+const UUID = z.string().uuid('identificativo del messaggio non valido');
+
+/** Attachments a browser may show inline; anything else is downloaded. */
+const VIEWABLE = /^(application\/pdf|image\/(png|jpeg|gif|tiff)|text\/plain)$/;
+
+/**
+ * The help desk's mail and tickets as the back office reads them beside a task: the received
+ * message (sanitised HTML, attachments), what was sent, the backlog per mailbox, a ticket and
+ * its history. Every read of a person's mail is audited.
+ */
+export function helpDeskRoutes({ helpDesk }: ApiDeps): Router {
+  const r = Router();
+  const { records, tickets, mailboxes } = helpDesk;
+
+  r.get('/mail/:id', allow('helpdesk:manage'), async (req, res) => {
+    const id = parseWith(UUID, req.params.id);
+    const mail = await records.get(id);
+    if (!mail) throw new NotFoundError('Messaggio non trovato.');
+    await auditRead(req, 'mail-message', id);
+    const outbox = await records.outbox(20, id);
+    res.json({ ...mail, sent: outbox });
+  });
+
+  r.get('/mail/:id/attachments/:index', allow('helpdesk:manage'), async (req, res) => {
+    const id = parseWith(UUID, req.params.id);
+    const index = parseWith(z.coerce.number().int().min(0), req.params.index);
+    const file = await records.attachment(id, index);
+    if (!file) throw new NotFoundError('Allegato non trovato.');
+    await auditRead(req, 'mail-attachment', `${id}/${index}`);
+    const inline = VIEWABLE.test(file.contentType);
+    res.setHeader('Content-Type', inline ? file.contentType : 'application/octet-stream');
+    res.setHeader(
+      'Content-Disposition',
+      `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(file.filename)}`,
+    );
+    // A citizen's file is shown, never run: no script, no plugin, no same-origin access.
+    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; img-src 'self'; object-src 'self'");
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.send(file.content);
+  });
+
+  r.get('/outbox', allow('helpdesk:manage'), async (req, res) => {
+    const q = parseWith(z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }), req.query);
+    await auditRead(req, 'mail-outbox', '*', { limit: q.limit });
+    res.json({ items: await records.outbox(q.limit) });
+  });
+
+  r.get('/backlog', allow('helpdesk:manage', 'tasks:view-all'), async (_req, res) => {
+    res.json({ items: await records.backlog(mailboxes, new Date()) });
+  });
+
+  r.get('/tickets/:id', allow('tickets:view', 'helpdesk:manage'), async (req, res) => {
+    const id = parseWith(z.string().regex(/^\d{1,12}$/, 'numero di ticket non valido'), req.params.id);
+    const ticket = await tickets.get(id);
+    if (!ticket) throw new NotFoundError(`Ticket ${id} non trovato.`);
+    await auditRead(req, 'ticket', id);
+    res.json({ ticket, history: await tickets.history(id), attachments: await tickets.attachments(id) });
+  });
+  return r;
+}

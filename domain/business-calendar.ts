@@ -1,0 +1,74 @@
+import { TIME_ZONE } from './time.js';
+
+/**
+ * The contract's business calendar for answering mail, fax, SMS and letters within 24 hours
+ * (§6, requirement K3): time runs Monday to Friday all day and Saturday until 14:00, and
+ * stops on Saturday afternoon, Sundays and national holidays.
+ */
+const FIXED_HOLIDAYS = ['01-01', '01-06', '04-25', '05-01', '06-02', '08-15', '11-01', '12-08', '12-25', '12-26'];
+
+/** Easter Sunday (Gregorian, Anonymous algorithm), as MM-DD. */
+function easter(year: number): { month: number; day: number } {
+  const a = year % 19;
+  const b = Math.floor(year / 100);
+  const c = year % 100;
+  const d = Math.floor(b / 4);
+  const e = b % 4;
+  const f = Math.floor((b + 8) / 25);
+  const g = Math.floor((b - f + 1) / 3);
+  const h = (19 * a + b - d - g + 15) % 30;
+  const i = Math.floor(c / 4);
+  const k = c % 4;
+  const l = (32 + 2 * e + 2 * i - h - k) % 7;
+  const m = Math.floor((a + 11 * h + 22 * l) / 451);
+  const month = Math.floor((h + l - 7 * m + 114) / 31);
+  const day = ((h + l - 7 * m + 114) % 31) + 1;
+  return { month, day };
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+export function isHoliday(year: number, month: number, day: number): boolean {
+  if (FIXED_HOLIDAYS.includes(`${pad(month)}-${pad(day)}`)) return true;
+  // Easter Monday (Lunedì dell'Angelo).
+  const e = easter(year);
+  const monday = new Date(Date.UTC(year, e.month - 1, e.day + 1));
+  return monday.getUTCMonth() + 1 === month && monday.getUTCDate() === day;
+}
+
+const parts = new Intl.DateTimeFormat('en-GB', {
+  timeZone: TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  weekday: 'short',
+  hourCycle: 'h23',
+});
+
+/** Whether the hour starting at `instant` (a whole UTC hour) counts. */
+function counts(instant: Date): boolean {
+  const p = Object.fromEntries(parts.formatToParts(instant).map((x) => [x.type, x.value]));
+  const weekday = p.weekday;
+  const hour = Number(p.hour);
+  if (weekday === 'Sun') return false;
+  if (weekday === 'Sat' && hour >= 14) return false;
+  return !isHoliday(Number(p.year), Number(p.month), Number(p.day));
+}
+
+const HOUR = 3_600_000;
+
+/** Business hours (fractional) between two instants; 0 when `to` is not after `from`. */
+export function businessHoursBetween(from: Date, to: Date): number {
+  let total = 0;
+  let t = from.getTime();
+  const end = to.getTime();
+  while (t < end) {
+    // Europe/Rome's offset is a whole number of hours: UTC hour boundaries are Rome's too.
+    const hourStart = Math.floor(t / HOUR) * HOUR;
+    const next = Math.min(hourStart + HOUR, end);
+    if (counts(new Date(hourStart))) total += next - t;
+    t = next;
+  }
+  return total / HOUR;
+}
