@@ -406,13 +406,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const mailFrom = config.HELPDESK_MAIL_FROM ?? `Contact Center Regionale <helpdesk@${config.HELPDESK_MAIL_DOMAIN}>`;
     const mail: HelpDeskMail = {
       records: new MailRecords(db),
-      // A live attempt holds its task for the lock, and SMTP answers within 30 s.
-      sender: new MailSender(
-        db,
-        helpDesk.transport,
-        config.HELPDESK_MAIL_DOMAIN,
-        Math.max(config.WORKER_LOCK_MS, 35_000),
-      ),
+      sender: new MailSender(db, helpDesk.transport, config.HELPDESK_MAIL_DOMAIN, config.WORKER_LOCK_MS),
       transport: helpDesk.transport,
       mailboxes: new Map(helpDesk.mailboxes.map((m) => [m.name, m.mailbox])),
       from: mailFrom,

@@ -21,6 +21,8 @@ export interface OutgoingMail {
  */
 export interface MailTransport {
   readonly kind: 'smtp' | 'local';
+  /** How long a send may wait for the server's answer (0: at once). */
+  readonly answerTimeoutMs: number;
   /** Resolves with the server's answer once it accepted the message for delivery. */
   send(mail: OutgoingMail): Promise<{ response: string }>;
 }
@@ -43,6 +45,7 @@ export class MailSendError extends Error {
 
 export class LocalMailTransport implements MailTransport {
   readonly kind = 'local' as const;
+  readonly answerTimeoutMs = 0;
   send(): Promise<{ response: string }> {
     return Promise.resolve({ response: 'conservato nella posta in uscita locale' });
   }
@@ -55,8 +58,9 @@ export class SmtpMailTransport implements MailTransport {
   /** `url`: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`. */
   constructor(
     private readonly url: string,
-    timeoutMs = 30_000,
+    readonly answerTimeoutMs = 30_000,
   ) {
+    const timeoutMs = answerTimeoutMs;
     const u = new URL(url);
     this.transporter = nodemailer.createTransport({
       host: u.hostname,

@@ -49,17 +49,19 @@ export class MailSender {
     private readonly transport: MailTransport,
     /** Domain of our Message-IDs (the help desk's mail domain). */
     private readonly domain: string,
-    /** The workers' lock (WORKER_LOCK_MS) and the SMTP timeout: a live attempt is not overtaken. */
-    inDoubtAfterMs = 35_000,
+    /** The workers' lock (WORKER_LOCK_MS): a live attempt holds its task that long. */
+    private readonly lockMs = 0,
     /** `X-Loop` value marking mail we sent, so an autoresponder's answer to it is recognised. */
     private readonly loopId = domain,
   ) {
-    this.inDoubtAfterMs = inDoubtAfterMs;
+    // A send younger than this may still wait for the server's answer, or be held by a live
+    // worker whose lock has not run out: it is not taken over before.
+    this.inDoubtAfterMs = Math.max(transport.answerTimeoutMs + 5_000, lockMs);
   }
 
   /** The same sender over other parts (the kill harness's dying database and transport). */
   over(db: DataSource, transport: MailTransport): MailSender {
-    return new MailSender(db, transport, this.domain, this.inDoubtAfterMs, this.loopId);
+    return new MailSender(db, transport, this.domain, this.lockMs, this.loopId);
   }
 
   messageIdFor(purpose: string, reference: string): string {

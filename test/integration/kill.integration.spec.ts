@@ -19,6 +19,11 @@ import type { UserTask, UserTaskDetail } from '../../domain/tasks/inbox.js';
 import { sendReminderBatch } from '../../workers/send-reminder-batch.js';
 import { sendSms } from '../../workers/send-sms.js';
 import { startRecall } from '../../workers/start-recall.js';
+import { openTicket } from '../../workers/open-ticket.js';
+import { sendMail } from '../../workers/send-mail.js';
+import { archiveMail } from '../../workers/archive-mail.js';
+import { deliverLocally } from '../../adapters/mail/local-mailbox.js';
+import { citizenMail, intakeOf, precheck } from './support/mail.js';
 import { apiAs, startTestApp, twilioVia, waitFor, type ApiClient } from './support/test-app.js';
 import { bookDay, openTaskOf, slotOptions, startBooking } from './support/booking.js';
 import { testEngine } from './support/clock.js';
@@ -176,6 +181,34 @@ const variable = async (pi: string, name: string) =>
 
 /** Messages Twilio took whose text names this booking code. */
 const messagesNaming = (code: string) => twilio.messages.filter((m) => m.body.includes(code));
+
+/** A citizen's mail in the local help desk mailbox, pre-checked for a ticket: the intake then opens, answers, archives. */
+async function precheckedMail(app: RunningApp): Promise<string> {
+  const messageId = `<kill-${randomUUID()}@example.test>`;
+  const raw = await citizenMail({
+    subject: 'Richiesta di assistenza servizi on line',
+    text: 'Buongiorno, non riesco ad accedere al portale.',
+    messageId,
+    attachments: [{ filename: 'schermata.png', content: Buffer.from('immagine'), contentType: 'image/png' }],
+  });
+  await deliverLocally(app.db, 'helpdesk', raw);
+  const { processInstanceId } = await intakeOf(app, messageId);
+  const status = await precheck(apiAs(app, 'helpdesk.kill', ['helpdesk-back-office-1']), processInstanceId, {
+    precheckOutcome: 'ticket',
+    queue: 'Servizi on line',
+  });
+  if (status !== 200) throw new Error(`pre-check not completed: ${status}`);
+  return processInstanceId;
+}
+
+const mailOf = async (app: RunningApp, pi: string) => {
+  const rows: { id: string; uid: string; ticket_id: string | null; archived_at: Date | null }[] = await app.db.query(
+    `SELECT id, uid, ticket_id, archived_at FROM mail_messages WHERE process_instance_id = $1`,
+    [pi],
+  );
+  if (!rows[0]) throw new Error(`no mail for ${pi}`);
+  return rows[0];
+};
 
 /**
  * Every worker with a side effect, once: how to bring an instance to its task, where its
@@ -429,6 +462,48 @@ const SCENARIOS: KillScenario[] = [
       expect(rows).toEqual([{ status: 'planned' }]);
     },
   },
+  {
+    worker: openTicket,
+    site: 'tickets',
+    once: true,
+    reach: precheckedMail,
+    async verify(app, pi) {
+      const mail = await mailOf(app, pi);
+      const tickets: { id: string }[] = await app.db.query(`SELECT id FROM tickets WHERE request_key = $1`, [
+        `mail:${mail.id}`,
+      ]);
+      expect(tickets).toHaveLength(1);
+      expect(mail.ticket_id).toBe(String(tickets[0]?.id));
+    },
+  },
+  {
+    worker: sendMail,
+    site: 'mail',
+    reach: precheckedMail,
+    async verify(app, pi) {
+      const mail = await mailOf(app, pi);
+      const sent: { status: string; subject: string }[] = await app.db.query(
+        `SELECT status, subject FROM mail_outbox WHERE reference = $1`,
+        [mail.id],
+      );
+      expect(sent.map((m) => m.status)).toEqual(['sent']);
+      expect(sent[0]?.subject).toContain(`[Ticket #${mail.ticket_id}]`);
+    },
+  },
+  {
+    worker: archiveMail,
+    site: 'mailbox',
+    reach: precheckedMail,
+    async verify(app, pi) {
+      const mail = await mailOf(app, pi);
+      expect(mail.archived_at).toBeTruthy();
+      const folders: { folder: string }[] = await app.db.query(
+        `SELECT folder FROM local_mailbox_messages WHERE mailbox = 'helpdesk' AND uid = $1`,
+        [mail.uid],
+      );
+      expect(folders).toEqual([{ folder: 'Archivio' }]);
+    },
+  },
 ];
 /**
  * The same workers dying around another of their effects: the SMS record before the provider
@@ -445,6 +520,8 @@ SCENARIOS.push(
   { ...scenarioOf(bookSportsGroup), nth: 2 },
   { ...scenarioOf(recordCleanupOutcome), site: 'db' },
   { ...scenarioOf(recordRecallOutcome), site: 'db' },
+  // The outbox record written before SMTP is called: dying right after it leaves the mail in doubt.
+  { ...scenarioOf(sendMail), site: 'db' },
 );
 const reminderBookings = new Map<string, string[]>();
 const cleanupBookings = new Map<string, string>();

@@ -26,6 +26,8 @@ export async function startTestApp(
     TASK_WATCH_MS: '300',
     // The tests sign in many times from 127.0.0.1; the limit itself is tested with its default.
     SIGN_IN_LIMIT_PER_MINUTE: '10000',
+    // Many apps run in one suite: the local mailboxes' SMTP listener only where a test sends to it.
+    LOCAL_SMTP_PORT: '0',
     ...env,
   });
   return startApp(config, overrides);
