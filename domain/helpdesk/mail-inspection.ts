@@ -161,6 +161,10 @@ export async function inspectMail(
     problem ??
     (inspected.messageId ? undefined : 'Manca l’intestazione Message-ID: il messaggio non si può identificare') ??
     attachments.map((a) => attachmentProblem(a, pec !== undefined)).find(Boolean) ??
+    // mailparser folds an inline message/rfc822 into the body: it is found in the raw parts.
+    (!pec && /^content-type:\s*message\/rfc822/im.test(message.toString('latin1'))
+      ? 'Messaggio inoltrato all’interno del testo (message/rfc822): da aprire e verificare a mano'
+      : undefined) ??
     (rawHtml && /<script\b|\son\w+\s*=|javascript:/i.test(rawHtml)
       ? 'Il testo HTML contiene codice attivo (script): mostrato ripulito, da verificare'
       : undefined) ??

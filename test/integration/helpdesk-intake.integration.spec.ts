@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import { freePorts } from '../support/ports.js';
 import { citizenMail, intakeOf, precheck, sendToLocalMailbox } from './support/mail.js';
+import { deliverLocally } from '../../adapters/mail/local-mailbox.js';
+import { malformedCorpus } from '../support/malformed-mail.js';
 import { apiAs, startTestApp, waitFor, type ApiClient } from './support/test-app.js';
 
 describe('help desk mail intake on the embedded default (local mailboxes, ticket store and outbox)', () => {
@@ -10,7 +12,8 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
   let backOffice: ApiClient;
   beforeAll(async () => {
     const [smtpPort] = (await freePorts(1)) as [number];
-    app = await startTestApp({ LOCAL_SMTP_PORT: String(smtpPort) });
+    // The malformed corpus's "over the limit" case is built for 1 MB of attachments.
+    app = await startTestApp({ LOCAL_SMTP_PORT: String(smtpPort), MAIL_MAX_ATTACHMENTS_MB: '1' });
     backOffice = apiAs(app, 'helpdesk.uno', ['helpdesk-back-office-1']);
   });
   afterAll(async () => {
@@ -116,5 +119,43 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
     expect(mail?.archivedAt).toBeTruthy();
     const outbox: unknown[] = await app.db.query(`SELECT 1 FROM mail_outbox WHERE reference = $1`, [id]);
     expect(outbox).toHaveLength(0);
+  });
+
+  it('quarantines every message of a hostile or malformed corpus with its reason, loses none, and goes on', async () => {
+    const corpus = malformedCorpus(`it-${Date.now()}`);
+    const uids: number[] = [];
+    for (const c of corpus) uids.push(await deliverLocally(app.db, 'helpdesk', c.raw));
+    const after = `<after-corpus-${Date.now()}@example.test>`;
+    await deliverLocally(
+      app.db,
+      'helpdesk',
+      await citizenMail({ subject: 'Dopo', text: 'Un messaggio normale.', messageId: after }),
+    );
+
+    const rows = await waitFor(async () => {
+      const r: { uid: string; status: string; quarantine_reason: string | null; process_instance_id: string | null }[] =
+        await app.db.query(
+          `SELECT uid, status, quarantine_reason, process_instance_id FROM mail_messages
+            WHERE mailbox = 'helpdesk' AND uid = ANY($1::bigint[])`,
+          [uids],
+        );
+      return r.length === uids.length && r.every((x) => x.process_instance_id) ? r : undefined;
+    }, 'every message of the corpus recorded and started');
+    const byUid = new Map(rows.map((r) => [Number(r.uid), r]));
+    corpus.forEach((c, i) => {
+      const row = byUid.get(uids[i] ?? -1);
+      expect(row?.status, c.name).toBe('quarantined');
+      expect(row?.quarantine_reason, c.name).toMatch(c.reason);
+    });
+    const first = rows[0]?.process_instance_id ?? '';
+    await waitFor(async () => {
+      const tasks = await app.engine.request<{ taskDefinitionKey: string }[]>('GET', '/task', {
+        query: { processInstanceId: first },
+      });
+      return tasks.some((t) => t.taskDefinitionKey === 'review-quarantine') || undefined;
+    }, 'the quarantine review task');
+    // The intake went on after the corpus: the ordinary message behind it is at its pre-check.
+    const { processInstanceId } = await intakeOf(app, after);
+    expect(await precheck(backOffice, processInstanceId, { precheckOutcome: 'spam', queue: 'Generale' })).toBe(200);
   });
 });

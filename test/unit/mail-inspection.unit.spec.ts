@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { inspectMail, sanitise } from '../../domain/helpdesk/mail-inspection.js';
+import { suggestQueue } from '../../domain/helpdesk/queue-suggestion.js';
+import { CORPUS_ATTACHMENT_LIMIT, malformedCorpus } from '../support/malformed-mail.js';
+
+const opts = { loopId: 'helpdesk.local', maxAttachmentBytes: CORPUS_ATTACHMENT_LIMIT, pecExpected: false };
+
+describe('inspecting a received mail', () => {
+  const corpus = malformedCorpus('unit');
+
+  it('has at least 20 hostile or malformed messages to try', () => {
+    expect(corpus.length).toBeGreaterThanOrEqual(20);
+  });
+
+  for (const c of corpus) {
+    it(`quarantines ${c.name}, saying why`, async () => {
+      const inspected = await inspectMail(c.raw, opts);
+      expect(inspected.quarantineReason).toMatch(c.reason);
+    });
+  }
+
+  it('lets an ordinary message through with its sender, subject, text and attachment', async () => {
+    const raw = Buffer.from(
+      [
+        'From: "Rossi, Mario" <Mario.Rossi@Example.test>',
+        'Reply-To: ufficio@example.test',
+        'To: helpdesk@helpdesk.local',
+        'Subject: =?UTF-8?Q?Bollo_auto_pagato_due_volte?=',
+        'Message-ID: <ok-1@example.test>',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b1"',
+        '',
+        '--b1',
+        'Content-Type: text/plain; charset=iso-8859-1',
+        'Content-Transfer-Encoding: quoted-printable',
+        '',
+        'Ho pagato il bollo due volte, pu=F2 verificare?',
+        '--b1',
+        'Content-Type: application/pdf; name="ricevuta.pdf"',
+        'Content-Disposition: attachment; filename="ricevuta.pdf"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'JVBERi0xLjQK',
+        '--b1--',
+        '',
+      ].join('\r\n'),
+    );
+    const m = await inspectMail(raw, opts);
+    expect(m.quarantineReason).toBeUndefined();
+    expect(m).toMatchObject({
+      messageId: '<ok-1@example.test>',
+      fromAddress: 'mario.rossi@example.test',
+      fromName: 'Rossi, Mario',
+      replyTo: 'ufficio@example.test',
+      subject: 'Bollo auto pagato due volte',
+      automatic: undefined,
+    });
+    expect(m.text).toContain('può verificare');
+    expect(m.attachments.map((a) => [a.filename, a.contentType, a.content.toString('latin1')])).toEqual([
+      ['ricevuta.pdf', 'application/pdf', '%PDF-1.4\n'],
+    ]);
+    expect(suggestQueue('helpdesk', m.subject, m.text)).toBe('Tributi CSB');
+  });
+
+  it('keeps no script, handler, remote image or javascript: link in the HTML it shows', () => {
+    const clean = sanitise(
+      '<p onclick="x()">Salve <b>utente</b></p><script>alert(1)</script><img src="https://tracker.example/p.gif"><a href="javascript:alert(1)">a</a><a href="https://regione.basilicata.it">b</a>',
+    );
+    expect(clean).not.toMatch(/script|onclick|<img|javascript:/i);
+    expect(clean).toContain('<b>utente</b>');
+    expect(clean).toContain('href="https://regione.basilicata.it"');
+    expect(clean).toContain('rel="noopener noreferrer nofollow"');
+  });
+});
