@@ -48,6 +48,7 @@ import { startLocalSmtpListener } from './stand-ins/mail/smtp-listener.js';
 import { MailIntake, startMailIntake, type IntakeMailbox, type MailChannel } from './domain/helpdesk/mail-intake.js';
 import { MailRecords } from './domain/helpdesk/mail-records.js';
 import { MailSender } from './domain/helpdesk/mail-sender.js';
+import { TicketFollower } from './domain/helpdesk/ticket-follower.js';
 
 /** The repository's root, whether running from sources (tsx) or from `dist/`. */
 export const PROJECT_ROOT = (() => {
@@ -424,6 +425,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       starter,
       tickets: helpDesk.tickets,
       mail,
+      correlate: (messageName, keys, variables) =>
+        engine.correlateMessage(messageName, { processVariables: keys, variables }),
       now: overrides.now ?? (() => new Date()),
     };
     const intake = new MailIntake(
@@ -469,6 +472,10 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       }
       const stopIntake = startMailIntake(intake, helpDesk.mailboxes, log);
       teardown.add(stopIntake);
+      const stopFollowing = new TicketFollower(engine, helpDesk.tickets, log).start(
+        config.TICKET_FOLLOW_SECONDS * 1000,
+      );
+      teardown.add(stopFollowing);
     }
     const url = config.runApi
       ? await serveApi(

@@ -72,3 +72,36 @@ export function businessHoursBetween(from: Date, to: Date): number {
   }
   return total / HOUR;
 }
+
+/** The instant `hours` business hours after `from`. */
+export function addBusinessHours(from: Date, hours: number): Date {
+  let left = hours * HOUR;
+  let t = from.getTime();
+  // Bounded: a year holds far more business hours than any deadline asks for.
+  for (let i = 0; i < 24 * 400 && left > 0; i++) {
+    const hourStart = Math.floor(t / HOUR) * HOUR;
+    const next = hourStart + HOUR;
+    if (counts(new Date(hourStart))) {
+      const take = Math.min(left, next - t);
+      left -= take;
+      t += take;
+      if (left <= 0) break;
+    }
+    t = next;
+  }
+  return new Date(t);
+}
+
+/** The same time of day `days` working days (Monday to Friday, not holidays) after `from`. */
+export function addBusinessDays(from: Date, days: number): Date {
+  let t = from.getTime();
+  let left = days;
+  while (left > 0) {
+    t += 24 * HOUR;
+    const p = Object.fromEntries(parts.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+    if (p.weekday === 'Sat' || p.weekday === 'Sun') continue;
+    if (isHoliday(Number(p.year), Number(p.month), Number(p.day))) continue;
+    left--;
+  }
+  return new Date(t);
+}

@@ -159,7 +159,7 @@ export const envSchema = z.object({
       "The help desk's mail domain: our Message-IDs and, on the embedded default, the local mailboxes' addresses (`helpdesk@`, `tributi@`, `pec@`, `fax@`).",
     ),
   HELPDESK_MAIL_FROM: optionalString.describe(
-    'Sender of the help desk\'s mail (default `Contact Center Regionale <helpdesk@HELPDESK_MAIL_DOMAIN>`).',
+    "Sender of the help desk's mail (default `Contact Center Regionale <helpdesk@HELPDESK_MAIL_DOMAIN>`).",
   ),
   MAIL_HELPDESK_IMAP_URL: optionalString.describe(
     'IMAP inbox of the help desk (`imaps://user:password@host:993/INBOX`, user and password URL-encoded). Setting any `MAIL_*_IMAP_URL` replaces the local mailboxes with the IMAP ones set.',
@@ -170,12 +170,12 @@ export const envSchema = z.object({
   ),
   MAIL_FAX_IMAP_URL: optionalString.describe('IMAP inbox the fax server delivers to (a PDF per fax), as above.'),
   SMTP_URL: optionalString.describe(
-    'SMTP server for the help desk\'s outgoing mail (`smtp://user:password@host:587`, `smtps://…:465`). Without it mail stays in the local outbox the workspace shows.',
+    "SMTP server for the help desk's outgoing mail (`smtp://user:password@host:587`, `smtps://…:465`). Without it mail stays in the local outbox the workspace shows.",
   ),
   LOCAL_SMTP_PORT: port
     .default(2525)
     .describe(
-      'Loopback port of the local mailboxes\' SMTP listener (embedded default, no `MAIL_*_IMAP_URL`): send test mail to `helpdesk@HELPDESK_MAIL_DOMAIN` there. 0 turns it off.',
+      "Loopback port of the local mailboxes' SMTP listener (embedded default, no `MAIL_*_IMAP_URL`): send test mail to `helpdesk@HELPDESK_MAIL_DOMAIN` there. 0 turns it off.",
     ),
   MAIL_MAX_MESSAGE_MB: z.coerce
     .number()
@@ -191,6 +191,15 @@ export const envSchema = z.object({
     .max(500)
     .default(25)
     .describe('Attachments of one message beyond this in total: the message is quarantined.'),
+  TICKET_FOLLOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(60)
+    .describe(
+      'How often the workers ask the ticket system (TicketSQL) which tickets waited on at a third-level office were resolved.',
+    ),
   RT_URL: optionalString.describe(
     'Base URL of Request Tracker 5 (`https://rt.example.it`, REST2 under `/REST/2.0/`). Without it tickets are kept in the local ticket store.',
   ),

@@ -13,7 +13,8 @@ export const archiveMail = defineWorker({
   headers: z.object({}).passthrough(),
   async handler({ variables, deps }) {
     const mail = await deps.mail.records.get(variables.mailId);
-    if (!mail) throw new PermanentError(`Messaggio ${variables.mailId} non trovato: verificare l'archivio della posta.`);
+    if (!mail)
+      throw new PermanentError(`Messaggio ${variables.mailId} non trovato: verificare l'archivio della posta.`);
     const mailbox = deps.mail.mailboxes.get(mail.mailbox);
     if (!mailbox) {
       throw new PermanentError(

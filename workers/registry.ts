@@ -20,6 +20,9 @@ import { applyRetention } from './apply-retention.js';
 import { openTicket } from './open-ticket.js';
 import { sendMail } from './send-mail.js';
 import { archiveMail } from './archive-mail.js';
+import { planDeadlines } from './plan-deadlines.js';
+import { updateTicket } from './update-ticket.js';
+import { linkReply } from './link-reply.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
 export const WORKERS: readonly WorkerDefinition[] = [
@@ -44,6 +47,9 @@ export const WORKERS: readonly WorkerDefinition[] = [
   openTicket,
   sendMail,
   archiveMail,
+  planDeadlines,
+  updateTicket,
+  linkReply,
 ];
 
 /**
@@ -57,5 +63,6 @@ export const READS_ONLY: readonly string[] = [
   'find-recall-candidate',
   'load-cleanup-contact',
   'plan-cleanup-packages',
+  'plan-deadlines',
   'propose-slots',
 ];

@@ -25,14 +25,28 @@ export const sendMail = defineWorker({
   headers: z.object({
     template: z.string().min(1),
     purpose: z.string().min(1).optional(),
+    /**
+     * `message` (default): one such email per received message. `step`: one per visit of this
+     * step, for a flow that asks again in a loop (documents still missing).
+     */
+    per: z.enum(['message', 'step']).default('message'),
   }),
-  async handler({ variables, headers, deps }) {
+  async handler({ variables, headers, deps, job }) {
     const mail = await deps.mail.records.get(variables.mailId);
-    if (!mail) throw new PermanentError(`Messaggio ${variables.mailId} non trovato: verificare l'archivio della posta.`);
+    if (!mail)
+      throw new PermanentError(`Messaggio ${variables.mailId} non trovato: verificare l'archivio della posta.`);
     const to = MailRecords.requester(mail);
     if (!to) return { mailStatus: 'no-address' };
+    // Templates render strictly (a missing field is an error): the fields a form may leave
+    // out have their empty value here, the process's variables override them.
     const rendered = deps.templates.render('email', headers.template, {
+      missingNote: '',
+      outcomeText: '',
+      identityDocument: false,
+      signedRequest: false,
+      legibleAttachments: false,
       ...variables,
+      actNumberPresent: typeof variables.actNumber === 'string' && variables.actNumber.trim() !== '',
       subject: mail.subject ?? '(senza oggetto)',
       ticketId: variables.ticketId ?? '',
       queue: variables.queue ?? '',
@@ -42,7 +56,7 @@ export const sendMail = defineWorker({
     try {
       const sent = await deps.mail.sender.sendOnce({
         purpose,
-        reference: mail.id,
+        reference: headers.per === 'step' ? `${mail.id}:${job.elementInstanceKey ?? job.key}` : mail.id,
         from: deps.mail.from,
         to,
         subject: (subjectLine ?? '').trim(),

@@ -163,12 +163,16 @@ export class MailIntake {
       suggested_queue: string;
       from_address: string | null;
       reply_to: string | null;
+      subject: string | null;
+      in_reply_to: string | null;
     }[] = await this.db.query(
-      `SELECT status, automatic, suggested_queue, from_address, reply_to FROM mail_messages WHERE id = $1`,
+      `SELECT status, automatic, suggested_queue, from_address, reply_to, subject, in_reply_to
+         FROM mail_messages WHERE id = $1`,
       [id],
     );
     const m = rows[0];
     if (!m) return;
+    const replyToTicket = await this.ticketAnswered(m.subject, m.in_reply_to);
     const started = await this.starter.start({
       bpmnProcessId: INTAKE_PROCESS,
       businessKey: newBusinessKey('MAIL'),
@@ -184,6 +188,7 @@ export class MailIntake {
         // The queue the pre-check proposes; the form shows it chosen, the operator may change it.
         queue: m.suggested_queue,
         hasRequester: Boolean(m.reply_to ?? m.from_address),
+        replyToTicket: replyToTicket ?? 'none',
       },
     });
     await this.db.query(`UPDATE mail_messages SET process_instance_id = $2 WHERE id = $1`, [
@@ -191,6 +196,24 @@ export class MailIntake {
       started.processInstanceKey,
     ]);
     this.log.info({ mailbox: box.name, mailId: id, processInstanceKey: started.processInstanceKey }, 'mail received');
+  }
+
+  /**
+   * The ticket a message answers: one of our mails it replies to (In-Reply-To), or the
+   * `[Ticket #N]` our subjects carry, when that ticket came from this help desk.
+   */
+  private async ticketAnswered(subject: string | null, inReplyTo: string | null): Promise<string | undefined> {
+    if (inReplyTo) {
+      const ours: { ticket_id: string | null }[] = await this.db.query(
+        `SELECT ticket_id FROM mail_outbox WHERE message_id = $1 AND ticket_id IS NOT NULL`,
+        [inReplyTo],
+      );
+      if (ours[0]?.ticket_id) return ours[0].ticket_id;
+    }
+    const n = /\[Ticket #(\d{1,12})\]/i.exec(subject ?? '')?.[1];
+    if (!n) return undefined;
+    const known: unknown[] = await this.db.query(`SELECT 1 FROM mail_messages WHERE ticket_id = $1 LIMIT 1`, [n]);
+    return known.length > 0 ? n : undefined;
   }
 
   private async archiveDuplicate(box: IntakeMailbox, id: string, message: InboxMessage): Promise<void> {

@@ -195,7 +195,9 @@ export class MailRecords {
       created_at: Date;
       sent_at: Date | null;
     }[] = await this.db.query(
-      `SELECT * FROM mail_outbox WHERE ($2::text IS NULL OR reference = $2) ORDER BY created_at DESC LIMIT $1`,
+      // A flow asking again in a loop keys each email by the message and the step's visit.
+      `SELECT * FROM mail_outbox WHERE ($2::text IS NULL OR reference = $2 OR reference LIKE $2 || ':%')
+        ORDER BY created_at DESC LIMIT $1`,
       [limit, reference ?? null],
     );
     return rows.map((r) => ({

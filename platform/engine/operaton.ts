@@ -335,6 +335,32 @@ export class EngineClient {
     });
   }
 
+  /**
+   * Delivers a BPMN message to every instance waiting for it whose variables match
+   * (`processVariables`), and sets `variables` on them; how many received it (0: none waits).
+   */
+  async correlateMessage(
+    messageName: string,
+    opts: { processVariables: Record<string, unknown>; variables?: Record<string, unknown> },
+  ): Promise<number> {
+    try {
+      const results = await this.request<unknown[]>('POST', '/message', {
+        body: {
+          messageName,
+          correlationKeys: toEngineVariables(opts.processVariables),
+          processVariables: toEngineVariables(opts.variables ?? {}),
+          all: true,
+          resultEnabled: true,
+        },
+      });
+      return results.length;
+    } catch (err) {
+      // The engine answers 400 "Cannot correlate message" when nobody waits for it.
+      if (err instanceof EngineError && err.status === 400 && /correlate/i.test(err.message)) return 0;
+      throw err;
+    }
+  }
+
   async deleteProcessInstance(id: string, reason?: string): Promise<void> {
     await this.request('DELETE', `/process-instance/${encodeURIComponent(id)}`, {
       query: { skipCustomListeners: false, failIfNotExists: true, deleteReason: reason },

@@ -22,6 +22,8 @@ import { startRecall } from '../../workers/start-recall.js';
 import { openTicket } from '../../workers/open-ticket.js';
 import { sendMail } from '../../workers/send-mail.js';
 import { archiveMail } from '../../workers/archive-mail.js';
+import { updateTicket } from '../../workers/update-ticket.js';
+import { linkReply } from '../../workers/link-reply.js';
 import { deliverLocally } from '../../adapters/mail/local-mailbox.js';
 import { citizenMail, intakeOf, precheck } from './support/mail.js';
 import { apiAs, startTestApp, twilioVia, waitFor, type ApiClient } from './support/test-app.js';
@@ -200,6 +202,48 @@ async function precheckedMail(app: RunningApp): Promise<string> {
   if (status !== 200) throw new Error(`pre-check not completed: ${status}`);
   return processInstanceId;
 }
+
+/** A ticket of the local store escalated to a department: the third-level flow, at its queue move. */
+async function escalatedTicket(app: RunningApp): Promise<string> {
+  const ticket = await app.workerDeps.tickets.create({
+    queue: 'Tributi CSB',
+    subject: 'Ricorso su avviso di accertamento',
+    requestor: 'mario.rossi@example.test',
+    content: 'Richiesta completa.',
+    requestKey: `kill:${randomUUID()}`,
+  });
+  const started = await app.workerDeps.starter.start({
+    bpmnProcessId: 'helpdesk-third-level',
+    businessKey: `KILL-${randomUUID().slice(0, 8)}`,
+    startedBy: 'kill-test',
+    variables: {
+      ticketId: ticket.id,
+      mailId: randomUUID(),
+      hasRequester: false,
+      departmentQueue: 'Dipartimento Tributi',
+    },
+  });
+  return started.processInstanceKey;
+}
+
+/** A citizen's answer, `[Ticket #N]` in its subject, to the ticket of an earlier mail: the intake at link-reply. */
+async function replyToTicket(app: RunningApp): Promise<string> {
+  const first = await precheckedMail(app);
+  const ticketId = await waitFor(async () => (await mailOf(app, first)).ticket_id ?? undefined, 'the first ticket');
+  const messageId = `<kill-reply-${randomUUID()}@example.test>`;
+  await deliverLocally(
+    app.db,
+    'helpdesk',
+    await citizenMail({ subject: `Re: [Ticket #${ticketId}] Richiesta`, text: 'Ecco il documento.', messageId }),
+  );
+  return (await intakeOf(app, messageId)).processInstanceId;
+}
+
+const commentsWithKey = async (app: RunningApp, ticketId: string, key: string) =>
+  (await app.db.query(`SELECT id FROM ticket_transactions WHERE ticket_id = $1 AND request_key = $2`, [
+    ticketId,
+    key,
+  ])) as unknown[];
 
 const mailOf = async (app: RunningApp, pi: string) => {
   const rows: { id: string; uid: string; ticket_id: string | null; archived_at: Date | null }[] = await app.db.query(
@@ -491,6 +535,31 @@ const SCENARIOS: KillScenario[] = [
     },
   },
   {
+    worker: updateTicket,
+    site: 'tickets',
+    reach: escalatedTicket,
+    async verify(app, pi) {
+      const ticketId = String(await variable(pi, 'ticketId'));
+      expect((await app.workerDeps.tickets.get(ticketId))?.queue).toBe('Dipartimento Tributi');
+      const notes: unknown[] = await app.db.query(
+        `SELECT id FROM ticket_transactions WHERE ticket_id = $1 AND type = 'Comment'`,
+        [ticketId],
+      );
+      expect(notes).toHaveLength(1);
+    },
+  },
+  {
+    worker: linkReply,
+    site: 'tickets',
+    once: true,
+    reach: replyToTicket,
+    async verify(app, pi) {
+      const reply = await mailOf(app, pi);
+      expect(reply.ticket_id).toBeTruthy();
+      expect(await commentsWithKey(app, reply.ticket_id ?? '', `mail:${reply.id}`)).toHaveLength(1);
+    },
+  },
+  {
     worker: archiveMail,
     site: 'mailbox',
     reach: precheckedMail,
@@ -522,6 +591,8 @@ SCENARIOS.push(
   { ...scenarioOf(recordRecallOutcome), site: 'db' },
   // The outbox record written before SMTP is called: dying right after it leaves the mail in doubt.
   { ...scenarioOf(sendMail), site: 'db' },
+  // The queue move after the note.
+  { ...scenarioOf(updateTicket), nth: 2 },
 );
 const reminderBookings = new Map<string, string[]>();
 const cleanupBookings = new Map<string, string>();

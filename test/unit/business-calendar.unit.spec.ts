@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { businessHoursBetween, isHoliday } from '../../domain/business-calendar.js';
+import { addBusinessDays, addBusinessHours, businessHoursBetween, isHoliday } from '../../domain/business-calendar.js';
 
 describe('the business calendar of the 24-hour answer target', () => {
   it('counts weekdays in full and Saturday until 14:00 (Rome time)', () => {
@@ -21,5 +21,17 @@ describe('the business calendar of the 24-hour answer target', () => {
   it('handles partial hours and an empty span', () => {
     expect(businessHoursBetween(new Date('2026-12-14T08:30:00Z'), new Date('2026-12-14T09:15:00Z'))).toBe(0.75);
     expect(businessHoursBetween(new Date('2026-12-14T09:00:00Z'), new Date('2026-12-14T08:00:00Z'))).toBe(0);
+  });
+});
+
+describe('deadlines on the business calendar', () => {
+  it('adds business hours across a weekend', () => {
+    // Saturday 12:00 Rome + 4 h: 2 on Saturday until 14:00, then Monday 00:00–02:00.
+    expect(addBusinessHours(new Date('2026-12-12T11:00:00Z'), 4).toISOString()).toBe('2026-12-14T01:00:00.000Z');
+  });
+
+  it('adds working days, skipping weekends and holidays', () => {
+    // Friday 4 December + 2 working days: Monday 7, (Tuesday 8 is a holiday), Wednesday 9.
+    expect(addBusinessDays(new Date('2026-12-04T09:00:00Z'), 2).toISOString()).toBe('2026-12-09T09:00:00.000Z');
   });
 });

@@ -26,6 +26,11 @@ export interface WorkerDeps {
   tickets: Tickets;
   /** The help desk's mail: what was received, how we send, the mailboxes by name. */
   mail: HelpDeskMail;
+  /**
+   * Delivers a BPMN message to the instances waiting for it whose variables equal `keys`,
+   * setting `variables` on them; how many received it.
+   */
+  correlate(messageName: string, keys: Record<string, unknown>, variables?: Record<string, unknown>): Promise<number>;
   now: () => Date;
 }
 
@@ -46,6 +51,8 @@ export interface JobInfo {
   processInstanceKey: string;
   bpmnProcessId: string;
   elementId: string;
+  /** This visit of the element (a loop visits it again with a new one). */
+  elementInstanceKey?: string | undefined;
   retries: number;
 }
 

@@ -23,8 +23,6 @@ export interface IncomingJob extends JobInfo {
   variables: unknown;
   /** The task's extension properties (`camunda:properties`): its static configuration. */
   customHeaders: unknown;
-  /** The task's activity instance. */
-  elementInstanceKey?: string | undefined;
   processDefinitionKey?: string | undefined;
   processDefinitionVersion?: number | undefined;
 }
