@@ -136,8 +136,10 @@ describe('help desk mail intake against Dovecot, Request Tracker 5 and SMTP', ()
       missingNote: '',
     });
     const asked = await waitFor(
-      async () =>
-        smtp.messages.find((m) => m.parsed.subject?.startsWith(`[Ticket #${ticketId}] Documentazione da integrare`)),
+      () =>
+        Promise.resolve(
+          smtp.messages.find((m) => m.parsed.subject?.startsWith(`[Ticket #${ticketId}] Documentazione da integrare`)),
+        ),
       'the request for the missing documents',
     );
     expect(asked.parsed.text).toContain('documento di identità');

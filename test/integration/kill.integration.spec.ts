@@ -239,11 +239,11 @@ async function replyToTicket(app: RunningApp): Promise<string> {
   return (await intakeOf(app, messageId)).processInstanceId;
 }
 
-const commentsWithKey = async (app: RunningApp, ticketId: string, key: string) =>
-  (await app.db.query(`SELECT id FROM ticket_transactions WHERE ticket_id = $1 AND request_key = $2`, [
+const commentsWithKey = (app: RunningApp, ticketId: string, key: string) =>
+  app.db.query<unknown[]>(`SELECT id FROM ticket_transactions WHERE ticket_id = $1 AND request_key = $2`, [
     ticketId,
     key,
-  ])) as unknown[];
+  ]);
 
 const mailOf = async (app: RunningApp, pi: string) => {
   const rows: { id: string; uid: string; ticket_id: string | null; archived_at: Date | null }[] = await app.db.query(
