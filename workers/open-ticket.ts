@@ -28,6 +28,9 @@ export const openTicket = defineWorker({
       throw new PermanentError(`Messaggio ${variables.mailId} non trovato: verificare l'archivio della posta.`);
     }
     const attachments = await deps.mail.records.attachments(mail.id);
+    // A PEC's evidence is the provider's signed envelope (daticert.xml and signature inside).
+    const envelope = mail.pec ? await deps.mail.records.raw(mail.id) : undefined;
+    if (envelope) attachments.push({ filename: 'busta-pec.eml', contentType: 'application/octet-stream', content: envelope });
     const header = [
       `Ricevuto da: ${mail.fromName ? `${mail.fromName} <${mail.fromAddress ?? ''}>` : (mail.fromAddress ?? 'mittente sconosciuto')}`,
       `Casella: ${mail.mailbox} (${CHANNEL_LABELS[mail.channel]})`,

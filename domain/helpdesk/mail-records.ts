@@ -31,6 +31,8 @@ export interface OutboxItem {
   status: 'sending' | 'sent';
   createdAt: string;
   sentAt: string | null;
+  /** The PEC receipts (acceptance, delivery, errors) that came back for this message. */
+  pecReceipts: { tipo: string; data: string; errore: string; consegna: string | null; mailId: string }[];
 }
 
 /** A received message as the flow's steps and the workspace read it. */
@@ -145,6 +147,15 @@ export class MailRecords {
     return files;
   }
 
+  /** The message's raw bytes as received (for a PEC, the provider's signed envelope). */
+  async raw(id: string): Promise<Buffer | undefined> {
+    const rows: { content: Buffer }[] = await this.db.query(
+      `SELECT b.content FROM mail_messages m JOIN mail_blobs b ON b.sha256 = m.raw_sha256 WHERE m.id = $1`,
+      [id],
+    );
+    return rows[0]?.content;
+  }
+
   async linkTicket(id: string, ticketId: string): Promise<void> {
     await this.db.query(`UPDATE mail_messages SET ticket_id = $2 WHERE id = $1`, [id, ticketId]);
   }
@@ -194,10 +205,20 @@ export class MailRecords {
       status: 'sending' | 'sent';
       created_at: Date;
       sent_at: Date | null;
+      receipts: OutboxItem['pecReceipts'];
     }[] = await this.db.query(
       // A flow asking again in a loop keys each email by the message and the step's visit.
-      `SELECT * FROM mail_outbox WHERE ($2::text IS NULL OR reference = $2 OR reference LIKE $2 || ':%')
-        ORDER BY created_at DESC LIMIT $1`,
+      // A PEC receipt names the message it certifies by its Message-ID (daticert's msgid).
+      `SELECT o.*,
+              coalesce((SELECT jsonb_agg(jsonb_build_object('tipo', r.pec->>'tipo', 'data', r.pec->>'data',
+                                   'errore', r.pec->>'errore', 'consegna', r.pec->>'consegna', 'mailId', r.id)
+                                 ORDER BY r.pec->>'data')
+                          FROM mail_messages r
+                         WHERE r.automatic = 'pec-receipt' AND '<' || (r.pec->>'msgid') || '>' = o.message_id),
+                       '[]') AS receipts
+         FROM mail_outbox o
+        WHERE ($2::text IS NULL OR o.reference = $2 OR o.reference LIKE $2 || ':%')
+        ORDER BY o.created_at DESC LIMIT $1`,
       [limit, reference ?? null],
     );
     return rows.map((r) => ({
@@ -214,6 +235,7 @@ export class MailRecords {
       status: r.status,
       createdAt: r.created_at.toISOString(),
       sentAt: r.sent_at?.toISOString() ?? null,
+      pecReceipts: r.receipts,
     }));
   }
 

@@ -5,6 +5,7 @@ import { freePorts } from '../support/ports.js';
 import { citizenMail, intakeOf, precheck, sendToLocalMailbox } from './support/mail.js';
 import { deliverLocally } from '../../adapters/mail/local-mailbox.js';
 import { malformedCorpus } from '../support/malformed-mail.js';
+import { envelope, ORIGINAL } from '../support/pec-mail.js';
 import { apiAs, startTestApp, waitFor, type ApiClient } from './support/test-app.js';
 
 describe('help desk mail intake on the embedded default (local mailboxes, ticket store and outbox)', () => {
@@ -44,7 +45,8 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
 
     const mail = await app.workerDeps.mail.records.get(id);
     expect(mail?.suggestedQueue).toBe('Tributi CSB');
-    expect(await precheck(backOffice, processInstanceId, { precheckOutcome: 'ticket', queue: 'Tributi CSB' })).toBe(
+    // The operator may choose another queue than the one proposed (a Tributi CSB ticket goes on to its document check).
+    expect(await precheck(backOffice, processInstanceId, { precheckOutcome: 'ticket', queue: 'Servizi on line' })).toBe(
       200,
     );
     await completed(processInstanceId);
@@ -54,7 +56,7 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
     expect(after?.archivedAt).toBeTruthy();
     const tickets = app.workerDeps.tickets;
     const ticket = await tickets.get(after?.ticketId ?? '');
-    expect(ticket).toMatchObject({ queue: 'Tributi CSB', requestors: ['mario.rossi@example.test'] });
+    expect(ticket).toMatchObject({ queue: 'Servizi on line', requestors: ['mario.rossi@example.test'] });
     const files = await tickets.attachments(ticket?.id ?? '');
     expect(files.map((f) => f.filename).sort()).toEqual(['documento.png', 'ricevuta.pdf']);
     const stored = await tickets.attachmentContent(
@@ -157,5 +159,59 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
     // The intake went on after the corpus: the ordinary message behind it is at its pre-check.
     const { processInstanceId } = await intakeOf(app, after);
     expect(await precheck(backOffice, processInstanceId, { precheckOutcome: 'spam', queue: 'Generale' })).toBe(200);
+  });
+
+  it('opens a PEC envelope into a ticket with the citizen’s message and the envelope as evidence, and links the receipts of our answer to it', async () => {
+    const stamp = Date.now();
+    const citizenId = `<pec-${stamp}@mail.example.it>`;
+    const original = ORIGINAL.replace('<CAF1234@mail.example.it>', citizenId);
+    const raw = envelope({ original, msgid: citizenId, identificativo: `opec.${stamp}@pec.aruba.it` });
+    await deliverLocally(app.db, 'pec', raw);
+    const { id, processInstanceId } = await intakeOf(app, citizenId);
+    const mail = await app.workerDeps.mail.records.get(id);
+    expect(mail).toMatchObject({ channel: 'pec', fromAddress: 'mario.rossi@pec.example.it', suggestedQueue: 'PEC' });
+    expect(mail?.pec).toMatchObject({ tipo: 'posta-certificata', identificativo: `opec.${stamp}@pec.aruba.it` });
+    expect(await precheck(backOffice, processInstanceId, { precheckOutcome: 'ticket', queue: 'PEC' })).toBe(200);
+    await completed(processInstanceId);
+
+    const ticketId = (await app.workerDeps.mail.records.get(id))?.ticketId ?? '';
+    const files = await app.workerDeps.tickets.attachments(ticketId);
+    expect(files.map((f) => f.filename).sort()).toEqual(['avviso.pdf', 'busta-pec.eml']);
+    const evidence = await app.workerDeps.tickets.attachmentContent(
+      ticketId,
+      files.find((f) => f.filename === 'busta-pec.eml')?.id ?? '',
+    );
+    expect(evidence?.content.equals(raw)).toBe(true);
+    expect((await app.workerDeps.tickets.get(ticketId))?.customFields['Canale']).toBe('pec');
+
+    // The provider's receipts of our acknowledgement come back to the PEC mailbox.
+    const [ack] = await app.workerDeps.mail.records.outbox(5, id);
+    expect(ack).toBeDefined();
+    for (const tipo of ['accettazione', 'avvenuta-consegna']) {
+      await deliverLocally(
+        app.db,
+        'pec',
+        envelope({
+          tipo,
+          withOriginal: false,
+          msgid: ack?.messageId.slice(1, -1),
+          identificativo: `r-${tipo}-${stamp}`,
+        }),
+      );
+    }
+    const linked = await waitFor(async () => {
+      const [item] = await app.workerDeps.mail.records.outbox(5, id);
+      return item && item.pecReceipts.length === 2 ? item : undefined;
+    }, 'both receipts linked to our acknowledgement');
+    expect(linked.pecReceipts.map((r) => r.tipo).sort()).toEqual(['accettazione', 'avvenuta-consegna']);
+    // Receipts open no ticket and wait for nobody.
+    for (const r of linked.pecReceipts) {
+      const receipt = await waitFor(async () => {
+        const m = await app.workerDeps.mail.records.get(r.mailId);
+        return m?.processInstanceId ? m : undefined;
+      }, 'the receipt’s intake');
+      expect(receipt).toMatchObject({ automatic: 'pec-receipt', ticketId: null });
+      await completed(receipt.processInstanceId ?? '');
+    }
   });
 });
