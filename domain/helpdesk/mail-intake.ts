@@ -147,7 +147,10 @@ export class MailIntake {
       if ((err as { code?: string }).code !== '23505') throw err;
       inserted = await insert(await original());
     }
-    if (inserted[0]) return inserted[0].id;
+    if (inserted[0]) {
+      if (automatic === 'bounce' && raw) await this.linkBounce(inserted[0].id, raw);
+      return inserted[0].id;
+    }
     const again: { id: string }[] = await this.db.query(
       `SELECT id FROM mail_messages WHERE mailbox = $1 AND uid_validity = $2 AND uid = $3`,
       [box.name, message.uidValidity, message.uid],
@@ -173,6 +176,10 @@ export class MailIntake {
     const m = rows[0];
     if (!m) return;
     const replyToTicket = await this.ticketAnswered(m.subject, m.in_reply_to);
+    const bounced: { ticket_id: string | null }[] = await this.db.query(
+      `SELECT o.ticket_id FROM mail_messages m JOIN mail_outbox o ON o.message_id = m.bounced_message_id WHERE m.id = $1`,
+      [id],
+    );
     const started = await this.starter.start({
       bpmnProcessId: INTAKE_PROCESS,
       businessKey: newBusinessKey('MAIL'),
@@ -189,6 +196,8 @@ export class MailIntake {
         queue: m.suggested_queue,
         hasRequester: Boolean(m.reply_to ?? m.from_address),
         replyToTicket: replyToTicket ?? 'none',
+        // A failure report about one of our mails: the back office must reach the requester another way.
+        bouncedTicket: bounced[0] ? (bounced[0].ticket_id ?? 'unknown') : 'none',
       },
     });
     await this.db.query(`UPDATE mail_messages SET process_instance_id = $2 WHERE id = $1`, [
@@ -196,6 +205,22 @@ export class MailIntake {
       started.processInstanceKey,
     ]);
     this.log.info({ mailbox: box.name, mailId: id, processInstanceKey: started.processInstanceKey }, 'mail received');
+  }
+
+  /**
+   * A delivery failure report quotes the headers of the message that failed: when that is one
+   * of ours, the report is linked to it (and so to its ticket).
+   */
+  private async linkBounce(id: string, raw: Buffer): Promise<void> {
+    const ids = [...new Set(raw.toString('latin1').match(/<[^<>\s]{1,200}@[^<>\s]{1,200}>/g) ?? [])].slice(0, 50);
+    if (ids.length === 0) return;
+    const ours: { message_id: string }[] = await this.db.query(
+      `SELECT message_id FROM mail_outbox WHERE message_id = ANY($1::text[]) ORDER BY created_at DESC LIMIT 1`,
+      [ids],
+    );
+    if (ours[0]) {
+      await this.db.query(`UPDATE mail_messages SET bounced_message_id = $2 WHERE id = $1`, [id, ours[0].message_id]);
+    }
   }
 
   /**

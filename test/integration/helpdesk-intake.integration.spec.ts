@@ -214,4 +214,73 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
       await completed(receipt.processInstanceId ?? '');
     }
   });
+
+  it('links a delivery failure of our acknowledgement to its ticket and asks the back office to reach the requester', async () => {
+    const messageId = `<bounce-src-${Date.now()}@example.test>`;
+    await sendToLocalMailbox(
+      app,
+      await citizenMail({
+        from: 'nessuno@dominio-inesistente.test',
+        subject: 'Accesso negato',
+        text: 'Aiuto.',
+        messageId,
+      }),
+    );
+    const first = await intakeOf(app, messageId);
+    expect(await precheck(backOffice, first.processInstanceId, { precheckOutcome: 'ticket', queue: 'Generale' })).toBe(
+      200,
+    );
+    await completed(first.processInstanceId);
+    const [ack] = await app.workerDeps.mail.records.outbox(5, first.id);
+    const ticketId = (await app.workerDeps.mail.records.get(first.id))?.ticketId;
+
+    const dsnId = `<dsn-${Date.now()}@mx.example.test>`;
+    const dsn = Buffer.from(
+      [
+        'From: Mail Delivery System <MAILER-DAEMON@mx.example.test>',
+        'To: helpdesk@helpdesk.local',
+        'Subject: Undelivered Mail Returned to Sender',
+        `Message-ID: ${dsnId}`,
+        'Auto-Submitted: auto-replied',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="r"',
+        '',
+        '--r',
+        'Content-Type: text/plain; charset=us-ascii',
+        '',
+        'Your message could not be delivered.',
+        '--r',
+        'Content-Type: message/delivery-status',
+        '',
+        'Reporting-MTA: dns; mx.example.test',
+        '',
+        'Final-Recipient: rfc822; nessuno@dominio-inesistente.test',
+        'Action: failed',
+        'Status: 5.1.2',
+        '--r',
+        'Content-Type: text/rfc822-headers',
+        '',
+        'From: Contact Center Regionale <helpdesk@helpdesk.local>',
+        `Message-ID: ${ack?.messageId ?? ''}`,
+        'Subject: [Ticket] ...',
+        '--r--',
+        '',
+      ].join('\r\n'),
+    );
+    await deliverLocally(app.db, 'helpdesk', dsn);
+    const bounce = await intakeOf(app, dsnId);
+    const vars = await app.engine.historicVariables({
+      processInstanceId: bounce.processInstanceId,
+      variableName: 'bouncedTicket',
+    });
+    expect(vars[0]?.value).toBe(ticketId);
+    await waitFor(async () => {
+      const tasks = await app.engine.request<{ taskDefinitionKey: string }[]>('GET', '/task', {
+        query: { processInstanceId: bounce.processInstanceId },
+      });
+      return tasks.some((t) => t.taskDefinitionKey === 'bounced-reply') || undefined;
+    }, 'the bounced-reply task');
+    // A bounce never gets an answer of ours.
+    expect(await app.workerDeps.mail.records.outbox(5, bounce.id)).toEqual([]);
+  });
 });
