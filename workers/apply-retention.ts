@@ -14,6 +14,35 @@ async function count(db: { query(sql: string, params: unknown[]): Promise<unknow
   return rows[0]?.n ?? 0;
 }
 
+type Db = { query(sql: string, params: unknown[]): Promise<unknown> };
+
+/** Archived mail older than `before`: emptied; raw bytes and attachments no message refers to any more, deleted. */
+async function destroyMail(db: Db, before: Date): Promise<{ mailEmptied: number; mailBlobsDeleted: number }> {
+  const mailEmptied = await count(
+    db,
+    `UPDATE mail_messages SET text_body = NULL, html_body = NULL, subject = NULL, from_address = NULL,
+            from_name = NULL, reply_to = NULL, attachments = '[]', raw_sha256 = NULL, pec = NULL
+      WHERE archived_at < $1
+        AND (raw_sha256 IS NOT NULL OR text_body IS NOT NULL OR from_address IS NOT NULL OR attachments <> '[]')`,
+    [before],
+  );
+  await count(db, `DELETE FROM local_mailbox_messages WHERE folder <> 'INBOX' AND received_at < $1`, [before]);
+  await count(
+    db,
+    `UPDATE mail_outbox SET text_body = '', to_address = '', subject = '' WHERE created_at < $1 AND text_body <> ''`,
+    [before],
+  );
+  const mailBlobsDeleted = await count(
+    db,
+    `DELETE FROM mail_blobs b WHERE b.created_at < $1
+        AND NOT EXISTS (SELECT 1 FROM mail_messages m WHERE m.raw_sha256 = b.sha256)
+        AND NOT EXISTS (SELECT 1 FROM mail_messages m
+                         WHERE m.attachments @> jsonb_build_array(jsonb_build_object('sha256', b.sha256)))`,
+    [before],
+  );
+  return { mailEmptied, mailBlobsDeleted };
+}
+
 /**
  * Retention of personal data (P3): what the platform itself keeps of people (SMS texts and
  * numbers, contact notes) is emptied once older than `personalDataDays`; audit entries older
@@ -30,6 +59,12 @@ export const applyRetention = defineWorker({
   headers: z.object({
     personalDataDays: z.coerce.number().int().min(1).max(3650),
     auditDays: z.coerce.number().int().min(30).max(3650),
+    /**
+     * R2 (§2.2.7): the help desk's mail is archived for the contract's duration, then
+     * destroyed: what it said, who sent it, its raw bytes and attachments, and our answers'
+     * texts. The record that a message came and was dealt with stays.
+     */
+    mailDays: z.coerce.number().int().min(30).max(7300).optional(),
   }),
   async handler({ headers, job, deps }) {
     const now = deps.now();
@@ -46,7 +81,8 @@ export const applyRetention = defineWorker({
       personalBefore,
     ]);
     const audit = await count(db, `DELETE FROM audit_events WHERE at < $1`, [auditBefore]);
-    const summary = { sms, notes, auditDeleted: audit };
+    const mail = headers.mailDays ? await destroyMail(db, new Date(now.getTime() - headers.mailDays * DAY_MS)) : {};
+    const summary = { sms, notes, auditDeleted: audit, ...mail };
     // One record per run, even when a delivery that died after writing it is repeated.
     await db.query(
       `INSERT INTO audit_events (actor, action, subject_type, detail)
@@ -57,6 +93,7 @@ export const applyRetention = defineWorker({
           ...summary,
           personalDataDays: headers.personalDataDays,
           auditDays: headers.auditDays,
+          ...(headers.mailDays ? { mailDays: headers.mailDays } : {}),
           run: job.processInstanceKey,
         }),
         job.processInstanceKey,

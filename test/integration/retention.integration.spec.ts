@@ -114,6 +114,76 @@ describe('retention of personal data (P3)', () => {
     expect(second.summary).toMatchObject({ sms: 0, notes: 0, auditDeleted: 0 });
   });
 
+  it('destroys the help desk’s archived mail after the contract’s duration (R2), and keeps what is recent or not yet archived', async () => {
+    const old = new Date(Date.now() - 1900 * DAY);
+    const tag = `retention-${Date.now()}`;
+    const blob = async (text: string, at: Date) => {
+      const sha = `${tag}-${text}`;
+      await app.db.query(`INSERT INTO mail_blobs (sha256, size, content, created_at) VALUES ($1, 4, $2, $3)`, [
+        sha,
+        Buffer.from(text),
+        at,
+      ]);
+      return sha;
+    };
+    const insert = async (uid: number, at: Date, archived: boolean) => {
+      const raw = await blob(`raw${uid}`, at);
+      const att = await blob(`att${uid}`, at);
+      const rows: { id: string }[] = await app.db.query(
+        `INSERT INTO mail_messages (mailbox, channel, uid_validity, uid, message_id, raw_sha256, size, received_at, status,
+            from_address, subject, text_body, attachments, archived_at)
+         VALUES ('helpdesk', 'email', $1, $2, $3, $4, 4, $5, 'received', 'mario.rossi@example.test', 'Oggetto',
+            'Testo personale', $6::jsonb, $7) RETURNING id`,
+        [
+          tag,
+          uid,
+          `<${tag}-${uid}@example.test>`,
+          raw,
+          at,
+          JSON.stringify([{ index: 0, filename: 'a.pdf', contentType: 'application/pdf', size: 4, sha256: att }]),
+          archived ? at : null,
+        ],
+      );
+      return { id: rows[0]?.id ?? '', raw, att };
+    };
+    const gone = await insert(1, old, true);
+    const waiting = await insert(2, old, false);
+    const recent = await insert(3, new Date(), true);
+
+    const since = new Date();
+    await app.workerDeps.starter.start({
+      bpmnProcessId: 'platform-retention',
+      businessKey: 'CONSERVAZIONE-POSTA',
+      variables: {},
+      startedBy: 'test',
+      startAt: 'manual-run',
+    });
+    const run = await retentionRunSince(since);
+    expect(run.summary).toMatchObject({ mailDays: 1825 });
+    expect(run.summary['mailEmptied']).toBeGreaterThanOrEqual(1);
+
+    const rows: { id: string; text_body: string | null; from_address: string | null; raw_sha256: string | null }[] =
+      await app.db.query(
+        `SELECT id, text_body, from_address, raw_sha256 FROM mail_messages WHERE uid_validity = $1 ORDER BY uid`,
+        [tag],
+      );
+    expect(rows).toEqual([
+      { id: gone.id, text_body: null, from_address: null, raw_sha256: null },
+      {
+        id: waiting.id,
+        text_body: 'Testo personale',
+        from_address: 'mario.rossi@example.test',
+        raw_sha256: waiting.raw,
+      },
+      { id: recent.id, text_body: 'Testo personale', from_address: 'mario.rossi@example.test', raw_sha256: recent.raw },
+    ]);
+    const blobs: { sha256: string }[] = await app.db.query(
+      `SELECT sha256 FROM mail_blobs WHERE sha256 LIKE $1 ORDER BY sha256`,
+      [`${tag}-%`],
+    );
+    expect(blobs.map((b) => b.sha256).sort()).toEqual([waiting.att, waiting.raw, recent.att, recent.raw].sort());
+  });
+
   it("leaves instance and task variables to the engine, whose history cleanup removes them after the process's time to live", async () => {
     const engine = testEngine();
     // Every process the platform runs has a time to live of at most 180 days.
