@@ -18,6 +18,7 @@ import { CleanupContactsByCupId1763900000014 } from '../../migrations/1763900000
 import { RecallContactsByCupId1763900000015 } from '../../migrations/1763900000015-RecallContactsByCupId.js';
 import { ExternalBindingAllowed1763900000016 } from '../../migrations/1763900000016-ExternalBindingAllowed.js';
 import { ApprovalClaim1763900000017 } from '../../migrations/1763900000017-ApprovalClaim.js';
+import { LocalTickets1763900000018 } from '../../migrations/1763900000018-LocalTickets.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -39,6 +40,7 @@ export const MIGRATIONS = [
   RecallContactsByCupId1763900000015,
   ExternalBindingAllowed1763900000016,
   ApprovalClaim1763900000017,
+  LocalTickets1763900000018,
 ];
 
 const MIGRATION_LOCK = 7_123_001;
