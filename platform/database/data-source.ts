@@ -19,6 +19,8 @@ import { RecallContactsByCupId1763900000015 } from '../../migrations/17639000000
 import { ExternalBindingAllowed1763900000016 } from '../../migrations/1763900000016-ExternalBindingAllowed.js';
 import { ApprovalClaim1763900000017 } from '../../migrations/1763900000017-ApprovalClaim.js';
 import { LocalTickets1763900000018 } from '../../migrations/1763900000018-LocalTickets.js';
+import { HelpDeskMail1763900000019 } from '../../migrations/1763900000019-HelpDeskMail.js';
+import { MailBounces1763900000021 } from '../../migrations/1763900000021-MailBounces.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -41,6 +43,8 @@ export const MIGRATIONS = [
   ExternalBindingAllowed1763900000016,
   ApprovalClaim1763900000017,
   LocalTickets1763900000018,
+  HelpDeskMail1763900000019,
+  MailBounces1763900000021,
 ];
 
 const MIGRATION_LOCK = 7_123_001;
