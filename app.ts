@@ -49,6 +49,8 @@ import { MailIntake, startMailIntake, type IntakeMailbox, type MailChannel } fro
 import { MailRecords } from './domain/helpdesk/mail-records.js';
 import { MailSender } from './domain/helpdesk/mail-sender.js';
 import { TicketFollower } from './domain/helpdesk/ticket-follower.js';
+import { LocalPecProvider } from './adapters/pec/local-pec-provider.js';
+import { LocalIdentityRegistry } from './adapters/identity/local-identity-registry.js';
 
 /** The repository's root, whether running from sources (tsx) or from `dist/`. */
 export const PROJECT_ROOT = (() => {
@@ -425,6 +427,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       starter,
       tickets: helpDesk.tickets,
       mail,
+      // Aruba's postmaster and the Regione's IMS cannot be reached from here: their local stand-ins.
+      pec: new LocalPecProvider(db),
+      identity: new LocalIdentityRegistry(db),
       correlate: (messageName, keys, variables) =>
         engine.correlateMessage(messageName, { processVariables: keys, variables }),
       now: overrides.now ?? (() => new Date()),
@@ -568,7 +573,13 @@ function parseRoleMap(raw: string | undefined): Record<string, Role> {
 
 /** What models may use: the workers' topics, the deployed forms, the groups roles work, the templates. */
 async function lintContext(db: DataSource, workers: readonly WorkerDefinition[]): Promise<LintContext> {
-  const templates = (await readdir(path.join(PROJECT_ROOT, 'templates', 'sms')).catch(() => [] as string[]))
+  // The SMS and email templates (their names do not overlap).
+  const templates = (
+    await Promise.all(
+      ['sms', 'email'].map((kind) => readdir(path.join(PROJECT_ROOT, 'templates', kind)).catch(() => [] as string[])),
+    )
+  )
+    .flat()
     .filter((f) => f.endsWith('.hbs'))
     .map((f) => f.replace(/\.hbs$/, ''));
   return {

@@ -15,7 +15,7 @@ export interface LintContext {
   formIds: string[];
   /** Candidate groups some role works (domain/access/roles.ts). */
   groups: string[];
-  /** SMS templates (templates/sms/*.hbs, without extension). */
+  /** Message templates (templates/sms/*.hbs and templates/email/*.hbs, without extension). */
   templates: string[];
 }
 

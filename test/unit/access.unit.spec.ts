@@ -7,7 +7,17 @@ import { rolesFromClaims } from '../../api/auth/oidc.js';
 describe('roles and permissions', () => {
   it('gives the Regione read-only permissions: no work on tasks, no deploy, no personal data', () => {
     const p = permissionsOf(['regione']);
-    expect(p).toEqual(['instances:view', 'models:view', 'tasks:view-all']);
+    // Reading tickets is reading records, as instances are; never working them.
+    expect(p).toEqual(expect.arrayContaining(['instances:view', 'models:view', 'tasks:view-all', 'tickets:view']));
+    for (const forbidden of [
+      'tasks:work',
+      'models:deploy',
+      'personal:read',
+      'helpdesk:manage',
+      'helpdesk:contact',
+    ] as const) {
+      expect(p).not.toContain(forbidden);
+    }
   });
 
   it('lets only analysts deploy, and only administrators manage accounts', () => {
@@ -20,8 +30,17 @@ describe('roles and permissions', () => {
   it('maps roles to the candidate groups of the models; level 2 sees level 1’s queue', () => {
     expect(groupsOf(['operator'])).toEqual(['cup-operators']);
     expect(groupsOf(['back-office-2'])).toEqual(['cup-back-office', 'cup-back-office-2']);
+    expect(groupsOf(['helpdesk-back-office-2'])).toEqual(['helpdesk-back-office', 'helpdesk-back-office-2']);
     expect(groupsOf(['analyst', 'regione'])).toEqual([]);
-    expect(KNOWN_GROUPS).toEqual(['cup-back-office', 'cup-back-office-2', 'cup-operators']);
+    expect(KNOWN_GROUPS).toEqual([
+      'cup-back-office',
+      'cup-back-office-2',
+      'cup-operators',
+      'helpdesk-back-office',
+      'helpdesk-back-office-2',
+      'helpdesk-operators',
+      'helpdesk-third-level',
+    ]);
   });
 });
 

@@ -66,7 +66,8 @@ describe('contract between processes/, workers/ and templates/', () => {
     expect(referenced.length).toBeGreaterThan(0);
     for (const e of referenced) {
       expect(
-        templates.has('sms', e.headers['template'] ?? ''),
+        // send-mail renders templates/email, the SMS workers templates/sms.
+        templates.has(e.taskType === 'send-mail' ? 'email' : 'sms', e.headers['template'] ?? ''),
         `${e.file}#${e.id}: template ${e.headers['template']}`,
       ).toBe(true);
     }

@@ -126,9 +126,11 @@ describe('the platform’s model rules', () => {
         .filter((f) => f.endsWith('.form'))
         .map((f) => (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { id: string }).id),
       groups: KNOWN_GROUPS,
-      templates: readdirSync(path.join(PROJECT_ROOT, 'templates', 'sms'))
-        .filter((f) => f.endsWith('.hbs'))
-        .map((f) => f.replace(/\.hbs$/, '')),
+      templates: ['sms', 'email'].flatMap((kind) =>
+        readdirSync(path.join(PROJECT_ROOT, 'templates', kind))
+          .filter((f) => f.endsWith('.hbs'))
+          .map((f) => f.replace(/\.hbs$/, '')),
+      ),
     };
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.bpmn'))) {
       const problems = await lintModel(readFileSync(path.join(dir, file), 'utf8'), ctx);
