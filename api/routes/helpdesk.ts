@@ -3,9 +3,39 @@ import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
 import { allow, auditRead } from '../auth/access.js';
-import { NotFoundError } from '../../domain/errors.js';
+import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { isBlockedFile } from '../../domain/helpdesk/mail-inspection.js';
+import { actorOf } from '../auth/access.js';
 
 const UUID = z.string().uuid('identificativo del messaggio non valido');
+
+/** What the operator may upload during a call, in all (the JSON body is limited to 4 MB). */
+const MAX_DOCUMENTS_BYTES = 2_800_000;
+
+const contactBody = z.object({
+  channel: z.enum(['telefono', 'sportello']).default('telefono'),
+  subject: z.string().trim().min(3, "indicare l'oggetto della richiesta").max(200),
+  notes: z.string().trim().max(4000).optional(),
+  callerName: z.string().trim().max(120).optional(),
+  fiscalCode: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z0-9]{16}$|^\d{11}$/, 'codice fiscale o partita IVA non valido')
+    .optional(),
+  phone: z.string().trim().max(30).optional(),
+  email: z.string().trim().toLowerCase().email('indirizzo email non valido').optional(),
+  documents: z
+    .array(
+      z.object({
+        filename: z.string().trim().min(1).max(200),
+        contentType: z.string().trim().min(3).max(120),
+        contentBase64: z.string().min(1),
+      }),
+    )
+    .max(10, 'al massimo 10 documenti')
+    .default([]),
+});
 
 /** Attachments a browser may show inline; anything else is downloaded. */
 const VIEWABLE = /^(application\/pdf|image\/(png|jpeg|gif|tiff)|text\/plain)$/;
@@ -17,7 +47,33 @@ const VIEWABLE = /^(application\/pdf|image\/(png|jpeg|gif|tiff)|text\/plain)$/;
  */
 export function helpDeskRoutes({ helpDesk }: ApiDeps): Router {
   const r = Router();
-  const { records, tickets, mailboxes } = helpDesk;
+  const { records, tickets, mailboxes, contacts } = helpDesk;
+
+  /** The front office opens a contact for a call: closed in line or forwarded as a ticket. */
+  r.post('/contacts', allow('helpdesk:contact'), async (req, res) => {
+    const body = parseWith(contactBody, req.body ?? {});
+    const documents = body.documents.map((d) => ({
+      filename: d.filename.replace(/[\\/\r\n]/g, '_'),
+      contentType: d.contentType.toLowerCase(),
+      content: Buffer.from(d.contentBase64, 'base64'),
+    }));
+    const blocked = documents.find((d) => isBlockedFile(d));
+    if (blocked)
+      throw new ValidationError(`Documento non ammesso (programma o archivio compresso): ${blocked.filename}`);
+    if (documents.reduce((n, d) => n + d.content.length, 0) > MAX_DOCUMENTS_BYTES) {
+      throw new ValidationError('Documenti oltre 2,8 MB in tutto: caricare solo quelli necessari.');
+    }
+    const { documents: _uploaded, ...contact } = body;
+    res.status(201).json(await contacts.open({ ...contact, documents }, actorOf(req).id));
+  });
+
+  r.get('/contacts/:id', allow('helpdesk:contact', 'helpdesk:manage'), async (req, res) => {
+    const id = parseWith(z.string().uuid('identificativo del contatto non valido'), req.params.id);
+    const contact = await contacts.get(id);
+    if (!contact) throw new NotFoundError('Contatto non trovato.');
+    await auditRead(req, 'helpdesk-contact', id);
+    res.json(contact);
+  });
 
   r.get('/mail/:id', allow('helpdesk:manage'), async (req, res) => {
     const id = parseWith(UUID, req.params.id);

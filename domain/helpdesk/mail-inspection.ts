@@ -69,8 +69,13 @@ function structuralProblem(raw: Buffer): string | undefined {
   return undefined;
 }
 
+/** Whether a file is a program or an archive, which the help desk never passes on unseen. */
+export function isBlockedFile(a: { filename: string; contentType: string }): boolean {
+  return BLOCKED_EXTENSIONS.test(a.filename) || BLOCKED_TYPES.test(a.contentType);
+}
+
 function attachmentProblem(a: { filename: string; contentType: string }, isPec: boolean): string | undefined {
-  if (BLOCKED_EXTENSIONS.test(a.filename) || BLOCKED_TYPES.test(a.contentType)) {
+  if (isBlockedFile(a)) {
     return `Allegato non ammesso (programma o archivio compresso): ${a.filename}`;
   }
   if (a.contentType.toLowerCase() === 'message/rfc822' && !isPec) {

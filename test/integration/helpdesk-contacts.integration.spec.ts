@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningApp } from '../../app.js';
+import { openTaskOf } from './support/booking.js';
+import { apiAs, startTestApp, waitFor, type ApiClient } from './support/test-app.js';
+
+describe('a help-desk contact opened by the front office for a call', () => {
+  let app: RunningApp;
+  let operator: ApiClient;
+  beforeAll(async () => {
+    app = await startTestApp();
+    operator = apiAs(app, 'helpdesk.front', ['helpdesk-operator']);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  async function open(body: Record<string, unknown>) {
+    const res = await operator.post<{ processInstanceKey: string; contactId: string }>('/api/helpdesk/contacts', body);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body;
+  }
+
+  async function close(processInstanceKey: string, variables: Record<string, unknown>) {
+    const task = await openTaskOf(operator, processInstanceKey, 'handle-contact', 'helpdesk-phone-contact');
+    await operator.post(`/api/tasks/${task.key}/claim`);
+    const res = await operator.post(`/api/tasks/${task.key}/complete`, { variables });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    await waitFor(
+      async () => (await app.engine.historicProcessInstance(processInstanceKey))?.state === 'COMPLETED',
+      'the contact closed',
+    );
+    const rows: { line: string; outcome_code: string; resolved_first_contact: boolean; operator: string }[] =
+      await app.db.query(
+        `SELECT line, outcome_code, resolved_first_contact, operator FROM contact_outcomes WHERE process_instance_key = $1`,
+        [processInstanceKey],
+      );
+    return rows[0];
+  }
+
+  it('is closed as resolved in line, and counts for first-contact resolution', async () => {
+    const c = await open({ subject: 'Come si rinnova la firma digitale', notes: 'Spiegata la procedura.' });
+    const outcome = await close(c.processInstanceKey, {
+      contactOutcome: 'resolved',
+      outcomeCode: 'CSB-FIRMA-DIGITALE',
+    });
+    expect(outcome).toMatchObject({ line: 'csb', outcome_code: 'CSB-FIRMA-DIGITALE', operator: 'helpdesk.front' });
+    expect((await app.workerDeps.mail.contacts.get(c.contactId))?.ticketId).toBeNull();
+  });
+
+  it('is forwarded to a queue as a ticket with the notes and the documents uploaded during the call', async () => {
+    const pdf = Buffer.from('%PDF-1.4 documento del cittadino');
+    const c = await open({
+      subject: 'Casella PEC non più accessibile',
+      notes: 'Il cittadino non riceve più la posta da lunedì.',
+      callerName: 'Mario Rossi',
+      fiscalCode: 'rssmra80a01h703x',
+      email: 'mario.rossi@example.test',
+      documents: [
+        { filename: 'segnalazione.pdf', contentType: 'application/pdf', contentBase64: pdf.toString('base64') },
+      ],
+    });
+    await close(c.processInstanceKey, {
+      contactOutcome: 'forward',
+      outcomeCode: 'CSB-PEC',
+      queue: 'PEC',
+      forwardNote: 'Verificare lo stato della casella.',
+    });
+    const contact = await app.workerDeps.mail.contacts.get(c.contactId);
+    const ticket = await app.workerDeps.tickets.get(contact?.ticketId ?? '');
+    expect(ticket).toMatchObject({ queue: 'PEC', requestors: ['mario.rossi@example.test'] });
+    expect(ticket?.customFields['Canale']).toBe('telefono');
+    const files = await app.workerDeps.tickets.attachments(ticket?.id ?? '');
+    expect(files.map((f) => f.filename)).toEqual(['segnalazione.pdf']);
+    const stored = await app.workerDeps.tickets.attachmentContent(ticket?.id ?? '', files[0]?.id ?? '');
+    expect(stored?.content.equals(pdf)).toBe(true);
+    expect((await operator.get(`/api/helpdesk/contacts/${c.contactId}`)).body).toMatchObject({
+      fiscalCode: 'RSSMRA80A01H703X',
+      ticketId: ticket?.id,
+    });
+  });
+
+  it('refuses a program among the documents, and a contact without its subject, starting nothing', async () => {
+    const before: { n: string }[] = await app.db.query(`SELECT count(*) AS n FROM helpdesk_contacts`);
+    const exe = await operator.post('/api/helpdesk/contacts', {
+      subject: 'Allegato sospetto',
+      documents: [{ filename: 'modulo.exe', contentType: 'application/octet-stream', contentBase64: 'TVo=' }],
+    });
+    expect(exe.status).toBe(400);
+    expect(JSON.stringify(exe.body)).toContain('modulo.exe');
+    expect((await operator.post('/api/helpdesk/contacts', { notes: 'senza oggetto' })).status).toBe(400);
+    const after: { n: string }[] = await app.db.query(`SELECT count(*) AS n FROM helpdesk_contacts`);
+    expect(after[0]?.n).toBe(before[0]?.n);
+  });
+});
