@@ -51,7 +51,7 @@ export const openTicket = defineWorker({
   },
 });
 
-type TicketRequest = Omit<NewTicket, 'queue'> & { link(ticketId: string): Promise<void> };
+type TicketRequest = Omit<NewTicket, 'queue'> & { link: (ticketId: string) => Promise<void> };
 
 /** A received message's ticket: its text, attachments, for a PEC the signed envelope. */
 async function mailTicket(deps: WorkerDeps, mailId: string, note: string | undefined): Promise<TicketRequest> {
