@@ -11,6 +11,7 @@ import { InstancesPage } from './pages/instances';
 import { NewContactPage } from './pages/new-contact';
 import { BookingOutcomePage } from './pages/booking-outcome';
 import { AuditPage, UsersPage } from './pages/users';
+import { HelpDeskMailPage } from './pages/helpdesk-mail';
 
 /**
  * Pages with the diagram and form libraries load on first use, so the sign-in page and the
@@ -46,6 +47,8 @@ const NAV: { href: string; label: string; any: Permission[]; all?: Permission[] 
   { href: '/compiti', label: 'Compiti', any: ['tasks:work', 'tasks:view-all'] },
   { href: '/escalation', label: 'Escalation', any: ['tasks:work'] },
   { href: '/contatti/nuovo', label: 'Nuovo contatto', any: ['cup:contact'] },
+  // The backlog per mailbox is for who works the mail or oversees every task; the outbox for the former.
+  { href: '/posta', label: 'Posta', any: ['helpdesk:manage', 'tasks:view-all'] },
   { href: '/istanze', label: 'Istanze', any: ['instances:view'] },
   { href: '/modellatore', label: 'Modellatore', any: ['models:view'] },
   { href: '/moduli', label: 'Moduli', any: ['models:view'] },
@@ -100,6 +103,7 @@ function App() {
     else if (p === '/modellatore') page = <Lazy page="modeler" />;
     else if (p === '/moduli') page = <Lazy page="forms" />;
     else if (p === '/approvazioni') page = <Lazy page="approvals" />;
+    else if (p === '/posta') page = <HelpDeskMailPage />;
     else if (p === '/istanze') page = <InstancesPage />;
     else if ((m = match('/istanze/:key', p))) page = <Lazy page="instance" props={{ instanceKey: m.key ?? '' }} />;
     else if (p === '/utenti') page = <UsersPage />;

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import { Diagram } from '../components/diagram';
 import { FormView, type FormHandle } from '../components/form-view';
+import { HelpDeskTaskPanels } from '../components/mail-panel';
 import { Notice, Problem } from '../components/problem';
 import { priorityLabel, STATE_LABELS, when } from '../format';
 import { Link, navigate } from '../router';
@@ -159,6 +160,7 @@ export function TaskPage({ taskKey }: { taskKey: string }) {
           )}
         </div>
       )}
+      <HelpDeskTaskPanels variables={task.variables} />
       <div class="task-layout">
         <div class="task-form-panel" role="group" aria-label="Modulo del compito">
           <h2>Modulo</h2>
