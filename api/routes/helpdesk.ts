@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
+import type { TicketFile } from '../../adapters/tickets/tickets.js';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
@@ -39,6 +40,19 @@ const contactBody = z.object({
 
 /** Attachments a browser may show inline; anything else is downloaded. */
 const VIEWABLE = /^(application\/pdf|image\/(png|jpeg|gif|tiff)|text\/plain)$/;
+
+/** A citizen's file, shown (PDF, images, text) or downloaded, never run: no script, no plugin, no same origin. */
+function sendCitizenFile(res: Response, file: TicketFile): void {
+  const inline = VIEWABLE.test(file.contentType);
+  res.setHeader('Content-Type', inline ? file.contentType : 'application/octet-stream');
+  res.setHeader(
+    'Content-Disposition',
+    `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(file.filename)}`,
+  );
+  res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; img-src 'self'; object-src 'self'");
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.send(file.content);
+}
 
 /**
  * The help desk's mail and tickets as the back office reads them beside a task: the received
@@ -90,16 +104,7 @@ export function helpDeskRoutes({ helpDesk }: ApiDeps): Router {
     const file = await records.attachment(id, index);
     if (!file) throw new NotFoundError('Allegato non trovato.');
     await auditRead(req, 'mail-attachment', `${id}/${index}`);
-    const inline = VIEWABLE.test(file.contentType);
-    res.setHeader('Content-Type', inline ? file.contentType : 'application/octet-stream');
-    res.setHeader(
-      'Content-Disposition',
-      `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(file.filename)}`,
-    );
-    // A citizen's file is shown, never run: no script, no plugin, no same-origin access.
-    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; img-src 'self'; object-src 'self'");
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.send(file.content);
+    sendCitizenFile(res, file);
   });
 
   r.get('/outbox', allow('helpdesk:manage'), async (req, res) => {
@@ -118,6 +123,15 @@ export function helpDeskRoutes({ helpDesk }: ApiDeps): Router {
     if (!ticket) throw new NotFoundError(`Ticket ${id} non trovato.`);
     await auditRead(req, 'ticket', id);
     res.json({ ticket, history: await tickets.history(id), attachments: await tickets.attachments(id) });
+  });
+
+  r.get('/tickets/:id/attachments/:attachmentId', allow('tickets:view', 'helpdesk:manage'), async (req, res) => {
+    const id = parseWith(z.string().regex(/^\d{1,12}$/, 'numero di ticket non valido'), req.params.id);
+    const attachmentId = parseWith(z.string().regex(/^\d{1,12}$/, 'allegato non valido'), req.params.attachmentId);
+    const file = await tickets.attachmentContent(id, attachmentId);
+    if (!file) throw new NotFoundError('Allegato non trovato.');
+    await auditRead(req, 'ticket-attachment', `${id}/${attachmentId}`);
+    sendCitizenFile(res, file);
   });
   return r;
 }

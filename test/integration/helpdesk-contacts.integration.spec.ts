@@ -73,6 +73,12 @@ describe('a help-desk contact opened by the front office for a call', () => {
     expect(files.map((f) => f.filename)).toEqual(['segnalazione.pdf']);
     const stored = await app.workerDeps.tickets.attachmentContent(ticket?.id ?? '', files[0]?.id ?? '');
     expect(stored?.content.equals(pdf)).toBe(true);
+    // The ticket's document, as the ticket panel links it: shown in a sandbox, read audited.
+    const cookieFetch = await fetch(`${app.url}/api/helpdesk/tickets/${ticket?.id}/attachments/${files[0]?.id}`);
+    expect(cookieFetch.status).toBe(401);
+    const viaApi = await operator.get(`/api/helpdesk/tickets/${ticket?.id}/attachments/${files[0]?.id}`);
+    expect(viaApi.status).toBe(200);
+    expect((await operator.get(`/api/helpdesk/tickets/${ticket?.id}/attachments/999999`)).status).toBe(404);
     expect((await operator.get(`/api/helpdesk/contacts/${c.contactId}`)).body).toMatchObject({
       fiscalCode: 'RSSMRA80A01H703X',
       ticketId: ticket?.id,

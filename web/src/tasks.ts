@@ -35,12 +35,23 @@ export const PROCESS_LABELS: Record<string, string> = {
   'cup-sports-group': 'Medicina dello sport',
   'cup-information': 'Contatto informativo',
   'platform-retention': 'Conservazione dei dati',
+  'helpdesk-mail-intake': "Posta dell'help desk",
+  'helpdesk-tributi-check': 'Verifica documentale tributi',
+  'helpdesk-third-level': 'Terzo livello',
+  'helpdesk-phone-contact': "Contatto dell'help desk",
+  'helpdesk-pec-issuance': 'Rilascio casella PEC',
+  'helpdesk-pec-change': 'Modifica casella PEC',
+  'campaign-outbound': 'Campagna in uscita',
 };
 
 export const GROUP_LABELS: Record<string, string> = {
   'cup-operators': 'Operatori CUP',
   'cup-back-office': 'Back office 1° livello',
   'cup-back-office-2': 'Back office 2° livello',
+  'helpdesk-operators': "Operatori dell'help desk",
+  'helpdesk-back-office': "Back office dell'help desk",
+  'helpdesk-back-office-2': "Back office dell'help desk (2° livello)",
+  'helpdesk-third-level': 'Terzo livello',
 };
 
 export const processLabel = (id: string) => PROCESS_LABELS[id] ?? id;
