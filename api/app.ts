@@ -1,6 +1,7 @@
 import type { MailRecords } from '../domain/helpdesk/mail-records.js';
 import type { Tickets } from '../adapters/tickets/tickets.js';
 import { helpDeskRoutes } from './routes/helpdesk.js';
+import { pecRoutes } from './routes/pec.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
@@ -93,6 +94,7 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   app.use('/api', modelRoutes(deps));
   app.use('/api', recordRoutes(deps));
   app.use('/api/helpdesk', helpDeskRoutes(deps));
+  app.use('/api/helpdesk', pecRoutes(deps));
   // The local CUP's FHIR view, a stand-in for the region's CUP: only when the local CUP is in use.
   if (deps.cup instanceof LocalCup) {
     app.use(

@@ -23,6 +23,11 @@ import { archiveMail } from './archive-mail.js';
 import { planDeadlines } from './plan-deadlines.js';
 import { updateTicket } from './update-ticket.js';
 import { linkReply } from './link-reply.js';
+import { checkIdentity } from './check-identity.js';
+import { createPecMailbox } from './create-pec-mailbox.js';
+import { changePecMailbox } from './change-pec-mailbox.js';
+import { deliverPecCredentials } from './deliver-pec-credentials.js';
+import { notifyPecHolder } from './notify-pec-holder.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
 export const WORKERS: readonly WorkerDefinition[] = [
@@ -50,6 +55,11 @@ export const WORKERS: readonly WorkerDefinition[] = [
   planDeadlines,
   updateTicket,
   linkReply,
+  checkIdentity,
+  createPecMailbox,
+  changePecMailbox,
+  deliverPecCredentials,
+  notifyPecHolder,
 ];
 
 /**
@@ -59,6 +69,7 @@ export const WORKERS: readonly WorkerDefinition[] = [
  * something and has its scenario in test/integration/kill.integration.spec.ts.
  */
 export const READS_ONLY: readonly string[] = [
+  'check-identity',
   'check-prescription',
   'find-recall-candidate',
   'load-cleanup-contact',

@@ -20,6 +20,7 @@ import { ExternalBindingAllowed1763900000016 } from '../../migrations/1763900000
 import { ApprovalClaim1763900000017 } from '../../migrations/1763900000017-ApprovalClaim.js';
 import { LocalTickets1763900000018 } from '../../migrations/1763900000018-LocalTickets.js';
 import { HelpDeskMail1763900000019 } from '../../migrations/1763900000019-HelpDeskMail.js';
+import { PecMailboxes1763900000020 } from '../../migrations/1763900000020-PecMailboxes.js';
 import { MailBounces1763900000021 } from '../../migrations/1763900000021-MailBounces.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
@@ -44,6 +45,7 @@ export const MIGRATIONS = [
   ApprovalClaim1763900000017,
   LocalTickets1763900000018,
   HelpDeskMail1763900000019,
+  PecMailboxes1763900000020,
   MailBounces1763900000021,
 ];
 

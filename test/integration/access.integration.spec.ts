@@ -65,6 +65,28 @@ const MATRIX: { method: 'GET' | 'POST'; path: string; body?: unknown; allowed: R
     path: '/api/incidents/1/retry',
     allowed: ['back-office-2', 'helpdesk-back-office-2', 'analyst', 'supervisor'],
   },
+  {
+    method: 'POST',
+    path: '/api/helpdesk/pec-requests',
+    body: {},
+    allowed: ['helpdesk-back-office-1', 'helpdesk-back-office-2', 'supervisor'],
+  },
+  {
+    method: 'POST',
+    path: '/api/helpdesk/pec-changes',
+    body: {},
+    allowed: ['helpdesk-back-office-1', 'helpdesk-back-office-2', 'supervisor'],
+  },
+  {
+    method: 'GET',
+    path: '/api/helpdesk/pec-mailboxes/nessuno@pec.basilicatanet.it',
+    allowed: ['helpdesk-back-office-1', 'helpdesk-back-office-2', 'supervisor'],
+  },
+  {
+    method: 'GET',
+    path: '/api/helpdesk/identity/RSSMRA80A01G942K',
+    allowed: ['helpdesk-operator', 'helpdesk-back-office-1', 'helpdesk-back-office-2', 'supervisor'],
+  },
 ];
 
 /** Tokens another system reads and writes `/fhir` with (24+ characters, different). */

@@ -11,6 +11,8 @@ import type { Mailbox } from '../../adapters/mail/mailbox.js';
 import type { MailTransport } from '../../adapters/mail/mail-transport.js';
 import type { MailSender } from '../../domain/helpdesk/mail-sender.js';
 import type { MailRecords } from '../../domain/helpdesk/mail-records.js';
+import type { PecProvider } from '../../adapters/pec/pec-provider.js';
+import type { IdentityRegistry } from '../../adapters/identity/identity-registry.js';
 
 /** What a handler may use. Integration tests pass the real services, unit tests fakes. */
 export interface WorkerDeps {
@@ -26,6 +28,10 @@ export interface WorkerDeps {
   tickets: Tickets;
   /** The help desk's mail: what was received, how we send, the mailboxes by name. */
   mail: HelpDeskMail;
+  /** The PEC provider's postmaster (Aruba), or the local stand-in. */
+  pec: PecProvider;
+  /** The Regione's identity registry (IMS), or the local stand-in. */
+  identity: IdentityRegistry;
   /**
    * Delivers a BPMN message to the instances waiting for it whose variables equal `keys`,
    * setting `variables` on them; how many received it.

@@ -6,6 +6,7 @@ import type { ProcessStarter } from '../../../domain/processes/process-starter.j
 import type { Tickets } from '../../../adapters/tickets/tickets.js';
 import type { MailTransport } from '../../../adapters/mail/mail-transport.js';
 import type { Mailbox } from '../../../adapters/mail/mailbox.js';
+import type { PecProvider } from '../../../adapters/pec/pec-provider.js';
 import type { LockedExternalTask } from '../../../platform/engine/operaton.js';
 import { createLogger } from '../../../platform/logger.js';
 import { Metrics } from '../../../platform/metrics.js';
@@ -29,9 +30,10 @@ export type KillPoint = (typeof KILL_POINTS)[number];
 
 /**
  * Where a worker's effect happens: the CUP, the SMS provider, a process start, our own
- * database, the ticket system, the SMTP server, or a mailbox (moving a message).
+ * database, the ticket system, the SMTP server, a mailbox (moving a message), or the PEC
+ * provider's postmaster.
  */
-export type EffectSite = 'cup' | 'sms' | 'starter' | 'db' | 'tickets' | 'mail' | 'mailbox';
+export type EffectSite = 'cup' | 'sms' | 'starter' | 'db' | 'tickets' | 'mail' | 'mailbox' | 'pec';
 
 /** The calls that change something, per site. */
 const EFFECT_CALLS: Record<EffectSite, (method: PropertyKey, args: unknown[]) => boolean> = {
@@ -41,6 +43,16 @@ const EFFECT_CALLS: Record<EffectSite, (method: PropertyKey, args: unknown[]) =>
   tickets: (m) => (['create', 'addMessage', 'update'] satisfies (keyof Tickets)[]).includes(m as 'create'),
   mail: (m) => (['send'] satisfies (keyof MailTransport)[]).includes(m as 'send'),
   mailbox: (m) => (['archive'] satisfies (keyof Mailbox)[]).includes(m as 'archive'),
+  pec: (m) =>
+    (
+      [
+        'createMailbox',
+        'updateHolder',
+        'changeQuota',
+        'deleteMailbox',
+        'issuePasswordReset',
+      ] satisfies (keyof PecProvider)[]
+    ).includes(m as 'createMailbox'),
   db: (m, args) => m === 'query' && /^\s*(WITH\b.*?)?\b(INSERT|UPDATE|DELETE)\b/is.test(String(args[0])),
 };
 
@@ -122,6 +134,7 @@ export async function dieAt(
     smsSender: new SmsSender(db, sms, app.config.WORKER_LOCK_MS),
     starter: dying(real.starter, 'starter'),
     tickets: dying(real.tickets, 'tickets'),
+    pec: dying(real.pec, 'pec'),
     mail: {
       ...real.mail,
       transport,
