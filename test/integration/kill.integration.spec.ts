@@ -26,6 +26,7 @@ import { updateTicket } from '../../workers/update-ticket.js';
 import { linkReply } from '../../workers/link-reply.js';
 import { deliverLocally } from '../../adapters/mail/local-mailbox.js';
 import { citizenMail, intakeOf, precheck } from './support/mail.js';
+import { PEC_KILL_SCENARIOS } from './support/pec-kill-scenarios.js';
 import { apiAs, startTestApp, twilioVia, waitFor, type ApiClient } from './support/test-app.js';
 import { bookDay, openTaskOf, slotOptions, startBooking } from './support/booking.js';
 import { testEngine } from './support/clock.js';
@@ -594,6 +595,7 @@ SCENARIOS.push(
   // The queue move after the note.
   { ...scenarioOf(updateTicket), nth: 2 },
 );
+SCENARIOS.push(...PEC_KILL_SCENARIOS);
 const reminderBookings = new Map<string, string[]>();
 const cleanupBookings = new Map<string, string>();
 const groupAthletes = new Map<string, string[]>();
