@@ -56,6 +56,7 @@ export const deliverPecCredentials = defineWorker({
       reference,
       contacts: { email: variables.deliveryEmail, mobile: variables.deliveryMobile },
       ticketId: variables.ticketId ?? undefined,
+      secrets: [activation.activationUrl],
       data: {
         pecAddress: activation.address,
         activationUrl: activation.activationUrl,

@@ -40,6 +40,8 @@ export async function sendToHolder(
     contacts: HolderContacts;
     data: Record<string, unknown>;
     ticketId?: string | undefined;
+    /** Values of `data` the back office must not read in the outbox (the activation link). */
+    secrets?: string[];
   },
 ): Promise<{ channel: HolderChannel; to: string } | undefined> {
   const email = present(m.contacts.email);
@@ -55,6 +57,10 @@ export async function sendToHolder(
         to: email,
         subject: (subject ?? '').trim(),
         text: body.join('\n').trim(),
+        storedText: (m.secrets ?? []).reduce(
+          (t, secret) => t.split(secret).join('[collegamento riservato al titolare]'),
+          body.join('\n').trim(),
+        ),
         ticketId: m.ticketId,
       });
     } catch (err) {

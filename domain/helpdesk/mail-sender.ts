@@ -24,6 +24,12 @@ export interface MailToSend {
   text: string;
   inReplyTo?: string | undefined;
   ticketId?: string | undefined;
+  /**
+   * What the outbox keeps instead of `text`, when the text carries a secret (a one-time
+   * activation link): the outbox is read by the back office. A resend in doubt sends the
+   * caller's `text`, never the stored one.
+   */
+  storedText?: string | undefined;
 }
 
 export type MailOutcome = { kind: 'sent' | 'already-sent'; messageId: string };
@@ -84,7 +90,7 @@ export class MailSender {
         m.from,
         m.to,
         m.subject,
-        m.text,
+        m.storedText ?? m.text,
         m.inReplyTo ?? null,
         m.ticketId ?? null,
         this.transport.kind,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { OutgoingMail } from '../../adapters/mail/mail-transport.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import type { LocalPecProvider } from '../../adapters/pec/local-pec-provider.js';
@@ -30,8 +31,22 @@ describe('PEC mailboxes: issuance and changes through the postmaster (R4), with 
   let pec: LocalPecProvider;
   const tag = randomUUID().slice(0, 8);
 
+  /** What left through the (local) transport: the holder's mail with the real link. */
+  const delivered: OutgoingMail[] = [];
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp(
+      {},
+      {
+        mailTransport: {
+          kind: 'local',
+          answerTimeoutMs: 0,
+          send: (m) => {
+            delivered.push(m);
+            return Promise.resolve({ response: 'conservato' });
+          },
+        },
+      },
+    );
     backOffice = apiAs(app, 'pec.backoffice', ['helpdesk-back-office-2']);
     pec = app.workerDeps.pec as LocalPecProvider;
   });
@@ -126,7 +141,11 @@ describe('PEC mailboxes: issuance and changes through the postmaster (R4), with 
     expect(mail?.subject).toContain(`[Ticket #${ticketId}]`);
     expect(mail?.text_body).toContain(address);
     expect(mail?.text_body).not.toMatch(/password\s*(provvisoria)?\s*[:=]/i);
-    const token = /attivazione\?token=([\w-]+)/.exec(mail?.text_body ?? '')?.[1];
+    // The outbox, which the back office reads, keeps the text without the link; the holder got it.
+    expect(mail?.text_body).toContain('[collegamento riservato al titolare]');
+    expect(mail?.text_body).not.toMatch(/token=/);
+    const holderMail = delivered.find((m) => m.to === 'mario.rossi@example.org' && m.text.includes(address));
+    const token = /attivazione\?token=([\w-]+)/.exec(holderMail?.text ?? '')?.[1];
     expect(token).toBeTruthy();
     // The link never becomes a process variable (an analyst reads those).
     const variables = await testEngine().historicVariables({ processInstanceId: pi });
@@ -343,7 +362,9 @@ describe('PEC mailboxes: issuance and changes through the postmaster (R4), with 
     const sent = await outbox('pec-password-reset', pi);
     expect(sent).toHaveLength(1);
     expect(sent[0]?.to_address).toBe('mario.rossi@example.org');
-    const token = /token=([\w-]+)/.exec(sent[0]?.text_body ?? '')?.[1] ?? '';
+    expect(sent[0]?.text_body).not.toMatch(/token=/);
+    const reset = delivered.filter((m) => m.text.includes('token=')).at(-1);
+    const token = /token=([\w-]+)/.exec(reset?.text ?? '')?.[1] ?? '';
     const earlierToken = new URL(earlier.activationUrl).searchParams.get('token') ?? '';
     expect(await pec.redeemActivation(earlierToken)).toEqual({ refused: 'link sostituito da uno più recente' });
     expect(await pec.redeemActivation(token)).toEqual({ address });
