@@ -149,6 +149,26 @@ describe('the help desk back office works a citizen’s mail in the browser', ()
     expect(await page.getByTestId('mail-panel').textContent()).toContain(`[Ticket #${ticketId}]`);
     await screenshot(page, 'helpdesk-ticket-panel');
 
+    // The checklist: no identity document, so the citizen is asked for it by mail.
+    await page.getByRole('button', { name: 'Prendi in carico' }).click();
+    await page.getByRole('button', { name: 'Completa il compito' }).waitFor();
+    await page.locator('.task-form .fjs-form-field-select .fjs-input-group').click();
+    await page.locator('.task-form .fjs-dropdownlist-item', { hasText: 'Tassa automobilistica' }).click();
+    await page.getByLabel("Numero dell'atto (vuoto se manca)").fill('2024/000777');
+    await page.getByLabel('Richiesta firmata').check();
+    await page.getByLabel('Allegati leggibili').check();
+    await page.getByLabel("Indicazioni per l'utente (facoltative)").fill('Serve la carta di identità fronte e retro.');
+    await screenshot(page, 'helpdesk-tributi-checklist');
+    await page.getByRole('button', { name: 'Completa il compito' }).click();
+    await page.waitForURL('**/compiti?completato=1');
+    const asked = await waitFor(async () => {
+      const items = await app.workerDeps.mail.records.outbox(10, mailId);
+      return items.find((m) => m.subject.startsWith(`[Ticket #${ticketId}] Documentazione da integrare`));
+    }, 'the request for the missing identity document');
+    expect(asked.text).toContain('documento di identità');
+    expect(asked.text).toContain('Serve la carta di identità fronte e retro.');
+    expect(asked.text).not.toContain('richiesta firmata');
+
     // The mail page: the backlog per mailbox and the acknowledgement in the outbox with the ticket number.
     await page.getByRole('navigation', { name: 'Sezioni' }).getByRole('link', { name: 'Posta' }).click();
     await page.waitForURL('**/posta');
@@ -164,7 +184,10 @@ describe('the help desk back office works a citizen’s mail in the browser', ()
     await backlog.waitFor();
     expect(await backlog.locator('th[scope="row"]').allTextContents()).toEqual(['Help desk', 'Tributi', 'PEC', 'Fax']);
     const outbox = page.getByTestId('outbox');
-    const row = outbox.locator('tbody tr', { hasText: `[Ticket #${ticketId}]` });
+    // The acknowledgement (the request for the missing document went out after it).
+    const row = outbox
+      .locator('tbody tr', { hasText: `[Ticket #${ticketId}]` })
+      .filter({ hasNotText: 'Documentazione da integrare' });
     await row.waitFor();
     expect(await row.textContent()).toContain('mario.rossi@example.test');
     expect(await row.getByRole('button', { name: new RegExp(`n\\. ${ticketId}`) }).count()).toBe(1);
@@ -256,5 +279,52 @@ describe('the help desk back office works a citizen’s mail in the browser', ()
     await screenshot(regione.page, 'helpdesk-posta-regione');
     expect(regione.errors).toEqual([]);
     await regione.context.close();
+  });
+
+  it('opens a help-desk contact for a call with a document and forwards it to a queue as a ticket', async () => {
+    const operator = await signedIn(browser, app, 'e2e.helpdesk.fo', ['helpdesk-operator']);
+    const page = operator.page;
+    await page.getByRole('navigation', { name: 'Sezioni' }).getByRole('link', { name: 'Nuovo contatto' }).click();
+    await page.getByRole('heading', { name: "Contatto dell'help desk regionale" }).waitFor();
+    // A help-desk operator does not book on the CUP: that form is not offered.
+    expect(await page.getByRole('heading', { name: 'Prenotazione da ricetta elettronica' }).count()).toBe(0);
+    await page.getByLabel('Oggetto della richiesta').fill('Firma digitale scaduta');
+    await page.getByLabel('Note della chiamata').fill('Il certificato è scaduto ieri, chiede come rinnovarlo.');
+    await page.getByLabel('Email per la risposta (facoltativa)').fill('anna.verdi@example.test');
+    await page
+      .getByLabel(/Documenti ricevuti/)
+      .setInputFiles({ name: 'certificato.pdf', mimeType: 'application/pdf', buffer: PDF });
+    await page.getByRole('button', { name: "Apri il contatto dell'help desk" }).click();
+    await page.getByRole('heading', { level: 1, name: 'Chiudi o inoltra il contatto' }).waitFor({ timeout: 20_000 });
+    const taskKey = page.url().split('/').pop() ?? '';
+    await page.getByRole('button', { name: 'Completa il compito' }).waitFor();
+    await page.getByLabel('Inoltra come ticket alla coda').check();
+    const selects = page.locator('.task-form .fjs-form-field-select .fjs-input-group');
+    await selects.nth(0).click();
+    await page.locator('.task-form .fjs-dropdownlist-item', { hasText: 'Firma digitale' }).click();
+    await selects.nth(1).click();
+    await page.locator('.task-form .fjs-dropdownlist-item', { hasText: 'Firma digitale' }).click();
+    await page.getByLabel('Nota per chi riceve il ticket').fill('Guidare il rinnovo.');
+    // The taxpayer's position, looked up in SITR beside the task.
+    const tax = page.getByTestId('tax-panel');
+    await tax.getByLabel('Codice fiscale o partita IVA').fill('RSSMRA80A01G942K');
+    await tax.getByRole('button', { name: 'Consulta' }).click();
+    await tax.getByRole('table', { name: 'Importi dovuti' }).getByText('AVV-2026-004512').waitFor();
+    await screenshot(page, 'helpdesk-phone-contact');
+    await page.getByRole('button', { name: 'Completa il compito' }).click();
+    await page.waitForURL('**/compiti?completato=1');
+
+    const contact = await waitFor(async () => {
+      const rows: { id: string; ticket_id: string | null }[] = await app.db.query(
+        `SELECT c.id, c.ticket_id FROM helpdesk_contacts c WHERE c.subject = 'Firma digitale scaduta' ORDER BY opened_at DESC LIMIT 1`,
+      );
+      return rows[0]?.ticket_id ? rows[0] : undefined;
+    }, 'the contact forwarded as a ticket');
+    const ticket = await app.workerDeps.tickets.get(contact.ticket_id ?? '');
+    expect(ticket).toMatchObject({ queue: 'Firma digitale', requestors: ['anna.verdi@example.test'] });
+    const files = await app.workerDeps.tickets.attachments(ticket?.id ?? '');
+    expect(files.map((f) => f.filename)).toEqual(['certificato.pdf']);
+    expect(taskKey).not.toBe('');
+    expect(operator.errors).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { api, ApiError } from '../api';
 import { Diagram } from '../components/diagram';
 import { FormView, type FormHandle } from '../components/form-view';
 import { HelpDeskTaskPanels } from '../components/mail-panel';
+import { TAX_PROCESSES, TaxPanel } from '../components/tax-panel';
 import { Notice, Problem } from '../components/problem';
 import { priorityLabel, STATE_LABELS, when } from '../format';
 import { Link, navigate } from '../router';
@@ -161,6 +162,10 @@ export function TaskPage({ taskKey }: { taskKey: string }) {
         </div>
       )}
       <HelpDeskTaskPanels variables={task.variables} />
+      {TAX_PROCESSES.includes(task.bpmnProcessId) &&
+        (can(user, 'helpdesk:manage') || can(user, 'helpdesk:contact')) && (
+          <TaxPanel fiscalCode={typeof task.variables['fiscalCode'] === 'string' ? task.variables['fiscalCode'] : ''} />
+        )}
       <div class="task-layout">
         <div class="task-form-panel" role="group" aria-label="Modulo del compito">
           <h2>Modulo</h2>
