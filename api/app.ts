@@ -35,6 +35,7 @@ import { modelRoutes } from './routes/models.js';
 import { instanceRoutes } from './routes/instances.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { sportsGroupRoutes } from './routes/sports.js';
+import { campaignRoutes } from './routes/campaigns.js';
 import { cupFhirStandIn } from '../stand-ins/cup-fhir/server.js';
 
 export interface ApiDeps {
@@ -94,6 +95,7 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   app.use('/api', modelRoutes(deps));
   app.use('/api', recordRoutes(deps));
   app.use('/api/helpdesk', helpDeskRoutes(deps));
+  app.use('/api/campaigns', campaignRoutes(deps));
   app.use('/api/helpdesk', pecRoutes(deps));
   // The local CUP's FHIR view, a stand-in for the region's CUP: only when the local CUP is in use.
   if (deps.cup instanceof LocalCup) {

@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { AppointmentStateError } from '../adapters/cup/cup.js';
+import { Campaigns } from '../domain/campaigns/campaigns.js';
+import { CLEANUP_OUTCOME_CODES } from '../domain/campaigns/outcomes.js';
 import { defineWorker } from './framework/define.js';
 
 /**
  * Records the outcome of one "pulitura agende" call; a patient who will not come is
- * cancelled with a note, and the freed slot goes to recall.
+ * cancelled with a note, and the freed slot goes to recall. The outcome is stored as every
+ * campaign's is (domain/campaigns/), the booking as the contact's reference.
  */
 export const recordCleanupOutcome = defineWorker({
   taskType: 'record-cleanup-outcome',
@@ -12,6 +15,8 @@ export const recordCleanupOutcome = defineWorker({
   description:
     "Registra l'esito della chiamata di pulitura; se il paziente disdice, la prenotazione è disdetta e lo slot liberato.",
   variables: z.object({
+    /** Left out by instances started before cleanups were campaigns: the campaign is made for the instance. */
+    campaignId: z.uuid().nullish(),
     appointmentId: z.string().min(1),
     presenceOutcome: z.enum(['confirmed', 'cancelled', 'no-answer']),
     presenceNote: z.string().max(500).nullish(),
@@ -32,19 +37,17 @@ export const recordCleanupOutcome = defineWorker({
         if (!(err instanceof AppointmentStateError)) throw err;
       }
     }
-    // The campaign is the parent of this contact: its key is the process instance key.
-    await deps.db.query(
-      `INSERT INTO cup_cleanup_contacts (campaign_instance_key, package_no, appointment_id, outcome, note, operator)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (campaign_instance_key, appointment_id) DO NOTHING`,
-      [
-        job.processInstanceKey,
-        v.packageNo,
-        v.appointmentId,
-        v.presenceOutcome,
-        v.presenceNote ?? null,
-        v.taskCompletedBy ?? null,
-      ],
-    );
+    const campaigns = new Campaigns(deps.db, deps.now);
+    const campaignId = v.campaignId ?? (await campaigns.ensureForInstance(job.processInstanceKey, 'agenda-cleanup'));
+    await campaigns.recordReferenceOutcome({
+      campaignId,
+      kind: 'agenda-cleanup',
+      packageNo: v.packageNo,
+      reference: v.appointmentId,
+      code: CLEANUP_OUTCOME_CODES[v.presenceOutcome],
+      note: v.presenceNote,
+      operator: v.taskCompletedBy,
+    });
     return { freedSlotId };
   },
 });

@@ -13,6 +13,11 @@ import { recordContactOutcome } from './record-contact-outcome.js';
 import { planCleanupPackages } from './plan-cleanup-packages.js';
 import { loadCleanupContact } from './load-cleanup-contact.js';
 import { recordCleanupOutcome } from './record-cleanup-outcome.js';
+import { planCampaignPackages } from './plan-campaign-packages.js';
+import { openCampaignPackage } from './open-campaign-package.js';
+import { loadCampaignContact } from './load-campaign-contact.js';
+import { recordCampaignOutcome } from './record-campaign-outcome.js';
+import { closeCampaignPackage } from './close-campaign-package.js';
 import { planSportsGroup } from './plan-sports-group.js';
 import { bookSportsGroup } from './book-sports-group.js';
 import { closeSportsGroup } from './close-sports-group.js';
@@ -45,6 +50,11 @@ export const WORKERS: readonly WorkerDefinition[] = [
   planCleanupPackages,
   loadCleanupContact,
   recordCleanupOutcome,
+  planCampaignPackages,
+  openCampaignPackage,
+  loadCampaignContact,
+  recordCampaignOutcome,
+  closeCampaignPackage,
   planSportsGroup,
   bookSportsGroup,
   closeSportsGroup,
@@ -72,7 +82,9 @@ export const READS_ONLY: readonly string[] = [
   'check-identity',
   'check-prescription',
   'find-recall-candidate',
+  'load-campaign-contact',
   'load-cleanup-contact',
+  'plan-campaign-packages',
   'plan-cleanup-packages',
   'plan-deadlines',
   'propose-slots',

@@ -91,10 +91,10 @@ export function cupRoutes({ cup, starter, db, engine }: ApiDeps): Router {
     const body = parseWith(cleanupBody, req.body ?? {});
     res.status(201).json(await campaigns.startAgendaCleanup(body, actorOf(req).id));
   });
-  /** Progress of a "pulitura agende" campaign: outcomes by package. */
+  /** Progress of a "pulitura agende" campaign: outcomes by package, each package's efficacy and efficiency. */
   r.get('/agenda-cleanups/:key', allow('cup:manage'), async (req, res) => {
     const { key } = parseWith(z.object({ key: z.string().regex(ENGINE_ID) }), req.params);
-    res.json({ items: await campaigns.agendaCleanupProgress(key) });
+    res.json(await campaigns.agendaCleanupProgress(key));
   });
   r.post('/reminder-runs', allow('cup:manage'), async (req, res) => {
     const { reminderDate } = parseWith(reminderRunBody, req.body ?? {});

@@ -28,7 +28,7 @@ export const ROLE_LABELS: Record<Role, string> = {
   'third-level': 'Terzo livello (uffici regionali)',
   analyst: 'Analista dei processi',
   supervisor: 'Supervisore',
-  regione: 'Regione Basilicata (sola lettura)',
+  regione: 'Regione Basilicata (sola lettura, salvo richiedere campagne outbound)',
   admin: 'Amministratore',
 };
 
@@ -69,6 +69,11 @@ export const PERMISSIONS = [
   'helpdesk:manage',
   /** Read help-desk tickets and their history (third level, the Regione). */
   'tickets:view',
+  /**
+   * Start outbound campaigns from a list of contacts and follow their packages (R6, §2.2.8:
+   * "su precisa richiesta dell'Ente"): the one thing the Regione's otherwise read-only role does.
+   */
+  'campaigns:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -89,6 +94,7 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   'helpdesk:contact': "aprire contatti dell'help desk per i cittadini",
   'helpdesk:manage': "lavorare posta e ticket dell'help desk (aprire ticket, rispondere ai richiedenti)",
   'tickets:view': "leggere i ticket dell'help desk",
+  'campaigns:manage': 'avviare le campagne outbound (elenchi di contatti) e seguirne i pacchetti',
 };
 
 const GRANTS: Record<Role, readonly Permission[]> = {
@@ -128,8 +134,9 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'helpdesk:contact',
     'helpdesk:manage',
     'tickets:view',
+    'campaigns:manage',
   ],
-  regione: ['tasks:view-all', 'instances:view', 'models:view', 'tickets:view'],
+  regione: ['tasks:view-all', 'instances:view', 'models:view', 'tickets:view', 'campaigns:manage'],
   admin: ['users:manage', 'audit:view', 'models:view', 'instances:view', 'retention:manage'],
 };
 

@@ -22,6 +22,7 @@ import { LocalTickets1763900000018 } from '../../migrations/1763900000018-LocalT
 import { HelpDeskMail1763900000019 } from '../../migrations/1763900000019-HelpDeskMail.js';
 import { PecMailboxes1763900000020 } from '../../migrations/1763900000020-PecMailboxes.js';
 import { MailBounces1763900000021 } from '../../migrations/1763900000021-MailBounces.js';
+import { Campaigns1763900000022 } from '../../migrations/1763900000022-Campaigns.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -47,6 +48,7 @@ export const MIGRATIONS = [
   HelpDeskMail1763900000019,
   PecMailboxes1763900000020,
   MailBounces1763900000021,
+  Campaigns1763900000022,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

@@ -60,6 +60,8 @@ const MATRIX: { method: 'GET' | 'POST'; path: string; body?: unknown; allowed: R
     body: {},
     allowed: ['back-office-1', 'back-office-2', 'supervisor'],
   },
+  { method: 'POST', path: '/api/campaigns', body: {}, allowed: ['supervisor', 'regione'] },
+  { method: 'GET', path: '/api/campaigns/00000000-0000-4000-8000-000000000000', allowed: ['supervisor', 'regione'] },
   {
     method: 'POST',
     path: '/api/incidents/1/retry',

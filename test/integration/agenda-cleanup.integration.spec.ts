@@ -5,6 +5,7 @@ import { FhirCup } from '../../adapters/cup/fhir-cup.js';
 import { LocalCup } from '../../adapters/cup/local-cup.js';
 import { toFhirId } from '../../stand-ins/cup-fhir/resources.js';
 import type { UserTask, UserTaskDetail } from '../../domain/tasks/inbox.js';
+import type { PackageReport } from '../../domain/campaigns/campaigns.js';
 import { apiAs, startTestApp, waitFor, type ApiClient } from './support/test-app.js';
 
 const DAY = 86_400_000;
@@ -83,23 +84,31 @@ describe('"pulitura agende" campaign (C4)', () => {
     await backOffice.post(`/api/tasks/${second[0]?.key}/claim`);
     await backOffice.post(`/api/tasks/${second[0]?.key}/complete`, { variables: { presenceOutcome: 'no-answer' } });
 
-    const summary = await waitFor(async () => {
-      const s = await backOffice.get<{ items: { packageNo: number; outcome: string; contacts: number }[] }>(
-        `/api/cup/agenda-cleanups/${pi}`,
-      );
-      return s.body.items.reduce((n, i) => n + i.contacts, 0) === 101 ? s.body.items : undefined;
+    const progress = await waitFor(async () => {
+      const s = await backOffice.get<{
+        items: { packageNo: number; outcome: string; contacts: number }[];
+        packages: PackageReport[];
+      }>(`/api/cup/agenda-cleanups/${pi}`);
+      return s.body.items.reduce((n, i) => n + i.contacts, 0) === 101 ? s.body : undefined;
     }, 'all 101 outcomes');
-    expect(summary).toEqual([
+    expect(progress.items).toEqual([
       { packageNo: 1, outcome: 'cancelled', contacts: 1 },
       { packageNo: 1, outcome: 'confirmed', contacts: 99 },
       { packageNo: 2, outcome: 'no-answer', contacts: 1 },
     ]);
+    // The same package report as every campaign: confirming and cancelling are both positive.
+    expect(progress.packages).toMatchObject([
+      { packageNo: 1, contacts: 100, done: 100, positiveShare: 1, efficacious: true },
+      { packageNo: 2, contacts: 1, done: 1, positiveShare: 0, efficacious: false },
+    ]);
+    expect(progress.packages[0]?.startedAt).toEqual(expect.any(String));
     expect(await app.workerDeps.cup.getAppointment(cancelledId)).toMatchObject({
       status: 'cancelled',
       cancellationReason: 'Disdetta durante la pulitura agenda: Si è già curato altrove',
     });
     const operators: { operator: string }[] = await app.db.query(
-      'SELECT DISTINCT operator FROM cup_cleanup_contacts WHERE campaign_instance_key = $1',
+      `SELECT DISTINCT k.operator FROM campaign_contacts k JOIN campaigns c ON c.id = k.campaign_id
+        WHERE c.process_instance_key = $1`,
       [pi],
     );
     expect(operators).toEqual([{ operator: 'backoffice.pulizia' }]);

@@ -138,14 +138,31 @@ const READS_SAMPLE: Record<string, Record<string, unknown>> = {
   'propose-slots': { serviceCode: 'srv-1', priorityClass: 'P' },
   'check-identity': { holderFiscalCode: 'RSSMRA80A01G942K' },
   'plan-deadlines': {},
+  'load-campaign-contact': { contactId: '1' },
+  'plan-campaign-packages': { campaignId: '00000000-0000-4000-8000-000000000001' },
 };
 
-/** What a read worker adds to the instance, with a fake CUP and a database that finds nothing. */
+/** A list campaign's contact as the database holds it: what load-campaign-contact reads. */
+const campaignContact = {
+  id: '1',
+  package_no: 1,
+  name: `${SECRETS.givenName} ${SECRETS.familyName}`,
+  phone: SECRETS.mobile,
+  email: null,
+  fiscal_code: SECRETS.fiscalCode,
+  extra: {},
+  campaign_id: '00000000-0000-4000-8000-000000000001',
+  kind: 'information',
+  campaign_name: 'Campagna informativa',
+  script: null,
+};
+
+/** What a read worker adds to the instance, with a fake CUP and a database that finds nothing but a campaign contact. */
 async function runRead(w: WorkerDefinition, variables: Record<string, unknown>): Promise<unknown> {
   const deps = {
     cup: fakeCup,
     identity: fakeIdentity,
-    db: { query: () => Promise.resolve([]) },
+    db: { query: (sql: string) => Promise.resolve(/WHERE k\.id = \$1/.test(sql) ? [campaignContact] : []) },
     now: () => new Date('2027-01-01T08:00:00Z'),
   } as unknown as WorkerDeps;
   try {
