@@ -49,6 +49,9 @@ import { MailIntake, startMailIntake, type IntakeMailbox, type MailChannel } fro
 import { MailRecords } from './domain/helpdesk/mail-records.js';
 import { MailSender } from './domain/helpdesk/mail-sender.js';
 import { TicketFollower } from './domain/helpdesk/ticket-follower.js';
+import { HelpDeskContacts } from './domain/helpdesk/phone-contacts.js';
+import type { RegionalTaxes } from './adapters/taxes/regional-taxes.js';
+import { LocalRegionalTaxes } from './adapters/taxes/local-regional-taxes.js';
 import { LocalPecProvider } from './adapters/pec/local-pec-provider.js';
 import { LocalIdentityRegistry } from './adapters/identity/local-identity-registry.js';
 
@@ -77,6 +80,8 @@ export interface AppOverrides {
   mailTransport?: MailTransport;
   /** The inbound mailboxes (default: the IMAP ones configured, or the four local ones). */
   mailboxes?: IntakeMailbox[];
+  /** The regional tax system (default: the local stand-in; the region's SITR has no adapter yet). */
+  taxes?: RegionalTaxes;
 }
 
 export interface RunningApp {
@@ -318,7 +323,13 @@ async function serveApi(
     users: UserDirectory;
     metrics: Metrics;
     workers: readonly WorkerDefinition[];
-    helpDesk: { records: MailRecords; tickets: Tickets; mailboxes: readonly string[] };
+    helpDesk: {
+      records: MailRecords;
+      tickets: Tickets;
+      mailboxes: readonly string[];
+      contacts: HelpDeskContacts;
+      taxes: RegionalTaxes;
+    };
   },
   overrides: AppOverrides,
   teardown: Teardown,
@@ -405,10 +416,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     );
 
     const { cup, sms } = channelAdapters(config, db, overrides);
+    const starter = new ProcessStarter(engine, db);
     const helpDesk = helpDeskAdapters(config, db, log, overrides);
     const mailFrom = config.HELPDESK_MAIL_FROM ?? `Contact Center Regionale <helpdesk@${config.HELPDESK_MAIL_DOMAIN}>`;
     const mail: HelpDeskMail = {
       records: new MailRecords(db),
+      contacts: new HelpDeskContacts(db, starter),
       sender: new MailSender(db, helpDesk.transport, config.HELPDESK_MAIL_DOMAIN, config.WORKER_LOCK_MS),
       transport: helpDesk.transport,
       mailboxes: new Map(helpDesk.mailboxes.map((m) => [m.name, m.mailbox])),
@@ -416,7 +429,6 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     };
     const inbox = new TaskInbox(db, engine);
     const users = new UserDirectory(db);
-    const starter = new ProcessStarter(engine, db);
     const workers = overrides.workers ?? WORKERS;
     const workerDeps: WorkerDeps = {
       db,
@@ -498,6 +510,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
             workers,
             helpDesk: {
               records: mail.records,
+              contacts: mail.contacts,
+              taxes: overrides.taxes ?? new LocalRegionalTaxes(),
               tickets: helpDesk.tickets,
               mailboxes: helpDesk.mailboxes.map((m) => m.name),
             },

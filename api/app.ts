@@ -1,4 +1,6 @@
 import type { MailRecords } from '../domain/helpdesk/mail-records.js';
+import type { HelpDeskContacts } from '../domain/helpdesk/phone-contacts.js';
+import type { RegionalTaxes } from '../adapters/taxes/regional-taxes.js';
 import type { Tickets } from '../adapters/tickets/tickets.js';
 import { helpDeskRoutes } from './routes/helpdesk.js';
 import { pecRoutes } from './routes/pec.js';
@@ -69,7 +71,14 @@ export interface ApiDeps {
   /** Set when Twilio delivery callbacks are enabled (PUBLIC_BASE_URL and a Twilio auth token). */
   twilioWebhook?: { authToken: string; publicBaseUrl: string } | undefined;
   /** The help desk's received mail, its tickets, and the names of its mailboxes. */
-  helpDesk: { records: MailRecords; tickets: Tickets; mailboxes: readonly string[] };
+  helpDesk: {
+    records: MailRecords;
+    tickets: Tickets;
+    mailboxes: readonly string[];
+    contacts: HelpDeskContacts;
+    /** The regional tax system (SITR), read by operators answering about taxes. */
+    taxes: RegionalTaxes;
+  };
 }
 
 /** The HTTP API and the web workspace: thin routes over the domain services, behind sessions and roles. */

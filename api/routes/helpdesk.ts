@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
 import { allow, auditRead } from '../auth/access.js';
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { NotFoundError, UnavailableError, ValidationError } from '../../domain/errors.js';
+import { RegionalTaxesUnavailableError } from '../../adapters/taxes/regional-taxes.js';
 import { isBlockedFile } from '../../domain/helpdesk/mail-inspection.js';
 import { actorOf } from '../auth/access.js';
 
@@ -61,7 +62,31 @@ function sendCitizenFile(res: Response, file: TicketFile): void {
  */
 export function helpDeskRoutes({ helpDesk }: ApiDeps): Router {
   const r = Router();
-  const { records, tickets, mailboxes, contacts } = helpDesk;
+  const { records, tickets, mailboxes, contacts, taxes } = helpDesk;
+
+  /** A taxpayer's regional tax position (SITR) for the operator answering about it (R7), audited. */
+  r.get('/taxes/:fiscalCode', allow('helpdesk:manage', 'helpdesk:contact'), async (req, res) => {
+    const fiscalCode = parseWith(
+      z
+        .string()
+        .trim()
+        .toUpperCase()
+        .regex(/^[A-Z0-9]{16}$|^\d{11}$/, 'codice fiscale o partita IVA non valido'),
+      req.params.fiscalCode,
+    );
+    await auditRead(req, 'tax-position', fiscalCode);
+    let position;
+    try {
+      position = await taxes.position(fiscalCode);
+    } catch (err) {
+      if (err instanceof RegionalTaxesUnavailableError) {
+        throw new UnavailableError('Il sistema tributario regionale (SITR) non risponde: riprovare tra poco.');
+      }
+      throw err;
+    }
+    if (!position) throw new NotFoundError(`Nessuna posizione tributaria per ${fiscalCode}.`);
+    res.json(position);
+  });
 
   /** The front office opens a contact for a call: closed in line or forwarded as a ticket. */
   r.post('/contacts', allow('helpdesk:contact'), async (req, res) => {

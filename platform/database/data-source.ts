@@ -23,6 +23,7 @@ import { HelpDeskMail1763900000019 } from '../../migrations/1763900000019-HelpDe
 import { PecMailboxes1763900000020 } from '../../migrations/1763900000020-PecMailboxes.js';
 import { MailBounces1763900000021 } from '../../migrations/1763900000021-MailBounces.js';
 import { Campaigns1763900000022 } from '../../migrations/1763900000022-Campaigns.js';
+import { HelpDeskContacts1763900000023 } from '../../migrations/1763900000023-HelpDeskContacts.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -49,6 +50,7 @@ export const MIGRATIONS = [
   PecMailboxes1763900000020,
   MailBounces1763900000021,
   Campaigns1763900000022,
+  HelpDeskContacts1763900000023,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

@@ -9,9 +9,9 @@ const SECTIONS: Record<Role, string[]> = {
   operator: ['Compiti', 'Escalation', 'Nuovo contatto'],
   'back-office-1': ['Compiti', 'Escalation', 'Nuovo contatto', 'Istanze'],
   'back-office-2': ['Compiti', 'Escalation', 'Nuovo contatto', 'Istanze'],
-  'helpdesk-operator': ['Compiti', 'Escalation'],
-  'helpdesk-back-office-1': ['Compiti', 'Escalation', 'Posta', 'Istanze'],
-  'helpdesk-back-office-2': ['Compiti', 'Escalation', 'Posta', 'Istanze'],
+  'helpdesk-operator': ['Compiti', 'Escalation', 'Nuovo contatto'],
+  'helpdesk-back-office-1': ['Compiti', 'Escalation', 'Nuovo contatto', 'Posta', 'Istanze'],
+  'helpdesk-back-office-2': ['Compiti', 'Escalation', 'Nuovo contatto', 'Posta', 'Istanze'],
   'third-level': ['Compiti', 'Escalation'],
   analyst: ['Istanze', 'Modellatore', 'Moduli', 'Approvazioni'],
   supervisor: [

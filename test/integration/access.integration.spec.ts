@@ -23,7 +23,21 @@ const MATRIX: { method: 'GET' | 'POST'; path: string; body?: unknown; allowed: R
       'regione',
     ],
   },
-  { method: 'GET', path: '/api/sms/messages', allowed: ['operator', 'back-office-1', 'back-office-2', 'supervisor'] },
+  {
+    method: 'GET',
+    path: '/api/sms/messages',
+    // Whoever reads people's data: the help desk's roles too (credentials and notices go by SMS).
+    allowed: [
+      'operator',
+      'back-office-1',
+      'back-office-2',
+      'helpdesk-operator',
+      'helpdesk-back-office-1',
+      'helpdesk-back-office-2',
+      'third-level',
+      'supervisor',
+    ],
+  },
   {
     method: 'GET',
     path: '/api/cup/slots?serviceCode=95.02',
@@ -59,6 +73,39 @@ const MATRIX: { method: 'GET' | 'POST'; path: string; body?: unknown; allowed: R
     path: '/api/cup/reminder-runs',
     body: {},
     allowed: ['back-office-1', 'back-office-2', 'supervisor'],
+  },
+  {
+    method: 'GET',
+    path: '/api/helpdesk/outbox',
+    allowed: ['helpdesk-back-office-1', 'helpdesk-back-office-2', 'supervisor'],
+  },
+  {
+    method: 'GET',
+    path: '/api/helpdesk/mail/00000000-0000-4000-8000-000000000000',
+    allowed: ['helpdesk-back-office-1', 'helpdesk-back-office-2', 'supervisor'],
+  },
+  {
+    method: 'GET',
+    path: '/api/helpdesk/backlog',
+    allowed: ['helpdesk-back-office-1', 'helpdesk-back-office-2', 'supervisor', 'regione'],
+  },
+  {
+    method: 'GET',
+    path: '/api/helpdesk/tickets/1',
+    allowed: [
+      'helpdesk-operator',
+      'helpdesk-back-office-1',
+      'helpdesk-back-office-2',
+      'third-level',
+      'supervisor',
+      'regione',
+    ],
+  },
+  {
+    method: 'POST',
+    path: '/api/helpdesk/contacts',
+    body: {},
+    allowed: ['helpdesk-operator', 'helpdesk-back-office-1', 'helpdesk-back-office-2', 'supervisor'],
   },
   { method: 'POST', path: '/api/campaigns', body: {}, allowed: ['supervisor', 'regione'] },
   { method: 'GET', path: '/api/campaigns/00000000-0000-4000-8000-000000000000', allowed: ['supervisor', 'regione'] },

@@ -97,4 +97,19 @@ describe('a help-desk contact opened by the front office for a call', () => {
     const after: { n: string }[] = await app.db.query(`SELECT count(*) AS n FROM helpdesk_contacts`);
     expect(after[0]?.n).toBe(before[0]?.n);
   });
+
+  it('shows the operator a taxpayer’s regional tax position (SITR), and audits who looked', async () => {
+    const res = await operator.get<{ holder: string; amountsDue: { tax: string; act: string | null }[] }>(
+      '/api/helpdesk/taxes/rssmra80a01g942k',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.holder).toBe('Mario Rossi');
+    expect(res.body.amountsDue.map((a) => a.act)).toContain('AVV-2026-004512');
+    expect((await operator.get('/api/helpdesk/taxes/ZZZZZZ00Z00Z000Z')).status).toBe(404);
+    expect((await operator.get('/api/helpdesk/taxes/nonvalido')).status).toBe(400);
+    const audit: unknown[] = await app.db.query(
+      `SELECT 1 FROM audit_events WHERE actor = 'helpdesk.front' AND subject_type = 'tax-position' AND subject_id = 'RSSMRA80A01G942K'`,
+    );
+    expect(audit.length).toBeGreaterThanOrEqual(1);
+  });
 });

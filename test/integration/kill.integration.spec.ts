@@ -14,7 +14,6 @@ import { closeSportsGroup } from '../../workers/close-sports-group.js';
 import { planSportsGroup } from '../../workers/plan-sports-group.js';
 import type { WorkerDefinition } from '../../workers/framework/define.js';
 import { applyRetention } from '../../workers/apply-retention.js';
-import { recordCleanupOutcome } from '../../workers/record-cleanup-outcome.js';
 import type { UserTask, UserTaskDetail } from '../../domain/tasks/inbox.js';
 import { sendReminderBatch } from '../../workers/send-reminder-batch.js';
 import { sendSms } from '../../workers/send-sms.js';
@@ -27,6 +26,7 @@ import { linkReply } from '../../workers/link-reply.js';
 import { deliverLocally } from '../../adapters/mail/local-mailbox.js';
 import { citizenMail, intakeOf, precheck } from './support/mail.js';
 import { PEC_KILL_SCENARIOS } from './support/pec-kill-scenarios.js';
+import { CAMPAIGN_KILL_SCENARIOS } from './support/campaign-kill-scenarios.js';
 import { apiAs, startTestApp, twilioVia, waitFor, type ApiClient } from './support/test-app.js';
 import { bookDay, openTaskOf, slotOptions, startBooking } from './support/booking.js';
 import { testEngine } from './support/clock.js';
@@ -451,51 +451,6 @@ const SCENARIOS: KillScenario[] = [
     },
   },
   {
-    worker: recordCleanupOutcome,
-    site: 'cup',
-    async reach(app) {
-      // An agenda of its own with one booked patient, who will not come.
-      const schedule = `it-kill-${randomUUID().slice(0, 8)}`;
-      await app.db.query(
-        `INSERT INTO cup_schedules (id, structure_id, service_code, name) VALUES ($1, 'asp-lauria', '95.02', $1)`,
-        [schedule],
-      );
-      const from = new Date(Date.now() + 40 * 86_400_000);
-      const slots: { id: string }[] = await app.db.query(
-        `INSERT INTO cup_slots (schedule_id, starts_at, ends_at) VALUES ($1, $2, $2::timestamptz + interval '10 minutes')
-         RETURNING id::text AS id`,
-        [schedule, from],
-      );
-      const booked = await app.workerDeps.cup.book({
-        slotId: slots[0]?.id ?? '',
-        patientId: 'pat-0003',
-        serviceCode: '95.02',
-        requestKey: `it:${schedule}`,
-      });
-      const api = backOffice(app);
-      const started = await api.post<{ processInstanceKey: string }>('/api/cup/agenda-cleanups', {
-        scheduleId: schedule,
-        from: from.toISOString(),
-        to: new Date(from.getTime() + 86_400_000).toISOString(),
-      });
-      expect(started.status).toBe(201);
-      const pi = started.body.processInstanceKey;
-      cleanupBookings.set(pi, booked.id);
-      const call = await openTaskOf(api, pi, 'confirm-presence', 'cup-agenda-cleanup');
-      await complete(api, call, { presenceOutcome: 'cancelled', presenceNote: 'Si è già curato altrove' });
-      return pi;
-    },
-    async verify(app, pi) {
-      const id = cleanupBookings.get(pi) ?? '';
-      expect((await app.workerDeps.cup.getAppointment(id))?.status).toBe('cancelled');
-      const rows: { outcome: string }[] = await app.db.query(
-        'SELECT outcome FROM cup_cleanup_contacts WHERE campaign_instance_key = $1',
-        [pi],
-      );
-      expect(rows).toEqual([{ outcome: 'cancelled' }]);
-    },
-  },
-  {
     worker: planSportsGroup,
     site: 'db',
     reach: async (app) => (await requestedGroup(app)).pi,
@@ -588,7 +543,6 @@ SCENARIOS.push(
   // The SMS record written before the provider is called: dying right after it leaves a send in doubt.
   { ...scenarioOf(sendSms), site: 'db' },
   { ...scenarioOf(bookSportsGroup), nth: 2 },
-  { ...scenarioOf(recordCleanupOutcome), site: 'db' },
   { ...scenarioOf(recordRecallOutcome), site: 'db' },
   // The outbox record written before SMTP is called: dying right after it leaves the mail in doubt.
   { ...scenarioOf(sendMail), site: 'db' },
@@ -596,8 +550,9 @@ SCENARIOS.push(
   { ...scenarioOf(updateTicket), nth: 2 },
 );
 SCENARIOS.push(...PEC_KILL_SCENARIOS);
+// The agenda cleanup's record and the outbound campaigns' workers share one campaign mechanism.
+SCENARIOS.push(...CAMPAIGN_KILL_SCENARIOS);
 const reminderBookings = new Map<string, string[]>();
-const cleanupBookings = new Map<string, string>();
 const groupAthletes = new Map<string, string[]>();
 
 /**

@@ -46,7 +46,7 @@ function Lazy({ page, props = {} }: { page: keyof typeof loaders; props?: Record
 const NAV: { href: string; label: string; any: Permission[]; all?: Permission[] }[] = [
   { href: '/compiti', label: 'Compiti', any: ['tasks:work', 'tasks:view-all'] },
   { href: '/escalation', label: 'Escalation', any: ['tasks:work'] },
-  { href: '/contatti/nuovo', label: 'Nuovo contatto', any: ['cup:contact'] },
+  { href: '/contatti/nuovo', label: 'Nuovo contatto', any: ['cup:contact', 'helpdesk:contact'] },
   // The backlog per mailbox is for who works the mail or oversees every task; the outbox for the former.
   { href: '/posta', label: 'Posta', any: ['helpdesk:manage', 'tasks:view-all'] },
   { href: '/istanze', label: 'Istanze', any: ['instances:view'] },

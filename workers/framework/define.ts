@@ -11,6 +11,7 @@ import type { Mailbox } from '../../adapters/mail/mailbox.js';
 import type { MailTransport } from '../../adapters/mail/mail-transport.js';
 import type { MailSender } from '../../domain/helpdesk/mail-sender.js';
 import type { MailRecords } from '../../domain/helpdesk/mail-records.js';
+import type { HelpDeskContacts } from '../../domain/helpdesk/phone-contacts.js';
 import type { PecProvider } from '../../adapters/pec/pec-provider.js';
 import type { IdentityRegistry } from '../../adapters/identity/identity-registry.js';
 
@@ -42,6 +43,8 @@ export interface WorkerDeps {
 
 export interface HelpDeskMail {
   records: MailRecords;
+  /** The contacts the front office opened for calls, with the documents uploaded. */
+  contacts: HelpDeskContacts;
   /** Sends through `transport` exactly once per purpose and reference. */
   sender: MailSender;
   transport: MailTransport;
