@@ -27,6 +27,15 @@ async function destroyMail(db: Db, before: Date): Promise<{ mailEmptied: number;
     [before],
   );
   await count(db, `DELETE FROM local_mailbox_messages WHERE folder <> 'INBOX' AND received_at < $1`, [before]);
+  // The front office's contacts for calls: who called, the notes, the documents.
+  await count(
+    db,
+    `UPDATE helpdesk_contacts SET notes = NULL, caller_name = NULL, fiscal_code = NULL, phone = NULL, email = NULL,
+            attachments = '[]'
+      WHERE opened_at < $1 AND (notes IS NOT NULL OR caller_name IS NOT NULL OR fiscal_code IS NOT NULL
+            OR phone IS NOT NULL OR email IS NOT NULL OR attachments <> '[]')`,
+    [before],
+  );
   await count(
     db,
     `UPDATE mail_outbox SET text_body = '', to_address = '', subject = '' WHERE created_at < $1 AND text_body <> ''`,
@@ -37,7 +46,9 @@ async function destroyMail(db: Db, before: Date): Promise<{ mailEmptied: number;
     `DELETE FROM mail_blobs b WHERE b.created_at < $1
         AND NOT EXISTS (SELECT 1 FROM mail_messages m WHERE m.raw_sha256 = b.sha256)
         AND NOT EXISTS (SELECT 1 FROM mail_messages m
-                         WHERE m.attachments @> jsonb_build_array(jsonb_build_object('sha256', b.sha256)))`,
+                         WHERE m.attachments @> jsonb_build_array(jsonb_build_object('sha256', b.sha256)))
+        AND NOT EXISTS (SELECT 1 FROM helpdesk_contacts c
+                         WHERE c.attachments @> jsonb_build_array(jsonb_build_object('sha256', b.sha256)))`,
     [before],
   );
   return { mailEmptied, mailBlobsDeleted };

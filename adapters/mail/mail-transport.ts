@@ -113,9 +113,13 @@ function classify(
   if (code && code >= 400) {
     return new MailSendError(`il server SMTP ${server} ha rinviato il messaggio (${code}): si riprova`, false, false);
   }
-  // Handed over (DATA sent) and no answer: the server may have taken it.
-  const inDoubt =
-    err.command === 'DATA' || err.command === 'DATA end' || (err.code === 'ETIMEDOUT' && err.command !== 'CONN');
+  // Certainly not handed over: no server reached, refused login or envelope, a configuration
+  // error. Anything else (a timeout, a reset, a closed connection) may come after the server
+  // took the message: nodemailer reports those as `CONN` whatever the command was.
+  const certainlyNotSent =
+    ['EAUTH', 'ENOAUTH', 'EENVELOPE', 'ECONFIG', 'EREQUIRETLS', 'EDNS'].includes(err.code ?? '') ||
+    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/.test(`${err.code ?? ''} ${err.message}`);
+  const inDoubt = !certainlyNotSent;
   return new MailSendError(
     `server SMTP ${server} non raggiungibile (${err.code ?? err.name})${inDoubt ? ': esito dell’invio incerto' : ''}`,
     inDoubt,

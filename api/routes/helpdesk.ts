@@ -1,5 +1,6 @@
 import { Router, type Response } from 'express';
 import type { TicketFile } from '../../adapters/tickets/tickets.js';
+import { ALL_HELP_DESK_QUEUES } from '../../adapters/tickets/queues.js';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { parseWith } from '../problems.js';
@@ -145,7 +146,10 @@ export function helpDeskRoutes({ helpDesk }: ApiDeps): Router {
   r.get('/tickets/:id', allow('tickets:view', 'helpdesk:manage'), async (req, res) => {
     const id = parseWith(z.string().regex(/^\d{1,12}$/, 'numero di ticket non valido'), req.params.id);
     const ticket = await tickets.get(id);
-    if (!ticket) throw new NotFoundError(`Ticket ${id} non trovato.`);
+    // Only the help desk's own queues: the region's RT holds other offices' tickets too.
+    if (!ticket || !(ALL_HELP_DESK_QUEUES as readonly string[]).includes(ticket.queue)) {
+      throw new NotFoundError(`Ticket ${id} non trovato.`);
+    }
     await auditRead(req, 'ticket', id);
     res.json({ ticket, history: await tickets.history(id), attachments: await tickets.attachments(id) });
   });
@@ -153,6 +157,10 @@ export function helpDeskRoutes({ helpDesk }: ApiDeps): Router {
   r.get('/tickets/:id/attachments/:attachmentId', allow('tickets:view', 'helpdesk:manage'), async (req, res) => {
     const id = parseWith(z.string().regex(/^\d{1,12}$/, 'numero di ticket non valido'), req.params.id);
     const attachmentId = parseWith(z.string().regex(/^\d{1,12}$/, 'allegato non valido'), req.params.attachmentId);
+    const ticket = await tickets.get(id);
+    if (!ticket || !(ALL_HELP_DESK_QUEUES as readonly string[]).includes(ticket.queue)) {
+      throw new NotFoundError(`Ticket ${id} non trovato.`);
+    }
     const file = await tickets.attachmentContent(id, attachmentId);
     if (!file) throw new NotFoundError('Allegato non trovato.');
     await auditRead(req, 'ticket-attachment', `${id}/${attachmentId}`);

@@ -114,7 +114,16 @@ export async function inspectMail(
   let pec: Daticert | undefined;
   const head = headerBlock(raw).toString('latin1');
   const looksPec = /^x-(trasporto|ricevuta):/im.test(head);
-  if (looksPec || opts.pecExpected) {
+  // Only the PEC mailbox receives envelopes from the provider: elsewhere, PEC headers are
+  // someone's claim, not a certification (the envelope's signature is not checked here).
+  if (looksPec && !opts.pecExpected) {
+    return {
+      ...empty,
+      quarantineReason:
+        'Busta PEC non valida: intestazioni PEC in un messaggio arrivato a una casella ordinaria, certificazione non verificabile',
+    };
+  }
+  if (opts.pecExpected) {
     try {
       const envelope = await openPecEnvelope(raw);
       pec = envelope.daticert;
@@ -131,14 +140,23 @@ export async function inspectMail(
   } catch (err) {
     return { ...empty, pec, quarantineReason: `Struttura MIME non leggibile: ${(err as Error).message.slice(0, 200)}` };
   }
+  // The headers as written (mailparser turns From, Return-Path and List-* into structures):
+  // the first value of each, and every X-Loop, since each relay adds its own.
   const headers = new Map<string, string>();
-  for (const [k, v] of parsed.headers) {
-    // Structured values (addresses, dates) are not what the automatic-mail rules read.
-    headers.set(k, typeof v === 'string' ? v : k === 'content-type' ? headerValue(parsed, k) : '');
+  for (const h of parsed.headerLines) {
+    const value = h.line
+      .slice(h.line.indexOf(':') + 1)
+      .replace(/\r?\n[ \t]+/g, ' ')
+      .trim();
+    const known = headers.get(h.key);
+    if (known === undefined) headers.set(h.key, value);
+    else if (h.key === 'x-loop') headers.set(h.key, `${known}, ${value}`);
   }
   const attachments: InspectedAttachment[] = parsed.attachments.map((a, index) => ({
     index,
-    filename: (a.filename ?? `allegato-${index + 1}`).replace(/[\\/\r\n]/g, '_').slice(0, 200),
+    // No path separators and no control characters (PostgreSQL refuses NUL in text and jsonb).
+    // eslint-disable-next-line no-control-regex
+    filename: (a.filename ?? `allegato-${index + 1}`).replace(/[\\/\u0000-\u001f\u007f]/g, '_').slice(0, 200),
     contentType: (a.contentType || 'application/octet-stream').toLowerCase(),
     size: a.size ?? a.content.length,
     sha256: createHash('sha256').update(a.content).digest('hex'),
@@ -146,14 +164,16 @@ export async function inspectMail(
   }));
   const rawHtml = typeof parsed.html === 'string' ? parsed.html : undefined;
   const from = first(parsed.from);
+  // eslint-disable-next-line no-control-regex
+  const line = (v: string | undefined) => v?.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim() || undefined;
   const inspected: InspectedMail = {
-    messageId: parsed.messageId?.trim() || undefined,
-    fromAddress: from?.address?.toLowerCase() || undefined,
-    fromName: from?.name || undefined,
-    replyTo: first(parsed.replyTo)?.address?.toLowerCase() || undefined,
-    subject: parsed.subject?.trim() || undefined,
+    messageId: line(parsed.messageId),
+    fromAddress: line(from?.address?.toLowerCase()),
+    fromName: line(from?.name),
+    replyTo: line(first(parsed.replyTo)?.address?.toLowerCase()),
+    subject: line(parsed.subject),
     sentAt: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : undefined,
-    inReplyTo: parsed.inReplyTo?.trim() || undefined,
+    inReplyTo: line(parsed.inReplyTo),
     text: parsed.text ?? (rawHtml ? sanitizeHtml(rawHtml, { allowedTags: [], allowedAttributes: {} }) : ''),
     html: rawHtml ? sanitise(rawHtml) : undefined,
     attachments,
@@ -177,15 +197,6 @@ export async function inspectMail(
       ? `Allegati oltre il limite di ${Math.round(opts.maxAttachmentBytes / 1_048_576)} MB (${(total / 1_048_576).toFixed(1)} MB)`
       : undefined);
   return inspected;
-}
-
-function headerValue(parsed: ParsedMail, name: string): string {
-  const v = parsed.headers.get(name) as { value?: string; params?: Record<string, string> } | undefined;
-  if (!v || typeof v !== 'object') return '';
-  const params = Object.entries(v.params ?? {})
-    .map(([k, p]) => `; ${k}="${p}"`)
-    .join('');
-  return `${v.value ?? ''}${params}`;
 }
 
 /** HTML a page may show: text formatting and links only, no script, style, form or remote image. */

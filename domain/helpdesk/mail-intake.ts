@@ -116,7 +116,7 @@ export class MailIntake {
           sha256,
         })),
       ),
-      inspected.pec ? JSON.stringify(inspected.pec) : null,
+      inspected.pec ? JSON.stringify(inspected.pec).replace(/\\u0000/g, '') : null,
       suggestQueue(box.name, inspected.subject, inspected.text),
     ];
     const insert = (duplicateOf: string | null) =>
@@ -175,7 +175,7 @@ export class MailIntake {
     );
     const m = rows[0];
     if (!m) return;
-    const replyToTicket = await this.ticketAnswered(m.subject, m.in_reply_to);
+    const replyToTicket = await this.ticketAnswered(m.subject, m.in_reply_to, [m.from_address, m.reply_to]);
     const bounced: { ticket_id: string | null }[] = await this.db.query(
       `SELECT o.ticket_id FROM mail_messages m JOIN mail_outbox o ON o.message_id = m.bounced_message_id WHERE m.id = $1`,
       [id],
@@ -194,7 +194,8 @@ export class MailIntake {
         automatic: m.automatic ?? 'no',
         // The queue the pre-check proposes; the form shows it chosen, the operator may change it.
         queue: m.suggested_queue,
-        hasRequester: Boolean(m.reply_to ?? m.from_address),
+        // A fax's sender is the fax gateway, not the citizen: nobody to answer by mail.
+        hasRequester: box.channel !== 'fax' && Boolean(m.reply_to ?? m.from_address),
         replyToTicket: replyToTicket ?? 'none',
         // A failure report about one of our mails: the back office must reach the requester another way.
         bouncedTicket: bounced[0] ? (bounced[0].ticket_id ?? 'unknown') : 'none',
@@ -212,7 +213,17 @@ export class MailIntake {
    * of ours, the report is linked to it (and so to its ticket).
    */
   private async linkBounce(id: string, raw: Buffer): Promise<void> {
-    const ids = [...new Set(raw.toString('latin1').match(/<[^<>\s]{1,200}@[^<>\s]{1,200}>/g) ?? [])].slice(0, 50);
+    const text = raw.toString('latin1');
+    // A report that the message is only delayed or relayed is not a failure.
+    if (/^action:\s*(delayed|relayed|expanded|delivered)\s*$/im.test(text) && !/^action:\s*failed\s*$/im.test(text)) {
+      return;
+    }
+    // The returned headers' Message-ID, not any identifier quoted anywhere (References, text).
+    const ids = [
+      ...new Set([...text.matchAll(/^message-id:\s*(<[^<>\s]{1,200}@[^<>\s]{1,200}>)/gim)].map((x) => x[1] ?? '')),
+    ]
+      .filter(Boolean)
+      .slice(0, 50);
     if (ids.length === 0) return;
     const ours: { message_id: string }[] = await this.db.query(
       `SELECT message_id FROM mail_outbox WHERE message_id = ANY($1::text[]) ORDER BY created_at DESC LIMIT 1`,
@@ -227,7 +238,11 @@ export class MailIntake {
    * The ticket a message answers: one of our mails it replies to (In-Reply-To), or the
    * `[Ticket #N]` our subjects carry, when that ticket came from this help desk.
    */
-  private async ticketAnswered(subject: string | null, inReplyTo: string | null): Promise<string | undefined> {
+  private async ticketAnswered(
+    subject: string | null,
+    inReplyTo: string | null,
+    senders: (string | null)[],
+  ): Promise<string | undefined> {
     if (inReplyTo) {
       const ours: { ticket_id: string | null }[] = await this.db.query(
         `SELECT ticket_id FROM mail_outbox WHERE message_id = $1 AND ticket_id IS NOT NULL`,
@@ -237,8 +252,13 @@ export class MailIntake {
     }
     const n = /\[Ticket #(\d{1,12})\]/i.exec(subject ?? '')?.[1];
     if (!n) return undefined;
-    const known: unknown[] = await this.db.query(`SELECT 1 FROM mail_messages WHERE ticket_id = $1 LIMIT 1`, [n]);
-    return known.length > 0 ? n : undefined;
+    // The number in a subject is anyone's to write: it counts only from the ticket's requester.
+    const requester: unknown[] = await this.db.query(
+      `SELECT 1 FROM mail_messages WHERE ticket_id = $1 AND coalesce(reply_to, from_address) = ANY($2::text[])
+       UNION ALL SELECT 1 FROM helpdesk_contacts WHERE ticket_id = $1 AND email = ANY($2::text[]) LIMIT 1`,
+      [n, senders.filter((x): x is string => Boolean(x))],
+    );
+    return requester.length > 0 ? n : undefined;
   }
 
   private async archiveDuplicate(box: IntakeMailbox, id: string, message: InboxMessage): Promise<void> {
@@ -249,7 +269,7 @@ export class MailIntake {
   private async storeBlob(content: Buffer, sha?: string): Promise<string> {
     const sha256 = sha ?? createHash('sha256').update(content).digest('hex');
     await this.db.query(
-      `INSERT INTO mail_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING`,
+      `INSERT INTO mail_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO UPDATE SET created_at = now()`,
       [sha256, content.length, content],
     );
     return sha256;

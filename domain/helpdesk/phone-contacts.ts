@@ -50,7 +50,7 @@ export class HelpDeskContacts {
     for (const [index, d] of (contact.documents ?? []).entries()) {
       const sha256 = createHash('sha256').update(d.content).digest('hex');
       await this.db.query(
-        `INSERT INTO mail_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING`,
+        `INSERT INTO mail_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO UPDATE SET created_at = now()`,
         [sha256, d.content.length, d.content],
       );
       attachments.push({ index, filename: d.filename, contentType: d.contentType, size: d.content.length, sha256 });

@@ -45,9 +45,35 @@ export class ProcessStarter {
     idempotencyKey?: string;
   }): Promise<StartedInstance> {
     if (opts.idempotencyKey) {
-      const earlier = await this.startedWith(opts.bpmnProcessId, opts.idempotencyKey);
-      if (earlier) return earlier;
+      // Two processes starting with one key at the same moment (two nodes watching one
+      // mailbox) would both find no earlier instance: the check and the start are serialised
+      // per key by a PostgreSQL advisory lock, held on a connection of its own meanwhile.
+      const key = opts.idempotencyKey;
+      const runner = this.db.createQueryRunner();
+      await runner.connect();
+      try {
+        await runner.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`start:${key}`]);
+        const earlier = await this.startedWith(opts.bpmnProcessId, key);
+        if (earlier) return earlier;
+        return await this.startNow(opts);
+      } finally {
+        await runner
+          .query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`start:${key}`])
+          .catch(() => undefined);
+        await runner.release();
+      }
     }
+    return this.startNow(opts);
+  }
+
+  private async startNow(opts: {
+    bpmnProcessId: string;
+    businessKey: string;
+    variables: Record<string, unknown>;
+    startedBy: string;
+    startAt?: string;
+    idempotencyKey?: string;
+  }): Promise<StartedInstance> {
     let res;
     try {
       res = await this.engine.startProcess(opts.bpmnProcessId, {

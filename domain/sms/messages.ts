@@ -80,7 +80,10 @@ export class SmsMessages {
 
   private async query(where: string, params: unknown[]): Promise<SmsRecord[]> {
     const rows: (Omit<SmsRecord, 'createdAt'> & { createdAt: Date })[] = await this.db.query(
-      `SELECT id::text AS id, provider, provider_sid AS "providerSid", to_number AS "to", sender, body, encoding,
+      `SELECT id::text AS id, provider, provider_sid AS "providerSid", to_number AS "to", sender,
+              -- A PEC mailbox's one-time activation link is for its holder only, not for whoever reads the records.
+              CASE WHEN purpose LIKE 'pec-%' THEN regexp_replace(body, 'https?://[^[:space:]]+', '[collegamento riservato al titolare]', 'g')
+                   ELSE body END AS body, encoding,
               segments, status, purpose, reference, error_code AS "errorCode", created_at AS "createdAt"
          FROM sms_messages ${where}`,
       params,

@@ -47,7 +47,12 @@ export async function startLocalSmtpListener(opts: {
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      let size = 0;
+      // Past the limit the rest is read and dropped: the message is refused at its end.
+      stream.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= opts.maxBytes) chunks.push(c);
+      });
       stream.on('end', () => {
         if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) {
           const err = new Error('messaggio troppo grande') as Error & { responseCode: number };

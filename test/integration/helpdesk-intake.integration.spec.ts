@@ -283,4 +283,49 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
     // A bounce never gets an answer of ours.
     expect(await app.workerDeps.mail.records.outbox(5, bounce.id)).toEqual([]);
   });
+
+  it('takes [Ticket #N] in a subject only from that ticket’s requester: anyone else’s mail is a new request', async () => {
+    const firstId = `<owner-${Date.now()}@example.test>`;
+    await deliverLocally(
+      app.db,
+      'helpdesk',
+      await citizenMail({ subject: 'Prima richiesta', text: 'Aiuto.', messageId: firstId }),
+    );
+    const first = await intakeOf(app, firstId);
+    expect(await precheck(backOffice, first.processInstanceId, { precheckOutcome: 'ticket', queue: 'Generale' })).toBe(
+      200,
+    );
+    const ticketId = await waitFor(
+      async () => (await app.workerDeps.mail.records.get(first.id))?.ticketId ?? undefined,
+      'the first ticket',
+    );
+    const variableOf = async (messageId: string) => {
+      const { processInstanceId } = await intakeOf(app, messageId);
+      const v = await app.engine.historicVariables({ processInstanceId, variableName: 'replyToTicket' });
+      return v[0]?.value;
+    };
+    const stranger = `<stranger-${Date.now()}@example.test>`;
+    await deliverLocally(
+      app.db,
+      'helpdesk',
+      await citizenMail({
+        from: 'estraneo@example.test',
+        subject: `Re: [Ticket #${ticketId}] Prima richiesta`,
+        text: 'Aggiungo al ticket di un altro.',
+        messageId: stranger,
+      }),
+    );
+    expect(await variableOf(stranger)).toBe('none');
+    const owner = `<owner-reply-${Date.now()}@example.test>`;
+    await deliverLocally(
+      app.db,
+      'helpdesk',
+      await citizenMail({
+        subject: `Re: [Ticket #${ticketId}] Prima richiesta`,
+        text: 'Ecco il documento.',
+        messageId: owner,
+      }),
+    );
+    expect(await variableOf(owner)).toBe(ticketId);
+  });
 });

@@ -71,4 +71,51 @@ describe('inspecting a received mail', () => {
     expect(clean).toContain('href="https://regione.basilicata.it"');
     expect(clean).toContain('rel="noopener noreferrer nofollow"');
   });
+
+  it('recognises machine mail from the headers as written: null sender, mailer-daemon, lists, every X-Loop', async () => {
+    const mail = (...headerLines: string[]) =>
+      Buffer.from(
+        [
+          ...headerLines,
+          'To: helpdesk@helpdesk.local',
+          'Subject: x',
+          'Message-ID: <m@example.test>',
+          '',
+          'testo',
+          '',
+        ].join('\r\n'),
+      );
+    const kind = async (...h: string[]) => (await inspectMail(mail(...h), opts)).automatic;
+    expect(await kind('Return-Path: <>', 'From: Sistema <sistema@example.test>')).toBe('bounce');
+    expect(await kind('From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.test>')).toBe('bounce');
+    expect(await kind('From: lista@example.test', 'List-Id: <notizie.example.test>')).toBe('bulk');
+    expect(await kind('From: a@example.test', 'X-Loop: altro@example.test', 'X-Loop: helpdesk.local')).toBe('loop');
+    expect(await kind('From: Mario Rossi <mario.rossi@example.test>')).toBeUndefined();
+  });
+
+  it('keeps no NUL or control character in what it records: subject, sender name, file names', async () => {
+    const raw = Buffer.from(
+      [
+        'From: =?UTF-8?Q?Mario=00Rossi?= <mario@example.test>',
+        'Subject: =?UTF-8?Q?a=00b?=',
+        'Message-ID: <nul@example.test>',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'testo',
+        '--b',
+        'Content-Type: application/pdf',
+        'Content-Disposition: attachment; filename="=?UTF-8?Q?fi=00le.pdf?="',
+        '',
+        'JVBERi0=',
+        '--b--',
+        '',
+      ].join('\r\n'),
+    );
+    const m = await inspectMail(raw, opts);
+    expect(JSON.stringify([m.subject, m.fromName, m.attachments.map((a) => a.filename)])).not.toMatch(/\\u0000/);
+    expect(m.subject).toBe('a b');
+  });
 });
