@@ -32,6 +32,9 @@ export interface IntakeOptions {
 
 export type IntakeResult = 'started' | 'known' | 'duplicate';
 
+/** How the quarantine reason of attachments over the limit begins (mail-inspection.ts). */
+export const OVERSIZE_REASON = 'Allegati oltre il limite';
+
 /**
  * Turns each message of a mailbox into one intake instance, exactly once: the message is
  * recorded under (mailbox, UIDVALIDITY, UID) with its raw bytes and attachments stored by
@@ -168,8 +171,9 @@ export class MailIntake {
       reply_to: string | null;
       subject: string | null;
       in_reply_to: string | null;
+      quarantine_reason: string | null;
     }[] = await this.db.query(
-      `SELECT status, automatic, suggested_queue, from_address, reply_to, subject, in_reply_to
+      `SELECT status, automatic, suggested_queue, from_address, reply_to, subject, in_reply_to, quarantine_reason
          FROM mail_messages WHERE id = $1`,
       [id],
     );
@@ -199,6 +203,9 @@ export class MailIntake {
         replyToTicket: replyToTicket ?? 'none',
         // A failure report about one of our mails: the back office must reach the requester another way.
         bouncedTicket: bounced[0] ? (bounced[0].ticket_id ?? 'unknown') : 'none',
+        // Attachments over the limit are refused with a notice to the sender, not reviewed.
+        refusal: m.quarantine_reason?.startsWith(OVERSIZE_REASON) ? 'oversize' : 'none',
+        limitMb: Math.round(this.opts.maxAttachmentBytes / 1_048_576),
       },
     });
     await this.db.query(`UPDATE mail_messages SET process_instance_id = $2 WHERE id = $1`, [

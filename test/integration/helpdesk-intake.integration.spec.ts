@@ -156,6 +156,19 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
       });
       return tasks.some((t) => t.taskDefinitionKey === 'review-quarantine') || undefined;
     }, 'the quarantine review task');
+    // Attachments over the limit are refused with a notice to the sender, without a review.
+    const oversize = rows.find((r) => r.quarantine_reason?.startsWith('Allegati oltre il limite'));
+    const notice = await waitFor(async () => {
+      const rowsOut: { subject: string; to_address: string; text_body: string }[] = await app.db.query(
+        `SELECT o.subject, o.to_address, o.text_body FROM mail_outbox o JOIN mail_messages m ON m.id::text = o.reference
+          WHERE m.process_instance_id = $1`,
+        [oversize?.process_instance_id],
+      );
+      return rowsOut[0];
+    }, 'the notice to the sender of the oversize message');
+    expect(notice.subject).toMatch(/^Messaggio non accettato: allegati troppo grandi/);
+    expect(notice.to_address).toBe('mario.rossi@example.test');
+    expect(notice.text_body).toContain('limite di 1 MB');
     // The intake went on after the corpus: the ordinary message behind it is at its pre-check.
     const { processInstanceId } = await intakeOf(app, after);
     expect(await precheck(backOffice, processInstanceId, { precheckOutcome: 'spam', queue: 'Generale' })).toBe(200);
