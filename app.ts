@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataSource } from 'typeorm';
-import { createApi } from './api/app.js';
+import { createApi, type HelpDeskApi } from './api/app.js';
 import type { Cup } from './adapters/cup/cup.js';
 import { LocalCup } from './adapters/cup/local-cup.js';
 import { FhirCup } from './adapters/cup/fhir-cup.js';
@@ -323,13 +323,7 @@ async function serveApi(
     users: UserDirectory;
     metrics: Metrics;
     workers: readonly WorkerDefinition[];
-    helpDesk: {
-      records: MailRecords;
-      tickets: Tickets;
-      mailboxes: readonly string[];
-      contacts: HelpDeskContacts;
-      taxes: RegionalTaxes;
-    };
+    helpDesk: HelpDeskApi;
   },
   overrides: AppOverrides,
   teardown: Teardown,

@@ -70,15 +70,17 @@ export interface ApiDeps {
   fhirWriteToken?: string | undefined;
   /** Set when Twilio delivery callbacks are enabled (PUBLIC_BASE_URL and a Twilio auth token). */
   twilioWebhook?: { authToken: string; publicBaseUrl: string } | undefined;
-  /** The help desk's received mail, its tickets, and the names of its mailboxes. */
-  helpDesk: {
-    records: MailRecords;
-    tickets: Tickets;
-    mailboxes: readonly string[];
-    contacts: HelpDeskContacts;
-    /** The regional tax system (SITR), read by operators answering about taxes. */
-    taxes: RegionalTaxes;
-  };
+  helpDesk: HelpDeskApi;
+}
+
+/** What the help desk's routes read: received mail, tickets, mailbox names, phone contacts, SITR. */
+export interface HelpDeskApi {
+  records: MailRecords;
+  tickets: Tickets;
+  mailboxes: readonly string[];
+  contacts: HelpDeskContacts;
+  /** The regional tax system (SITR), read by operators answering about taxes. */
+  taxes: RegionalTaxes;
 }
 
 /** The HTTP API and the web workspace: thin routes over the domain services, behind sessions and roles. */

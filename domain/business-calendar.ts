@@ -46,31 +46,47 @@ const parts = new Intl.DateTimeFormat('en-GB', {
   hourCycle: 'h23',
 });
 
+/** The hour of Europe/Rome an instant falls in: weekday (`Mon`…`Sun`), hour, and whether it is a holiday. */
+export function romeHour(instant: Date): { weekday: string; hour: number; holiday: boolean } {
+  const p = Object.fromEntries(parts.formatToParts(instant).map((x) => [x.type, x.value]));
+  return {
+    weekday: p.weekday ?? '',
+    hour: Number(p.hour),
+    holiday: isHoliday(Number(p.year), Number(p.month), Number(p.day)),
+  };
+}
+
 /** Whether the hour starting at `instant` (a whole UTC hour) counts. */
 function counts(instant: Date): boolean {
-  const p = Object.fromEntries(parts.formatToParts(instant).map((x) => [x.type, x.value]));
-  const weekday = p.weekday;
-  const hour = Number(p.hour);
+  const { weekday, hour, holiday } = romeHour(instant);
   if (weekday === 'Sun') return false;
   if (weekday === 'Sat' && hour >= 14) return false;
-  return !isHoliday(Number(p.year), Number(p.month), Number(p.day));
+  return !holiday;
 }
 
 const HOUR = 3_600_000;
 
-/** Business hours (fractional) between two instants; 0 when `to` is not after `from`. */
-export function businessHoursBetween(from: Date, to: Date): number {
+/**
+ * The hours (fractional) between two instants whose Rome hour `counts`; 0 when `to` is not
+ * after `from`. Europe/Rome's offset is a whole number of hours and calendars open and close on
+ * the hour, so each UTC hour counts wholly or not at all.
+ */
+export function hoursCounted(from: Date, to: Date, countsHour: (hourStart: Date) => boolean): number {
   let total = 0;
   let t = from.getTime();
   const end = to.getTime();
   while (t < end) {
-    // Europe/Rome's offset is a whole number of hours: UTC hour boundaries are Rome's too.
     const hourStart = Math.floor(t / HOUR) * HOUR;
     const next = Math.min(hourStart + HOUR, end);
-    if (counts(new Date(hourStart))) total += next - t;
+    if (countsHour(new Date(hourStart))) total += next - t;
     t = next;
   }
   return total / HOUR;
+}
+
+/** Business hours (fractional) between two instants; 0 when `to` is not after `from`. */
+export function businessHoursBetween(from: Date, to: Date): number {
+  return hoursCounted(from, to, counts);
 }
 
 /** The instant `hours` business hours after `from`. */
@@ -98,9 +114,8 @@ export function addBusinessDays(from: Date, days: number): Date {
   let left = days;
   while (left > 0) {
     t += 24 * HOUR;
-    const p = Object.fromEntries(parts.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
-    if (p.weekday === 'Sat' || p.weekday === 'Sun') continue;
-    if (isHoliday(Number(p.year), Number(p.month), Number(p.day))) continue;
+    const { weekday, holiday } = romeHour(new Date(t));
+    if (weekday === 'Sat' || weekday === 'Sun' || holiday) continue;
     left--;
   }
   return new Date(t);

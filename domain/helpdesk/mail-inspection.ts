@@ -35,6 +35,25 @@ export interface InspectedMail {
   quarantineReason: string | undefined;
 }
 
+/** A message known only by why it is quarantined (it could not be read, or was not fetched). */
+export function quarantinedOnly(reason: string | undefined): InspectedMail {
+  return {
+    messageId: undefined,
+    fromAddress: undefined,
+    fromName: undefined,
+    replyTo: undefined,
+    subject: undefined,
+    sentAt: undefined,
+    inReplyTo: undefined,
+    text: '',
+    html: undefined,
+    attachments: [],
+    automatic: undefined,
+    pec: undefined,
+    quarantineReason: reason,
+  };
+}
+
 /** Attachments that run code or hide other files: never passed on to a ticket unseen. */
 const BLOCKED_EXTENSIONS =
   /\.(exe|com|bat|cmd|scr|pif|cpl|msi|msp|jar|js|jse|vbs|vbe|wsf|wsh|ps1|psm1|hta|lnk|reg|dll|sys|iso|img|vhd|zip|rar|7z|gz|tgz|tar|bz2|xz|cab|ace|arj|docm|xlsm|pptm)$/i;
@@ -94,21 +113,7 @@ export async function inspectMail(
   raw: Buffer,
   opts: { loopId: string; maxAttachmentBytes: number; pecExpected: boolean },
 ): Promise<InspectedMail> {
-  const empty: InspectedMail = {
-    messageId: undefined,
-    fromAddress: undefined,
-    fromName: undefined,
-    replyTo: undefined,
-    subject: undefined,
-    sentAt: undefined,
-    inReplyTo: undefined,
-    text: '',
-    html: undefined,
-    attachments: [],
-    automatic: undefined,
-    pec: undefined,
-    quarantineReason: undefined,
-  };
+  const empty = quarantinedOnly(undefined);
   const problem = structuralProblem(raw);
   let message = raw;
   let pec: Daticert | undefined;

@@ -5,7 +5,7 @@ import type { InboxMessage, Mailbox } from '../../adapters/mail/mailbox.js';
 import type { Logger } from '../../platform/logger.js';
 import { newBusinessKey, type ProcessStarter } from '../processes/process-starter.js';
 import { isReceipt } from './daticert.js';
-import { inspectMail, type InspectedMail } from './mail-inspection.js';
+import { inspectMail, quarantinedOnly, type InspectedMail } from './mail-inspection.js';
 import { suggestQueue } from './queue-suggestion.js';
 
 export type MailChannel = 'email' | 'pec' | 'fax';
@@ -281,24 +281,6 @@ export class MailIntake {
     );
     return sha256;
   }
-}
-
-function quarantinedOnly(reason: string): InspectedMail {
-  return {
-    messageId: undefined,
-    fromAddress: undefined,
-    fromName: undefined,
-    replyTo: undefined,
-    subject: undefined,
-    sentAt: undefined,
-    inReplyTo: undefined,
-    text: '',
-    html: undefined,
-    attachments: [],
-    automatic: undefined,
-    pec: undefined,
-    quarantineReason: reason,
-  };
 }
 
 async function readAll(stream: Readable, limit: number): Promise<Buffer> {

@@ -12,6 +12,21 @@ export interface StartedInstance {
   businessKey: string;
 }
 
+export interface StartOptions {
+  bpmnProcessId: string;
+  businessKey: string;
+  variables: Record<string, unknown>;
+  startedBy: string;
+  /** Start at this start event (a process with a timer start also has a manual one). */
+  startAt?: string;
+  /**
+   * Makes the start idempotent: the engine does not deduplicate starts, so the key travels as
+   * the variable `startKey` and a start with a key already used returns that instance (a
+   * worker that died after starting, before recording it, starts nothing twice).
+   */
+  idempotencyKey?: string;
+}
+
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
 /** A business key people can read and quote: `<PREFIX>-XXXXXXXX`. */
@@ -30,20 +45,7 @@ export class ProcessStarter {
     private readonly db: DataSource,
   ) {}
 
-  async start(opts: {
-    bpmnProcessId: string;
-    businessKey: string;
-    variables: Record<string, unknown>;
-    startedBy: string;
-    /** Start at this start event (a process with a timer start also has a manual one). */
-    startAt?: string;
-    /**
-     * Makes the start idempotent: the engine does not deduplicate starts, so the key travels as
-     * the variable `startKey` and a start with a key already used returns that instance (a
-     * worker that died after starting, before recording it, starts nothing twice).
-     */
-    idempotencyKey?: string;
-  }): Promise<StartedInstance> {
+  async start(opts: StartOptions): Promise<StartedInstance> {
     if (opts.idempotencyKey) {
       // Two processes starting with one key at the same moment (two nodes watching one
       // mailbox) would both find no earlier instance: the check and the start are serialised
@@ -66,14 +68,7 @@ export class ProcessStarter {
     return this.startNow(opts);
   }
 
-  private async startNow(opts: {
-    bpmnProcessId: string;
-    businessKey: string;
-    variables: Record<string, unknown>;
-    startedBy: string;
-    startAt?: string;
-    idempotencyKey?: string;
-  }): Promise<StartedInstance> {
+  private async startNow(opts: StartOptions): Promise<StartedInstance> {
     let res;
     try {
       res = await this.engine.startProcess(opts.bpmnProcessId, {
