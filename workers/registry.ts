@@ -28,6 +28,7 @@ import { archiveMail } from './archive-mail.js';
 import { planDeadlines } from './plan-deadlines.js';
 import { updateTicket } from './update-ticket.js';
 import { linkReply } from './link-reply.js';
+import { readTicketOutcome } from './read-ticket-outcome.js';
 import { checkIdentity } from './check-identity.js';
 import { createPecMailbox } from './create-pec-mailbox.js';
 import { changePecMailbox } from './change-pec-mailbox.js';
@@ -65,6 +66,7 @@ export const WORKERS: readonly WorkerDefinition[] = [
   planDeadlines,
   updateTicket,
   linkReply,
+  readTicketOutcome,
   checkIdentity,
   createPecMailbox,
   changePecMailbox,
@@ -87,5 +89,6 @@ export const READS_ONLY: readonly string[] = [
   'plan-campaign-packages',
   'plan-cleanup-packages',
   'plan-deadlines',
+  'read-ticket-outcome',
   'propose-slots',
 ];

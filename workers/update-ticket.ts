@@ -46,7 +46,8 @@ export const updateTicket = defineWorker({
             })
           : await deps.tickets.get(variables.ticketId);
       if (!ticket) throw new TicketRejectedError(`ticket ${variables.ticketId} inesistente`);
-      return { ticketQueue: ticket.queue, ticketStatus: ticket.status };
+      // When the ticket last changed by our hand: what the department writes comes after.
+      return { ticketQueue: ticket.queue, ticketStatus: ticket.status, ticketUpdatedAt: ticket.lastUpdated };
     } catch (err) {
       if (err instanceof TicketRejectedError) {
         throw new PermanentError(

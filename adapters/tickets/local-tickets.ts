@@ -187,6 +187,21 @@ export class LocalTickets implements Tickets {
     }));
   }
 
+  async lastMessage(
+    id: string,
+    after: string,
+  ): Promise<{ content: string; created: string; creator: string } | undefined> {
+    if (!isId(id)) return undefined;
+    const rows = await this.db.query<{ content: string | null; created_at: Date; creator: string }[]>(
+      `SELECT content, created_at, creator FROM ticket_transactions
+        WHERE ticket_id = $1 AND type IN ('Correspond', 'Comment') AND created_at > $2 AND content IS NOT NULL
+        ORDER BY id DESC LIMIT 1`,
+      [id, new Date(after)],
+    );
+    const r = rows[0];
+    return r ? { content: r.content ?? '', created: r.created_at.toISOString(), creator: r.creator } : undefined;
+  }
+
   async attachments(id: string): Promise<TicketAttachmentInfo[]> {
     if (!isId(id)) return [];
     const rows = await this.db.query<{ id: string; filename: string; content_type: string; transaction_id: string }[]>(

@@ -302,6 +302,37 @@ export class RtTickets implements Tickets {
       }));
   }
 
+  async lastMessage(
+    id: string,
+    after: string,
+  ): Promise<{ content: string; created: string; creator: string } | undefined> {
+    if (!isId(id)) return undefined;
+    const since = new Date(after).getTime();
+    const latest = (await this.history(id))
+      .filter((t) => (t.type === 'Correspond' || t.type === 'Comment') && new Date(t.created).getTime() > since)
+      .at(-1);
+    if (!latest) return undefined;
+    // A message's text is the unnamed text/plain attachment of its transaction.
+    const parts = await this.collect(
+      `/ticket/${id}/attachments`,
+      { fields: 'Filename,ContentType,TransactionId' },
+      attachmentItemSchema,
+    );
+    const body = parts.find(
+      (a) => a.TransactionId === latest.id && !a.Filename && (a.ContentType ?? '').startsWith('text/plain'),
+    );
+    if (!body) return { content: '', created: latest.created, creator: latest.creator };
+    const answer = await this.send('GET', `/attachment/${body.id}`);
+    const a = this.parse(attachmentSchema, this.check(answer, `la lettura del messaggio ${body.id}`));
+    return {
+      content: Buffer.from(a.Content ?? '', 'base64')
+        .toString('utf8')
+        .trim(),
+      created: latest.created,
+      creator: latest.creator,
+    };
+  }
+
   async attachmentContent(id: string, attachmentId: string): Promise<TicketFile | undefined> {
     if (!isId(id) || !isId(attachmentId)) return undefined;
     // Only an attachment of this ticket (RT also answers 500, not 404, for a missing one).

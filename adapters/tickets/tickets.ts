@@ -28,6 +28,11 @@ export interface Tickets {
   attachments(id: string): Promise<TicketAttachmentInfo[]>;
   /** One attachment's bytes. */
   attachmentContent(id: string, attachmentId: string): Promise<TicketFile | undefined>;
+  /**
+   * The text of the latest reply or comment written after `after` (ISO instant): what a
+   * department answered once the ticket reached its queue.
+   */
+  lastMessage(id: string, after: string): Promise<{ content: string; created: string; creator: string } | undefined>;
 }
 
 /** RT's default lifecycle. */

@@ -180,7 +180,14 @@ describe('help desk mail intake against Dovecot, Request Tracker 5 and SMTP', ()
       async () => (await app.workerDeps.tickets.get(ticketId))?.queue === 'Dipartimento Tributi',
       'the ticket in the department queue',
     );
-    // The office resolves it in RT; the flow notices and answers the citizen.
+    // The office answers and resolves it in RT; the flow notices and tells the citizen the outcome.
+    // (RT keeps times to the second: the answer comes after the move, as it does in an office.)
+    await new Promise((r) => setTimeout(r, 1100));
+    await app.workerDeps.tickets.addMessage(ticketId, {
+      kind: 'comment',
+      content: 'Avviso annullato in autotutela: il pagamento del 2024 risulta regolare.',
+      requestKey: `ufficio:${ticketId}`,
+    });
     await app.workerDeps.tickets.update(ticketId, { status: 'resolved' });
     await waitFor(
       async () => (await app.engine.historicProcessInstance(thirdLevel))?.state === 'COMPLETED',
@@ -190,6 +197,7 @@ describe('help desk mail intake against Dovecot, Request Tracker 5 and SMTP', ()
     const outcome = smtp.messages.filter((m) => m.parsed.subject?.startsWith(`[Ticket #${ticketId}] Esito`));
     expect(outcome).toHaveLength(1);
     expect(outcome[0]?.envelopeTo).toEqual(['mario.rossi@example.test']);
+    expect(outcome[0]?.parsed.text).toContain('Avviso annullato in autotutela');
     await waitFor(
       async () => (await app.engine.historicProcessInstance(intake.processInstanceId))?.state === 'COMPLETED',
       'the whole request completed',

@@ -142,6 +142,20 @@ function ticketsContract(name: string, open: () => Promise<Subject>) {
       expect((await tickets.history(ticket.id)).map((t) => t.type)).toEqual(['Create', 'Comment']);
     });
 
+    it('legge il testo dell’ultima risposta o nota scritta dopo un istante, e nulla prima', async () => {
+      const ticket = await tickets.create(newTicket());
+      const moved = await tickets.update(ticket.id, { queue: 'Dipartimento Tributi' });
+      // RT keeps times to the second: the office writes after the move.
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await tickets.lastMessage(ticket.id, moved.lastUpdated)).toBeUndefined();
+      await tickets.addMessage(ticket.id, {
+        kind: 'comment',
+        content: 'Esito: avviso annullato.',
+        requestKey: `esito-${randomUUID()}`,
+      });
+      expect((await tickets.lastMessage(ticket.id, moved.lastUpdated))?.content).toBe('Esito: avviso annullato.');
+    });
+
     // Across processes a repeat comes after the first call (the task's lock moved on, or its
     // answer was lost), which the second adapter stands for; two calls racing are one process's.
     it('aggiunge un messaggio una volta sola quando la stessa chiamata viene ripetuta, anche in contemporanea', async () => {

@@ -138,6 +138,7 @@ const READS_SAMPLE: Record<string, Record<string, unknown>> = {
   'propose-slots': { serviceCode: 'srv-1', priorityClass: 'P' },
   'check-identity': { holderFiscalCode: 'RSSMRA80A01G942K' },
   'plan-deadlines': {},
+  'read-ticket-outcome': { ticketId: '7', ticketUpdatedAt: '2027-01-01T08:00:00Z' },
   'load-campaign-contact': { contactId: '1' },
   'plan-campaign-packages': { campaignId: '00000000-0000-4000-8000-000000000001' },
 };
@@ -162,6 +163,11 @@ async function runRead(w: WorkerDefinition, variables: Record<string, unknown>):
   const deps = {
     cup: fakeCup,
     identity: fakeIdentity,
+    // A department's answer about the person: their name in it.
+    tickets: {
+      lastMessage: () =>
+        Promise.resolve({ content: `Pratica di ${SECRETS.givenName} accolta.`, created: '', creator: 'ufficio' }),
+    },
     db: { query: (sql: string) => Promise.resolve(/WHERE k\.id = \$1/.test(sql) ? [campaignContact] : []) },
     now: () => new Date('2027-01-01T08:00:00Z'),
   } as unknown as WorkerDeps;
