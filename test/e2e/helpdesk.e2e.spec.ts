@@ -159,6 +159,10 @@ describe('the help desk back office works a citizen’s mail in the browser', ()
     await page.getByLabel('Allegati leggibili').check();
     await page.getByLabel("Indicazioni per l'utente (facoltative)").fill('Serve la carta di identità fronte e retro.');
     await screenshot(page, 'helpdesk-tributi-checklist');
+    // form-js takes a text field's value a moment after the typing (debounced), as a person's
+    // next action would: leave the field first.
+    await page.keyboard.press('Tab');
+    await page.waitForTimeout(500);
     await page.getByRole('button', { name: 'Completa il compito' }).click();
     await page.waitForURL('**/compiti?completato=1');
     const asked = await waitFor(async () => {

@@ -13,12 +13,8 @@ interface TaxPosition {
 const euro = (n: number) => new Intl.NumberFormat('it-IT', { style: 'currency', currency: 'EUR' }).format(n);
 const day = (d: string) => new Intl.DateTimeFormat('it-IT').format(new Date(d));
 
-/**
- * The processes whose tasks answer about regional taxes: their pages offer the SITR lookup.
- * Not yet the tributi check: with the panel on that page the checklist's completion did not
- * go through in the browser test (cause not found yet, see the closing note of issue 10).
- */
-export const TAX_PROCESSES = ['helpdesk-phone-contact'];
+/** The processes whose tasks answer about regional taxes: their pages offer the SITR lookup. */
+export const TAX_PROCESSES = ['helpdesk-tributi-check', 'helpdesk-phone-contact'];
 
 /**
  * "Posizione tributaria (SITR)": the operator looks up a taxpayer's car tax, exemptions and

@@ -54,6 +54,9 @@ export function TaskPage({ taskKey }: { taskKey: string }) {
     // 'created' for the task on screen says nothing new (the engine's creation is announced by
     // a watcher, often after the page loaded): reloading would reset what the person filled in.
     if (e.key !== taskKey || e.action === 'created') return;
+    // Our own claim or release: the page has the task from the API's answer already, and the
+    // announcement often arrives while the person fills the form, which a reload would reset.
+    if ((e.action === 'claimed' || e.action === 'unclaimed') && e.by === user?.id) return;
     if (e.action === 'claimed' && e.by !== user?.id)
       setNotice(`Il compito è stato preso in carico da ${e.by ?? 'un collega'}.`);
     if (e.action === 'completed' && e.by !== user?.id) setNotice('Il compito è stato completato da un collega.');
