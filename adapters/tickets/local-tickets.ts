@@ -12,6 +12,7 @@ import {
   type Tickets,
   type TicketStatus,
   type TicketTransaction,
+  isTicketId,
 } from './tickets.js';
 
 interface TicketRow {
@@ -104,7 +105,7 @@ export class LocalTickets implements Tickets {
   }
 
   async get(id: string): Promise<Ticket | undefined> {
-    if (!isId(id)) return undefined;
+    if (!isTicketId(id)) return undefined;
     const [row] = await this.db.query<TicketRow[]>(`SELECT ${TICKET_COLUMNS} FROM tickets WHERE id = $1`, [id]);
     return row && toTicket(row);
   }
@@ -170,7 +171,7 @@ export class LocalTickets implements Tickets {
   }
 
   async history(id: string): Promise<TicketTransaction[]> {
-    if (!isId(id)) return [];
+    if (!isTicketId(id)) return [];
     const rows = await this.db.query<TransactionRow[]>(
       `SELECT id, type, field, old_value, new_value, creator, created_at
        FROM ticket_transactions WHERE ticket_id = $1 ORDER BY id`,
@@ -191,7 +192,7 @@ export class LocalTickets implements Tickets {
     id: string,
     after: string,
   ): Promise<{ content: string; created: string; creator: string } | undefined> {
-    if (!isId(id)) return undefined;
+    if (!isTicketId(id)) return undefined;
     const rows = await this.db.query<{ content: string | null; created_at: Date; creator: string }[]>(
       `SELECT content, created_at, creator FROM ticket_transactions
         WHERE ticket_id = $1 AND type IN ('Correspond', 'Comment') AND created_at > $2 AND content IS NOT NULL
@@ -203,7 +204,7 @@ export class LocalTickets implements Tickets {
   }
 
   async attachments(id: string): Promise<TicketAttachmentInfo[]> {
-    if (!isId(id)) return [];
+    if (!isTicketId(id)) return [];
     const rows = await this.db.query<{ id: string; filename: string; content_type: string; transaction_id: string }[]>(
       `SELECT id, filename, content_type, transaction_id FROM ticket_attachments WHERE ticket_id = $1 ORDER BY id`,
       [id],
@@ -217,7 +218,7 @@ export class LocalTickets implements Tickets {
   }
 
   async attachmentContent(id: string, attachmentId: string): Promise<TicketFile | undefined> {
-    if (!isId(id) || !isId(attachmentId)) return undefined;
+    if (!isTicketId(id) || !isTicketId(attachmentId)) return undefined;
     const [row] = await this.db.query<{ filename: string; content_type: string; content: Buffer }[]>(
       `SELECT filename, content_type, content FROM ticket_attachments WHERE ticket_id = $1 AND id = $2`,
       [id, attachmentId],
@@ -234,7 +235,7 @@ export class LocalTickets implements Tickets {
 
   /** The ticket, locked until the transaction ends, so changes to one ticket go one at a time. */
   private async lock(m: EntityManager, id: string): Promise<TicketRow> {
-    const [row] = isId(id)
+    const [row] = isTicketId(id)
       ? await m.query<TicketRow[]>(`SELECT ${TICKET_COLUMNS} FROM tickets WHERE id = $1 FOR UPDATE`, [id])
       : [];
     if (!row) throw new TicketRejectedError(`il ticket ${id} non esiste`);
@@ -287,10 +288,6 @@ function toTicket(r: TicketRow): Ticket {
     created: r.created_at.toISOString(),
     lastUpdated: r.last_updated.toISOString(),
   };
-}
-
-function isId(id: string): boolean {
-  return /^[1-9]\d{0,17}$/.test(id);
 }
 
 type Token =
@@ -374,7 +371,8 @@ export function compileTicketSql(ticketSql: string): { where: string; params: un
       return `last_updated ${op.text} ${param(iso)}::timestamptz`;
     }
     if (name === 'id') {
-      if (op.text !== '=' || !isId(value.text)) throw unsupported(ticketSql, 'id si confronta solo con = e un numero');
+      if (op.text !== '=' || !isTicketId(value.text))
+        throw unsupported(ticketSql, 'id si confronta solo con = e un numero');
       return `id = ${param(value.text)}`;
     }
     throw unsupported(ticketSql, `campo ${field.text}`);

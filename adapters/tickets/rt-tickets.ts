@@ -10,6 +10,7 @@ import {
   type Tickets,
   type TicketStatus,
   type TicketTransaction,
+  isTicketId,
 } from './tickets.js';
 
 /** The ticket custom field that holds the request key a ticket was opened with. */
@@ -179,7 +180,7 @@ export class RtTickets implements Tickets {
   }
 
   async get(id: string): Promise<Ticket | undefined> {
-    if (!isId(id)) return undefined;
+    if (!isTicketId(id)) return undefined;
     const answer = await this.send('GET', `/ticket/${id}`);
     if (answer.status === 404) return undefined;
     this.check(answer, `la lettura del ticket ${id}`);
@@ -187,7 +188,7 @@ export class RtTickets implements Tickets {
   }
 
   addMessage(id: string, message: TicketMessage): Promise<void> {
-    if (!isId(id)) return Promise.reject(new TicketRejectedError(`identificativo di ticket non valido: ${id}`));
+    if (!isTicketId(id)) return Promise.reject(new TicketRejectedError(`identificativo di ticket non valido: ${id}`));
     return this.exclusive(`message\u0000${id}\u0000${message.requestKey}`, async () => {
       const transactions = await this.collect(
         `/ticket/${id}/history`,
@@ -225,7 +226,7 @@ export class RtTickets implements Tickets {
   }
 
   async update(id: string, change: { queue?: string; status?: TicketStatus }): Promise<Ticket> {
-    if (!isId(id)) throw new TicketRejectedError(`identificativo di ticket non valido: ${id}`);
+    if (!isTicketId(id)) throw new TicketRejectedError(`identificativo di ticket non valido: ${id}`);
     const body: Record<string, string> = {};
     if (change.queue !== undefined) body.Queue = change.queue;
     if (change.status !== undefined) body.Status = change.status;
@@ -259,7 +260,7 @@ export class RtTickets implements Tickets {
   }
 
   async history(id: string): Promise<TicketTransaction[]> {
-    if (!isId(id)) return [];
+    if (!isTicketId(id)) return [];
     const items = await this.collect(
       `/ticket/${id}/history`,
       { fields: 'Type,Field,OldValue,NewValue,Created,Creator' },
@@ -270,7 +271,7 @@ export class RtTickets implements Tickets {
         // RT records a queue move with the queues' ids; the contract speaks of queue names.
         const queueMove = t.Type === 'Set' && t.Field === 'Queue';
         const value = async (v: string | null | undefined) =>
-          v ? (queueMove && isId(v) ? await this.queueName(v) : v) : undefined;
+          v ? (queueMove && isTicketId(v) ? await this.queueName(v) : v) : undefined;
         return {
           id: t.id,
           type: t.Type,
@@ -285,7 +286,7 @@ export class RtTickets implements Tickets {
   }
 
   async attachments(id: string): Promise<TicketAttachmentInfo[]> {
-    if (!isId(id)) return [];
+    if (!isTicketId(id)) return [];
     const items = await this.collect(
       `/ticket/${id}/attachments`,
       { fields: 'Filename,ContentType,TransactionId' },
@@ -306,7 +307,7 @@ export class RtTickets implements Tickets {
     id: string,
     after: string,
   ): Promise<{ content: string; created: string; creator: string } | undefined> {
-    if (!isId(id)) return undefined;
+    if (!isTicketId(id)) return undefined;
     const since = new Date(after).getTime();
     const latest = (await this.history(id))
       .filter((t) => (t.type === 'Correspond' || t.type === 'Comment') && new Date(t.created).getTime() > since)
@@ -334,7 +335,7 @@ export class RtTickets implements Tickets {
   }
 
   async attachmentContent(id: string, attachmentId: string): Promise<TicketFile | undefined> {
-    if (!isId(id) || !isId(attachmentId)) return undefined;
+    if (!isTicketId(id) || !isTicketId(attachmentId)) return undefined;
     // Only an attachment of this ticket (RT also answers 500, not 404, for a missing one).
     if (!(await this.attachments(id)).some((a) => a.id === attachmentId)) return undefined;
     const answer = await this.send('GET', `/attachment/${attachmentId}`);
@@ -523,10 +524,6 @@ function toRtAttachment(f: TicketFile) {
 /** A TicketSQL string literal: RT unescapes backslashes inside quotes. */
 function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-function isId(id: string): boolean {
-  return /^[1-9]\d{0,17}$/.test(id);
 }
 
 function isoUtc(rt: string): string {

@@ -35,6 +35,11 @@ export interface Tickets {
   lastMessage(id: string, after: string): Promise<{ content: string; created: string; creator: string } | undefined>;
 }
 
+/** A ticket or attachment number as RT gives it (a positive integer): nothing else is asked for. */
+export function isTicketId(id: string): boolean {
+  return /^[1-9]\d{0,17}$/.test(id);
+}
+
 /** RT's default lifecycle. */
 export type TicketStatus = 'new' | 'open' | 'stalled' | 'resolved' | 'rejected' | 'deleted';
 export const TICKET_STATUSES: readonly TicketStatus[] = ['new', 'open', 'stalled', 'resolved', 'rejected', 'deleted'];

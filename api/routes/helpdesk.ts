@@ -11,6 +11,7 @@ import { isBlockedFile } from '../../domain/helpdesk/mail-inspection.js';
 import { actorOf } from '../auth/access.js';
 
 const UUID = z.string().uuid('identificativo del messaggio non valido');
+const TICKET_ID = z.string().regex(/^\d{1,12}$/, 'numero di ticket non valido');
 
 /** What the operator may upload during a call, in all (the JSON body is limited to 4 MB). */
 const MAX_DOCUMENTS_BYTES = 2_800_000;
@@ -144,7 +145,7 @@ export function helpDeskRoutes({ helpDesk }: ApiDeps): Router {
   });
 
   r.get('/tickets/:id', allow('tickets:view', 'helpdesk:manage'), async (req, res) => {
-    const id = parseWith(z.string().regex(/^\d{1,12}$/, 'numero di ticket non valido'), req.params.id);
+    const id = parseWith(TICKET_ID, req.params.id);
     const ticket = await tickets.get(id);
     // Only the help desk's own queues: the region's RT holds other offices' tickets too.
     if (!ticket || !(ALL_HELP_DESK_QUEUES as readonly string[]).includes(ticket.queue)) {
@@ -155,7 +156,7 @@ export function helpDeskRoutes({ helpDesk }: ApiDeps): Router {
   });
 
   r.get('/tickets/:id/attachments/:attachmentId', allow('tickets:view', 'helpdesk:manage'), async (req, res) => {
-    const id = parseWith(z.string().regex(/^\d{1,12}$/, 'numero di ticket non valido'), req.params.id);
+    const id = parseWith(TICKET_ID, req.params.id);
     const attachmentId = parseWith(z.string().regex(/^\d{1,12}$/, 'allegato non valido'), req.params.attachmentId);
     const ticket = await tickets.get(id);
     if (!ticket || !(ALL_HELP_DESK_QUEUES as readonly string[]).includes(ticket.queue)) {
