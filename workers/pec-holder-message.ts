@@ -1,10 +1,9 @@
 import { SmsRejectedError, SmsUnavailableError } from '../adapters/sms/sms.js';
-import { MailSendError } from '../adapters/mail/mail-transport.js';
 import { normaliseItalianMobile } from '../domain/cup/patient.js';
-import { MailInDoubtError } from '../domain/helpdesk/mail-sender.js';
 import { SmsInDoubtError } from '../domain/sms/sms-sender.js';
 import { EffectInProgressError, PermanentError, TransientError } from './framework/errors.js';
 import type { WorkerDeps } from './framework/define.js';
+import { jobErrorOfMail } from './mail-failure.js';
 
 /** Where a PEC holder is written to: a personal email, else a mobile. Empty strings count as none. */
 export interface HolderContacts {
@@ -64,14 +63,11 @@ export async function sendToHolder(
         ticketId: m.ticketId,
       });
     } catch (err) {
-      if (err instanceof MailInDoubtError) throw new EffectInProgressError(err.message, err.retryAfterMs);
-      if (err instanceof MailSendError && err.permanent) {
-        throw new PermanentError(
-          `Email a ${maskContact('email', email)} rifiutata: ${err.message}. Correggere l'indirizzo email del titolare (variabile deliveryEmail) e riprovare.`,
-        );
-      }
-      if (err instanceof MailSendError) throw new TransientError(err.message);
-      throw err;
+      throw jobErrorOfMail(
+        err,
+        (reason) =>
+          `Email a ${maskContact('email', email)} rifiutata: ${reason}. Correggere l'indirizzo email del titolare (variabile deliveryEmail) e riprovare.`,
+      );
     }
     return { channel: 'email', to: maskContact('email', email) };
   }

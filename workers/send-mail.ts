@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { MailSendError } from '../adapters/mail/mail-transport.js';
 import { MailRecords } from '../domain/helpdesk/mail-records.js';
-import { MailInDoubtError } from '../domain/helpdesk/mail-sender.js';
-import { EffectInProgressError, PermanentError, TransientError } from './framework/errors.js';
+import { PermanentError } from './framework/errors.js';
 import { defineWorker } from './framework/define.js';
+import { jobErrorOfMail } from './mail-failure.js';
 
 /**
  * Answers the requester of a received message with the email template named in the task's
@@ -66,14 +65,11 @@ export const sendMail = defineWorker({
       });
       return { mailStatus: 'sent', sentMessageId: sent.messageId };
     } catch (err) {
-      if (err instanceof MailInDoubtError) throw new EffectInProgressError(err.message, err.retryAfterMs);
-      if (err instanceof MailSendError && err.permanent) {
-        throw new PermanentError(
-          `Email a ${to.replace(/^(.).*@/, '$1…@')} rifiutata: ${err.message}. Verificare l'indirizzo del richiedente e riprovare.`,
-        );
-      }
-      if (err instanceof MailSendError) throw new TransientError(err.message);
-      throw err;
+      throw jobErrorOfMail(
+        err,
+        (reason) =>
+          `Email a ${to.replace(/^(.).*@/, '$1…@')} rifiutata: ${reason}. Verificare l'indirizzo del richiedente e riprovare.`,
+      );
     }
   },
 });
