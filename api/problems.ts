@@ -33,6 +33,12 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.inf
 /** Domain errors become their status; anything else a 500 without a stack trace. */
 export function problemHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
+    // A failure while a file was streaming: the answer has begun and can only be cut short.
+    if (res.headersSent) {
+      log.warn({ err: { name: (err as Error).name }, path: req.path }, 'answer cut short');
+      res.destroy();
+      return;
+    }
     if (err instanceof DomainError) {
       sendProblem(res, {
         status: err.status,

@@ -21,7 +21,7 @@ async function destroyMail(db: Db, before: Date): Promise<{ mailEmptied: number;
   const mailEmptied = await count(
     db,
     `UPDATE mail_messages SET text_body = NULL, html_body = NULL, subject = NULL, from_address = NULL,
-            from_name = NULL, reply_to = NULL, attachments = '[]', raw_sha256 = NULL, pec = NULL
+            from_name = NULL, reply_to = NULL, attachments = '[]', raw_sha256 = NULL, original_sha256 = NULL, pec = NULL
       WHERE archived_at < $1
         AND (raw_sha256 IS NOT NULL OR text_body IS NOT NULL OR from_address IS NOT NULL OR attachments <> '[]')`,
     [before],
@@ -45,11 +45,21 @@ async function destroyMail(db: Db, before: Date): Promise<{ mailEmptied: number;
     db,
     `DELETE FROM mail_blobs b WHERE b.created_at < $1
         AND NOT EXISTS (SELECT 1 FROM mail_messages m WHERE m.raw_sha256 = b.sha256)
+        AND NOT EXISTS (SELECT 1 FROM mail_messages m WHERE m.original_sha256 = b.sha256)
         AND NOT EXISTS (SELECT 1 FROM mail_messages m
                          WHERE m.attachments @> jsonb_build_array(jsonb_build_object('sha256', b.sha256)))
         AND NOT EXISTS (SELECT 1 FROM helpdesk_contacts c
                          WHERE c.attachments @> jsonb_build_array(jsonb_build_object('sha256', b.sha256)))`,
     [before],
+  );
+  // Pieces of a file whose writer died before naming it (a crash mid-intake): nobody will read them.
+  await count(
+    db,
+    `DELETE FROM file_chunks c WHERE c.created_at < now() - interval '1 day'
+        AND NOT EXISTS (SELECT 1 FROM mail_blobs b WHERE b.file_id = c.file_id)
+        AND NOT EXISTS (SELECT 1 FROM ticket_attachments t WHERE t.file_id = c.file_id)
+        AND NOT EXISTS (SELECT 1 FROM local_mailbox_messages l WHERE l.file_id = c.file_id)`,
+    [],
   );
   return { mailEmptied, mailBlobsDeleted };
 }

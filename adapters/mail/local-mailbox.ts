@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
+import { ChunkedFiles, type WrittenFile } from '../../platform/content/chunked-files.js';
 import type { InboxMessage, Mailbox, MessageRef } from './mailbox.js';
 
 /** The local mailboxes never change their UID space: one UIDVALIDITY for all. */
@@ -29,7 +30,7 @@ export class LocalMailbox implements Mailbox {
       }
       const rows = await this.db
         .query<{ uid: string; size: number }[]>(
-          `SELECT uid, octet_length(raw) AS size FROM local_mailbox_messages
+          `SELECT uid, coalesce(size, octet_length(raw)) AS size FROM local_mailbox_messages
             WHERE mailbox = $1 AND folder = 'INBOX' AND uid > $2 ORDER BY uid LIMIT 500`,
           [this.name, last],
         )
@@ -42,7 +43,7 @@ export class LocalMailbox implements Mailbox {
           uid,
           uidValidity: LOCAL_UID_VALIDITY,
           size: Number(row.size),
-          open: async () => Readable.from([await this.raw(uid)]),
+          open: () => this.raw(uid),
         }).catch(() => undefined);
       }
       if (rows.length < 500) await sleep(this.pollMs, signal);
@@ -58,23 +59,44 @@ export class LocalMailbox implements Mailbox {
     return moved.length > 0 ? 'moved' : 'gone';
   }
 
-  private async raw(uid: number): Promise<Buffer> {
-    const rows: { raw: Buffer }[] = await this.db.query(
-      `SELECT raw FROM local_mailbox_messages WHERE mailbox = $1 AND uid = $2`,
+  /** The message as stored, streamed piece by piece. */
+  private async raw(uid: number): Promise<Readable> {
+    const rows: { raw: Buffer | null; file_id: string | null; size: string | null }[] = await this.db.query(
+      `SELECT CASE WHEN file_id IS NULL THEN raw END AS raw, file_id, size
+         FROM local_mailbox_messages WHERE mailbox = $1 AND uid = $2`,
       [this.name, uid],
     );
-    if (!rows[0]) throw new Error(`messaggio ${uid} non più presente nella casella locale ${this.name}`);
-    return rows[0].raw;
+    const row = rows[0];
+    if (!row) throw new Error(`messaggio ${uid} non più presente nella casella locale ${this.name}`);
+    return row.file_id
+      ? new ChunkedFiles(this.db).read(row.file_id, Number(row.size))
+      : Readable.from([row.raw ?? Buffer.alloc(0)]);
   }
 }
 
-/** Puts a message into a local mailbox's inbox (what the SMTP listener does for each recipient). */
-export async function deliverLocally(db: DataSource, mailbox: string, raw: Buffer): Promise<number> {
-  const rows: { uid: string }[] = await db.query(
-    `INSERT INTO local_mailbox_messages (mailbox, raw) VALUES ($1, $2) RETURNING uid`,
-    [mailbox, raw],
-  );
-  return Number(rows[0]?.uid);
+/**
+ * Puts a message into local mailboxes' inboxes (what the SMTP listener does for its
+ * recipients), streamed into pieces: one copy per mailbox, as each would have its own.
+ * Answers the first mailbox's UID.
+ */
+export async function deliverLocally(
+  db: DataSource,
+  mailbox: string | readonly string[],
+  raw: Buffer | Readable | WrittenFile,
+): Promise<number> {
+  const files = new ChunkedFiles(db);
+  const written = Buffer.isBuffer(raw) || raw instanceof Readable ? await files.write(raw) : raw;
+  const boxes = typeof mailbox === 'string' ? [mailbox] : mailbox;
+  let first: number | undefined;
+  for (const [i, box] of boxes.entries()) {
+    const fileId = i === 0 ? written.fileId : await files.copy(written.fileId);
+    const rows: { uid: string }[] = await db.query(
+      `INSERT INTO local_mailbox_messages (mailbox, file_id, size) VALUES ($1, $2, $3) RETURNING uid`,
+      [box, fileId, written.size],
+    );
+    first ??= Number(rows[0]?.uid);
+  }
+  return first ?? 0;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,5 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { returning } from '../../platform/database/query.js';
+import { ChunkedFiles } from '../../platform/content/chunked-files.js';
+import { openContent } from '../../platform/content/content.js';
 import { DEFAULT_REQUEST_KEY_FIELD } from './rt-tickets.js';
 import {
   TICKET_STATUSES,
@@ -219,11 +221,18 @@ export class LocalTickets implements Tickets {
 
   async attachmentContent(id: string, attachmentId: string): Promise<TicketFile | undefined> {
     if (!isTicketId(id) || !isTicketId(attachmentId)) return undefined;
-    const [row] = await this.db.query<{ filename: string; content_type: string; content: Buffer }[]>(
-      `SELECT filename, content_type, content FROM ticket_attachments WHERE ticket_id = $1 AND id = $2`,
+    const [row] = await this.db.query<
+      { filename: string; content_type: string; content: Buffer | null; file_id: string | null; size: string | null }[]
+    >(
+      `SELECT filename, content_type, CASE WHEN file_id IS NULL THEN content END AS content, file_id, size
+         FROM ticket_attachments WHERE ticket_id = $1 AND id = $2`,
       [id, attachmentId],
     );
-    return row && { filename: row.filename, contentType: row.content_type, content: row.content };
+    if (!row) return undefined;
+    const { file_id: fileId } = row;
+    const size = Number(row.size ?? 0);
+    const content = fileId ? { size, open: () => new ChunkedFiles(this.db).read(fileId, size) } : row.content;
+    return content ? { filename: row.filename, contentType: row.content_type, content } : undefined;
   }
 
   private async byKey(q: EntityManager, requestKey: string): Promise<TicketRow | undefined> {
@@ -268,10 +277,12 @@ export class LocalTickets implements Tickets {
 
   private async saveFiles(m: EntityManager, ticketId: string, transactionId: string, files: TicketFile[] = []) {
     for (const f of files) {
+      // Copied in pieces, as RT keeps its own copy: a large file is never held whole.
+      const written = await new ChunkedFiles(m).write(openContent(f.content));
       await m.query(
-        `INSERT INTO ticket_attachments (ticket_id, transaction_id, filename, content_type, content)
-         VALUES ($1, $2, $3, $4, $5)`,
-        [ticketId, transactionId, f.filename, f.contentType, f.content],
+        `INSERT INTO ticket_attachments (ticket_id, transaction_id, filename, content_type, file_id, size)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [ticketId, transactionId, f.filename, f.contentType, written.fileId, written.size],
       );
     }
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonWithFiles } from './rt-attachments.js';
 import {
   TicketRejectedError,
   TicketsUnavailableError,
@@ -147,15 +148,20 @@ export class RtTickets implements Tickets {
     return this.exclusive(`create\u0000${ticket.requestKey}`, async () => {
       const existing = await this.findByRequestKey(ticket.requestKey);
       if (existing) return existing;
-      const created = await this.call('POST', '/ticket', 'la creazione del ticket', {
-        Queue: ticket.queue,
-        Subject: ticket.subject,
-        ...(ticket.requestor ? { Requestor: ticket.requestor } : {}),
-        Content: ticket.content,
-        ContentType: 'text/plain',
-        CustomFields: { ...ticket.customFields, [this.requestKeyField]: ticket.requestKey },
-        ...(ticket.attachments?.length ? { Attachments: ticket.attachments.map(toRtAttachment) } : {}),
-      });
+      const created = await this.call(
+        'POST',
+        '/ticket',
+        'la creazione del ticket',
+        {
+          Queue: ticket.queue,
+          Subject: ticket.subject,
+          ...(ticket.requestor ? { Requestor: ticket.requestor } : {}),
+          Content: ticket.content,
+          ContentType: 'text/plain',
+          CustomFields: { ...ticket.customFields, [this.requestKeyField]: ticket.requestKey },
+        },
+        ticket.attachments,
+      );
       const id = z.object({ id: idSchema }).parse(created).id;
       const withKey = await this.search(`CF.{${this.requestKeyField}} = ${quote(ticket.requestKey)}`);
       const winner = withKey[0];
@@ -206,12 +212,17 @@ export class RtTickets implements Tickets {
       }
       if (transactions.some((t) => keyField(t)?.values.includes(message.requestKey))) return;
       const what = message.kind === 'correspond' ? 'la risposta al ticket' : 'la nota interna al ticket';
-      const results = await this.call('POST', `/ticket/${id}/${message.kind}`, `${what} ${id}`, {
-        Content: message.content,
-        ContentType: 'text/plain',
-        ...(message.attachments?.length ? { Attachments: message.attachments.map(toRtAttachment) } : {}),
-        TxnCustomFields: { [this.messageKeyField]: message.requestKey },
-      });
+      const results = await this.call(
+        'POST',
+        `/ticket/${id}/${message.kind}`,
+        `${what} ${id}`,
+        {
+          Content: message.content,
+          ContentType: 'text/plain',
+          TxnCustomFields: { [this.messageKeyField]: message.requestKey },
+        },
+        message.attachments,
+      );
       const failed = z
         .array(z.unknown())
         .catch([])
@@ -419,8 +430,14 @@ export class RtTickets implements Tickets {
     return all;
   }
 
-  private async call(method: 'GET' | 'POST' | 'PUT', path: string, what: string, body?: unknown): Promise<unknown> {
-    return this.check(await this.send(method, path, body), what);
+  private async call(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    what: string,
+    body?: Record<string, unknown>,
+    files?: TicketFile[],
+  ): Promise<unknown> {
+    return this.check(await this.send(method, path, files?.length ? new JsonWithFiles(body ?? {}, files) : body), what);
   }
 
   /** A refusal (4xx) becomes `TicketRejectedError` with RT's own message. */
@@ -449,6 +466,8 @@ export class RtTickets implements Tickets {
   private async send(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<Answer> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // Attachments go out as they are read: the length is announced, the body streamed.
+    if (body instanceof JsonWithFiles) headers['content-length'] = String(body.length);
     if (this.authorization) headers.authorization = this.authorization;
     const where = `${method} ${path.split('?')[0] ?? path}`;
     let status: number;
@@ -457,7 +476,11 @@ export class RtTickets implements Tickets {
       const res = await fetch(`${this.api}${path}`, {
         method,
         headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(body instanceof JsonWithFiles
+          ? { body: body.body() as unknown as NonNullable<RequestInit['body']>, duplex: 'half' }
+          : body === undefined
+            ? {}
+            : { body: JSON.stringify(body) }),
         redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -515,10 +538,6 @@ export class RtTickets implements Tickets {
       if (this.running.get(key) === done) this.running.delete(key);
     }
   }
-}
-
-function toRtAttachment(f: TicketFile) {
-  return { FileName: f.filename, FileType: f.contentType, FileContent: f.content.toString('base64') };
 }
 
 /** A TicketSQL string literal: RT unescapes backslashes inside quotes. */

@@ -1,3 +1,5 @@
+import type { Content } from '../../platform/content/content.js';
+
 /**
  * The help desk's tickets: Request Tracker 5 over REST2 in production (`rt-tickets.ts`), a
  * store in PostgreSQL with RT's semantics on the embedded default (`local-tickets.ts`).
@@ -47,7 +49,8 @@ export const TICKET_STATUSES: readonly TicketStatus[] = ['new', 'open', 'stalled
 export interface TicketFile {
   filename: string;
   contentType: string;
-  content: Buffer;
+  /** A Buffer, or for a large file a source read as a stream (never held whole). */
+  content: Content;
 }
 
 export interface NewTicket {

@@ -1,4 +1,6 @@
 import { Router, type Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { contentSize, openContent } from '../../platform/content/content.js';
 import type { TicketFile } from '../../adapters/tickets/tickets.js';
 import { ALL_HELP_DESK_QUEUES } from '../../adapters/tickets/queues.js';
 import { z } from 'zod';
@@ -45,7 +47,7 @@ const contactBody = z.object({
 const VIEWABLE = /^(application\/pdf|image\/(png|jpeg|gif|tiff)|text\/plain)$/;
 
 /** A citizen's file, shown (PDF, images, text) or downloaded, never run: no script, no plugin, no same origin. */
-function sendCitizenFile(res: Response, file: TicketFile): void {
+async function sendCitizenFile(res: Response, file: TicketFile): Promise<void> {
   const inline = VIEWABLE.test(file.contentType);
   res.setHeader('Content-Type', inline ? file.contentType : 'application/octet-stream');
   res.setHeader(
@@ -54,7 +56,9 @@ function sendCitizenFile(res: Response, file: TicketFile): void {
   );
   res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; img-src 'self'; object-src 'self'");
   res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.send(file.content);
+  res.setHeader('Content-Length', String(contentSize(file.content)));
+  // Streamed from the store, piece by piece.
+  await pipeline(openContent(file.content), res);
 }
 
 /**
@@ -131,7 +135,7 @@ export function helpDeskRoutes({ helpDesk }: ApiDeps): Router {
     const file = await records.attachment(id, index);
     if (!file) throw new NotFoundError('Allegato non trovato.');
     await auditRead(req, 'mail-attachment', `${id}/${index}`);
-    sendCitizenFile(res, file);
+    await sendCitizenFile(res, file);
   });
 
   r.get('/outbox', allow('helpdesk:manage'), async (req, res) => {
@@ -165,7 +169,7 @@ export function helpDeskRoutes({ helpDesk }: ApiDeps): Router {
     const file = await tickets.attachmentContent(id, attachmentId);
     if (!file) throw new NotFoundError('Allegato non trovato.');
     await auditRead(req, 'ticket-attachment', `${id}/${attachmentId}`);
-    sendCitizenFile(res, file);
+    await sendCitizenFile(res, file);
   });
   return r;
 }

@@ -1,18 +1,25 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import type { Readable } from 'node:stream';
+import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
 import sanitizeHtml from 'sanitize-html';
+import { memoryStore, openContent, type Content, type ContentStore } from '../../platform/content/content.js';
 import { automaticKind, type AutomaticKind } from './automatic-mail.js';
 import { isReceipt, type Daticert } from './daticert.js';
 import { openPecEnvelope, PecEnvelopeError } from './pec-envelope.js';
 
+/** An attachment as stored: its bytes are in the store, under `sha256`. */
 export interface InspectedAttachment {
   index: number;
   filename: string;
   contentType: string;
   size: number;
   sha256: string;
-  content: Buffer;
+}
+
+/** What a delivery status report says, read from its lines: whether it failed, and the Message-IDs it quotes. */
+export interface BounceFacts {
+  actions: string[];
+  messageIds: string[];
 }
 
 /** What the intake learns from a raw message, and why it must be quarantined if it must. */
@@ -31,6 +38,10 @@ export interface InspectedMail {
   automatic: AutomaticKind | undefined;
   /** For a PEC envelope: what daticert.xml certifies. */
   pec: Daticert | undefined;
+  /** For a PEC envelope: the citizen's own message, as stored. */
+  originalSha256: string | undefined;
+  /** The report lines a bounce is linked to its message by. */
+  bounce: BounceFacts;
   /** In Italian, for the back office; undefined when the message may go on. */
   quarantineReason: string | undefined;
 }
@@ -50,6 +61,8 @@ export function quarantinedOnly(reason: string | undefined): InspectedMail {
     attachments: [],
     automatic: undefined,
     pec: undefined,
+    originalSha256: undefined,
+    bounce: { actions: [], messageIds: [] },
     quarantineReason: reason,
   };
 }
@@ -62,28 +75,88 @@ const BLOCKED_TYPES =
 
 const first = (a: AddressObject | AddressObject[] | undefined) => (Array.isArray(a) ? a[0] : a)?.value[0];
 
-function headerBlock(raw: Buffer): Buffer {
-  let end = raw.indexOf('\r\n\r\n');
-  if (end < 0) end = raw.indexOf('\n\n');
-  return end < 0 ? raw : raw.subarray(0, end);
+/** What one pass over the raw lines finds: enough to judge the structure without holding the message. */
+interface RawFacts {
+  header: Buffer;
+  charsets: Set<string>;
+  boundaries: Set<string>;
+  /** Lines beginning with `--` (boundary lines), as written. */
+  dashLines: Set<string>;
+  inlineMessage: boolean;
+  bounce: BounceFacts;
+}
+
+const MAX_HEADER_BYTES = 256 * 1024;
+/** Only a line's beginning is read: what the checks look for is at the start of a line. */
+const MAX_LINE_BYTES = 8 * 1024;
+const MAX_FACTS = 1000;
+
+/** Reads the raw message line by line, as it streams, for the facts the structural checks need. */
+async function scanRaw(raw: Readable): Promise<RawFacts> {
+  const facts: RawFacts = {
+    header: Buffer.alloc(0),
+    charsets: new Set(),
+    boundaries: new Set(),
+    dashLines: new Set(),
+    inlineMessage: false,
+    bounce: { actions: [], messageIds: [] },
+  };
+  const header: Buffer[] = [];
+  let headerBytes = 0;
+  let inHeader = true;
+  let carry = Buffer.alloc(0);
+  const add = (set: Set<string>, v: string) => set.size < MAX_FACTS && set.add(v);
+  const line = (bytes: Buffer) => {
+    if (inHeader) {
+      if (bytes.length === 0 || (bytes.length === 1 && bytes[0] === 0x0d)) inHeader = false;
+      else if (headerBytes < MAX_HEADER_BYTES) {
+        header.push(bytes, Buffer.from('\n'));
+        headerBytes += bytes.length + 1;
+      }
+    }
+    const text = bytes.subarray(0, MAX_LINE_BYTES).toString('latin1').replace(/\r$/, '');
+    for (const m of text.matchAll(/charset\s*=\s*"?([^";\s]+)"?/gi)) add(facts.charsets, m[1] ?? '');
+    for (const m of text.matchAll(/boundary\s*=\s*(?:"([^"\r\n]+)"|([^;\s\r\n]+))/gi)) {
+      add(facts.boundaries, m[1] ?? m[2] ?? '');
+    }
+    if (text.startsWith('--')) add(facts.dashLines, text.slice(0, 300));
+    if (/^content-type:\s*message\/rfc822/i.test(text)) facts.inlineMessage = true;
+    const action = /^action:\s*(\S+)\s*$/i.exec(text)?.[1];
+    if (action && facts.bounce.actions.length < 50) facts.bounce.actions.push(action.toLowerCase());
+    const id = /^message-id:\s*(<[^<>\s]{1,200}@[^<>\s]{1,200}>)/i.exec(text)?.[1];
+    if (id && !facts.bounce.messageIds.includes(id) && facts.bounce.messageIds.length < 50) {
+      facts.bounce.messageIds.push(id);
+    }
+  };
+  for await (const chunk of raw) {
+    let data = Buffer.concat([carry, chunk as Buffer]);
+    let at: number;
+    while ((at = data.indexOf(0x0a)) >= 0) {
+      line(data.subarray(0, at));
+      data = data.subarray(at + 1);
+    }
+    // A line longer than the part that is read keeps only its beginning.
+    carry = data.length > MAX_LINE_BYTES ? Buffer.from(data.subarray(0, MAX_LINE_BYTES)) : Buffer.from(data);
+  }
+  if (carry.length) line(carry);
+  facts.header = Buffer.concat(header);
+  return facts;
 }
 
 /** Problems a lenient parser would paper over: the back office must see them. */
-function structuralProblem(raw: Buffer): string | undefined {
-  const headers = headerBlock(raw);
-  if (!isUtf8(headers)) return 'Intestazioni con caratteri a 8 bit non codificati: il mittente non è affidabile';
-  const text = raw.toString('latin1');
-  for (const m of text.matchAll(/charset\s*=\s*"?([^";\s]+)"?/gi)) {
-    const label = m[1] ?? '';
+function structuralProblem(facts: RawFacts): string | undefined {
+  if (!isUtf8(facts.header)) return 'Intestazioni con caratteri a 8 bit non codificati: il mittente non è affidabile';
+  for (const label of facts.charsets) {
     try {
       new TextDecoder(label);
     } catch {
       return `Set di caratteri sconosciuto (${label.slice(0, 40)}): il testo non si può leggere con certezza`;
     }
   }
-  for (const m of text.matchAll(/boundary\s*=\s*(?:"([^"\r\n]+)"|([^;\s\r\n]+))/gi)) {
-    const boundary = m[1] ?? m[2] ?? '';
-    if (!text.includes(`--${boundary}--`)) return 'Messaggio troncato: una parte MIME non è chiusa';
+  for (const boundary of facts.boundaries) {
+    const closing = `--${boundary}--`;
+    if (![...facts.dashLines].some((l) => l.startsWith(closing)))
+      return 'Messaggio troncato: una parte MIME non è chiusa';
   }
   return undefined;
 }
@@ -103,22 +176,74 @@ function attachmentProblem(a: { filename: string; contentType: string }, isPec: 
   return undefined;
 }
 
+interface ParsedParts {
+  headers: Map<string, unknown>;
+  headerLines: { key: string; line: string }[];
+  text: string | undefined;
+  html: string | undefined;
+  attachments: InspectedAttachment[];
+}
+
+/**
+ * Parses a message as it streams (mailparser's `MailParser`, not `simpleParser`, which
+ * gathers every attachment into a Buffer): each attachment is written to `store` as it is
+ * decoded and only its description is kept.
+ */
+async function parseMessage(raw: Readable, store: ContentStore): Promise<ParsedParts> {
+  const parser = new MailParser({ checksumAlgo: false, maxHtmlLengthToParse: 2_000_000 });
+  const out: ParsedParts = { headers: new Map(), headerLines: [], text: undefined, html: undefined, attachments: [] };
+  parser.on('headers', (headers: Map<string, unknown>) => {
+    out.headers = headers;
+    out.headerLines = (parser as unknown as { headerLines: ParsedParts['headerLines'] }).headerLines;
+  });
+  raw.on('error', (err: Error) => parser.destroy(err));
+  raw.pipe(parser);
+  try {
+    for await (const data of parser as AsyncIterable<AttachmentStream | MessageText>) {
+      if (data.type === 'text') {
+        out.text = data.text;
+        out.html = typeof data.html === 'string' ? data.html : undefined;
+      } else {
+        const index = out.attachments.length;
+        const stored = await store.put(data.content);
+        data.release?.();
+        out.attachments.push({
+          index,
+          // No path separators and no control characters (PostgreSQL refuses NUL in text and jsonb).
+          // eslint-disable-next-line no-control-regex
+          filename: (data.filename ?? `allegato-${index + 1}`).replace(/[\\/\u0000-\u001f\u007f]/g, '_').slice(0, 200),
+          contentType: (data.contentType || 'application/octet-stream').toLowerCase(),
+          size: stored.size,
+          sha256: stored.sha256,
+        });
+      }
+    }
+  } finally {
+    raw.destroy();
+  }
+  return out;
+}
+
 /**
  * Reads a raw message for the intake: for a PEC envelope the citizen's own message inside it
  * (its certification data kept apart), parsed with mailparser; machine-sent mail recognised;
- * anything hostile or malformed given a reason to be quarantined. Never throws on bad
- * input: a message that cannot be read at all comes back with only its reason.
+ * anything hostile or malformed given a reason to be quarantined. Streams throughout: the
+ * message is read in passes, attachments (and a PEC's original) go to `store` as they are
+ * decoded, never held whole. Never throws on bad input: a message that cannot be read at all
+ * comes back with only its reason.
  */
 export async function inspectMail(
-  raw: Buffer,
-  opts: { loopId: string; maxAttachmentBytes: number; pecExpected: boolean },
+  raw: Content,
+  opts: { loopId: string; maxAttachmentBytes: number; pecExpected: boolean; store?: ContentStore },
 ): Promise<InspectedMail> {
+  const store = opts.store ?? memoryStore();
   const empty = quarantinedOnly(undefined);
-  const problem = structuralProblem(raw);
-  let message = raw;
+  const facts = await scanRaw(openContent(raw));
+  const problem = structuralProblem(facts);
+  let message: Content = raw;
   let pec: Daticert | undefined;
-  const head = headerBlock(raw).toString('latin1');
-  const looksPec = /^x-(trasporto|ricevuta):/im.test(head);
+  let originalSha256: string | undefined;
+  const looksPec = /^x-(trasporto|ricevuta):/im.test(facts.header.toString('latin1'));
   // Only the PEC mailbox receives envelopes from the provider: elsewhere, PEC headers are
   // someone's claim, not a certification (the envelope's signature is not checked here).
   if (looksPec && !opts.pecExpected) {
@@ -130,8 +255,9 @@ export async function inspectMail(
   }
   if (opts.pecExpected) {
     try {
-      const envelope = await openPecEnvelope(raw);
+      const envelope = await openPecEnvelope(raw, store);
       pec = envelope.daticert;
+      originalSha256 = envelope.original?.sha256;
       if (envelope.original && !isReceipt(pec)) message = envelope.original;
     } catch (err) {
       if (!(err instanceof PecEnvelopeError) && (err as Error).name !== 'DaticertError') throw err;
@@ -139,11 +265,16 @@ export async function inspectMail(
       // An ordinary message reached the PEC mailbox: read it as such.
     }
   }
-  let parsed: ParsedMail;
+  let parsed: ParsedParts;
   try {
-    parsed = await simpleParser(message, { skipImageLinks: true, maxHtmlLengthToParse: 2_000_000 });
+    parsed = await parseMessage(openContent(message), store);
   } catch (err) {
-    return { ...empty, pec, quarantineReason: `Struttura MIME non leggibile: ${(err as Error).message.slice(0, 200)}` };
+    return {
+      ...empty,
+      pec,
+      originalSha256,
+      quarantineReason: `Struttura MIME non leggibile: ${(err as Error).message.slice(0, 200)}`,
+    };
   }
   // The headers as written (mailparser turns From, Return-Path and List-* into structures):
   // the first value of each, and every X-Loop, since each relay adds its own.
@@ -157,33 +288,29 @@ export async function inspectMail(
     if (known === undefined) headers.set(h.key, value);
     else if (h.key === 'x-loop') headers.set(h.key, `${known}, ${value}`);
   }
-  const attachments: InspectedAttachment[] = parsed.attachments.map((a, index) => ({
-    index,
-    // No path separators and no control characters (PostgreSQL refuses NUL in text and jsonb).
-    // eslint-disable-next-line no-control-regex
-    filename: (a.filename ?? `allegato-${index + 1}`).replace(/[\\/\u0000-\u001f\u007f]/g, '_').slice(0, 200),
-    contentType: (a.contentType || 'application/octet-stream').toLowerCase(),
-    size: a.size ?? a.content.length,
-    sha256: createHash('sha256').update(a.content).digest('hex'),
-    content: a.content,
-  }));
-  const rawHtml = typeof parsed.html === 'string' ? parsed.html : undefined;
-  const from = first(parsed.from);
+  const attachments = parsed.attachments;
+  const rawHtml = parsed.html;
+  const h = parsed.headers;
+  const from = first(h.get('from') as AddressObject | undefined);
+  const date = h.get('date');
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
   // eslint-disable-next-line no-control-regex
   const line = (v: string | undefined) => v?.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim() || undefined;
   const inspected: InspectedMail = {
-    messageId: line(parsed.messageId),
+    messageId: line(text(h.get('message-id'))),
     fromAddress: line(from?.address?.toLowerCase()),
     fromName: line(from?.name),
-    replyTo: line(first(parsed.replyTo)?.address?.toLowerCase()),
-    subject: line(parsed.subject),
-    sentAt: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : undefined,
-    inReplyTo: line(parsed.inReplyTo),
+    replyTo: line(first(h.get('reply-to') as AddressObject | undefined)?.address?.toLowerCase()),
+    subject: line(text(h.get('subject'))),
+    sentAt: date instanceof Date && !Number.isNaN(date.getTime()) ? date : undefined,
+    inReplyTo: line(text(h.get('in-reply-to'))),
     text: parsed.text ?? (rawHtml ? sanitizeHtml(rawHtml, { allowedTags: [], allowedAttributes: {} }) : ''),
     html: rawHtml ? sanitise(rawHtml) : undefined,
     attachments,
     automatic: automaticKind(headers, opts.loopId),
     pec,
+    originalSha256,
+    bounce: facts.bounce,
     quarantineReason: undefined,
   };
   const total = attachments.reduce((n, a) => n + a.size, 0);
@@ -192,7 +319,7 @@ export async function inspectMail(
     (inspected.messageId ? undefined : 'Manca l’intestazione Message-ID: il messaggio non si può identificare') ??
     attachments.map((a) => attachmentProblem(a, pec !== undefined)).find(Boolean) ??
     // mailparser folds an inline message/rfc822 into the body: it is found in the raw parts.
-    (!pec && /^content-type:\s*message\/rfc822/im.test(message.toString('latin1'))
+    (!pec && facts.inlineMessage
       ? 'Messaggio inoltrato all’interno del testo (message/rfc822): da aprire e verificare a mano'
       : undefined) ??
     (rawHtml && /<script\b|\son\w+\s*=|javascript:/i.test(rawHtml)

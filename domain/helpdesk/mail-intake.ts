@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import type { InboxMessage, Mailbox } from '../../adapters/mail/mailbox.js';
 import type { Logger } from '../../platform/logger.js';
 import { newBusinessKey, type ProcessStarter } from '../processes/process-starter.js';
 import { isReceipt } from './daticert.js';
-import { inspectMail, quarantinedOnly, type InspectedMail } from './mail-inspection.js';
+import type { StoredContent } from '../../platform/content/content.js';
+import { MailBlobs } from './mail-blobs.js';
+import { inspectMail, quarantinedOnly, type BounceFacts, type InspectedMail } from './mail-inspection.js';
 import { suggestQueue } from './queue-suggestion.js';
 
 export type MailChannel = 'email' | 'pec' | 'fax';
@@ -48,6 +48,7 @@ export class MailIntake {
     private readonly starter: ProcessStarter,
     private readonly opts: IntakeOptions,
     private readonly log: Logger,
+    private readonly blobs = new MailBlobs(db),
   ) {}
 
   async receive(box: IntakeMailbox, message: InboxMessage): Promise<IntakeResult> {
@@ -74,22 +75,23 @@ export class MailIntake {
   }
 
   private async record(box: IntakeMailbox, message: InboxMessage): Promise<string> {
-    let raw: Buffer | undefined;
+    let raw: StoredContent | undefined;
     let inspected: InspectedMail;
     if (message.size > this.opts.maxMessageBytes) {
       inspected = quarantinedOnly(
         `Messaggio di ${(message.size / 1_048_576).toFixed(1)} MB, oltre il limite di ${Math.round(this.opts.maxMessageBytes / 1_048_576)} MB: resta sul server di posta`,
       );
     } else {
-      raw = await readAll(await message.open(), this.opts.maxMessageBytes);
+      // Streamed from the server into the store, then read from there: never held whole.
+      raw = await this.blobs.put(await message.open(), { limit: this.opts.maxMessageBytes });
       inspected = await inspectMail(raw, {
         loopId: this.opts.loopId,
         maxAttachmentBytes: this.opts.maxAttachmentBytes,
         pecExpected: box.channel === 'pec',
+        store: this.blobs,
       });
     }
-    const rawSha = raw ? await this.storeBlob(raw) : null;
-    for (const a of inspected.attachments) await this.storeBlob(a.content, a.sha256);
+    const rawSha = raw?.sha256 ?? null;
     const automatic = inspected.pec && isReceipt(inspected.pec) ? 'pec-receipt' : (inspected.automatic ?? null);
     const values = [
       box.name,
@@ -98,7 +100,7 @@ export class MailIntake {
       message.uid,
       inspected.messageId ?? null,
       rawSha,
-      raw?.length ?? message.size,
+      raw?.size ?? message.size,
       inspected.quarantineReason ? 'quarantined' : 'received',
       inspected.quarantineReason ?? null,
       automatic,
@@ -121,14 +123,15 @@ export class MailIntake {
       ),
       inspected.pec ? JSON.stringify(inspected.pec).replace(/\\u0000/g, '') : null,
       suggestQueue(box.name, inspected.subject, inspected.text),
+      inspected.originalSha256 ?? null,
     ];
     const insert = (duplicateOf: string | null) =>
       this.db.query<{ id: string }[]>(
         `INSERT INTO mail_messages (mailbox, channel, uid_validity, uid, message_id, raw_sha256, size, status,
             quarantine_reason, automatic, from_address, from_name, reply_to, subject, sent_at, in_reply_to,
-            text_body, html_body, attachments, pec, suggested_queue, duplicate_of)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $22::uuid IS NULL THEN $8 ELSE 'duplicate' END, $9, $10, $11,
-            $12, $13, $14, $15, $16, $17, $18, $19::jsonb, $20::jsonb, $21, $22::uuid)
+            text_body, html_body, attachments, pec, suggested_queue, original_sha256, duplicate_of)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $23::uuid IS NULL THEN $8 ELSE 'duplicate' END, $9, $10, $11,
+            $12, $13, $14, $15, $16, $17, $18, $19::jsonb, $20::jsonb, $21, $22, $23::uuid)
          ON CONFLICT (mailbox, uid_validity, uid) DO NOTHING
          RETURNING id`,
         [...values, duplicateOf],
@@ -151,7 +154,7 @@ export class MailIntake {
       inserted = await insert(await original());
     }
     if (inserted[0]) {
-      if (automatic === 'bounce' && raw) await this.linkBounce(inserted[0].id, raw);
+      if (automatic === 'bounce') await this.linkBounce(inserted[0].id, inspected.bounce);
       return inserted[0].id;
     }
     const again: { id: string }[] = await this.db.query(
@@ -219,18 +222,12 @@ export class MailIntake {
    * A delivery failure report quotes the headers of the message that failed: when that is one
    * of ours, the report is linked to it (and so to its ticket).
    */
-  private async linkBounce(id: string, raw: Buffer): Promise<void> {
-    const text = raw.toString('latin1');
+  private async linkBounce(id: string, bounce: BounceFacts): Promise<void> {
     // A report that the message is only delayed or relayed is not a failure.
-    if (/^action:\s*(delayed|relayed|expanded|delivered)\s*$/im.test(text) && !/^action:\s*failed\s*$/im.test(text)) {
-      return;
-    }
+    const notFailed = ['delayed', 'relayed', 'expanded', 'delivered'];
+    if (bounce.actions.some((a) => notFailed.includes(a)) && !bounce.actions.includes('failed')) return;
     // The returned headers' Message-ID, not any identifier quoted anywhere (References, text).
-    const ids = [
-      ...new Set([...text.matchAll(/^message-id:\s*(<[^<>\s]{1,200}@[^<>\s]{1,200}>)/gim)].map((x) => x[1] ?? '')),
-    ]
-      .filter(Boolean)
-      .slice(0, 50);
+    const ids = bounce.messageIds;
     if (ids.length === 0) return;
     const ours: { message_id: string }[] = await this.db.query(
       `SELECT message_id FROM mail_outbox WHERE message_id = ANY($1::text[]) ORDER BY created_at DESC LIMIT 1`,
@@ -272,30 +269,6 @@ export class MailIntake {
     await box.mailbox.archive(message, ARCHIVE_FOLDER);
     await this.db.query(`UPDATE mail_messages SET archived_at = now() WHERE id = $1`, [id]);
   }
-
-  private async storeBlob(content: Buffer, sha?: string): Promise<string> {
-    const sha256 = sha ?? createHash('sha256').update(content).digest('hex');
-    await this.db.query(
-      `INSERT INTO mail_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO UPDATE SET created_at = now()`,
-      [sha256, content.length, content],
-    );
-    return sha256;
-  }
-}
-
-async function readAll(stream: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    size += b.length;
-    if (size > limit) {
-      stream.destroy();
-      throw new Error(`il messaggio supera ${limit} byte`);
-    }
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
 }
 
 /**

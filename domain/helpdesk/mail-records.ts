@@ -1,6 +1,8 @@
 import type { DataSource } from 'typeorm';
 import type { TicketFile } from '../../adapters/tickets/tickets.js';
+import type { StoredContent } from '../../platform/content/content.js';
 import { businessHoursBetween } from '../business-calendar.js';
+import { MailBlobs } from './mail-blobs.js';
 import type { MailChannel } from './mail-intake.js';
 
 /** The contract's answer target for mail, fax and letters (§6), in business hours. */
@@ -118,7 +120,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The help desk's received mail, read and marked by the flow's steps and the workspace. */
 export class MailRecords {
-  constructor(private readonly db: DataSource) {}
+  private readonly blobs: MailBlobs;
+
+  constructor(private readonly db: DataSource) {
+    this.blobs = new MailBlobs(db);
+  }
 
   async get(id: string): Promise<MailRecord | undefined> {
     if (!UUID.test(id)) return undefined;
@@ -126,15 +132,12 @@ export class MailRecords {
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
-  /** One attachment's bytes, by its position in the message. */
+  /** One attachment, by its position in the message: its bytes are read as a stream. */
   async attachment(id: string, index: number): Promise<TicketFile | undefined> {
     const mail = await this.get(id);
     const a = mail?.attachments.find((x) => x.index === index);
-    if (!a) return undefined;
-    const rows: { content: Buffer }[] = await this.db.query(`SELECT content FROM mail_blobs WHERE sha256 = $1`, [
-      a.sha256,
-    ]);
-    return rows[0] ? { filename: a.filename, contentType: a.contentType, content: rows[0].content } : undefined;
+    const content = a && (await this.blobs.get(a.sha256));
+    return a && content ? { filename: a.filename, contentType: a.contentType, content } : undefined;
   }
 
   async attachments(id: string): Promise<TicketFile[]> {
@@ -147,13 +150,13 @@ export class MailRecords {
     return files;
   }
 
-  /** The message's raw bytes as received (for a PEC, the provider's signed envelope). */
-  async raw(id: string): Promise<Buffer | undefined> {
-    const rows: { content: Buffer }[] = await this.db.query(
-      `SELECT b.content FROM mail_messages m JOIN mail_blobs b ON b.sha256 = m.raw_sha256 WHERE m.id = $1`,
+  /** The message's raw bytes as received (for a PEC, the provider's signed envelope), as a stream. */
+  async raw(id: string): Promise<StoredContent | undefined> {
+    const rows: { raw_sha256: string | null }[] = await this.db.query(
+      `SELECT raw_sha256 FROM mail_messages WHERE id = $1`,
       [id],
     );
-    return rows[0]?.content;
+    return rows[0]?.raw_sha256 ? this.blobs.get(rows[0].raw_sha256) : undefined;
   }
 
   async linkTicket(id: string, ticketId: string): Promise<void> {

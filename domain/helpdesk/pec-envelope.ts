@@ -1,5 +1,15 @@
-import type { Transform } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, type Transform } from 'node:stream';
 import { Splitter, type SplitterChunk } from '@zone-eu/mailsplit';
+import { Decoder as Base64Decoder } from 'libbase64';
+import { Decoder as QpDecoder } from 'libqp';
+import {
+  memoryStore,
+  openContent,
+  type Content,
+  type ContentStore,
+  type StoredContent,
+} from '../../platform/content/content.js';
 import { readDaticert, type Daticert } from './daticert.js';
 
 /**
@@ -12,7 +22,7 @@ export interface PecEnvelope {
   /** The envelope's `X-Trasporto` (`posta-certificata`, `errore`) or `X-Ricevuta` header. */
   transport: string | undefined;
   /** The original message, raw, when the envelope carries it (a certified message, a full receipt). */
-  original: Buffer | undefined;
+  original: StoredContent | undefined;
 }
 
 /** Not a PEC envelope, or one the rules do not describe: quarantined with this reason. */
@@ -20,87 +30,117 @@ export class PecEnvelopeError extends Error {
   override name = 'PecEnvelopeError';
 }
 
-interface Part {
-  contentType: string;
-  filename: string | undefined;
-  encoding: string;
-  body: Buffer[];
-}
-
 const MAX_PARTS = 200;
+/** daticert.xml is a few kilobytes: anything much larger is not one. */
+const MAX_DATICERT_BYTES = 1 << 20;
 
-/** Every MIME part with its raw (still transfer-encoded) body; embedded messages are not opened. */
-function splitParts(raw: Buffer): Promise<{ parts: Part[]; transport: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    // ignoreEmbedded: a message/rfc822 part stays one part, its bytes untouched (mailparser
-    // would fold an inline one into the envelope's body).
-    const splitter = new Splitter({ ignoreEmbedded: true });
-    const parts: Part[] = [];
-    let transport: string | undefined;
-    let current: Part | undefined;
-    const stream = splitter as unknown as Transform;
-    splitter.on('data', (d: SplitterChunk) => {
-      if (d.type === 'node') {
-        if (d.root && d.headers) {
-          transport = d.headers.getFirst('x-trasporto') || d.headers.getFirst('x-ricevuta') || undefined;
-        }
-        current = {
-          contentType: (d.contentType || 'text/plain').toLowerCase(),
-          filename: d.filename || undefined,
-          encoding: (d.encoding || '').toLowerCase(),
-          body: [],
-        };
-        parts.push(current);
-        if (parts.length > MAX_PARTS) stream.destroy(new PecEnvelopeError('busta PEC con troppe parti'));
-      } else if (d.type === 'body' && current) {
-        current.body.push(d.value);
-      }
-    });
-    stream.on('error', (err: Error) =>
-      reject(err instanceof PecEnvelopeError ? err : new PecEnvelopeError(`busta PEC illeggibile: ${err.message}`)),
-    );
-    stream.on('end', () => resolve({ parts, transport: transport?.trim().toLowerCase() }));
-    splitter.end(raw);
-  });
+/** A part's content with its transfer encoding undone, as a stream. */
+function decoder(encoding: string): Transform {
+  if (encoding === 'base64') return new Base64Decoder();
+  if (encoding === 'quoted-printable') return new QpDecoder();
+  return new PassThrough();
 }
 
-/** A part's content, its transfer encoding undone. */
-function decoded(p: Part): Buffer {
-  const body = Buffer.concat(p.body);
-  if (p.encoding === 'base64') return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
-  if (p.encoding === 'quoted-printable') {
-    return Buffer.from(
-      body
-        .toString('latin1')
-        .replace(/=\r?\n/g, '')
-        .replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
-      'latin1',
-    );
-  }
-  return body;
+/** The original message being written to the store while the envelope streams past. */
+interface OriginalPart {
+  named: boolean;
+  sink: Transform;
+  stored: Promise<StoredContent>;
 }
 
 /**
- * Opens a PEC envelope: its `daticert.xml` read and checked, and the original message taken
- * raw from its `postacert.eml` part. A certified message without its original, or anything
- * without `daticert.xml`, is refused (`PecEnvelopeError`, in Italian). No I/O.
+ * Opens a PEC envelope as it streams: its `daticert.xml` read and checked, and the original
+ * message taken raw from its `postacert.eml` part (embedded messages are not opened:
+ * mailparser would fold an inline one into the envelope's body) and written to `store`, never
+ * held whole. A certified message without its original, or anything without `daticert.xml`,
+ * is refused (`PecEnvelopeError`, in Italian).
  */
-export async function openPecEnvelope(raw: Buffer): Promise<PecEnvelope> {
-  const { parts, transport } = await splitParts(raw);
-  const cert = parts.find((p) => p.filename?.toLowerCase() === 'daticert.xml');
+export async function openPecEnvelope(raw: Content, store: ContentStore = memoryStore()): Promise<PecEnvelope> {
+  const splitter = new Splitter({ ignoreEmbedded: true });
+  const input = openContent(raw);
+  input.on('error', (err: Error) => (splitter as unknown as Transform).destroy(err));
+  input.pipe(splitter as unknown as Transform);
+
+  let transport: string | undefined;
+  let parts = 0;
+  let cert: { encoding: string; body: Buffer[]; size: number } | undefined;
+  let certDone = false;
+  let writing: OriginalPart | undefined;
+  let original: { named: boolean; content: StoredContent } | undefined;
+  let into: 'cert' | 'original' | undefined;
+
+  const endPart = async () => {
+    if (into === 'cert') certDone = true;
+    if (into === 'original' && writing) {
+      writing.sink.end();
+      const content = await writing.stored;
+      // A part named postacert.eml wins over an unnamed message/rfc822 met before it.
+      if (!original || (writing.named && !original.named)) original = { named: writing.named, content };
+      writing = undefined;
+    }
+    into = undefined;
+  };
+
+  try {
+    for await (const d of splitter as unknown as AsyncIterable<SplitterChunk>) {
+      if (d.type === 'node') {
+        await endPart();
+        if (++parts > MAX_PARTS) throw new PecEnvelopeError('busta PEC con troppe parti');
+        if (d.root && d.headers) {
+          transport = d.headers.getFirst('x-trasporto') || d.headers.getFirst('x-ricevuta') || undefined;
+        }
+        const contentType = (d.contentType || 'text/plain').toLowerCase();
+        const filename = d.filename ? d.filename.toLowerCase() : undefined;
+        const encoding = (d.encoding || '').toLowerCase();
+        if (filename === 'daticert.xml' && !cert) {
+          cert = { encoding, body: [], size: 0 };
+          into = 'cert';
+        } else if (
+          contentType === 'message/rfc822' &&
+          (!original || (!original.named && filename === 'postacert.eml'))
+        ) {
+          const sink = decoder(encoding);
+          const stored = store.put(sink);
+          // Seen (and so not unhandled) even if it fails while the envelope goes on.
+          stored.catch(() => undefined);
+          writing = { named: filename === 'postacert.eml', sink, stored };
+          into = 'original';
+        }
+      } else if (d.type === 'body') {
+        if (into === 'cert' && cert && !certDone) {
+          cert.size += d.value.length;
+          if (cert.size > MAX_DATICERT_BYTES) throw new PecEnvelopeError('daticert.xml troppo grande');
+          cert.body.push(d.value);
+        } else if (into === 'original' && writing && !writing.sink.write(d.value)) {
+          // Written as fast as the store takes it; a store that fails ends the wait.
+          await Promise.race([once(writing.sink, 'drain'), writing.stored]);
+        }
+      }
+    }
+    await endPart();
+  } catch (err) {
+    writing?.sink.destroy();
+    input.destroy();
+    if (err instanceof PecEnvelopeError) throw err;
+    throw new PecEnvelopeError(`busta PEC illeggibile: ${(err as Error).message}`);
+  }
   if (!cert) throw new PecEnvelopeError('non è una busta PEC: manca daticert.xml');
   let daticert: Daticert;
   try {
-    daticert = readDaticert(decoded(cert));
+    daticert = readDaticert(await decode(cert.encoding, Buffer.concat(cert.body)));
   } catch (err) {
     throw new PecEnvelopeError((err as Error).message);
   }
-  const eml =
-    parts.find((p) => p.contentType === 'message/rfc822' && p.filename?.toLowerCase() === 'postacert.eml') ??
-    parts.find((p) => p.contentType === 'message/rfc822');
-  const original = eml ? decoded(eml) : undefined;
-  if (daticert.tipo === 'posta-certificata' && !original?.length) {
+  if (daticert.tipo === 'posta-certificata' && !original?.content.size) {
     throw new PecEnvelopeError('busta PEC senza il messaggio originale (postacert.eml)');
   }
-  return { daticert, transport, original };
+  return { daticert, transport: transport?.trim().toLowerCase(), original: original?.content };
+}
+
+async function decode(encoding: string, body: Buffer): Promise<Buffer> {
+  const d = decoder(encoding);
+  d.end(body);
+  const out: Buffer[] = [];
+  for await (const chunk of d) out.push(chunk as Buffer);
+  return Buffer.concat(out);
 }

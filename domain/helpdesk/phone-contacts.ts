@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { TicketFile } from '../../adapters/tickets/tickets.js';
 import { newBusinessKey, type ProcessStarter, type StartedInstance } from '../processes/process-starter.js';
+import { MailBlobs } from './mail-blobs.js';
 
 export const PHONE_CONTACT_PROCESS = 'helpdesk-phone-contact';
 
@@ -40,20 +40,26 @@ export interface HelpDeskContact {
  * or forwards it as a ticket.
  */
 export class HelpDeskContacts {
+  private readonly blobs: MailBlobs;
+
   constructor(
     private readonly db: DataSource,
     private readonly starter: ProcessStarter,
-  ) {}
+  ) {
+    this.blobs = new MailBlobs(db);
+  }
 
   async open(contact: NewHelpDeskContact, openedBy: string): Promise<StartedInstance & { contactId: string }> {
     const attachments = [];
     for (const [index, d] of (contact.documents ?? []).entries()) {
-      const sha256 = createHash('sha256').update(d.content).digest('hex');
-      await this.db.query(
-        `INSERT INTO mail_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO UPDATE SET created_at = now()`,
-        [sha256, d.content.length, d.content],
-      );
-      attachments.push({ index, filename: d.filename, contentType: d.contentType, size: d.content.length, sha256 });
+      const stored = await this.blobs.put(Buffer.isBuffer(d.content) ? d.content : d.content.open());
+      attachments.push({
+        index,
+        filename: d.filename,
+        contentType: d.contentType,
+        size: stored.size,
+        sha256: stored.sha256,
+      });
     }
     const rows: { id: string; opened_at: Date }[] = await this.db.query(
       `INSERT INTO helpdesk_contacts (channel, subject, notes, caller_name, fiscal_code, phone, email, attachments, opened_by)
@@ -132,10 +138,8 @@ export class HelpDeskContacts {
     const c = await this.get(id);
     const files: TicketFile[] = [];
     for (const a of c?.attachments ?? []) {
-      const rows: { content: Buffer }[] = await this.db.query(`SELECT content FROM mail_blobs WHERE sha256 = $1`, [
-        a.sha256,
-      ]);
-      if (rows[0]) files.push({ filename: a.filename, contentType: a.contentType, content: rows[0].content });
+      const content = await this.blobs.get(a.sha256);
+      if (content) files.push({ filename: a.filename, contentType: a.contentType, content });
     }
     return files;
   }

@@ -24,6 +24,7 @@ import { PecMailboxes1763900000020 } from '../../migrations/1763900000020-PecMai
 import { MailBounces1763900000021 } from '../../migrations/1763900000021-MailBounces.js';
 import { Campaigns1763900000022 } from '../../migrations/1763900000022-Campaigns.js';
 import { HelpDeskContacts1763900000023 } from '../../migrations/1763900000023-HelpDeskContacts.js';
+import { ChunkedFiles1763900000024 } from '../../migrations/1763900000024-ChunkedFiles.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -51,6 +52,7 @@ export const MIGRATIONS = [
   MailBounces1763900000021,
   Campaigns1763900000022,
   HelpDeskContacts1763900000023,
+  ChunkedFiles1763900000024,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
 import { SMTPServer } from 'smtp-server';
 import type { DataSource } from 'typeorm';
 import { deliverLocally } from '../../adapters/mail/local-mailbox.js';
+import { ChunkedFiles } from '../../platform/content/chunked-files.js';
 
 export interface LocalSmtpListener {
   port: number;
@@ -46,29 +48,34 @@ export async function startLocalSmtpListener(opts: {
       callback();
     },
     onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      let size = 0;
+      const files = new ChunkedFiles(opts.db);
       // Past the limit the rest is read and dropped: the message is refused at its end.
-      stream.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= opts.maxBytes) chunks.push(c);
+      let size = 0;
+      const upToLimit = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          size += chunk.length;
+          done(null, size <= opts.maxBytes ? chunk : undefined);
+        },
       });
-      stream.on('end', () => {
-        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) {
-          const err = new Error('messaggio troppo grande') as Error & { responseCode: number };
-          err.responseCode = 552;
-          callback(err);
-          return;
-        }
-        const raw = Buffer.concat(chunks);
-        const boxes = [...new Set(session.envelope.rcptTo.map((r) => mailboxOf(r.address)))].filter(
-          (m): m is string => m !== undefined,
-        );
-        Promise.all(boxes.map((m) => deliverLocally(opts.db, m, raw))).then(
+      const boxes = [...new Set(session.envelope.rcptTo.map((r) => mailboxOf(r.address)))].filter(
+        (m): m is string => m !== undefined,
+      );
+      // Written into pieces as it arrives: a large message is never held whole.
+      files
+        .write(stream.pipe(upToLimit))
+        .then(async (written) => {
+          if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded || size > opts.maxBytes) {
+            await files.remove(written.fileId);
+            const err = new Error('messaggio troppo grande') as Error & { responseCode: number };
+            err.responseCode = 552;
+            throw err;
+          }
+          await deliverLocally(opts.db, boxes, written);
+        })
+        .then(
           () => callback(null, 'Messaggio ricevuto'),
           (err: Error) => callback(err),
         );
-      });
     },
   });
   await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import { openTaskOf } from './support/booking.js';
 import { apiAs, startTestApp, waitFor, type ApiClient } from './support/test-app.js';
+import { readContent } from '../../platform/content/content.js';
 
 describe('a help-desk contact opened by the front office for a call', () => {
   let app: RunningApp;
@@ -72,7 +73,7 @@ describe('a help-desk contact opened by the front office for a call', () => {
     const files = await app.workerDeps.tickets.attachments(ticket?.id ?? '');
     expect(files.map((f) => f.filename)).toEqual(['segnalazione.pdf']);
     const stored = await app.workerDeps.tickets.attachmentContent(ticket?.id ?? '', files[0]?.id ?? '');
-    expect(stored?.content.equals(pdf)).toBe(true);
+    expect(stored && (await readContent(stored.content)).equals(pdf)).toBe(true);
     // The ticket's document, as the ticket panel links it: shown in a sandbox, read audited.
     const cookieFetch = await fetch(`${app.url}/api/helpdesk/tickets/${ticket?.id}/attachments/${files[0]?.id}`);
     expect(cookieFetch.status).toBe(401);

@@ -7,6 +7,7 @@ import { deliverLocally } from '../../adapters/mail/local-mailbox.js';
 import { malformedCorpus } from '../support/malformed-mail.js';
 import { envelope, ORIGINAL } from '../support/pec-mail.js';
 import { apiAs, startTestApp, waitFor, type ApiClient } from './support/test-app.js';
+import { readContent } from '../../platform/content/content.js';
 
 describe('help desk mail intake on the embedded default (local mailboxes, ticket store and outbox)', () => {
   let app: RunningApp;
@@ -63,7 +64,7 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
       ticket?.id ?? '',
       files.find((f) => f.filename === 'ricevuta.pdf')?.id ?? '',
     );
-    expect(stored?.content.equals(pdf)).toBe(true);
+    expect(stored && (await readContent(stored.content)).equals(pdf)).toBe(true);
 
     const outbox: { to_address: string; subject: string; text_body: string; in_reply_to: string; status: string }[] =
       await app.db.query(`SELECT * FROM mail_outbox WHERE reference = $1`, [id]);
@@ -194,7 +195,7 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
       ticketId,
       files.find((f) => f.filename === 'busta-pec.eml')?.id ?? '',
     );
-    expect(evidence?.content.equals(raw)).toBe(true);
+    expect(evidence && (await readContent(evidence.content)).equals(raw)).toBe(true);
     expect((await app.workerDeps.tickets.get(ticketId))?.customFields['Canale']).toBe('pec');
 
     // The provider's receipts of our acknowledgement come back to the PEC mailbox.

@@ -7,6 +7,7 @@ import { startSmtpReceiver, type TestSmtpReceiver } from '../support/help-desk/s
 import { citizenMail, intakeOf, precheck } from './support/mail.js';
 import { openTaskOf } from './support/booking.js';
 import { apiAs, startTestApp, waitFor, type ApiClient } from './support/test-app.js';
+import { readContent } from '../../platform/content/content.js';
 
 const HELPDESK = { user: 'helpdesk@regione.test', password: 'casella-di-prova-1' };
 
@@ -73,7 +74,7 @@ describe('help desk mail intake against Dovecot, Request Tracker 5 and SMTP', ()
       ticket?.id ?? '',
       files.find((f) => f.filename === 'modulo firmato.pdf')?.id ?? '',
     );
-    expect(stored?.content.equals(pdf)).toBe(true);
+    expect(stored && (await readContent(stored.content)).equals(pdf)).toBe(true);
     const sameKey = await app.workerDeps.tickets.search(`CF.{ContactCenterKey} = 'mail:${id}'`);
     expect(sameKey).toHaveLength(1);
 

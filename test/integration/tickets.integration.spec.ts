@@ -17,6 +17,7 @@ import {
 import { openDatabase } from '../../platform/database/data-source.js';
 import { startRequestTracker } from '../support/help-desk/request-tracker.js';
 import { freePorts } from '../support/ports.js';
+import { readContent } from '../../platform/content/content.js';
 
 interface Subject {
   tickets: Tickets;
@@ -81,9 +82,9 @@ function ticketsContract(name: string, open: () => Promise<Subject>) {
       ]);
       expect(files[0]!.transactionId).toBe(files[1]!.transactionId);
       const [first, second] = await Promise.all(files.map((f) => tickets.attachmentContent(ticket.id, f.id)));
-      expect(first?.content.equals(pdf)).toBe(true);
+      expect(first && (await readContent(first.content)).equals(pdf)).toBe(true);
       expect(first).toMatchObject({ filename: 'avviso.pdf', contentType: 'application/pdf' });
-      expect(second?.content.equals(note)).toBe(true);
+      expect(second && (await readContent(second.content)).equals(note)).toBe(true);
       expect(only(await tickets.history(ticket.id), 'Create')).toHaveLength(1);
     });
 

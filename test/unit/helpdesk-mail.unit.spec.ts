@@ -3,6 +3,7 @@ import { automaticKind } from '../../domain/helpdesk/automatic-mail.js';
 import { DaticertError, isReceipt, readDaticert } from '../../domain/helpdesk/daticert.js';
 import { openPecEnvelope, PecEnvelopeError } from '../../domain/helpdesk/pec-envelope.js';
 import { daticert, envelope, ORIGINAL } from '../support/pec-mail.js';
+import { readContent } from '../../platform/content/content.js';
 
 describe('daticert.xml of a PEC envelope', () => {
   it('reads the certified message: sender, recipients, subject, provider, time, identifiers', () => {
@@ -115,10 +116,11 @@ describe('a PEC envelope', () => {
       const opened = await openPecEnvelope(envelope({ disposition }));
       expect(opened.transport).toBe('posta-certificata');
       expect(opened.daticert.identificativo).toMatch(/@pec\.aruba\.it$/);
-      expect(opened.original?.toString()).toBe(ORIGINAL);
+      expect(opened.original && (await readContent(opened.original)).toString()).toBe(ORIGINAL);
     }
     // A provider that base64-encodes the original: decoded to the same bytes.
-    expect((await openPecEnvelope(envelope({ base64: true }))).original?.toString()).toBe(ORIGINAL);
+    const encoded = (await openPecEnvelope(envelope({ base64: true }))).original;
+    expect(encoded && (await readContent(encoded)).toString()).toBe(ORIGINAL);
   });
 
   it('opens a receipt about what we sent, which carries no original', async () => {

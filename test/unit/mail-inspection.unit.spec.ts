@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { inspectMail, sanitise } from '../../domain/helpdesk/mail-inspection.js';
+import { memoryStore, type ContentStore } from '../../platform/content/content.js';
 import { suggestQueue } from '../../domain/helpdesk/queue-suggestion.js';
 import { CORPUS_ATTACHMENT_LIMIT, malformedCorpus } from '../support/malformed-mail.js';
 
@@ -45,7 +48,8 @@ describe('inspecting a received mail', () => {
         '',
       ].join('\r\n'),
     );
-    const m = await inspectMail(raw, opts);
+    const store = memoryStore();
+    const m = await inspectMail(raw, { ...opts, store });
     expect(m.quarantineReason).toBeUndefined();
     expect(m).toMatchObject({
       messageId: '<ok-1@example.test>',
@@ -56,9 +60,9 @@ describe('inspecting a received mail', () => {
       automatic: undefined,
     });
     expect(m.text).toContain('può verificare');
-    expect(m.attachments.map((a) => [a.filename, a.contentType, a.content.toString('latin1')])).toEqual([
-      ['ricevuta.pdf', 'application/pdf', '%PDF-1.4\n'],
-    ]);
+    expect(
+      m.attachments.map((a) => [a.filename, a.contentType, store.contents.get(a.sha256)?.toString('latin1')]),
+    ).toEqual([['ricevuta.pdf', 'application/pdf', '%PDF-1.4\n']]);
     expect(suggestQueue('helpdesk', m.subject, m.text)).toBe('Tributi CSB');
   });
 
@@ -118,4 +122,53 @@ describe('inspecting a received mail', () => {
     expect(JSON.stringify([m.subject, m.fromName, m.attachments.map((a) => a.filename)])).not.toMatch(/\\u0000/);
     expect(m.subject).toBe('a b');
   });
+
+  it('streams a large attachment into the store piece by piece, never holding it whole', async () => {
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(3 * 1024 * 1024)]);
+    const raw = Buffer.from(
+      [
+        'From: mario@example.test',
+        'Message-ID: <big@example.test>',
+        'Subject: avviso',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'in allegato',
+        '--b',
+        'Content-Type: application/pdf; name="avviso.pdf"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        pdf.toString('base64').replace(/.{76}/g, '$&\r\n'),
+        '--b--',
+        '',
+      ].join('\r\n'),
+    );
+    // The raw message read in 64 KiB pieces, as from the mailbox or the database.
+    const source = { size: raw.length, open: () => Readable.from(chunked(raw, 64 * 1024)) };
+    const pieces: number[] = [];
+    const kept = memoryStore();
+    const store: ContentStore = {
+      async put(stream, options) {
+        const seen: Buffer[] = [];
+        for await (const c of stream as Readable) {
+          pieces.push((c as Buffer).length);
+          seen.push(c as Buffer);
+        }
+        return kept.put(Buffer.concat(seen), options);
+      },
+    };
+    const m = await inspectMail(source, { ...opts, maxAttachmentBytes: 10 * 1024 * 1024, store });
+    expect(m.quarantineReason).toBeUndefined();
+    expect(m.attachments).toHaveLength(1);
+    expect(kept.contents.get(m.attachments[0]?.sha256 ?? '')?.equals(pdf)).toBe(true);
+    // Decoded as it arrived: many pieces, none anywhere near the whole file.
+    expect(pieces.length).toBeGreaterThan(20);
+    expect(Math.max(...pieces)).toBeLessThan(256 * 1024);
+  });
 });
+
+function* chunked(b: Buffer, size: number): Generator<Buffer> {
+  for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
+}
