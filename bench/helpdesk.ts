@@ -540,7 +540,9 @@ async function main(): Promise<void> {
   cleanup.push({ what: 'temporary folder', run: () => rm(tmp, { recursive: true, force: true }) });
   const [port, pgPort, enginePort] = (await freePorts(3)) as [number, number, number];
   const passThrough = Object.fromEntries(
-    ['JAVA_HOME', 'ENGINE_HEAP_MB', 'WORKER_MAX_JOBS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]),
+    ['JAVA_HOME', 'ENGINE_HEAP_MB', 'WORKER_MAX_JOBS', 'MAIL_MAX_MESSAGE_MB', 'MAIL_MAX_ATTACHMENTS_MB']
+      .filter((k) => process.env[k])
+      .map((k) => [k, process.env[k]]),
   );
   const config = loadConfig({
     ...passThrough,

@@ -40,14 +40,17 @@ export class ChunkedFiles {
       for await (const chunk of chunksOf(source, limit)) {
         hash.update(chunk);
         size += chunk.length;
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        while (pendingBytes >= this.chunkBytes) {
-          const all = Buffer.concat(pending, pendingBytes);
-          await flush(all.subarray(0, this.chunkBytes));
-          const rest = all.subarray(this.chunkBytes);
-          pending = rest.length ? [Buffer.from(rest)] : [];
-          pendingBytes = rest.length;
+        // Cut into pieces by offset: a large chunk is sliced, never copied again and again.
+        for (let at = 0; at < chunk.length; ) {
+          const take = chunk.subarray(at, at + this.chunkBytes - pendingBytes);
+          pending.push(take);
+          pendingBytes += take.length;
+          at += take.length;
+          if (pendingBytes === this.chunkBytes) {
+            await flush(pending.length === 1 ? take : Buffer.concat(pending, pendingBytes));
+            pending = [];
+            pendingBytes = 0;
+          }
         }
       }
       if (pendingBytes > 0 || seq === 0) await flush(Buffer.concat(pending, pendingBytes));
