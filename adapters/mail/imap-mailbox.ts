@@ -24,12 +24,18 @@ export interface ImapMailboxOptions {
   reconnectMinMs?: number;
   /** Longest pause between two reconnection attempts. Default 2 minutes. */
   reconnectMaxMs?: number;
+  /**
+   * How often the messages whose handler failed are offered again on a live connection, even
+   * while new mail keeps arriving. Default 1 minute.
+   */
+  retryFailedMs?: number;
   log?: Logger;
 }
 
 const DEFAULT_WATCHDOG_MS = 5 * 60_000;
 const DEFAULT_RECONNECT_MIN_MS = 1_000;
 const DEFAULT_RECONNECT_MAX_MS = 2 * 60_000;
+const DEFAULT_RETRY_FAILED_MS = 60_000;
 /** A NOOP on a live connection takes milliseconds; longer than this and the server is gone. */
 const NOOP_DEADLINE_MAX_MS = 30_000;
 /** How long a LOGOUT may take before the socket is simply closed. */
@@ -100,6 +106,7 @@ export class ImapMailbox implements Mailbox {
   private readonly watchdogMs: number;
   private readonly reconnectMinMs: number;
   private readonly reconnectMaxMs: number;
+  private readonly retryFailedMs: number;
   private readonly log: Logger | undefined;
 
   constructor(private readonly options: ImapMailboxOptions) {
@@ -108,6 +115,7 @@ export class ImapMailbox implements Mailbox {
     this.watchdogMs = options.idleWatchdogMs ?? DEFAULT_WATCHDOG_MS;
     this.reconnectMinMs = options.reconnectMinMs ?? DEFAULT_RECONNECT_MIN_MS;
     this.reconnectMaxMs = Math.max(this.reconnectMinMs, options.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS);
+    this.retryFailedMs = options.retryFailedMs ?? DEFAULT_RETRY_FAILED_MS;
     this.log = options.log;
   }
 
@@ -118,7 +126,10 @@ export class ImapMailbox implements Mailbox {
   static fromUrl(
     name: string,
     url: string,
-    extra: Pick<ImapMailboxOptions, 'idleWatchdogMs' | 'reconnectMinMs' | 'reconnectMaxMs' | 'log'> = {},
+    extra: Pick<
+      ImapMailboxOptions,
+      'idleWatchdogMs' | 'reconnectMinMs' | 'reconnectMaxMs' | 'retryFailedMs' | 'log'
+    > = {},
   ): ImapMailbox {
     // The address carries the password, so no message below repeats it.
     const invalid = (why: string) =>
@@ -165,10 +176,13 @@ export class ImapMailbox implements Mailbox {
   async watch(onMessage: (message: InboxMessage) => Promise<void>, signal: AbortSignal): Promise<void> {
     let attempts = 0;
     while (!signal.aborted) {
-      const { loggedIn, error } = await this.session(onMessage, signal);
+      const { loggedIn, watching, error } = await this.session(onMessage, signal);
       if (signal.aborted) break;
-      // A session that got in starts the backoff over; refused or unreachable ones make it grow.
-      attempts = loggedIn ? 1 : attempts + 1;
+      // A session that got as far as watching starts the backoff over; refused or unreachable
+      // ones make it grow, and so do those let in and then failed (a folder that is missing, a
+      // server that drops every session during the first pass): they must not be retried at
+      // the shortest pause forever.
+      attempts = watching ? 1 : attempts + 1;
       const base = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** (attempts - 1));
       // Jitter, so the four mailboxes (and several instances) do not all come back in step.
       const wait = Math.round(
@@ -189,10 +203,11 @@ export class ImapMailbox implements Mailbox {
   private async session(
     onMessage: (message: InboxMessage) => Promise<void>,
     signal: AbortSignal,
-  ): Promise<{ loggedIn: boolean; error?: unknown }> {
+  ): Promise<{ loggedIn: boolean; watching: boolean; error?: unknown }> {
     // A new client each time: an imapflow client is not reusable once its connection closed.
     const client = this.client();
     let loggedIn = false;
+    let watching = false;
     let lost: Error | undefined;
     let newMail = false;
     let wake: (() => void) | undefined;
@@ -258,6 +273,16 @@ export class ImapMailbox implements Mailbox {
       uidValidity = box.uidValidity.toString();
       this.log?.info({ mailbox: this.name, messages: box.exists }, 'mailbox connected');
       highest = await offer('1:*', 0);
+      watching = true;
+      let lastRetry = Date.now();
+      /** The messages whose handler failed and that are still in the folder, offered again. */
+      const retryFailed = async () => {
+        lastRetry = Date.now();
+        if (failed.size === 0) return;
+        const again = [...failed].join(',');
+        failed.clear();
+        await offer(again, 0);
+      };
       while (!signal.aborted) {
         throwIfLost();
         const current = client.mailbox ? client.mailbox.uidValidity.toString() : uidValidity;
@@ -275,33 +300,38 @@ export class ImapMailbox implements Mailbox {
           highest = await offer(`${highest + 1}:*`, highest);
           continue;
         }
+        // Due even on a busy mailbox, where a quiet watchdog period may never come.
+        if (failed.size > 0 && Date.now() - lastRetry >= this.retryFailedMs) {
+          await retryFailed();
+          continue;
+        }
+        const retryIn = failed.size > 0 ? Math.max(0, this.retryFailedMs - (Date.now() - lastRetry)) : Infinity;
+        const waitMs = Math.min(this.watchdogMs, retryIn);
         // IDLE has to be started by hand: imapflow's auto-IDLE (off here) would start it only
         // after its own delay, and new mail would wait for it. Not awaited: it resolves only when
         // the next command (or the server) ends it.
         const woken = new Promise<boolean>((resolve) => (wake = () => resolve(true)));
         client.idle({ whenFree: true }).catch(() => undefined);
         const quiet = new AbortController();
-        const byMail = await Promise.race([woken, pause(this.watchdogMs, quiet.signal).then(() => false)]);
+        const byMail = await Promise.race([woken, pause(waitMs, quiet.signal).then(() => false)]);
         quiet.abort();
         wake = undefined;
         if (byMail || signal.aborted) continue;
-        // Quiet for a whole watchdog period: a NOOP (which ends IDLE) proves the server is still
-        // there; then a look for mail a lost notification may have hidden, and another chance for
-        // the messages whose handler failed.
+        // Quiet for a whole watchdog period (or until the failed messages' turn): a NOOP (which
+        // ends IDLE) proves the server is still there; then a look for mail a lost notification
+        // may have hidden, and another chance for the messages whose handler failed.
         await within(client.noop(), Math.min(this.watchdogMs, NOOP_DEADLINE_MAX_MS), 'SILENT');
         throwIfLost();
+        // Only the failed messages' turn: taken at the top of the loop.
+        if (waitMs < this.watchdogMs) continue;
         highest = await offer(`${highest + 1}:*`, highest);
-        if (failed.size > 0) {
-          // Those still in the folder are offered again; a failure puts them back in the list.
-          const again = [...failed].join(',');
-          failed.clear();
-          await offer(again, 0);
-        }
+        // Those still in the folder are offered again; a failure puts them back in the list.
+        await retryFailed();
       }
-      return { loggedIn };
+      return { loggedIn, watching };
     } catch (error) {
       // After a drop the command in flight fails with a generic code; the drop says more.
-      return signal.aborted ? { loggedIn } : { loggedIn, error: lost ?? error };
+      return signal.aborted ? { loggedIn, watching } : { loggedIn, watching, error: lost ?? error };
     } finally {
       signal.removeEventListener('abort', onAbort);
       if (signal.aborted && client.usable) {

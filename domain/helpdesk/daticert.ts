@@ -129,3 +129,14 @@ export function readDaticert(xml: string | Buffer): Daticert {
 
 /** A receipt or notice about a message we sent (never a new ticket), as opposed to the citizen's certified message. */
 export const isReceipt = (d: Pick<Daticert, 'tipo'>): boolean => d.tipo !== 'posta-certificata';
+
+/**
+ * A notice that a message we sent was not (or may not be) delivered: refused by our provider,
+ * not delivered, no delivery receipt within 12 hours, or stopped for a virus. The back office
+ * must reach the requester another way.
+ */
+export const isDeliveryFailure = (d: Pick<Daticert, 'tipo'>): boolean =>
+  d.tipo === 'non-accettazione' ||
+  d.tipo === 'errore-consegna' ||
+  d.tipo === 'preavviso-errore-consegna' ||
+  d.tipo === 'rilevazione-virus';

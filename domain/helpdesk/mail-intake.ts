@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { InboxMessage, Mailbox } from '../../adapters/mail/mailbox.js';
 import type { Logger } from '../../platform/logger.js';
 import { newBusinessKey, type ProcessStarter } from '../processes/process-starter.js';
-import { isReceipt } from './daticert.js';
+import { isDeliveryFailure, isReceipt } from './daticert.js';
 import type { StoredContent } from '../../platform/content/content.js';
 import { MailBlobs } from './mail-blobs.js';
 import { inspectMail, quarantinedOnly, type BounceFacts, type InspectedMail } from './mail-inspection.js';
@@ -155,6 +155,10 @@ export class MailIntake {
     }
     if (inserted[0]) {
       if (automatic === 'bounce') await this.linkBounce(inserted[0].id, inspected.bounce);
+      // A PEC provider's notice that one of our PEC messages was not delivered: the same as a bounce.
+      if (automatic === 'pec-receipt' && inspected.pec && isDeliveryFailure(inspected.pec) && inspected.pec.msgid) {
+        await this.linkFailed(inserted[0].id, [`<${inspected.pec.msgid}>`]);
+      }
       return inserted[0].id;
     }
     const again: { id: string }[] = await this.db.query(
@@ -227,7 +231,11 @@ export class MailIntake {
     const notFailed = ['delayed', 'relayed', 'expanded', 'delivered'];
     if (bounce.actions.some((a) => notFailed.includes(a)) && !bounce.actions.includes('failed')) return;
     // The returned headers' Message-ID, not any identifier quoted anywhere (References, text).
-    const ids = bounce.messageIds;
+    await this.linkFailed(id, bounce.messageIds);
+  }
+
+  /** Links a failure report to the newest of our messages among `ids` it is about. */
+  private async linkFailed(id: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const ours: { message_id: string }[] = await this.db.query(
       `SELECT message_id FROM mail_outbox WHERE message_id = ANY($1::text[]) ORDER BY created_at DESC LIMIT 1`,

@@ -229,6 +229,49 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
     }
   });
 
+  it('treats a PEC provider’s delivery failure about our answer as a bounce: linked to its ticket, a task for the back office', async () => {
+    const stamp = Date.now();
+    const citizenId = `<pec-fail-${stamp}@mail.example.it>`;
+    const original = ORIGINAL.replace('<CAF1234@mail.example.it>', citizenId);
+    await deliverLocally(
+      app.db,
+      'pec',
+      envelope({ original, msgid: citizenId, identificativo: `opec.f${stamp}@pec.aruba.it` }),
+    );
+    const first = await intakeOf(app, citizenId);
+    expect(await precheck(backOffice, first.processInstanceId, { precheckOutcome: 'ticket', queue: 'PEC' })).toBe(200);
+    await completed(first.processInstanceId);
+    const [ack] = await app.workerDeps.mail.records.outbox(5, first.id);
+    const ticketId = (await app.workerDeps.mail.records.get(first.id))?.ticketId;
+    expect(ticketId).toBeTruthy();
+
+    const failure = envelope({
+      tipo: 'errore-consegna',
+      withOriginal: false,
+      msgid: ack?.messageId.slice(1, -1),
+      identificativo: `r-errore-${stamp}`,
+    });
+    await deliverLocally(app.db, 'pec', failure);
+    const notice = await waitFor(async () => {
+      const [item] = await app.workerDeps.mail.records.outbox(5, first.id);
+      const r = item?.pecReceipts.find((x) => x.tipo === 'errore-consegna');
+      const m = r && (await app.workerDeps.mail.records.get(r.mailId));
+      return m?.processInstanceId ? m : undefined;
+    }, 'the failure notice’s intake');
+    const vars = await app.engine.historicVariables({
+      processInstanceId: notice.processInstanceId ?? '',
+      variableName: 'bouncedTicket',
+    });
+    expect(vars[0]?.value).toBe(ticketId);
+    await waitFor(async () => {
+      const tasks = await app.engine.request<{ taskDefinitionKey: string }[]>('GET', '/task', {
+        query: { processInstanceId: notice.processInstanceId },
+      });
+      return tasks.some((t) => t.taskDefinitionKey === 'bounced-reply') || undefined;
+    }, 'the bounced-reply task');
+    expect(notice.ticketId).toBeNull();
+  });
+
   it('links a delivery failure of our acknowledgement to its ticket and asks the back office to reach the requester', async () => {
     const messageId = `<bounce-src-${Date.now()}@example.test>`;
     await sendToLocalMailbox(

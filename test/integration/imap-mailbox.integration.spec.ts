@@ -11,7 +11,7 @@ import { waitFor } from './support/test-app.js';
 const DOMAIN = 'example.test';
 // One login per scenario: Dovecot holds back logins of a user after failed ones (auth penalty),
 // and each scenario wants a folder of its own.
-const USERS = ['initial', 'idle', 'reconnect', 'flaky', 'archive', 'abort', 'refused'].map((u) => ({
+const USERS = ['initial', 'idle', 'reconnect', 'flaky', 'busy', 'nofolder', 'archive', 'abort', 'refused'].map((u) => ({
   user: `${u}@${DOMAIN}`,
   password: `pw-${u}-0123`,
 }));
@@ -198,6 +198,37 @@ describe('IMAP mailbox on Dovecot', () => {
     // The error's text (an address) and the message's content stay out of the logs.
     expect(text).not.toContain('mario.rossi');
     expect(text).not.toContain('Richiesta');
+  });
+
+  it('offers a failed message again on its own schedule even when the mailbox is never quiet', async () => {
+    const bad = await dovecot.append(login('busy'), mail('busy-bad'));
+    let offeredBad = 0;
+    // A watchdog far beyond the test: no quiet period comes, only the failed messages' turn.
+    const { offers } = watch(
+      mailbox('busy', { idleWatchdogMs: 120_000, retryFailedMs: 1_500 }),
+      (m) => m.uid === bad.uid && ++offeredBad === 1,
+    );
+    await until(() => offeredBad === 1, 'the first offer, refused', 10_000);
+    for (let i = 0; i < 5; i++) {
+      await dovecot.append(login('busy'), mail(`busy-${i}`));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await until(() => offers.some((o) => o.uid === bad.uid), 'the failed message offered again', 10_000);
+    expect(offers.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('waits longer and longer when it is let in but cannot watch (a folder that does not exist)', async () => {
+    const { log, lines } = capturedLog();
+    watch(mailbox('nofolder', { folder: 'NonEsiste', reconnectMinMs: 100, reconnectMaxMs: 5_000, log }));
+    const waits = () =>
+      lines
+        .map((l) => JSON.parse(l) as { msg?: string; retryInMs?: number })
+        .filter((l) => l.retryInMs !== undefined)
+        .map((l) => l.retryInMs ?? 0);
+    await until(() => waits().length >= 4, 'four attempts', 20_000);
+    const [first = 0, , , fourth = 0] = waits();
+    // 100, 200, 400, 800 ms give or take a fifth: not the shortest pause again and again.
+    expect(fourth).toBeGreaterThan(3 * first);
   });
 
   it("archives a message into 'Archivio', creating it, and says 'gone' when asked again", async () => {
