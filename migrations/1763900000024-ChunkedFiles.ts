@@ -5,7 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * application must hold: mail blobs and the local ticket store's attachments refer to a file
  * by id instead of holding `content` (rows written before keep theirs). Deleting the row that
  * refers to a file deletes its pieces. A PEC's original message (`postacert.eml`) is kept
- * beside its envelope. The local mailboxes of the embedded default keep their messages the same way.
+ * beside its envelope, and a PEC receipt is found by the Message-ID it certifies through an index. The local mailboxes of the embedded default keep their messages the same way.
  */
 export class ChunkedFiles1763900000024 implements MigrationInterface {
   name = 'ChunkedFiles1763900000024';
@@ -28,6 +28,9 @@ export class ChunkedFiles1763900000024 implements MigrationInterface {
         ADD CONSTRAINT ticket_attachments_one_content CHECK ((content IS NULL) <> (file_id IS NULL));
       CREATE INDEX ticket_attachments_file_idx ON ticket_attachments (file_id);
       ALTER TABLE mail_messages ADD COLUMN original_sha256 text REFERENCES mail_blobs (sha256);
+      -- The outbox shows each message's PEC receipts, found by the Message-ID they certify.
+      CREATE INDEX mail_messages_receipt_msgid_idx ON mail_messages (('<' || (pec->>'msgid') || '>'))
+        WHERE automatic = 'pec-receipt';
       ALTER TABLE local_mailbox_messages ALTER COLUMN raw DROP NOT NULL, ADD COLUMN file_id uuid, ADD COLUMN size bigint,
         ADD CONSTRAINT local_mailbox_messages_one_content CHECK ((raw IS NULL) <> (file_id IS NULL));
 
@@ -56,6 +59,7 @@ export class ChunkedFiles1763900000024 implements MigrationInterface {
       DELETE FROM local_mailbox_messages WHERE raw IS NULL;
       ALTER TABLE local_mailbox_messages DROP CONSTRAINT local_mailbox_messages_one_content, DROP COLUMN file_id,
         DROP COLUMN size, ALTER COLUMN raw SET NOT NULL;
+      DROP INDEX mail_messages_receipt_msgid_idx;
       ALTER TABLE mail_messages DROP COLUMN original_sha256;
       DELETE FROM ticket_attachments WHERE content IS NULL;
       ALTER TABLE ticket_attachments DROP CONSTRAINT ticket_attachments_one_content, DROP COLUMN file_id,

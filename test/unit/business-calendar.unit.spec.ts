@@ -34,4 +34,11 @@ describe('deadlines on the business calendar', () => {
     // Friday 4 December + 2 working days: Monday 7, (Tuesday 8 is a holiday), Wednesday 9.
     expect(addBusinessDays(new Date('2026-12-04T09:00:00Z'), 2).toISOString()).toBe('2026-12-09T09:00:00.000Z');
   });
+
+  it('keeps the time of day in Rome across a change of daylight saving time', () => {
+    // Friday 24 March 2028 10:00 CET + 1 working day: Monday 27 March 10:00 CEST (clocks went forward on the 26th).
+    expect(addBusinessDays(new Date('2028-03-24T09:00:00Z'), 1).toISOString()).toBe('2028-03-27T08:00:00.000Z');
+    // Friday 23 October 2026 23:30 CEST + 1: Monday 26 October 23:30 CET (clocks went back on the 25th).
+    expect(addBusinessDays(new Date('2026-10-23T21:30:00Z'), 1).toISOString()).toBe('2026-10-26T22:30:00.000Z');
+  });
 });
