@@ -331,4 +331,40 @@ describe('the help desk back office works a citizen’s mail in the browser', ()
     expect(taskKey).not.toBe('');
     expect(operator.errors).toEqual([]);
   });
+
+  it('shows the back office the department’s answer to read to a requester without email', async () => {
+    const ticket = await app.workerDeps.tickets.create({
+      queue: 'Tributi CSB',
+      subject: 'Rimborso bollo auto',
+      content: 'Richiesta arrivata per fax, nessun indirizzo email.',
+      customFields: { Canale: 'fax' },
+      requestKey: `e2e-callback-${Date.now()}`,
+    });
+    const started = await app.workerDeps.starter.start({
+      bpmnProcessId: 'helpdesk-third-level',
+      businessKey: `E2E-CALLBACK-${Date.now()}`,
+      startedBy: 'e2e',
+      variables: { ticketId: ticket.id, hasRequester: false, departmentQueue: 'Dipartimento Tributi' },
+    });
+    await waitFor(
+      async () => (await app.workerDeps.tickets.get(ticket.id))?.queue === 'Dipartimento Tributi' || undefined,
+      'the ticket in the department’s queue',
+    );
+    await app.workerDeps.tickets.addMessage(ticket.id, {
+      kind: 'correspond',
+      content: 'Rimborso approvato: 84,50 euro entro 60 giorni sul conto indicato.',
+      requestKey: `e2e-ufficio-${ticket.id}`,
+    });
+    await app.workerDeps.tickets.update(ticket.id, { status: 'resolved' });
+    // What the ticket follower does when it sees the ticket resolved.
+    await app.engine.correlateMessage('ticket-resolved', { processVariables: { ticketId: ticket.id } });
+    const task = await openTaskOf(api, started.processInstanceKey, 'call-back-outcome', 'helpdesk-third-level');
+    const page = backOffice.page;
+    await openFromTasklist(page, task.key, "Richiama l'utente con l'esito");
+    const form = page.locator('.task-form');
+    await form.getByText("Esito dell'ufficio regionale da riferire").waitFor();
+    await form.getByText('Rimborso approvato: 84,50 euro entro 60 giorni sul conto indicato.').waitFor();
+    await screenshot(page, 'helpdesk-callback');
+    expect(backOffice.errors).toEqual([]);
+  });
 });
