@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { MailRecords } from '../domain/helpdesk/mail-records.js';
 import { PermanentError } from './framework/errors.js';
-import { defineWorker } from './framework/define.js';
+import { defineWorker, type WorkerDeps } from './framework/define.js';
 import { jobErrorOfMail } from './mail-failure.js';
 
 /**
- * Answers the requester of a received message with the email template named in the task's
- * `template` header (its first line is the subject, the rest the text), in the message's
- * thread, marked as automatic. One email per message and purpose, whatever the retries.
+ * Answers the requester of a received message (or of a call the front office forwarded, at
+ * the email the caller gave) with the email template named in the task's `template` header
+ * (its first line is the subject, the rest the text), in the message's thread, marked as
+ * automatic. One email per message (or contact) and purpose, whatever the retries.
  */
 export const sendMail = defineWorker({
   taskType: 'send-mail',
@@ -16,11 +17,14 @@ export const sendMail = defineWorker({
     "Invia al richiedente l'email del modello indicato nell'intestazione `template`, nel filo del suo messaggio; una sola volta per messaggio e scopo.",
   variables: z
     .object({
-      mailId: z.string().uuid(),
+      // One of the two; a subprocess passes the other one on as null.
+      mailId: z.string().uuid().nullish(),
+      contactId: z.string().uuid().nullish(),
       ticketId: z.string().min(1).optional(),
       queue: z.string().optional(),
     })
-    .passthrough(),
+    .passthrough()
+    .refine((v) => Boolean(v.mailId) !== Boolean(v.contactId), 'serve mailId oppure contactId'),
   headers: z.object({
     template: z.string().min(1),
     purpose: z.string().min(1).optional(),
@@ -31,10 +35,8 @@ export const sendMail = defineWorker({
     per: z.enum(['message', 'step']).default('message'),
   }),
   async handler({ variables, headers, deps, job }) {
-    const mail = await deps.mail.records.get(variables.mailId);
-    if (!mail)
-      throw new PermanentError(`Messaggio ${variables.mailId} non trovato: verificare l'archivio della posta.`);
-    const to = MailRecords.requester(mail);
+    const origin = await originOf(deps, variables.mailId, variables.contactId);
+    const to = origin.to;
     if (!to) return { mailStatus: 'no-address' };
     // Templates render strictly (a missing field is an error): the fields a form may leave
     // out have their empty value here, the process's variables override them.
@@ -46,7 +48,7 @@ export const sendMail = defineWorker({
       legibleAttachments: false,
       ...variables,
       actNumberPresent: typeof variables.actNumber === 'string' && variables.actNumber.trim() !== '',
-      subject: mail.subject ?? '(senza oggetto)',
+      subject: origin.subject,
       ticketId: variables.ticketId ?? '',
       queue: variables.queue ?? '',
     });
@@ -55,12 +57,13 @@ export const sendMail = defineWorker({
     try {
       const sent = await deps.mail.sender.sendOnce({
         purpose,
-        reference: headers.per === 'step' ? `${mail.id}:${job.elementInstanceKey ?? job.key}` : mail.id,
+        reference:
+          headers.per === 'step' ? `${origin.reference}:${job.elementInstanceKey ?? job.key}` : origin.reference,
         from: deps.mail.from,
         to,
         subject: (subjectLine ?? '').trim(),
         text: body.join('\n').trim(),
-        inReplyTo: mail.messageId ?? undefined,
+        inReplyTo: origin.inReplyTo,
         ticketId: variables.ticketId,
       });
       return { mailStatus: 'sent', sentMessageId: sent.messageId };
@@ -73,3 +76,30 @@ export const sendMail = defineWorker({
     }
   },
 });
+
+/** Who is answered, about what, in which thread: a received message, or a call's contact. */
+async function originOf(
+  deps: WorkerDeps,
+  mailId: string | null | undefined,
+  contactId: string | null | undefined,
+): Promise<{ to: string | undefined; subject: string; reference: string; inReplyTo: string | undefined }> {
+  if (mailId) {
+    const mail = await deps.mail.records.get(mailId);
+    if (!mail) throw new PermanentError(`Messaggio ${mailId} non trovato: verificare l'archivio della posta.`);
+    return {
+      to: MailRecords.requester(mail),
+      subject: mail.subject ?? '(senza oggetto)',
+      reference: mail.id,
+      inReplyTo: mail.messageId ?? undefined,
+    };
+  }
+  const contact = await deps.mail.contacts.get(contactId ?? '');
+  if (!contact) throw new PermanentError(`Contatto ${contactId ?? ''} non trovato: riaprirlo da «Nuovo contatto».`);
+  // Keyed apart from messages: a contact's id is not a message's.
+  return {
+    to: contact.email ?? undefined,
+    subject: contact.subject,
+    reference: `contact:${contact.id}`,
+    inReplyTo: undefined,
+  };
+}

@@ -86,6 +86,48 @@ describe('a help-desk contact opened by the front office for a call', () => {
     });
   });
 
+  it('sends a call forwarded to Tributi CSB through the document check, asking the caller by email for what is missing', async () => {
+    const backOffice = apiAs(app, 'helpdesk.tributi', ['helpdesk-back-office-1']);
+    const c = await open({
+      subject: 'Avviso di accertamento bollo auto 2024',
+      notes: 'Ritiene di aver già pagato.',
+      callerName: 'Anna Verdi',
+      email: 'anna.verdi@example.test',
+    });
+    const task = await openTaskOf(operator, c.processInstanceKey, 'handle-contact', 'helpdesk-phone-contact');
+    await operator.post(`/api/tasks/${task.key}/claim`);
+    const done = await operator.post(`/api/tasks/${task.key}/complete`, {
+      variables: { contactOutcome: 'forward', outcomeCode: 'CSB-TRIBUTI', queue: 'Tributi CSB' },
+    });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    const tributi = await waitFor(async () => {
+      const subs = await app.engine.request<{ id: string }[]>('GET', '/process-instance', {
+        query: { superProcessInstance: c.processInstanceKey },
+      });
+      return subs[0]?.id;
+    }, 'the document check of the forwarded call');
+    const check = await openTaskOf(backOffice, tributi, 'check-documents', 'helpdesk-tributi-check');
+    await backOffice.post(`/api/tasks/${check.key}/claim`);
+    const checked = await backOffice.post(`/api/tasks/${check.key}/complete`, {
+      variables: {
+        actType: 'tassa-automobilistica',
+        actNumber: '',
+        identityDocument: false,
+        signedRequest: true,
+        legibleAttachments: true,
+        missingNote: '',
+      },
+    });
+    expect(checked.status, JSON.stringify(checked.body)).toBe(200);
+    const ticketId = (await app.workerDeps.mail.contacts.get(c.contactId))?.ticketId;
+    const asked = await waitFor(async () => {
+      const items = await app.workerDeps.mail.records.outbox(5, `contact:${c.contactId}`);
+      return items.find((i) => i.subject.startsWith(`[Ticket #${ticketId}] Documentazione da integrare`));
+    }, 'the request for the missing documents');
+    expect(asked).toMatchObject({ to: 'anna.verdi@example.test', ticketId });
+    expect(asked.text).toContain('documento di identità');
+  });
+
   it('refuses a program among the documents, and a contact without its subject, starting nothing', async () => {
     const before: { n: string }[] = await app.db.query(`SELECT count(*) AS n FROM helpdesk_contacts`);
     const exe = await operator.post('/api/helpdesk/contacts', {
