@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { RunningApp } from '../../app.js';
+import { EngineError } from '../../platform/engine/operaton.js';
 import { createLogger } from '../../platform/logger.js';
 import { Metrics } from '../../platform/metrics.js';
 import { defineWorker } from '../../workers/framework/define.js';
@@ -181,5 +182,57 @@ describe('external-task workers', () => {
     expect(incidents[0]?.incidentMessage).toMatch(
       /Tentativi esauriti per probe-failing: servizio di prova non disponibile/,
     );
+  });
+
+  it('sends an outcome again when the engine’s optimistic lock refuses it, with no incident and no second run', async () => {
+    let runs = 0;
+    let refused = 0;
+    const probe = defineWorker({
+      taskType: 'probe-concurrent',
+      description: 'completato al quinto invio',
+      variables: z.object({}).passthrough(),
+      headers: z.object({}).passthrough(),
+      handler() {
+        runs++;
+        return Promise.resolve({ done: true });
+      },
+    });
+    // The engine as a busy instance answers it: a concurrent update, four times in a row.
+    const busy = Object.assign(Object.create(engine) as typeof engine, {
+      completeExternalTask: (...args: Parameters<typeof engine.completeExternalTask>) => {
+        if (refused < 4) {
+          refused++;
+          return Promise.reject(
+            new EngineError(
+              500,
+              'OptimisticLockingException',
+              "ENGINE-03005 Execution of 'UPDATE ExecutionEntity' failed. Entity was updated by another transaction concurrently.",
+            ),
+          );
+        }
+        return engine.completeExternalTask(...args);
+      },
+    });
+    const w = startWorkers({
+      engine: busy,
+      definitions: [probe],
+      deps: app.workerDeps,
+      effects: new EffectStore(app.db, 5000),
+      metrics: new Metrics(),
+      log: createLogger('silent'),
+      maxTasks: 4,
+      pollMs: 1000,
+      lockMs: 5000,
+    });
+    running.push(w);
+    const started = await deployAndStart('probe-concurrent');
+    await waitFor(
+      async () => (await engine.historicProcessInstance(started.id))?.state === 'COMPLETED' || undefined,
+      'the instance completed',
+      20_000,
+    );
+    expect(refused).toBe(4);
+    expect(runs).toBe(1);
+    expect(await engine.incidents({ processInstanceId: started.id })).toEqual([]);
   });
 });

@@ -253,7 +253,7 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
   ): Promise<Outcome | undefined> => {
     let current = outcome;
     const fields = { type: topic, jobKey: task.id, processInstanceKey: task.processInstanceId };
-    for (let attempt = 1; attempt <= 4; attempt++) {
+    for (let attempt = 1; attempt <= CONCURRENT_UPDATE_ATTEMPTS; attempt++) {
       try {
         await send(task, current);
         return current;
@@ -261,6 +261,18 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
         const e = err as Error;
         if (lockLost(err)) {
           log.warn({ ...fields, err: { message: e.message.slice(0, 200) } }, 'task taken over before its outcome');
+          return undefined;
+        }
+        // Another transaction changed the instance at the same moment (a message, a timer, a
+        // sibling branch): the engine's optimistic lock. Asking again is the remedy; it is never
+        // the model's fault, so never an incident. Should it go on, the lock lapses and the task
+        // comes back, its effect kept once by the idempotency store.
+        if (concurrentUpdate(err)) {
+          if (attempt < CONCURRENT_UPDATE_ATTEMPTS) {
+            await sleep(50 * 2 ** attempt + Math.random() * 50);
+            continue;
+          }
+          log.warn({ ...fields, attempts: attempt }, 'outcome refused by concurrent updates, left for the next lock');
           return undefined;
         }
         const busy = err instanceof EngineUnavailableError || (err instanceof EngineError && err.status >= 500);
@@ -349,6 +361,17 @@ export function startWorkers(opts: WorkerOptions): RunningWorkers {
       await Promise.race([Promise.allSettled([...running]), sleep(10_000)]);
     },
   };
+}
+
+/** How often an outcome refused by the engine's optimistic lock is sent again. */
+const CONCURRENT_UPDATE_ATTEMPTS = 8;
+
+/** The engine's optimistic lock (ENGINE-03005, `OptimisticLockingException`): someone else changed the same rows first. */
+function concurrentUpdate(err: unknown): boolean {
+  return (
+    err instanceof EngineError &&
+    (err.type === 'OptimisticLockingException' || /ENGINE-03005|OptimisticLocking/i.test(err.message))
+  );
 }
 
 /**
