@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { actorOf, allow } from '../auth/access.js';
+import { idempotent } from '../idempotency.js';
 import { parseWith } from '../problems.js';
 import { Campaigns } from '../../domain/campaigns/campaigns.js';
 import { LIST_CAMPAIGN_KINDS } from '../../domain/campaigns/outcomes.js';
@@ -38,7 +39,7 @@ export function campaignRoutes({ starter, db }: ApiDeps): Router {
   const campaigns = new Campaigns(db);
   const r = Router();
   /** 201 with the campaign and the rows left out; 400 with the same report when nothing is usable. */
-  r.post('/', allow('campaigns:manage'), async (req, res) => {
+  r.post('/', allow('campaigns:manage'), idempotent(db), async (req, res) => {
     const body = parseWith(campaignBody, req.body ?? {});
     const result = await outbound.start(body, actorOf(req).id);
     if (!result.started) {

@@ -11,6 +11,7 @@ import { NotFoundError, UnavailableError, ValidationError } from '../../domain/e
 import { RegionalTaxesUnavailableError } from '../../adapters/taxes/regional-taxes.js';
 import { isBlockedFile } from '../../domain/helpdesk/mail-inspection.js';
 import { actorOf } from '../auth/access.js';
+import { idempotent } from '../idempotency.js';
 
 const UUID = z.string().uuid('identificativo del messaggio non valido');
 const TICKET_ID = z.string().regex(/^\d{1,12}$/, 'numero di ticket non valido');
@@ -66,8 +67,9 @@ async function sendCitizenFile(res: Response, file: TicketFile): Promise<void> {
  * message (sanitised HTML, attachments), what was sent, the backlog per mailbox, a ticket and
  * its history. Every read of a person's mail is audited.
  */
-export function helpDeskRoutes({ helpDesk }: ApiDeps): Router {
+export function helpDeskRoutes({ helpDesk, db }: ApiDeps): Router {
   const r = Router();
+  const once = idempotent(db);
   const { records, tickets, mailboxes, contacts, taxes } = helpDesk;
 
   /** A taxpayer's regional tax position (SITR) for the operator answering about it (R7), audited. */
@@ -95,7 +97,7 @@ export function helpDeskRoutes({ helpDesk }: ApiDeps): Router {
   });
 
   /** The front office opens a contact for a call: closed in line or forwarded as a ticket. */
-  r.post('/contacts', allow('helpdesk:contact'), async (req, res) => {
+  r.post('/contacts', allow('helpdesk:contact'), once, async (req, res) => {
     const body = parseWith(contactBody, req.body ?? {});
     const documents = body.documents.map((d) => ({
       filename: d.filename.replace(/[\\/\r\n]/g, '_'),

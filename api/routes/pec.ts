@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { actorOf, allow, auditRead } from '../auth/access.js';
+import { idempotent } from '../idempotency.js';
 import { parseWith } from '../problems.js';
 import { checkFiscalCode, normaliseItalianMobile } from '../../domain/cup/patient.js';
 import { NotFoundError, UnavailableError, ValidationError } from '../../domain/errors.js';
@@ -132,9 +133,10 @@ export function pecRoutes(deps: ApiDeps & { pec?: PecProvider; identity?: Identi
   const pec = deps.pec ?? new LocalPecProvider(deps.db);
   const identity = deps.identity ?? new LocalIdentityRegistry(deps.db);
   const tickets = deps.helpDesk.tickets;
+  const once = idempotent(deps.db);
   const r = Router();
 
-  r.post('/pec-requests', allow('helpdesk:manage'), async (req, res) => {
+  r.post('/pec-requests', allow('helpdesk:manage'), once, async (req, res) => {
     const body = parseWith(requestBody, req.body ?? {});
     const address = `${body.localPart}@${body.domain}`;
     if (!parsePecAddress(address)) {
@@ -176,7 +178,7 @@ export function pecRoutes(deps: ApiDeps & { pec?: PecProvider; identity?: Identi
     res.status(201).json({ ...started, ticketId: ticket, address });
   });
 
-  r.post('/pec-changes', allow('helpdesk:manage'), async (req, res) => {
+  r.post('/pec-changes', allow('helpdesk:manage'), once, async (req, res) => {
     const body = parseWith(changeBody, req.body ?? {});
     const mailbox = await readMailbox(pec, body.address);
     if (!mailbox || mailbox.status === 'deleted') {

@@ -25,6 +25,7 @@ import { MailBounces1763900000021 } from '../../migrations/1763900000021-MailBou
 import { Campaigns1763900000022 } from '../../migrations/1763900000022-Campaigns.js';
 import { HelpDeskContacts1763900000023 } from '../../migrations/1763900000023-HelpDeskContacts.js';
 import { ChunkedFiles1763900000024 } from '../../migrations/1763900000024-ChunkedFiles.js';
+import { ApiRequests1763900000025 } from '../../migrations/1763900000025-ApiRequests.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -53,6 +54,7 @@ export const MIGRATIONS = [
   Campaigns1763900000022,
   HelpDeskContacts1763900000023,
   ChunkedFiles1763900000024,
+  ApiRequests1763900000025,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

@@ -128,6 +128,44 @@ describe('a help-desk contact opened by the front office for a call', () => {
     expect(asked.text).toContain('documento di identità');
   });
 
+  it('opens one contact for a submission sent twice with the same Idempotency-Key', async () => {
+    const count = async () =>
+      Number((await app.db.query<{ n: string }[]>(`SELECT count(*) AS n FROM helpdesk_contacts`))[0]?.n);
+    const before = await count();
+    const key = `modulo-${Date.now()}`;
+    const headers = { 'idempotency-key': key };
+    // A refusal is not kept: corrected, the same form goes through under the same key.
+    const refused = await operator.post('/api/helpdesk/contacts', { notes: 'senza oggetto' }, { headers });
+    expect(refused.status).toBe(400);
+    const body = { subject: 'Doppio clic', notes: 'Inviato due volte.' };
+    const first = await operator.post<{ contactId: string; processInstanceKey: string }>(
+      '/api/helpdesk/contacts',
+      body,
+      {
+        headers,
+      },
+    );
+    const again = await operator.post<{ contactId: string; processInstanceKey: string }>(
+      '/api/helpdesk/contacts',
+      body,
+      {
+        headers,
+      },
+    );
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(await count()).toBe(before + 1);
+    // The same key for another request is refused; a malformed key too.
+    const other = await operator.post('/api/helpdesk/contacts', { subject: 'Altro' }, { headers });
+    expect(other.status).toBe(409);
+    const bad = await operator.post('/api/helpdesk/contacts', body, { headers: { 'idempotency-key': 'x' } });
+    expect(bad.status).toBe(400);
+    // Without the header every submission is its own.
+    expect((await operator.post('/api/helpdesk/contacts', body)).status).toBe(201);
+    expect(await count()).toBe(before + 2);
+  });
+
   it('refuses a program among the documents, and a contact without its subject, starting nothing', async () => {
     const before: { n: string }[] = await app.db.query(`SELECT count(*) AS n FROM helpdesk_contacts`);
     const exe = await operator.post('/api/helpdesk/contacts', {

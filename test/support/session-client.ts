@@ -8,7 +8,7 @@ export interface ApiResponse<T> {
 
 export interface ApiClient {
   get<T = unknown>(path: string): Promise<ApiResponse<T>>;
-  post<T = unknown>(path: string, body?: unknown): Promise<ApiResponse<T>>;
+  post<T = unknown>(path: string, body?: unknown, opts?: { headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   patch<T = unknown>(path: string, body?: unknown): Promise<ApiResponse<T>>;
   delete<T = unknown>(path: string): Promise<ApiResponse<T>>;
 }
@@ -26,13 +26,19 @@ export interface SessionClient extends ApiClient {
 export function sessionClient(baseUrl: string): SessionClient {
   let cookie = '';
   let csrf = '';
-  const raw = async <T>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> => {
+  const raw = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> => {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
       headers: {
         'content-type': 'application/json',
         ...(cookie ? { cookie } : {}),
         ...(csrf ? { 'x-csrf-token': csrf } : {}),
+        ...extra,
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
@@ -50,14 +56,14 @@ export function sessionClient(baseUrl: string): SessionClient {
   const ensureCsrf = async () => {
     if (!csrf) csrf = (await raw<{ csrfToken: string }>('GET', '/api/session')).body.csrfToken;
   };
-  const call = async <T>(method: string, path: string, body?: unknown) => {
+  const call = async <T>(method: string, path: string, body?: unknown, extra?: Record<string, string>) => {
     if (method !== 'GET') await ensureCsrf();
-    return raw<T>(method, path, body);
+    return raw<T>(method, path, body, extra);
   };
   return {
     cookie: () => cookie,
     get: (p) => call('GET', p),
-    post: (p, b) => call('POST', p, b),
+    post: (p, b, o) => call('POST', p, b, o?.headers),
     patch: (p, b) => call('PATCH', p, b),
     delete: (p) => call('DELETE', p),
     async signIn(username, password) {

@@ -20,7 +20,10 @@ export function setCsrfToken(token: string): void {
 /** Fired when the API answers 401: the session ended, the app shows the sign-in page. */
 export const SESSION_EXPIRED = 'cc:session-expired';
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown; text?: boolean } = {}): Promise<T> {
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown; text?: boolean; idempotencyKey?: string } = {},
+): Promise<T> {
   const method = init.method ?? 'GET';
   const res = await fetch(path, {
     method,
@@ -29,6 +32,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
       accept: 'application/json, application/problem+json, application/xml',
       ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...(method !== 'GET' ? { 'x-csrf-token': csrfToken } : {}),
+      ...(init.idempotencyKey ? { 'idempotency-key': init.idempotencyKey } : {}),
     },
     ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
   });
@@ -43,6 +47,15 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   }
   if (res.status === 204) return undefined as T;
   return (init.text ? await res.text() : await res.json()) as T;
+}
+
+/**
+ * A key for one filled form, sent as `Idempotency-Key`: the same submission sent twice (a
+ * double click, a retry after a lost answer) creates one thing. Random bytes, not
+ * `crypto.randomUUID`, which browsers offer only on HTTPS or localhost.
+ */
+export function newRequestKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Query string from the set values of an object. */

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, query } from '../api';
+import { api, newRequestKey, query } from '../api';
 import { Notice, Problem } from '../components/problem';
 import { navigate } from '../router';
 import { can, useSession } from '../session';
@@ -57,6 +57,8 @@ function HelpDeskContactForm() {
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
   const [busy, setBusy] = useState(false);
+  // One key for this filled form: sent twice, it opens one contact.
+  const [requestKey] = useState(newRequestKey);
   const open = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -65,6 +67,7 @@ function HelpDeskContactForm() {
       const optional = (v: string) => (v.trim() ? v.trim() : undefined);
       const started = await api<{ processInstanceKey: string; businessKey: string }>('/api/helpdesk/contacts', {
         method: 'POST',
+        idempotencyKey: requestKey,
         body: {
           channel: 'telefono',
           subject,
