@@ -66,7 +66,7 @@ async function destroyMail(db: Db, before: Date): Promise<{ mailEmptied: number;
 
 /**
  * Retention of personal data (P3): what the platform itself keeps of people (SMS texts and
- * numbers, contact notes) is emptied once older than `personalDataDays`; audit entries older
+ * numbers, contact notes, the people of finished campaigns) is emptied once older than `personalDataDays`; audit entries older
  * than `auditDays` are deleted. The records stay (who did what, when, with which outcome),
  * their personal content goes. Task and instance variables live in the engine's history,
  * which the engine removes itself (`historyTimeToLive` of each process, history cleanup).
@@ -101,9 +101,20 @@ export const applyRetention = defineWorker({
     const notes = await count(db, `UPDATE contact_outcomes SET note = NULL WHERE closed_at < $1 AND note IS NOT NULL`, [
       personalBefore,
     ]);
+    // The people an outbound campaign called (R6): kept while it runs, emptied once it has been
+    // over for the period; the outcome codes stay for its efficacy and efficiency.
+    const campaignContacts = await count(
+      db,
+      `UPDATE campaign_contacts c SET name = NULL, phone = NULL, email = NULL, fiscal_code = NULL, extra = '{}', note = NULL
+         FROM campaigns k
+        WHERE k.id = c.campaign_id AND k.status = 'completed' AND k.completed_at < $1
+          AND (c.name IS NOT NULL OR c.phone IS NOT NULL OR c.email IS NOT NULL OR c.fiscal_code IS NOT NULL
+               OR c.extra <> '{}' OR c.note IS NOT NULL)`,
+      [personalBefore],
+    );
     const audit = await count(db, `DELETE FROM audit_events WHERE at < $1`, [auditBefore]);
     const mail = headers.mailDays ? await destroyMail(db, new Date(now.getTime() - headers.mailDays * DAY_MS)) : {};
-    const summary = { sms, notes, auditDeleted: audit, ...mail };
+    const summary = { sms, notes, campaignContacts, auditDeleted: audit, ...mail };
     // One record per run, even when a delivery that died after writing it is repeated.
     await db.query(
       `INSERT INTO audit_events (actor, action, subject_type, detail)

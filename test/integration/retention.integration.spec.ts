@@ -17,6 +17,7 @@ describe('retention of personal data (P3)', () => {
     // The rows made up for this test leave the shared database as they came.
     await app?.db.query(`DELETE FROM sms_messages WHERE reference IN ('retention-old', 'retention-recent')`);
     await app?.db.query(`DELETE FROM contact_outcomes WHERE process_instance_key LIKE 'retention-test-%'`);
+    await app?.db.query(`DELETE FROM campaigns WHERE name LIKE 'retention-campagna-%'`);
     await app?.stop();
   });
 
@@ -53,6 +54,24 @@ describe('retention of personal data (P3)', () => {
               ('retention-test-new', 'cup', 'phone', 'info-given', true, false, 'operatore', 'Richiamare dopo le 17', $2, $2)`,
       [old, recent],
     );
+    // Two finished campaigns, one over for 200 days, one for 10, and one still running.
+    const campaigns: { id: string; name: string }[] = await app.db.query(
+      `INSERT INTO campaigns (kind, name, created_by, status, created_at, completed_at)
+       VALUES ('information', 'retention-campagna-vecchia', 'test', 'completed', $1, $1),
+              ('information', 'retention-campagna-recente', 'test', 'completed', $2, $2),
+              ('information', 'retention-campagna-in-corso', 'test', 'running', $1, NULL)
+       RETURNING id, name`,
+      [old, recent],
+    );
+    for (const c of campaigns) {
+      await app.db.query(
+        `INSERT INTO campaign_contacts (campaign_id, package_no, source_row, name, phone, email, fiscal_code, extra,
+           outcome_code, positive, note, operator, done_at)
+         VALUES ($1, 1, 2, 'Maria Neri', '+393331112223', 'maria.neri@example.test', 'NRIMRA70A41G942X', '{"comune":"Potenza"}',
+           'INFORMATO', true, 'Richiamare la sera', 'operatore', $2)`,
+        [c.id, old],
+      );
+    }
     await app.db.query(
       `INSERT INTO audit_events (actor, action, at) VALUES ('vecchio', 'sign-in', $1), ('recente', 'sign-in', now())`,
       [new Date(Date.now() - 800 * DAY)],
@@ -95,6 +114,37 @@ describe('retention of personal data (P3)', () => {
       { key: 'retention-test-new', note: 'Richiamare dopo le 17', outcome_code: 'info-given' },
       { key: 'retention-test-old', note: null, outcome_code: 'info-given' },
     ]);
+    const called: {
+      name: string;
+      person: string | null;
+      phone: string | null;
+      extra: unknown;
+      note: string | null;
+      outcome: string;
+    }[] = await app.db.query(
+      `SELECT k.name, c.name AS person, c.phone, c.extra, c.note, c.outcome_code AS outcome
+           FROM campaign_contacts c JOIN campaigns k ON k.id = c.campaign_id
+          WHERE k.name LIKE 'retention-campagna-%' ORDER BY k.name`,
+    );
+    expect(called).toEqual([
+      {
+        name: 'retention-campagna-in-corso',
+        person: 'Maria Neri',
+        phone: '+393331112223',
+        extra: { comune: 'Potenza' },
+        note: 'Richiamare la sera',
+        outcome: 'INFORMATO',
+      },
+      {
+        name: 'retention-campagna-recente',
+        person: 'Maria Neri',
+        phone: '+393331112223',
+        extra: { comune: 'Potenza' },
+        note: 'Richiamare la sera',
+        outcome: 'INFORMATO',
+      },
+      { name: 'retention-campagna-vecchia', person: null, phone: null, extra: {}, note: null, outcome: 'INFORMATO' },
+    ]);
     const audit: { actor: string }[] = await app.db.query(
       `SELECT actor FROM audit_events WHERE actor IN ('vecchio', 'recente')`,
     );
@@ -111,7 +161,7 @@ describe('retention of personal data (P3)', () => {
     });
     const second = await retentionRunSince(again);
     expect(second.key).not.toBe(first.key);
-    expect(second.summary).toMatchObject({ sms: 0, notes: 0, auditDeleted: 0 });
+    expect(second.summary).toMatchObject({ sms: 0, notes: 0, campaignContacts: 0, auditDeleted: 0 });
   });
 
   it('destroys the help desk’s archived mail after the contract’s duration (R2), and keeps what is recent or not yet archived', async () => {
