@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { defineWorker } from './framework/define.js';
+import { MailboxUnavailableError } from '../adapters/mail/mailbox.js';
+import { ARCHIVE_FOLDER } from '../domain/helpdesk/mail-intake.js';
+import { TransientError } from './framework/errors.js';
 
 const DAY_MS = 86_400_000;
 
@@ -113,8 +116,32 @@ export const applyRetention = defineWorker({
       [personalBefore],
     );
     const audit = await count(db, `DELETE FROM audit_events WHERE at < $1`, [auditBefore]);
-    const mail = headers.mailDays ? await destroyMail(db, new Date(now.getTime() - headers.mailDays * DAY_MS)) : {};
-    const summary = { sms, notes, campaignContacts, auditDeleted: audit, ...mail };
+    const mailBefore = headers.mailDays ? new Date(now.getTime() - headers.mailDays * DAY_MS) : undefined;
+    const mail = mailBefore ? await destroyMail(db, mailBefore) : {};
+    // The mail servers' own copies in each mailbox's archive folder go too (R2).
+    let archivedDeleted = 0;
+    if (mailBefore) {
+      for (const [name, mailbox] of deps.mail.mailboxes) {
+        try {
+          archivedDeleted += await mailbox.purge(ARCHIVE_FOLDER, mailBefore);
+        } catch (err) {
+          if (err instanceof MailboxUnavailableError) {
+            throw new TransientError(
+              `Conservazione: ${err.message}; l'archivio della casella ${name} sarà ripulito al prossimo tentativo.`,
+            );
+          }
+          throw err;
+        }
+      }
+    }
+    const summary = {
+      sms,
+      notes,
+      campaignContacts,
+      auditDeleted: audit,
+      ...mail,
+      ...(mailBefore ? { archivedDeleted } : {}),
+    };
     // One record per run, even when a delivery that died after writing it is repeated.
     await db.query(
       `INSERT INTO audit_events (actor, action, subject_type, detail)

@@ -418,6 +418,33 @@ export class ImapMailbox implements Mailbox {
     }
   }
 
+  async purge(folder: string, before: Date): Promise<number> {
+    const client = this.client();
+    client.on('error', () => undefined);
+    try {
+      try {
+        await client.connect();
+      } catch (err) {
+        throw new MailboxUnavailableError(
+          isLoginRefused(err)
+            ? `La casella ${this.name} ha rifiutato l'accesso: controllare utente e password`
+            : `La casella ${this.name} non è raggiungibile (${codeOf(err)})`,
+        );
+      }
+      const listed = await client.list();
+      if (!listed.some((f) => f.path === folder)) return 0;
+      await client.mailboxOpen(folder);
+      // IMAP's BEFORE compares the day of arrival (the internal date, which a move keeps).
+      const old = await client.search({ before }, { uid: true });
+      if (!old || old.length === 0) return 0;
+      await client.messageDelete(old.join(','), { uid: true });
+      return old.length;
+    } finally {
+      if (client.usable) await within(client.logout(), LOGOUT_GRACE_MS, 'LOGOUT').catch(() => undefined);
+      client.close();
+    }
+  }
+
   /** Creates `folder` unless it exists; "already exists" from a concurrent archive is fine too. */
   private async ensureFolder(client: ImapFlow, folder: string): Promise<void> {
     try {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import { ChunkedFiles, type WrittenFile } from '../../platform/content/chunked-files.js';
+import { returning } from '../../platform/database/query.js';
 import type { InboxMessage, Mailbox, MessageRef } from './mailbox.js';
 
 /** The local mailboxes never change their UID space: one UIDVALIDITY for all. */
@@ -52,11 +53,21 @@ export class LocalMailbox implements Mailbox {
 
   async archive(ref: MessageRef, folder: string): Promise<'moved' | 'gone'> {
     if (ref.uidValidity !== LOCAL_UID_VALIDITY) return 'gone';
-    const moved: unknown[] = await this.db.query(
+    const moved = await returning(
+      this.db,
       `UPDATE local_mailbox_messages SET folder = $3 WHERE mailbox = $1 AND uid = $2 AND folder = 'INBOX' RETURNING uid`,
       [this.name, ref.uid, folder],
     );
     return moved.length > 0 ? 'moved' : 'gone';
+  }
+
+  async purge(folder: string, before: Date): Promise<number> {
+    const gone = await returning(
+      this.db,
+      `DELETE FROM local_mailbox_messages WHERE mailbox = $1 AND folder = $2 AND received_at < $3 RETURNING uid`,
+      [this.name, folder, before],
+    );
+    return gone.length;
   }
 
   /** The message as stored, streamed piece by piece. */

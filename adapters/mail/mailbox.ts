@@ -21,6 +21,12 @@ export interface Mailbox {
    * is no longer in the inbox (already moved: a retry).
    */
   archive(ref: MessageRef, folder: string): Promise<'moved' | 'gone'>;
+  /**
+   * Deletes from `folder` (the archive) every message that arrived before `before`: the
+   * retention of the mailbox's own copies (R2). Answers how many; a folder that does not
+   * exist has none.
+   */
+  purge(folder: string, before: Date): Promise<number>;
 }
 
 export interface MessageRef {

@@ -11,10 +11,12 @@ import { waitFor } from './support/test-app.js';
 const DOMAIN = 'example.test';
 // One login per scenario: Dovecot holds back logins of a user after failed ones (auth penalty),
 // and each scenario wants a folder of its own.
-const USERS = ['initial', 'idle', 'reconnect', 'flaky', 'busy', 'nofolder', 'archive', 'abort', 'refused'].map((u) => ({
-  user: `${u}@${DOMAIN}`,
-  password: `pw-${u}-0123`,
-}));
+const USERS = ['initial', 'idle', 'reconnect', 'flaky', 'busy', 'nofolder', 'archive', 'purge', 'abort', 'refused'].map(
+  (u) => ({
+    user: `${u}@${DOMAIN}`,
+    password: `pw-${u}-0123`,
+  }),
+);
 // A password with the characters an address has to encode.
 const URL_USER = { user: `url@${DOMAIN}`, password: 'p@ss%/w#rd?' };
 const login = (u: string) => `${u}@${DOMAIN}`;
@@ -248,6 +250,24 @@ describe('IMAP mailbox on Dovecot', () => {
     const nowhere = mailbox('archive', { port: 1 }).archive(ref, 'Archivio');
     await expect(nowhere).rejects.toBeInstanceOf(MailboxUnavailableError);
     await expect(nowhere).rejects.toThrow('La casella archive non è raggiungibile (ECONNREFUSED)');
+  });
+
+  it('deletes from the archive what arrived before the retention date, and nothing else', async () => {
+    const box = mailbox('purge');
+    // No archive yet: nothing to delete, no error.
+    expect(await box.purge('Archivio', new Date(Date.now() + 86_400_000))).toBe(0);
+    const first = await dovecot.append(login('purge'), mail('purge-1'));
+    const second = await dovecot.append(login('purge'), mail('purge-2'));
+    expect(await box.archive(first, 'Archivio')).toBe('moved');
+    expect(await box.archive(second, 'Archivio')).toBe('moved');
+    const kept = await dovecot.append(login('purge'), mail('purge-inbox'));
+    // Arrived today: a retention date in the past keeps them.
+    expect(await box.purge('Archivio', new Date(Date.now() - 2 * 86_400_000))).toBe(0);
+    expect(await box.purge('Archivio', new Date(Date.now() + 2 * 86_400_000))).toBe(2);
+    expect(await box.purge('Archivio', new Date(Date.now() + 2 * 86_400_000))).toBe(0);
+    // The inbox is not the archive: its message is still offered.
+    const { offers } = watch(box);
+    await until(() => offers.some((o) => o.uid === kept.uid), 'the inbox message offered', 10_000);
   });
 
   it('stops watching promptly when the signal aborts', async () => {

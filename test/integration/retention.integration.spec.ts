@@ -5,6 +5,7 @@ import { EngineError, type Job } from '../../platform/engine/operaton.js';
 import { apiAs, startTestApp, waitFor } from './support/test-app.js';
 import { fireTimers, testEngine } from './support/clock.js';
 import { openTaskOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
+import { MailBlobs } from '../../domain/helpdesk/mail-blobs.js';
 
 const DAY = 86_400_000;
 
@@ -199,6 +200,22 @@ describe('retention of personal data (P3)', () => {
     const gone = await insert(1, old, true);
     const waiting = await insert(2, old, false);
     const recent = await insert(3, new Date(), true);
+    // An attachment stored in pieces, as the intake stores them now: its pieces go with it.
+    const pieces = await new MailBlobs(app.db, 4).put(Buffer.from(`${tag} allegato in pezzi`));
+    await app.db.query(`UPDATE mail_blobs SET created_at = $2 WHERE sha256 = $1`, [pieces.sha256, old]);
+    await app.db.query(`UPDATE mail_messages SET attachments = attachments || $2::jsonb WHERE id = $1`, [
+      gone.id,
+      JSON.stringify([
+        { index: 1, filename: 'b.pdf', contentType: 'application/pdf', size: pieces.size, sha256: pieces.sha256 },
+      ]),
+    ]);
+    const [{ file_id: fileId } = { file_id: '' }] = await app.db.query<{ file_id: string }[]>(
+      `SELECT file_id FROM mail_blobs WHERE sha256 = $1`,
+      [pieces.sha256],
+    );
+    expect(
+      (await app.db.query<unknown[]>(`SELECT 1 FROM file_chunks WHERE file_id = $1`, [fileId])).length,
+    ).toBeGreaterThan(1);
 
     const since = new Date();
     await app.workerDeps.starter.start({
@@ -209,7 +226,7 @@ describe('retention of personal data (P3)', () => {
       startAt: 'manual-run',
     });
     const run = await retentionRunSince(since);
-    expect(run.summary).toMatchObject({ mailDays: 1825 });
+    expect(run.summary).toMatchObject({ mailDays: 1825, archivedDeleted: 0 });
     expect(run.summary['mailEmptied']).toBeGreaterThanOrEqual(1);
 
     const rows: { id: string; text_body: string | null; from_address: string | null; raw_sha256: string | null }[] =
@@ -232,6 +249,8 @@ describe('retention of personal data (P3)', () => {
       [`${tag}-%`],
     );
     expect(blobs.map((b) => b.sha256).sort()).toEqual([waiting.att, waiting.raw, recent.att, recent.raw].sort());
+    expect(await app.db.query(`SELECT 1 FROM mail_blobs WHERE sha256 = $1`, [pieces.sha256])).toEqual([]);
+    expect(await app.db.query(`SELECT 1 FROM file_chunks WHERE file_id = $1`, [fileId])).toEqual([]);
   });
 
   it("leaves instance and task variables to the engine, whose history cleanup removes them after the process's time to live", async () => {
