@@ -261,6 +261,13 @@ export async function inspectMail(
       if (envelope.original && !isReceipt(pec)) message = envelope.original;
     } catch (err) {
       if (!(err instanceof PecEnvelopeError) && (err as Error).name !== 'DaticertError') throw err;
+      if (err instanceof PecEnvelopeError && err.anomaly) {
+        return {
+          ...empty,
+          quarantineReason:
+            'Busta di anomalia del gestore PEC: il messaggio contenuto non è certificato (ad esempio inviato da una casella ordinaria); aprirlo e verificarlo a mano',
+        };
+      }
       if (looksPec) return { ...empty, quarantineReason: `Busta PEC non valida: ${(err as Error).message}` };
       // An ordinary message reached the PEC mailbox: read it as such.
     }

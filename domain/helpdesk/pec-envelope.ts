@@ -28,6 +28,13 @@ export interface PecEnvelope {
 /** Not a PEC envelope, or one the rules do not describe: quarantined with this reason. */
 export class PecEnvelopeError extends Error {
   override name = 'PecEnvelopeError';
+  constructor(
+    message: string,
+    /** A provider's anomaly envelope (`X-Trasporto: errore`): an uncertified message it wrapped. */
+    readonly anomaly = false,
+  ) {
+    super(message);
+  }
 }
 
 const MAX_PARTS = 200;
@@ -124,7 +131,14 @@ export async function openPecEnvelope(raw: Content, store: ContentStore = memory
     if (err instanceof PecEnvelopeError) throw err;
     throw new PecEnvelopeError(`busta PEC illeggibile: ${(err as Error).message}`);
   }
-  if (!cert) throw new PecEnvelopeError('non è una busta PEC: manca daticert.xml');
+  if (!cert) {
+    // The provider wraps a message that is not certified (sent from an ordinary mailbox, or
+    // failing its checks) in an anomaly envelope, which certifies nothing.
+    if (transport?.trim().toLowerCase() === 'errore') {
+      throw new PecEnvelopeError('busta di anomalia: il messaggio contenuto non è certificato', true);
+    }
+    throw new PecEnvelopeError('non è una busta PEC: manca daticert.xml');
+  }
   let daticert: Daticert;
   try {
     daticert = readDaticert(await decode(cert.encoding, Buffer.concat(cert.body)));

@@ -123,6 +123,38 @@ describe('inspecting a received mail', () => {
     expect(m.subject).toBe('a b');
   });
 
+  it('names a PEC provider’s anomaly envelope (an uncertified message it wrapped) as such, not as a broken envelope', async () => {
+    const anomaly = Buffer.from(
+      [
+        'From: "Per conto di: mario.rossi@example.test" <posta-certificata@pec.aruba.it>',
+        'To: helpdesk@pec.regione.basilicata.it',
+        'Subject: ANOMALIA MESSAGGIO: Richiesta',
+        'X-Trasporto: errore',
+        'Message-ID: <anomalia-1@pec.aruba.it>',
+        'Content-Type: multipart/mixed; boundary="m"',
+        '',
+        '--m',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Il messaggio allegato non è un messaggio di posta certificata.',
+        '--m',
+        'Content-Type: message/rfc822; name="postacert.eml"',
+        'Content-Disposition: attachment; filename="postacert.eml"',
+        '',
+        'From: mario.rossi@example.test',
+        'Message-ID: <ordinaria-1@example.test>',
+        'Subject: Richiesta',
+        '',
+        'Buongiorno.',
+        '--m--',
+        '',
+      ].join('\r\n'),
+    );
+    const m = await inspectMail(anomaly, { ...opts, pecExpected: true });
+    expect(m.quarantineReason).toMatch(/^Busta di anomalia del gestore PEC: il messaggio contenuto non è certificato/);
+    expect(m.pec).toBeUndefined();
+  });
+
   it('streams a large attachment into the store piece by piece, never holding it whole', async () => {
     const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(3 * 1024 * 1024)]);
     const raw = Buffer.from(
