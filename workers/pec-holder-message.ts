@@ -56,10 +56,7 @@ export async function sendToHolder(
         to: email,
         subject: (subject ?? '').trim(),
         text: body.join('\n').trim(),
-        storedText: (m.secrets ?? []).reduce(
-          (t, secret) => t.split(secret).join('[collegamento riservato al titolare]'),
-          body.join('\n').trim(),
-        ),
+        storedText: withoutSecrets(body.join('\n').trim(), m.secrets ?? []),
         ticketId: m.ticketId,
       });
     } catch (err) {
@@ -80,7 +77,13 @@ export async function sendToHolder(
     }
     const text = deps.templates.render('sms', m.template, data);
     try {
-      await deps.smsSender.sendOnce({ purpose: m.purpose, reference: m.reference, to: checked.e164, text });
+      await deps.smsSender.sendOnce({
+        purpose: m.purpose,
+        reference: m.reference,
+        to: checked.e164,
+        text,
+        storedText: m.secrets?.length ? withoutSecrets(text, m.secrets) : undefined,
+      });
     } catch (err) {
       if (err instanceof SmsInDoubtError) throw new EffectInProgressError(err.message, err.retryAfterMs);
       if (err instanceof SmsRejectedError) {
@@ -94,4 +97,9 @@ export async function sendToHolder(
     return { channel: 'sms', to: maskContact('sms', checked.e164) };
   }
   return undefined;
+}
+
+/** The text as the platform keeps it: each secret (a one-time link) replaced by a placeholder. */
+function withoutSecrets(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((t, secret) => t.split(secret).join('[collegamento riservato al titolare]'), text);
 }

@@ -60,7 +60,18 @@ export class SmsSender {
     this.inDoubtAfterMs = Math.max(gateway.answerTimeoutMs + IN_DOUBT_MARGIN_MS, lockMs);
   }
 
-  async sendOnce(m: { purpose: string; reference: string; to: string; text: string }): Promise<SendOutcome> {
+  /**
+   * `storedText`, when given, replaces the text in the record once the provider has taken the
+   * message (a one-time link the holder alone may read): until then the record keeps what was
+   * sent, which the in-doubt check needs to recognise it at the provider.
+   */
+  async sendOnce(m: {
+    purpose: string;
+    reference: string;
+    to: string;
+    text: string;
+    storedText?: string | undefined;
+  }): Promise<SendOutcome> {
     const encoded = encodeSms(m.text);
     const claimed: { id: string }[] = await this.db.query(
       `INSERT INTO sms_messages (provider, to_number, sender, body, encoding, segments, status, purpose, reference)
@@ -89,11 +100,10 @@ export class SmsSender {
       if (certainlyNotSent) await this.db.query('DELETE FROM sms_messages WHERE id = $1', [id]);
       throw err;
     }
-    await this.db.query(`UPDATE sms_messages SET provider_sid = $2, status = $3, updated_at = now() WHERE id = $1`, [
-      id,
-      sent.providerSid,
-      sent.status,
-    ]);
+    await this.db.query(
+      `UPDATE sms_messages SET provider_sid = $2, status = $3, body = coalesce($4, body), updated_at = now() WHERE id = $1`,
+      [id, sent.providerSid, sent.status, m.storedText ?? null],
+    );
     return { kind: 'sent', providerSid: sent.providerSid, status: sent.status, segments: encoded.segments };
   }
 
@@ -102,7 +112,7 @@ export class SmsSender {
    * there, or the record's id when this attempt is to send it after all.
    */
   private async settle(
-    m: { purpose: string; reference: string; to: string },
+    m: { purpose: string; reference: string; to: string; storedText?: string | undefined },
     encoded: { text: string; encoding: string; segments: number },
   ): Promise<SendOutcome | string> {
     const rows: {
@@ -134,9 +144,10 @@ export class SmsSender {
     const found = await this.gateway.findSent({ to: row.to_number, body: row.body, since: row.created_at });
     if (found) {
       await this.db.query(
-        `UPDATE sms_messages SET provider_sid = $2, status = $3, reconciled_at = now(), updated_at = now()
+        `UPDATE sms_messages SET provider_sid = $2, status = $3, reconciled_at = now(), updated_at = now(),
+                body = coalesce($5, body)
           WHERE id = $1 AND status = 'submitting' AND attempt = $4`,
-        [row.id, found.providerSid, found.status, row.attempt],
+        [row.id, found.providerSid, found.status, row.attempt, m.storedText ?? null],
       );
       return { kind: 'reconciled', providerSid: found.providerSid, status: found.status };
     }

@@ -33,10 +33,22 @@ describe('PEC mailboxes: issuance and changes through the postmaster (R4), with 
 
   /** What left through the (local) transport: the holder's mail with the real link. */
   const delivered: OutgoingMail[] = [];
+  /** What left through the SMS gateway: the holder's text with the real link. */
+  const texted: { to: string; body: string }[] = [];
   beforeAll(async () => {
     app = await startTestApp(
       {},
       {
+        sms: {
+          provider: 'local',
+          sender: 'CUP Basilicata',
+          answerTimeoutMs: 0,
+          send: (m) => {
+            texted.push({ to: m.to, body: m.body });
+            return Promise.resolve({ providerSid: `SM${randomUUID().replace(/-/g, '')}`, status: 'delivered' });
+          },
+          findSent: () => Promise.resolve(undefined),
+        },
         mailTransport: {
           kind: 'local',
           answerTimeoutMs: 0,
@@ -367,6 +379,35 @@ describe('PEC mailboxes: issuance and changes through the postmaster (R4), with 
     const token = /token=([\w-]+)/.exec(reset?.text ?? '')?.[1] ?? '';
     const earlierToken = new URL(earlier.activationUrl).searchParams.get('token') ?? '';
     expect(await pec.redeemActivation(earlierToken)).toEqual({ refused: 'link sostituito da uno più recente' });
+    expect(await pec.redeemActivation(token)).toEqual({ address });
+  });
+
+  it('sends a holder without email the one-time link by SMS, and keeps the SMS without it', async () => {
+    const address = `antonio.sms.${tag}@pec.basilicatanet.it`;
+    await pec.createMailbox({
+      address,
+      holder: { ...ANTONIO, phone: '+393471234569' },
+      quotaMb: 1024,
+      requestKey: `it-pwd-sms:${tag}`,
+    });
+    const started = await backOffice.post<{ processInstanceKey: string; ticketId: string }>(
+      '/api/helpdesk/pec-changes',
+      { address, change: 'password' },
+    );
+    expect(started.status).toBe(201);
+    const pi = started.body.processInstanceKey;
+    await complete(pi, 'approve-change', CHANGE, { changeOutcome: 'approve' });
+    await ticketStatus(started.body.ticketId, 'resolved');
+    const sms: { body: string; status: string }[] = await app.db.query(
+      `SELECT body, status FROM sms_messages WHERE purpose = 'pec-password-reset' AND reference LIKE $1`,
+      [`pec-credentials:${pi}:%`],
+    );
+    expect(sms).toHaveLength(1);
+    expect(sms[0]?.body).toContain('[collegamento riservato al titolare]');
+    expect(sms[0]?.body).not.toMatch(/token=/);
+    // The holder's phone (IMS's number) got the link, and it works.
+    const text = texted.find((t) => t.body.includes(address) && t.body.includes('token='));
+    const token = /token=([\w-]+)/.exec(text?.body ?? '')?.[1] ?? '';
     expect(await pec.redeemActivation(token)).toEqual({ address });
   });
 
