@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { returning } from '../../platform/database/query.js';
-import { ChunkedFiles } from '../../platform/content/chunked-files.js';
+import { ChunkedFiles, type WrittenFile } from '../../platform/content/chunked-files.js';
 import { openContent } from '../../platform/content/content.js';
 import { DEFAULT_REQUEST_KEY_FIELD } from './rt-tickets.js';
 import {
@@ -68,37 +68,48 @@ export class LocalTickets implements Tickets {
   }
 
   async create(ticket: NewTicket): Promise<Ticket> {
-    return this.db.transaction(async (m) => {
-      const existing = await this.byKey(m, ticket.requestKey);
-      if (existing) return toTicket(existing);
-      await this.requireQueue(m, ticket.queue);
-      const inserted = await m.query<TicketRow[]>(
-        `INSERT INTO tickets (queue, subject, status, requestors, custom_fields, request_key)
+    const known = await this.byKey(this.db.manager, ticket.requestKey);
+    if (known) return toTicket(known);
+    // The files are copied before the transaction: reading them needs connections of its own,
+    // which a transaction holding one while it waits for them could starve the pool of.
+    const files = await this.writeFiles(ticket.attachments);
+    let used = false;
+    try {
+      return await this.db.transaction(async (m) => {
+        const existing = await this.byKey(m, ticket.requestKey);
+        if (existing) return toTicket(existing);
+        await this.requireQueue(m, ticket.queue);
+        const inserted = await m.query<TicketRow[]>(
+          `INSERT INTO tickets (queue, subject, status, requestors, custom_fields, request_key)
          VALUES ($1, $2, 'new', $3, $4::jsonb, $5)
          ON CONFLICT (request_key) DO NOTHING
          RETURNING ${TICKET_COLUMNS}`,
-        [
-          ticket.queue,
-          ticket.subject,
-          ticket.requestor ? [ticket.requestor] : [],
-          JSON.stringify(ticket.customFields ?? {}),
-          ticket.requestKey,
-        ],
-      );
-      const row = inserted[0];
-      if (!row) {
-        // A concurrent create with the same key committed first (the insert waited for it).
-        const first = await this.byKey(m, ticket.requestKey);
-        if (!first) throw new Error(`ticket con chiave ${ticket.requestKey} atteso e non trovato`);
-        return toTicket(first);
-      }
-      const [txn] = await m.query<{ id: string }[]>(
-        `INSERT INTO ticket_transactions (ticket_id, type, content, creator) VALUES ($1, 'Create', $2, $3) RETURNING id`,
-        [row.id, ticket.content, this.user],
-      );
-      await this.saveFiles(m, row.id, txn!.id, ticket.attachments);
-      return toTicket(row);
-    });
+          [
+            ticket.queue,
+            ticket.subject,
+            ticket.requestor ? [ticket.requestor] : [],
+            JSON.stringify(ticket.customFields ?? {}),
+            ticket.requestKey,
+          ],
+        );
+        const row = inserted[0];
+        if (!row) {
+          // A concurrent create with the same key committed first (the insert waited for it).
+          const first = await this.byKey(m, ticket.requestKey);
+          if (!first) throw new Error(`ticket con chiave ${ticket.requestKey} atteso e non trovato`);
+          return toTicket(first);
+        }
+        const [txn] = await m.query<{ id: string }[]>(
+          `INSERT INTO ticket_transactions (ticket_id, type, content, creator) VALUES ($1, 'Create', $2, $3) RETURNING id`,
+          [row.id, ticket.content, this.user],
+        );
+        await this.saveFiles(m, row.id, txn!.id, files);
+        used = true;
+        return toTicket(row);
+      });
+    } finally {
+      if (!used) await this.dropFiles(files);
+    }
   }
 
   async findByRequestKey(requestKey: string): Promise<Ticket | undefined> {
@@ -116,23 +127,36 @@ export class LocalTickets implements Tickets {
     if (message.kind !== 'correspond' && message.kind !== 'comment') {
       throw new TicketRejectedError(`tipo di messaggio sconosciuto: ${String(message.kind)}`);
     }
-    await this.db.transaction(async (m) => {
-      const ticket = await this.lock(m, id);
-      const [txn] = await m.query<{ id: string }[]>(
-        `INSERT INTO ticket_transactions (ticket_id, type, content, request_key, creator)
+    const files = await this.writeFiles(message.attachments);
+    let used = false;
+    try {
+      await this.db.transaction(async (m) => {
+        const ticket = await this.lock(m, id);
+        const [txn] = await m.query<{ id: string }[]>(
+          `INSERT INTO ticket_transactions (ticket_id, type, content, request_key, creator)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (ticket_id, request_key) WHERE request_key IS NOT NULL DO NOTHING
          RETURNING id`,
-        [id, message.kind === 'correspond' ? 'Correspond' : 'Comment', message.content, message.requestKey, this.user],
-      );
-      if (!txn) return; // already added: a retry
-      await this.saveFiles(m, id, txn.id, message.attachments);
-      // RT's default lifecycle: replying to a new ticket opens it, as RT_System.
-      if (message.kind === 'correspond' && ticket.status === 'new') {
-        await this.setField(m, id, 'Status', 'new', 'open', RT_SYSTEM);
-      }
-      await m.query('UPDATE tickets SET last_updated = now() WHERE id = $1', [id]);
-    });
+          [
+            id,
+            message.kind === 'correspond' ? 'Correspond' : 'Comment',
+            message.content,
+            message.requestKey,
+            this.user,
+          ],
+        );
+        if (!txn) return; // already added: a retry
+        await this.saveFiles(m, id, txn.id, files);
+        used = true;
+        // RT's default lifecycle: replying to a new ticket opens it, as RT_System.
+        if (message.kind === 'correspond' && ticket.status === 'new') {
+          await this.setField(m, id, 'Status', 'new', 'open', RT_SYSTEM);
+        }
+        await m.query('UPDATE tickets SET last_updated = now() WHERE id = $1', [id]);
+      });
+    } finally {
+      if (!used) await this.dropFiles(files);
+    }
   }
 
   async update(id: string, change: { queue?: string; status?: TicketStatus }): Promise<Ticket> {
@@ -275,14 +299,34 @@ export class LocalTickets implements Tickets {
     );
   }
 
-  private async saveFiles(m: EntityManager, ticketId: string, transactionId: string, files: TicketFile[] = []) {
-    for (const f of files) {
-      // Copied in pieces, as RT keeps its own copy: a large file is never held whole.
-      const written = await new ChunkedFiles(m).write(openContent(f.content));
+  /** The files copied in pieces, as RT keeps its own copy: a large file is never held whole. */
+  private async writeFiles(files: TicketFile[] = []): Promise<{ file: TicketFile; written: WrittenFile }[]> {
+    const out: { file: TicketFile; written: WrittenFile }[] = [];
+    try {
+      for (const file of files)
+        out.push({ file, written: await new ChunkedFiles(this.db).write(openContent(file.content)) });
+    } catch (err) {
+      await this.dropFiles(out);
+      throw err;
+    }
+    return out;
+  }
+
+  private async dropFiles(files: { written: WrittenFile }[]): Promise<void> {
+    for (const f of files) await new ChunkedFiles(this.db).remove(f.written.fileId).catch(() => undefined);
+  }
+
+  private async saveFiles(
+    m: EntityManager,
+    ticketId: string,
+    transactionId: string,
+    files: { file: TicketFile; written: WrittenFile }[],
+  ) {
+    for (const { file, written } of files) {
       await m.query(
         `INSERT INTO ticket_attachments (ticket_id, transaction_id, filename, content_type, file_id, size)
          VALUES ($1, $2, $3, $4, $5, $6)`,
-        [ticketId, transactionId, f.filename, f.contentType, written.fileId, written.size],
+        [ticketId, transactionId, file.filename, file.contentType, written.fileId, written.size],
       );
     }
   }

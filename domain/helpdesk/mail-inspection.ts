@@ -2,7 +2,15 @@ import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
 import sanitizeHtml from 'sanitize-html';
-import { memoryStore, openContent, type Content, type ContentStore } from '../../platform/content/content.js';
+import {
+  ContentIoError,
+  markingFailures,
+  memoryStore,
+  openContent,
+  openMarked,
+  type Content,
+  type ContentStore,
+} from '../../platform/content/content.js';
 import { automaticKind, type AutomaticKind } from './automatic-mail.js';
 import { isReceipt, type Daticert } from './daticert.js';
 import { openPecEnvelope, PecEnvelopeError } from './pec-envelope.js';
@@ -236,7 +244,9 @@ export async function inspectMail(
   raw: Content,
   opts: { loopId: string; maxAttachmentBytes: number; pecExpected: boolean; store?: ContentStore },
 ): Promise<InspectedMail> {
-  const store = opts.store ?? memoryStore();
+  // A failure to read the message or to store its parts is not the message's fault: it is
+  // passed on (the intake offers the message again), never taken for malformed MIME.
+  const store = markingFailures(opts.store ?? memoryStore());
   const empty = quarantinedOnly(undefined);
   const facts = await scanRaw(openContent(raw));
   const problem = structuralProblem(facts);
@@ -260,6 +270,7 @@ export async function inspectMail(
       originalSha256 = envelope.original?.sha256;
       if (envelope.original && !isReceipt(pec)) message = envelope.original;
     } catch (err) {
+      if (err instanceof ContentIoError) throw err.failure;
       if (!(err instanceof PecEnvelopeError) && (err as Error).name !== 'DaticertError') throw err;
       if (err instanceof PecEnvelopeError && err.anomaly) {
         return {
@@ -274,8 +285,9 @@ export async function inspectMail(
   }
   let parsed: ParsedParts;
   try {
-    parsed = await parseMessage(openContent(message), store);
+    parsed = await parseMessage(openMarked(message), store);
   } catch (err) {
+    if (err instanceof ContentIoError) throw err.failure;
     return {
       ...empty,
       pec,

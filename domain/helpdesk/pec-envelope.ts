@@ -4,8 +4,10 @@ import { Splitter, type SplitterChunk } from '@zone-eu/mailsplit';
 import { Decoder as Base64Decoder } from 'libbase64';
 import { Decoder as QpDecoder } from 'libqp';
 import {
+  ContentIoError,
+  markingFailures,
   memoryStore,
-  openContent,
+  openMarked,
   type Content,
   type ContentStore,
   type StoredContent,
@@ -64,7 +66,8 @@ interface OriginalPart {
  */
 export async function openPecEnvelope(raw: Content, store: ContentStore = memoryStore()): Promise<PecEnvelope> {
   const splitter = new Splitter({ ignoreEmbedded: true });
-  const input = openContent(raw);
+  const input = openMarked(raw);
+  store = markingFailures(store);
   input.on('error', (err: Error) => (splitter as unknown as Transform).destroy(err));
   input.pipe(splitter as unknown as Transform);
 
@@ -128,7 +131,7 @@ export async function openPecEnvelope(raw: Content, store: ContentStore = memory
   } catch (err) {
     writing?.sink.destroy();
     input.destroy();
-    if (err instanceof PecEnvelopeError) throw err;
+    if (err instanceof PecEnvelopeError || err instanceof ContentIoError) throw err;
     throw new PecEnvelopeError(`busta PEC illeggibile: ${(err as Error).message}`);
   }
   if (!cert) {

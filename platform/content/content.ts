@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 
 /**
  * Bytes that may be too large to hold whole: a mail's raw message, an attachment, a document.
@@ -21,6 +21,36 @@ export interface StoredContent extends ContentSource {
 /** Where contents are written as they stream in, never held whole. */
 export interface ContentStore {
   put(source: Readable | Buffer, options?: { limit?: number }): Promise<StoredContent>;
+}
+
+/**
+ * Reading or storing a content failed (the database, the mailbox): the content itself may be
+ * fine. A parser that meets it must pass it on, to be retried, not judge the content by it.
+ */
+export class ContentIoError extends Error {
+  override name = 'ContentIoError';
+  constructor(readonly failure: unknown) {
+    super(failure instanceof Error ? failure.message : String(failure));
+  }
+}
+
+/** The same store, its failures marked as `ContentIoError`. */
+export function markingFailures(store: ContentStore): ContentStore {
+  return {
+    put: (source, options) =>
+      store.put(source, options).catch((err: unknown) => {
+        throw err instanceof ContentIoError || err instanceof ContentTooLargeError ? err : new ContentIoError(err);
+      }),
+  };
+}
+
+/** The content's stream, its read failures marked as `ContentIoError`. */
+export function openMarked(c: Content): Readable {
+  const s = openContent(c);
+  const marked = new PassThrough();
+  s.on('error', (err) => marked.destroy(err instanceof ContentIoError ? err : new ContentIoError(err)));
+  marked.on('close', () => s.destroy());
+  return s.pipe(marked);
 }
 
 /** A content larger than the limit its writer set. */

@@ -5,6 +5,7 @@ import { inspectMail, sanitise } from '../../domain/helpdesk/mail-inspection.js'
 import { memoryStore, type ContentStore } from '../../platform/content/content.js';
 import { suggestQueue } from '../../domain/helpdesk/queue-suggestion.js';
 import { CORPUS_ATTACHMENT_LIMIT, malformedCorpus } from '../support/malformed-mail.js';
+import { envelope } from '../support/pec-mail.js';
 
 const opts = { loopId: 'helpdesk.local', maxAttachmentBytes: CORPUS_ATTACHMENT_LIMIT, pecExpected: false };
 
@@ -153,6 +154,37 @@ describe('inspecting a received mail', () => {
     const m = await inspectMail(anomaly, { ...opts, pecExpected: true });
     expect(m.quarantineReason).toMatch(/^Busta di anomalia del gestore PEC: il messaggio contenuto non è certificato/);
     expect(m.pec).toBeUndefined();
+  });
+
+  it('passes on a failure of the store instead of quarantining a good message as unreadable', async () => {
+    const raw = Buffer.from(
+      [
+        'From: mario@example.test',
+        'Message-ID: <store-down@example.test>',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'testo',
+        '--b',
+        'Content-Type: application/pdf; name="a.pdf"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'JVBERi0xLjQK',
+        '--b--',
+        '',
+      ].join('\r\n'),
+    );
+    const down: ContentStore = { put: () => Promise.reject(new Error('connessione al database chiusa')) };
+    await expect(inspectMail(raw, { ...opts, store: down })).rejects.toThrow('connessione al database chiusa');
+    await expect(inspectMail(raw, { ...opts, pecExpected: true, store: down })).rejects.toThrow(
+      'connessione al database chiusa',
+    );
+    // A PEC whose postacert.eml cannot be stored: not a broken envelope.
+    await expect(inspectMail(envelope(), { ...opts, pecExpected: true, store: down })).rejects.toThrow(
+      'connessione al database chiusa',
+    );
   });
 
   it('streams a large attachment into the store piece by piece, never holding it whole', async () => {
