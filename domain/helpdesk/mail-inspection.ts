@@ -26,7 +26,9 @@ export interface InspectedAttachment {
 
 /** What a delivery status report says, read from its lines: whether it failed, and the Message-IDs it quotes. */
 export interface BounceFacts {
-  actions: string[];
+  /** An `Action: failed` line; `notFailed`: a delayed, relayed, expanded or delivered one. */
+  failed: boolean;
+  notFailed: boolean;
   messageIds: string[];
 }
 
@@ -70,7 +72,7 @@ export function quarantinedOnly(reason: string | undefined): InspectedMail {
     automatic: undefined,
     pec: undefined,
     originalSha256: undefined,
-    bounce: { actions: [], messageIds: [] },
+    bounce: { failed: false, notFailed: false, messageIds: [] },
     quarantineReason: reason,
   };
 }
@@ -86,73 +88,122 @@ const first = (a: AddressObject | AddressObject[] | undefined) => (Array.isArray
 /** What one pass over the raw lines finds: enough to judge the structure without holding the message. */
 interface RawFacts {
   header: Buffer;
+  /** The message's own header block was longer than what is read of it. */
+  headerTooLong: boolean;
   charsets: Set<string>;
+  /** The MIME boundaries declared, and those whose closing delimiter (`--b--`) was seen. */
   boundaries: Set<string>;
-  /** Lines beginning with `--` (boundary lines), as written. */
-  dashLines: Set<string>;
+  closed: Set<string>;
   inlineMessage: boolean;
   bounce: BounceFacts;
 }
 
 const MAX_HEADER_BYTES = 256 * 1024;
-/** Only a line's beginning is read: what the checks look for is at the start of a line. */
-const MAX_LINE_BYTES = 8 * 1024;
+/** A line longer than this is read in windows of it (with an overlap), never whole. */
+const WINDOW_BYTES = 64 * 1024;
+const OVERLAP_BYTES = 512;
 const MAX_FACTS = 1000;
 
-/** Reads the raw message line by line, as it streams, for the facts the structural checks need. */
+/**
+ * Reads the raw message line by line, as it streams, for the facts the structural checks
+ * need: each header line unfolded (a folded `boundary=` or `Content-Type:` is one line, as a
+ * parser reads it), every part of every line searched, nothing held but a window.
+ */
 async function scanRaw(raw: Readable): Promise<RawFacts> {
   const facts: RawFacts = {
     header: Buffer.alloc(0),
+    headerTooLong: false,
     charsets: new Set(),
     boundaries: new Set(),
-    dashLines: new Set(),
+    closed: new Set(),
     inlineMessage: false,
-    bounce: { actions: [], messageIds: [] },
+    bounce: { failed: false, notFailed: false, messageIds: [] },
   };
   const header: Buffer[] = [];
   let headerBytes = 0;
   let inHeader = true;
-  let carry = Buffer.alloc(0);
   const add = (set: Set<string>, v: string) => set.size < MAX_FACTS && set.add(v);
-  const line = (bytes: Buffer) => {
-    if (inHeader) {
-      if (bytes.length === 0 || (bytes.length === 1 && bytes[0] === 0x0d)) inHeader = false;
-      else if (headerBytes < MAX_HEADER_BYTES) {
-        header.push(bytes, Buffer.from('\n'));
-        headerBytes += bytes.length + 1;
-      }
-    }
-    const text = bytes.subarray(0, MAX_LINE_BYTES).toString('latin1').replace(/\r$/, '');
+  /** What can be anywhere in a line: parameters. */
+  const params = (text: string) => {
     for (const m of text.matchAll(/charset\s*=\s*"?([^";\s]+)"?/gi)) add(facts.charsets, m[1] ?? '');
     for (const m of text.matchAll(/boundary\s*=\s*(?:"([^"\r\n]+)"|([^;\s\r\n]+))/gi)) {
       add(facts.boundaries, m[1] ?? m[2] ?? '');
     }
-    if (text.startsWith('--')) add(facts.dashLines, text.slice(0, 300));
+  };
+  /** What must begin a (logical, unfolded) line: fields. */
+  const fields = (text: string) => {
+    params(text);
     if (/^content-type:\s*message\/rfc822/i.test(text)) facts.inlineMessage = true;
-    const action = /^action:\s*(\S+)\s*$/i.exec(text)?.[1];
-    if (action && facts.bounce.actions.length < 50) facts.bounce.actions.push(action.toLowerCase());
+    const action = /^action:\s*(\S+)\s*$/i.exec(text)?.[1]?.toLowerCase();
+    if (action === 'failed') facts.bounce.failed = true;
+    else if (action && ['delayed', 'relayed', 'expanded', 'delivered'].includes(action)) facts.bounce.notFailed = true;
     const id = /^message-id:\s*(<[^<>\s]{1,200}@[^<>\s]{1,200}>)/i.exec(text)?.[1];
     if (id && !facts.bounce.messageIds.includes(id) && facts.bounce.messageIds.length < 50) {
       facts.bounce.messageIds.push(id);
     }
   };
+  let logical = '';
+  const flush = () => {
+    if (logical) fields(logical);
+    logical = '';
+  };
+  /** One physical line (its start when `continued` is false), at most a window of it. */
+  const line = (bytes: Buffer, continued: boolean) => {
+    // A header line longer than a window is not a header a sender writes.
+    if (inHeader && continued) facts.headerTooLong = true;
+    if (inHeader && !continued) {
+      if (bytes.length === 0 || (bytes.length === 1 && bytes[0] === 0x0d)) inHeader = false;
+      else if (headerBytes < MAX_HEADER_BYTES) {
+        header.push(bytes, Buffer.from('\n'));
+        headerBytes += bytes.length + 1;
+      } else facts.headerTooLong = true;
+    }
+    const text = bytes.toString('latin1').replace(/\r$/, '');
+    if (continued) {
+      params(text);
+      return;
+    }
+    // A boundary's closing delimiter (declared earlier in the message, as MIME requires).
+    const start = text.trimStart();
+    if (start.startsWith('--')) {
+      for (const b of facts.boundaries) if (start.startsWith(`--${b}--`)) facts.closed.add(b);
+    }
+    if (/^[ \t]/.test(text) && logical) {
+      // A folded header line continues the one before.
+      logical = `${logical} ${start}`.slice(0, WINDOW_BYTES);
+      return;
+    }
+    flush();
+    logical = text.slice(0, WINDOW_BYTES);
+    if (text.length > WINDOW_BYTES) params(text);
+  };
+  let carry = Buffer.alloc(0);
+  let continued = false;
   for await (const chunk of raw) {
-    let data = Buffer.concat([carry, chunk as Buffer]);
+    let data = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
     let at: number;
     while ((at = data.indexOf(0x0a)) >= 0) {
-      line(data.subarray(0, at));
+      line(data.subarray(0, at), continued);
+      continued = false;
       data = data.subarray(at + 1);
     }
-    // A line longer than the part that is read keeps only its beginning.
-    carry = data.length > MAX_LINE_BYTES ? Buffer.from(data.subarray(0, MAX_LINE_BYTES)) : Buffer.from(data);
+    // A line longer than a window is read a window at a time, overlapping, from its start.
+    while (data.length > WINDOW_BYTES) {
+      line(data.subarray(0, WINDOW_BYTES), continued);
+      continued = true;
+      data = data.subarray(WINDOW_BYTES - OVERLAP_BYTES);
+    }
+    carry = Buffer.from(data);
   }
-  if (carry.length) line(carry);
+  if (carry.length) line(carry, continued);
+  flush();
   facts.header = Buffer.concat(header);
   return facts;
 }
 
 /** Problems a lenient parser would paper over: the back office must see them. */
 function structuralProblem(facts: RawFacts): string | undefined {
+  if (facts.headerTooLong) return 'Intestazioni oltre 256 KB: il messaggio non si può leggere con certezza';
   if (!isUtf8(facts.header)) return 'Intestazioni con caratteri a 8 bit non codificati: il mittente non è affidabile';
   for (const label of facts.charsets) {
     try {
@@ -162,9 +213,7 @@ function structuralProblem(facts: RawFacts): string | undefined {
     }
   }
   for (const boundary of facts.boundaries) {
-    const closing = `--${boundary}--`;
-    if (![...facts.dashLines].some((l) => l.startsWith(closing)))
-      return 'Messaggio troncato: una parte MIME non è chiusa';
+    if (!facts.closed.has(boundary)) return 'Messaggio troncato: una parte MIME non è chiusa';
   }
   return undefined;
 }

@@ -228,8 +228,7 @@ export class MailIntake {
    */
   private async linkBounce(id: string, bounce: BounceFacts): Promise<void> {
     // A report that the message is only delayed or relayed is not a failure.
-    const notFailed = ['delayed', 'relayed', 'expanded', 'delivered'];
-    if (bounce.actions.some((a) => notFailed.includes(a)) && !bounce.actions.includes('failed')) return;
+    if (bounce.notFailed && !bounce.failed) return;
     // The returned headers' Message-ID, not any identifier quoted anywhere (References, text).
     await this.linkFailed(id, bounce.messageIds);
   }

@@ -187,6 +187,85 @@ describe('inspecting a received mail', () => {
     );
   });
 
+  it('reads folded header lines, long lines and long messages as a parser does', async () => {
+    const mail = (...lines: string[]) => Buffer.from(lines.join('\r\n'));
+    // A boundary folded after its `=`, never closed: truncated.
+    const folded = await inspectMail(
+      mail(
+        'From: a@example.test',
+        'Message-ID: <f1@example.test>',
+        'Content-Type: multipart/mixed; boundary=',
+        ' "abc"',
+        '',
+        '--abc',
+        'Content-Type: text/plain',
+        '',
+        'testo',
+        '',
+      ),
+      opts,
+    );
+    expect(folded.quarantineReason).toMatch(/troncato/);
+    // A forwarded message inline, its Content-Type folded onto the next line (mailparser folds it into the body).
+    const forwarded = await inspectMail(
+      mail(
+        'From: a@example.test',
+        'Message-ID: <f2@example.test>',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'vedi sotto',
+        '--b',
+        'Content-Type:',
+        ' message/rfc822',
+        'Content-Disposition: inline',
+        '',
+        'From: b@example.test',
+        'Subject: inoltrato',
+        '',
+        'ciao',
+        '--b--',
+        '',
+      ),
+      opts,
+    );
+    expect(forwarded.quarantineReason).toMatch(/inoltrato/);
+    // An unknown charset far into a long line is still found.
+    const longLine = await inspectMail(
+      mail(
+        'From: a@example.test',
+        'Message-ID: <f3@example.test>',
+        `X-Note: ${'x'.repeat(100_000)} charset=x-sconosciuto`,
+        '',
+        'testo',
+        '',
+      ),
+      opts,
+    );
+    expect(longLine.quarantineReason).toMatch(/oltre 256 KB|Set di caratteri sconosciuto/);
+    // Thousands of `--` lines (a SQL script) before the closing delimiter: a whole message.
+    const sql = Array.from({ length: 3000 }, (_, i) => `-- commento ${i}`);
+    const script = await inspectMail(
+      mail(
+        'From: a@example.test',
+        'Message-ID: <f4@example.test>',
+        'Subject: script',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        ...sql,
+        '--b--',
+        '',
+      ),
+      opts,
+    );
+    expect(script.quarantineReason).toBeUndefined();
+  });
+
   it('streams a large attachment into the store piece by piece, never holding it whole', async () => {
     const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(3 * 1024 * 1024)]);
     const raw = Buffer.from(
