@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { ConflictError, ValidationError } from '../domain/errors.js';
@@ -6,8 +6,11 @@ import { actorOf } from './auth/access.js';
 
 /** A key a client may choose: a UUID, or any short token of safe characters. */
 const KEY = /^[A-Za-z0-9_.:-]{8,100}$/;
-/** A request still marked in progress after this long died with its process: it may run again. */
-const STALE_MS = 2 * 60_000;
+/**
+ * A request still marked in progress after this long died with its process: it may run again.
+ * Well beyond what a request may take (RT and the engine each time out in well under a minute).
+ */
+const STALE_MS = 10 * 60_000;
 
 /**
  * `Idempotency-Key` for requests that create something (a contact, a PEC request, a campaign):
@@ -34,39 +37,52 @@ export function idempotent(db: DataSource): RequestHandler {
       .digest('hex');
     void (async () => {
       await db.query(`DELETE FROM api_requests WHERE created_at < now() - interval '1 day'`);
-      const claimed: unknown[] = await db.query(
-        `INSERT INTO api_requests (actor, route, key, fingerprint) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (actor, route, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, created_at = now()
-           WHERE api_requests.status IS NULL AND api_requests.created_at < now() - $5 * interval '1 millisecond'
-         RETURNING 1`,
-        [actor, route, key, fingerprint, STALE_MS],
-      );
-      if (claimed.length === 0) {
-        const [seen] = await db.query<{ status: number | null; body: unknown; fingerprint: string }[]>(
+      // This request's claim: only its holder may record the answer or give the key back.
+      const token = randomUUID();
+      let seen: { status: number | null; body: unknown; fingerprint: string } | undefined;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const claimed: unknown[] = await db.query(
+          `INSERT INTO api_requests (actor, route, key, fingerprint, claim) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (actor, route, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, claim = EXCLUDED.claim,
+                  created_at = now()
+             WHERE api_requests.status IS NULL AND api_requests.created_at < now() - $6 * interval '1 millisecond'
+           RETURNING 1`,
+          [actor, route, key, fingerprint, token, STALE_MS],
+        );
+        if (claimed.length > 0) {
+          seen = undefined;
+          break;
+        }
+        [seen] = await db.query<{ status: number | null; body: unknown; fingerprint: string }[]>(
           `SELECT status, body, fingerprint FROM api_requests WHERE actor = $1 AND route = $2 AND key = $3`,
           [actor, route, key],
         );
-        if (seen && seen.fingerprint !== fingerprint) {
+        // Given back between the two statements (the first attempt failed): claim it again.
+        if (seen) break;
+      }
+      if (seen) {
+        if (seen.fingerprint !== fingerprint) {
           throw new ConflictError('Questa Idempotency-Key è già stata usata per una richiesta diversa.');
         }
-        if (!seen || seen.status === null) {
+        if (seen.status === null)
           throw new ConflictError('La stessa richiesta è ancora in corso: attendere la sua risposta.');
-        }
         res.setHeader('Idempotent-Replayed', 'true');
         res.status(seen.status).json(seen.body);
         return;
       }
-      // The answer is kept when it is a success, forgotten otherwise.
+      // The answer is kept when it is a success; otherwise the key is given back.
       const json = res.json.bind(res);
       res.json = (body: unknown) => {
         const status = res.statusCode;
+        const mine = [actor, route, key, token];
         const keep =
           status >= 200 && status < 300
             ? db.query(
-                `UPDATE api_requests SET status = $4, body = $5::jsonb WHERE actor = $1 AND route = $2 AND key = $3`,
-                [actor, route, key, status, JSON.stringify(body ?? null)],
+                `UPDATE api_requests SET status = $5, body = $6::jsonb
+                  WHERE actor = $1 AND route = $2 AND key = $3 AND claim = $4`,
+                [...mine, status, JSON.stringify(body ?? null)],
               )
-            : db.query(`DELETE FROM api_requests WHERE actor = $1 AND route = $2 AND key = $3`, [actor, route, key]);
+            : db.query(`DELETE FROM api_requests WHERE actor = $1 AND route = $2 AND key = $3 AND claim = $4`, mine);
         void keep.then(
           () => json(body),
           (err: unknown) => {

@@ -33,6 +33,7 @@ export class ChunkedFiles1763900000024 implements MigrationInterface {
         WHERE automatic = 'pec-receipt';
       ALTER TABLE local_mailbox_messages ALTER COLUMN raw DROP NOT NULL, ADD COLUMN file_id uuid, ADD COLUMN size bigint,
         ADD CONSTRAINT local_mailbox_messages_one_content CHECK ((raw IS NULL) <> (file_id IS NULL));
+      CREATE INDEX local_mailbox_messages_file_idx ON local_mailbox_messages (file_id);
 
       CREATE FUNCTION delete_file_chunks() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -50,23 +51,27 @@ export class ChunkedFiles1763900000024 implements MigrationInterface {
     `);
   }
 
+  /** Puts every content stored in pieces back into its single column, then drops the pieces. */
   async down(q: QueryRunner): Promise<void> {
+    const whole = (table: string) => `(SELECT string_agg(c.content, ''::bytea ORDER BY c.seq) FROM file_chunks c
+                                      WHERE c.file_id = ${table}.file_id)`;
     await q.query(`
       DROP TRIGGER local_mailbox_messages_delete_chunks ON local_mailbox_messages;
       DROP TRIGGER ticket_attachments_delete_chunks ON ticket_attachments;
       DROP TRIGGER mail_blobs_delete_chunks ON mail_blobs;
       DROP FUNCTION delete_file_chunks();
-      DELETE FROM local_mailbox_messages WHERE raw IS NULL;
-      ALTER TABLE local_mailbox_messages DROP CONSTRAINT local_mailbox_messages_one_content, DROP COLUMN file_id,
-        DROP COLUMN size, ALTER COLUMN raw SET NOT NULL;
+      ALTER TABLE local_mailbox_messages DROP CONSTRAINT local_mailbox_messages_one_content;
+      ALTER TABLE ticket_attachments DROP CONSTRAINT ticket_attachments_one_content;
+      ALTER TABLE mail_blobs DROP CONSTRAINT mail_blobs_one_content;
+      UPDATE local_mailbox_messages SET raw = coalesce(${whole('local_mailbox_messages')}, ''::bytea) WHERE file_id IS NOT NULL;
+      UPDATE ticket_attachments SET content = coalesce(${whole('ticket_attachments')}, ''::bytea) WHERE file_id IS NOT NULL;
+      UPDATE mail_blobs SET content = coalesce(${whole('mail_blobs')}, ''::bytea) WHERE file_id IS NOT NULL;
+      DROP INDEX local_mailbox_messages_file_idx;
+      ALTER TABLE local_mailbox_messages DROP COLUMN file_id, DROP COLUMN size, ALTER COLUMN raw SET NOT NULL;
       DROP INDEX mail_messages_receipt_msgid_idx;
       ALTER TABLE mail_messages DROP COLUMN original_sha256;
-      DELETE FROM ticket_attachments WHERE content IS NULL;
-      ALTER TABLE ticket_attachments DROP CONSTRAINT ticket_attachments_one_content, DROP COLUMN file_id,
-        DROP COLUMN size, ALTER COLUMN content SET NOT NULL;
-      UPDATE mail_messages SET raw_sha256 = NULL WHERE raw_sha256 IN (SELECT sha256 FROM mail_blobs WHERE content IS NULL);
-      DELETE FROM mail_blobs WHERE content IS NULL;
-      ALTER TABLE mail_blobs DROP CONSTRAINT mail_blobs_one_content, DROP COLUMN file_id, ALTER COLUMN content SET NOT NULL;
+      ALTER TABLE ticket_attachments DROP COLUMN file_id, DROP COLUMN size, ALTER COLUMN content SET NOT NULL;
+      ALTER TABLE mail_blobs DROP COLUMN file_id, ALTER COLUMN content SET NOT NULL;
       DROP TABLE file_chunks;
     `);
   }

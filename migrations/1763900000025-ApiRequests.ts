@@ -14,6 +14,8 @@ export class ApiRequests1763900000025 implements MigrationInterface {
         route text NOT NULL,
         key text NOT NULL,
         fingerprint text NOT NULL,
+        -- The request holding the key: only it records the answer or gives the key back.
+        claim uuid NOT NULL,
         -- NULL while the request runs.
         status integer,
         body jsonb,

@@ -275,6 +275,8 @@ export class ImapMailbox implements Mailbox {
       highest = await offer('1:*', 0);
       watching = true;
       let lastRetry = Date.now();
+      // The last look for new mail: a lost notification is caught up with a watchdog period later.
+      let lastScan = Date.now();
       /** The messages whose handler failed and that are still in the folder, offered again. */
       const retryFailed = async () => {
         lastRetry = Date.now();
@@ -298,6 +300,7 @@ export class ImapMailbox implements Mailbox {
         if (newMail) {
           newMail = false;
           highest = await offer(`${highest + 1}:*`, highest);
+          lastScan = Date.now();
           continue;
         }
         // Due even on a busy mailbox, where a quiet watchdog period may never come.
@@ -322,11 +325,15 @@ export class ImapMailbox implements Mailbox {
         // may have hidden, and another chance for the messages whose handler failed.
         await within(client.noop(), Math.min(this.watchdogMs, NOOP_DEADLINE_MAX_MS), 'SILENT');
         throwIfLost();
-        // Only the failed messages' turn: taken at the top of the loop.
-        if (waitMs < this.watchdogMs) continue;
-        highest = await offer(`${highest + 1}:*`, highest);
-        // Those still in the folder are offered again; a failure puts them back in the list.
-        await retryFailed();
+        // A look for mail a lost notification may have hidden, once a watchdog period has
+        // passed without one, even while failed messages keep the waits short.
+        if (Date.now() - lastScan >= this.watchdogMs) {
+          highest = await offer(`${highest + 1}:*`, highest);
+          lastScan = Date.now();
+          // A quiet period is also the failed messages' turn, as it always was.
+          await retryFailed();
+        }
+        // Otherwise their own turn has come: taken at the top of the loop.
       }
       return { loggedIn, watching };
     } catch (error) {

@@ -1,4 +1,4 @@
-import { contentSize, openContent } from '../../platform/content/content.js';
+import { ContentMissingError, contentSize, openContent } from '../../platform/content/content.js';
 import type { TicketFile } from './tickets.js';
 
 /**
@@ -56,5 +56,5 @@ async function* base64Of(f: TicketFile): AsyncGenerator<Buffer> {
     rest = Buffer.from(data.subarray(whole));
   }
   if (rest.length) yield Buffer.from(rest.toString('base64'));
-  if (read !== expected) throw new Error(`allegato ${f.filename}: letti ${read} byte su ${expected}`);
+  if (read !== expected) throw new ContentMissingError(`allegato ${f.filename}: letti ${read} byte su ${expected}`);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ContentMissingError } from '../../platform/content/content.js';
 import { JsonWithFiles } from './rt-attachments.js';
 import {
   TicketRejectedError,
@@ -488,6 +489,13 @@ export class RtTickets implements Tickets {
       text = await res.text();
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
+      // A file to send that is not all there: RT is fine, the file is not; retrying will not help.
+      const missing = [err, e.cause].find((x) => x instanceof ContentMissingError);
+      if (missing) {
+        throw new TicketRejectedError(
+          `un allegato da inviare a Request Tracker non è più completo (${missing.message}): verificare il messaggio nell'archivio della posta`,
+        );
+      }
       if (e.name === 'TimeoutError' || e.name === 'AbortError') {
         throw new TicketsUnavailableError(
           `Request Tracker a ${this.shownUrl} non ha risposto entro ${this.timeoutMs / 1000} s (${where}): riprovare più tardi`,

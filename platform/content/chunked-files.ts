@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Queryable } from '../database/query.js';
-import { chunksOf } from './content.js';
+import { chunksOf, ContentMissingError } from './content.js';
 
 /** Size of one stored piece: a piece and its encoding are all a write or a read holds. */
 export const CHUNK_BYTES = 1 << 20;
@@ -41,7 +41,7 @@ export class ChunkedFiles {
         hash.update(chunk);
         size += chunk.length;
         // Cut into pieces by offset: a large chunk is sliced, never copied again and again.
-        for (let at = 0; at < chunk.length; ) {
+        for (let at = 0; at < chunk.length;) {
           const take = chunk.subarray(at, at + this.chunkBytes - pendingBytes);
           pending.push(take);
           pendingBytes += take.length;
@@ -77,7 +77,7 @@ export class ChunkedFiles {
           read += piece.length;
           if (piece.length > 0) yield piece;
         }
-        if (read !== size) throw new Error(`file ${fileId} incompleto: ${read} byte letti su ${size}`);
+        if (read !== size) throw new ContentMissingError(`file ${fileId} incompleto: ${read} byte letti su ${size}`);
       })(),
       { objectMode: false },
     );

@@ -53,6 +53,11 @@ export function openMarked(c: Content): Readable {
   return s.pipe(marked);
 }
 
+/** A stored content is not all there (a piece deleted, a size that does not match): not worth retrying. */
+export class ContentMissingError extends Error {
+  override name = 'ContentMissingError';
+}
+
 /** A content larger than the limit its writer set. */
 export class ContentTooLargeError extends Error {
   override name = 'ContentTooLargeError';

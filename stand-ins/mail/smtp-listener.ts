@@ -60,6 +60,12 @@ export async function startLocalSmtpListener(opts: {
       const boxes = [...new Set(session.envelope.rcptTo.map((r) => mailboxOf(r.address)))].filter(
         (m): m is string => m !== undefined,
       );
+      if (boxes.length === 0) {
+        stream.resume();
+        stream.once('end', () => callback(new Error('nessuna casella locale tra i destinatari')));
+        return;
+      }
+      stream.once('error', (err: Error) => upToLimit.destroy(err));
       // Written into pieces as it arrives: a large message is never held whole.
       files
         .write(stream.pipe(upToLimit))
@@ -74,7 +80,15 @@ export async function startLocalSmtpListener(opts: {
         })
         .then(
           () => callback(null, 'Messaggio ricevuto'),
-          (err: Error) => callback(err),
+          (err: Error) => {
+            // The rest of the message is read and dropped, so the session can answer.
+            stream.unpipe(upToLimit);
+            if (stream.readableEnded) callback(err);
+            else {
+              stream.once('end', () => callback(err));
+              stream.resume();
+            }
+          },
         );
     },
   });

@@ -1,10 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { DataSource } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MailBlobs } from '../../domain/helpdesk/mail-blobs.js';
 import { ContentTooLargeError, readContent } from '../../platform/content/content.js';
-import { openDatabase } from '../../platform/database/data-source.js';
+import { MIGRATIONS, openDatabase } from '../../platform/database/data-source.js';
+import { ensureDatabase } from '../../platform/database/ensure-database.js';
+import { ChunkedFiles1763900000024 } from '../../migrations/1763900000024-ChunkedFiles.js';
+import { deliverLocally } from '../../adapters/mail/local-mailbox.js';
 
 const PIECE = 256 * 1024;
 
@@ -83,5 +87,44 @@ describe('stored mail contents, in pieces', () => {
     await db.query(`DELETE FROM mail_blobs WHERE sha256 = $1`, [stored.sha256]);
     const left = await db.query<unknown[]>(`SELECT 1 FROM file_chunks WHERE file_id = $1`, [fileId]);
     expect(left).toHaveLength(0);
+  });
+});
+
+/** The migration on a database of its own: `down` puts every content back whole. */
+describe('migration 1763900000024 (contents in pieces)', () => {
+  it('reassembles the pieces into the single columns when undone', async () => {
+    const name = `chunked_migration_${randomUUID().replace(/-/g, '').slice(0, 8)}`;
+    const url = await ensureDatabase(inject('databaseUrl'), name);
+    const upTo = MIGRATIONS.indexOf(ChunkedFiles1763900000024);
+    expect(upTo).toBeGreaterThan(0);
+    const ds = new DataSource({
+      type: 'postgres',
+      url,
+      migrations: [...MIGRATIONS.slice(0, upTo + 1)],
+      migrationsTableName: 'schema_migrations',
+      synchronize: false,
+      logging: false,
+    });
+    await ds.initialize();
+    try {
+      await ds.runMigrations({ transaction: 'each' });
+      const content = randomBytes(3 * PIECE + 7);
+      const stored = await new MailBlobs(ds, PIECE).put(streamOf(content));
+      const raw = randomBytes(2 * PIECE + 1);
+      const uid = await deliverLocally(ds, 'helpdesk', raw);
+      await ds.undoLastMigration({ transaction: 'each' });
+      const [blob] = await ds.query<{ content: Buffer }[]>(`SELECT content FROM mail_blobs WHERE sha256 = $1`, [
+        stored.sha256,
+      ]);
+      expect(blob?.content.equals(content)).toBe(true);
+      const [message] = await ds.query<{ raw: Buffer }[]>(
+        `SELECT raw FROM local_mailbox_messages WHERE mailbox = 'helpdesk' AND uid = $1`,
+        [uid],
+      );
+      expect(message?.raw.equals(raw)).toBe(true);
+      expect(await ds.query(`SELECT to_regclass('file_chunks') AS t`)).toEqual([{ t: null }]);
+    } finally {
+      await ds.destroy();
+    }
   });
 });

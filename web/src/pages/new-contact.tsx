@@ -58,7 +58,7 @@ function HelpDeskContactForm() {
   const [notice, setNotice] = useState<string>();
   const [busy, setBusy] = useState(false);
   // One key for this filled form: sent twice, it opens one contact.
-  const [requestKey] = useState(newRequestKey);
+  const [requestKey, setRequestKey] = useState(newRequestKey);
   const open = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -79,6 +79,8 @@ function HelpDeskContactForm() {
           documents: await Promise.all(files.map(asDocument)),
         },
       });
+      // The next contact typed into this form is another one.
+      setRequestKey(newRequestKey());
       setNotice(`Contatto ${started.businessKey} aperto. Apertura del compito…`);
       const task = await takeTaskOf(started.processInstanceKey, 'helpdesk-phone-contact');
       if (task) navigate(`/compiti/${task.key}`);
