@@ -1,8 +1,8 @@
 import express, { Router } from 'express';
-import twilio from 'twilio';
 import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
-import { parseWith, sendProblem } from '../problems.js';
+import { parseWith } from '../problems.js';
+import { twilioSigned } from '../twilio-signature.js';
 
 /** The form Twilio posts to a message's StatusCallback. */
 const smsStatus = z.object({
@@ -32,23 +32,8 @@ const smsStatus = z.object({
 export function webhookRoutes({ smsMessages, twilioWebhook, log }: ApiDeps): Router {
   const r = Router();
   r.use(express.urlencoded({ extended: false, limit: '64kb' }));
-  r.post('/twilio/sms-status', async (req, res) => {
-    if (!twilioWebhook) {
-      sendProblem(res, {
-        status: 404,
-        title: 'Non trovato',
-        detail: 'Callback Twilio non configurate (PUBLIC_BASE_URL).',
-      });
-      return;
-    }
-    const signature = req.header('x-twilio-signature') ?? '';
-    const url = `${twilioWebhook.publicBaseUrl.replace(/\/$/, '')}${req.originalUrl}`;
+  r.post('/twilio/sms-status', twilioSigned(twilioWebhook, log), async (req, res) => {
     const params = (req.body ?? {}) as Record<string, string>;
-    if (!twilio.validateRequest(twilioWebhook.authToken, signature, url, params)) {
-      log.warn({ path: '/webhooks/twilio/sms-status' }, 'rejected a callback with an invalid Twilio signature');
-      sendProblem(res, { status: 403, title: 'Operazione non consentita', detail: 'Firma Twilio non valida.' });
-      return;
-    }
     const body = parseWith(smsStatus, params);
     await smsMessages.updateStatus(body.MessageSid, body.MessageStatus, body.ErrorCode);
     // Unknown sids are acknowledged too: Twilio would otherwise retry a callback we cannot use.
