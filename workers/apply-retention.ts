@@ -115,6 +115,12 @@ export const applyRetention = defineWorker({
                OR c.extra <> '{}' OR c.note IS NOT NULL)`,
       [personalBefore],
     );
+    // Who called (V8): the record of the call stays for the KPIs, the caller's number goes.
+    const callNumbers = await count(
+      db,
+      `UPDATE call_records SET from_number = NULL WHERE offered_at < $1 AND from_number IS NOT NULL`,
+      [personalBefore],
+    );
     const audit = await count(db, `DELETE FROM audit_events WHERE at < $1`, [auditBefore]);
     const mailBefore = headers.mailDays ? new Date(now.getTime() - headers.mailDays * DAY_MS) : undefined;
     const mail = mailBefore ? await destroyMail(db, mailBefore) : {};
@@ -138,6 +144,7 @@ export const applyRetention = defineWorker({
       sms,
       notes,
       campaignContacts,
+      callNumbers,
       auditDeleted: audit,
       ...mail,
       ...(mailBefore ? { archivedDeleted } : {}),

@@ -26,6 +26,7 @@ import { Campaigns1763900000022 } from '../../migrations/1763900000022-Campaigns
 import { HelpDeskContacts1763900000023 } from '../../migrations/1763900000023-HelpDeskContacts.js';
 import { ChunkedFiles1763900000024 } from '../../migrations/1763900000024-ChunkedFiles.js';
 import { ApiRequests1763900000025 } from '../../migrations/1763900000025-ApiRequests.js';
+import { CallRecords1763900000026 } from '../../migrations/1763900000026-CallRecords.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -55,6 +56,7 @@ export const MIGRATIONS = [
   HelpDeskContacts1763900000023,
   ChunkedFiles1763900000024,
   ApiRequests1763900000025,
+  CallRecords1763900000026,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

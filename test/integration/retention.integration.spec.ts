@@ -19,6 +19,7 @@ describe('retention of personal data (P3)', () => {
     await app?.db.query(`DELETE FROM sms_messages WHERE reference IN ('retention-old', 'retention-recent')`);
     await app?.db.query(`DELETE FROM contact_outcomes WHERE process_instance_key LIKE 'retention-test-%'`);
     await app?.db.query(`DELETE FROM campaigns WHERE name LIKE 'retention-campagna-%'`);
+    await app?.db.query(`DELETE FROM call_records WHERE call_sid LIKE 'CAretention%'`);
     await app?.stop();
   });
 
@@ -53,6 +54,12 @@ describe('retention of personal data (P3)', () => {
          operator, note, opened_at, closed_at)
        VALUES ('retention-test-old', 'cup', 'phone', 'info-given', true, false, 'operatore', 'Chiama il figlio Mario', $1, $1),
               ('retention-test-new', 'cup', 'phone', 'info-given', true, false, 'operatore', 'Richiamare dopo le 17', $2, $2)`,
+      [old, recent],
+    );
+    await app.db.query(
+      `INSERT INTO call_records (call_sid, line, direction, from_number, to_number, status, offered_at)
+       VALUES ('CAretentionold', 'cup', 'inbound', '+393330000009', '+39848821821', 'completed', $1),
+              ('CAretentionnew', 'cup', 'inbound', '+393330000010', '+39848821821', 'completed', $2)`,
       [old, recent],
     );
     // Two finished campaigns, one over for 200 days, one for 10, and one still running.
@@ -150,6 +157,14 @@ describe('retention of personal data (P3)', () => {
       `SELECT actor FROM audit_events WHERE actor IN ('vecchio', 'recente')`,
     );
     expect(audit).toEqual([{ actor: 'recente' }]);
+    expect(
+      await app.db.query(
+        `SELECT call_sid, from_number, status FROM call_records WHERE call_sid LIKE 'CAretention%' ORDER BY call_sid`,
+      ),
+    ).toEqual([
+      { call_sid: 'CAretentionnew', from_number: '+393330000010', status: 'completed' },
+      { call_sid: 'CAretentionold', from_number: null, status: 'completed' },
+    ]);
 
     // Idempotent: nothing left to empty on a second run, started by hand.
     const again = new Date();
@@ -162,7 +177,7 @@ describe('retention of personal data (P3)', () => {
     });
     const second = await retentionRunSince(again);
     expect(second.key).not.toBe(first.key);
-    expect(second.summary).toMatchObject({ sms: 0, notes: 0, campaignContacts: 0, auditDeleted: 0 });
+    expect(second.summary).toMatchObject({ sms: 0, notes: 0, campaignContacts: 0, callNumbers: 0, auditDeleted: 0 });
   });
 
   it('destroys the help desk’s archived mail after the contract’s duration (R2), and keeps what is recent or not yet archived', async () => {
