@@ -25,8 +25,14 @@ export interface Line {
   numbers: string[];
   /** Opening hours per weekday; a missing day is closed. */
   hours: Partial<Record<Weekday, TimeBand[]>>;
-  /** Days closed beyond national holidays (`YYYY-MM-DD`, Europe/Rome): closures, local patron days. */
+  /** Days closed beyond national holidays (`YYYY-MM-DD`, Europe/Rome): closures. */
   closedDays: string[];
+  /**
+   * Days closed every year (`MM-DD`): local holidays, which Italy's national calendar does not
+   * have, such as the patron days of Potenza (San Gerardo, `05-30`) and Matera (Madonna della
+   * Bruna, `07-02`) when the service closes for them.
+   */
+  yearlyClosures?: string[];
   /** Channels the line must offer at least (§2.1.3: 60 CUP, §2.2.3: 30 CSB); a call beyond them is busy. */
   minChannels: number;
   /** Only these callers get through (the health structures' second-level line, V4). */
@@ -158,7 +164,9 @@ export function lineStateAt(
 }
 
 function stateOf(line: Line, at: Date, day: string): LineState {
-  if (line.closedDays.includes(day)) return { kind: 'closed', line, reason: 'closure' };
+  if (line.closedDays.includes(day) || line.yearlyClosures?.includes(day.slice(5))) {
+    return { kind: 'closed', line, reason: 'closure' };
+  }
   const [y = 0, m = 0, d = 0] = day.split('-').map(Number);
   if (isHoliday(y, m, d)) return { kind: 'closed', line, reason: 'holiday' };
   const parts = Object.fromEntries(clock.formatToParts(at).map((p) => [p.type, p.value]));

@@ -46,6 +46,11 @@ describe('the telephone lines and their hours (V2–V4, V7)', () => {
     const lines = DEFAULT_LINES.map((l) => (l.id === 'cup' ? { ...l, closedDays: ['2028-05-30'] } : l));
     expect(state(CUP, '2028-05-30T08:00:00Z', lines)).toBe('closed:closure');
     expect(state(CUP, '2028-05-31T08:00:00Z', lines)).toBe('open');
+    // Every year, when the deployment says so: Matera's Madonna della Bruna, 2 July.
+    const yearly = DEFAULT_LINES.map((l) => (l.id === 'cup' ? { ...l, yearlyClosures: ['07-02'] } : l));
+    expect(state(CUP, '2027-07-02T08:00:00Z', yearly)).toBe('closed:closure');
+    expect(state(CUP, '2029-07-02T08:00:00Z', yearly)).toBe('closed:closure');
+    expect(state(CUP, '2029-07-03T08:00:00Z', yearly)).toBe('open');
   });
 
   it('answers the tributi line Monday to Friday 9–13 only', () => {
