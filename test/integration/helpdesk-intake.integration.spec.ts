@@ -229,6 +229,18 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
     }
   });
 
+  /** The failure report's intake is linked to `ticketId` and asks the back office to reach the requester. */
+  async function expectBouncedReply(processInstanceId: string, ticketId: string | null | undefined) {
+    const vars = await app.engine.historicVariables({ processInstanceId, variableName: 'bouncedTicket' });
+    expect(vars[0]?.value).toBe(ticketId);
+    await waitFor(async () => {
+      const tasks = await app.engine.request<{ taskDefinitionKey: string }[]>('GET', '/task', {
+        query: { processInstanceId },
+      });
+      return tasks.some((t) => t.taskDefinitionKey === 'bounced-reply') || undefined;
+    }, 'the bounced-reply task');
+  }
+
   it('treats a PEC provider’s delivery failure about our answer as a bounce: linked to its ticket, a task for the back office', async () => {
     const stamp = Date.now();
     const citizenId = `<pec-fail-${stamp}@mail.example.it>`;
@@ -258,17 +270,7 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
       const m = r && (await app.workerDeps.mail.records.get(r.mailId));
       return m?.processInstanceId ? m : undefined;
     }, 'the failure notice’s intake');
-    const vars = await app.engine.historicVariables({
-      processInstanceId: notice.processInstanceId ?? '',
-      variableName: 'bouncedTicket',
-    });
-    expect(vars[0]?.value).toBe(ticketId);
-    await waitFor(async () => {
-      const tasks = await app.engine.request<{ taskDefinitionKey: string }[]>('GET', '/task', {
-        query: { processInstanceId: notice.processInstanceId },
-      });
-      return tasks.some((t) => t.taskDefinitionKey === 'bounced-reply') || undefined;
-    }, 'the bounced-reply task');
+    await expectBouncedReply(notice.processInstanceId ?? '', ticketId);
     expect(notice.ticketId).toBeNull();
   });
 
@@ -326,17 +328,7 @@ describe('help desk mail intake on the embedded default (local mailboxes, ticket
     );
     await deliverLocally(app.db, 'helpdesk', dsn);
     const bounce = await intakeOf(app, dsnId);
-    const vars = await app.engine.historicVariables({
-      processInstanceId: bounce.processInstanceId,
-      variableName: 'bouncedTicket',
-    });
-    expect(vars[0]?.value).toBe(ticketId);
-    await waitFor(async () => {
-      const tasks = await app.engine.request<{ taskDefinitionKey: string }[]>('GET', '/task', {
-        query: { processInstanceId: bounce.processInstanceId },
-      });
-      return tasks.some((t) => t.taskDefinitionKey === 'bounced-reply') || undefined;
-    }, 'the bounced-reply task');
+    await expectBouncedReply(bounce.processInstanceId, ticketId);
     // A bounce never gets an answer of ours.
     expect(await app.workerDeps.mail.records.outbox(5, bounce.id)).toEqual([]);
   });

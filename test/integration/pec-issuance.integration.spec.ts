@@ -359,10 +359,8 @@ describe('PEC mailboxes: issuance and changes through the postmaster (R4), with 
     }
   });
 
-  it('sends the password-change form as a new one-time link that voids the earlier ones', async () => {
-    const address = `mario.password.${tag}@pec.basilicatanet.it`;
-    await pec.createMailbox({ address, holder: { ...MARIO }, quotaMb: 1024, requestKey: `it-pwd:${tag}` });
-    const earlier = await pec.issuePasswordReset({ address, requestKey: `it-pwd-link:${tag}`, kind: 'activation' });
+  /** A password change of `address` from the workspace, approved, its ticket resolved: the instance. */
+  async function changePassword(address: string): Promise<string> {
     const started = await backOffice.post<{ processInstanceKey: string; ticketId: string }>(
       '/api/helpdesk/pec-changes',
       { address, change: 'password' },
@@ -371,6 +369,14 @@ describe('PEC mailboxes: issuance and changes through the postmaster (R4), with 
     const pi = started.body.processInstanceKey;
     await complete(pi, 'approve-change', CHANGE, { changeOutcome: 'approve' });
     await ticketStatus(started.body.ticketId, 'resolved');
+    return pi;
+  }
+
+  it('sends the password-change form as a new one-time link that voids the earlier ones', async () => {
+    const address = `mario.password.${tag}@pec.basilicatanet.it`;
+    await pec.createMailbox({ address, holder: { ...MARIO }, quotaMb: 1024, requestKey: `it-pwd:${tag}` });
+    const earlier = await pec.issuePasswordReset({ address, requestKey: `it-pwd-link:${tag}`, kind: 'activation' });
+    const pi = await changePassword(address);
     const sent = await outbox('pec-password-reset', pi);
     expect(sent).toHaveLength(1);
     expect(sent[0]?.to_address).toBe('mario.rossi@example.org');
@@ -390,14 +396,7 @@ describe('PEC mailboxes: issuance and changes through the postmaster (R4), with 
       quotaMb: 1024,
       requestKey: `it-pwd-sms:${tag}`,
     });
-    const started = await backOffice.post<{ processInstanceKey: string; ticketId: string }>(
-      '/api/helpdesk/pec-changes',
-      { address, change: 'password' },
-    );
-    expect(started.status).toBe(201);
-    const pi = started.body.processInstanceKey;
-    await complete(pi, 'approve-change', CHANGE, { changeOutcome: 'approve' });
-    await ticketStatus(started.body.ticketId, 'resolved');
+    const pi = await changePassword(address);
     const sms: { body: string; status: string }[] = await app.db.query(
       `SELECT body, status FROM sms_messages WHERE purpose = 'pec-password-reset' AND reference LIKE $1`,
       [`pec-credentials:${pi}:%`],
