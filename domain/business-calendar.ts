@@ -1,4 +1,4 @@
-import { TIME_ZONE } from './time.js';
+import { dayInRome, nextDay, romeOffsetMinutes, TIME_ZONE } from './time.js';
 
 /**
  * The contract's business calendar for answering mail, fax, SMS and letters within 24 hours
@@ -110,68 +110,28 @@ export function addBusinessHours(from: Date, hours: number): Date {
 
 /** The same time of day `days` working days (Monday to Friday, not holidays) after `from`. */
 export function addBusinessDays(from: Date, days: number): Date {
-  const wall = romeWallClock(from);
-  // Counted in Rome's calendar days, the time of day kept: adding 24 hours would land an hour
-  // off (or on the wrong day, near midnight) across a change of daylight saving time.
-  let day = Date.UTC(wall.year, wall.month - 1, wall.day);
+  // Counted in Rome's calendar days, the time on Rome's clock kept: adding 24 hours would land
+  // an hour off (or on the wrong day, near midnight) across a change of daylight saving time.
+  let day = dayInRome(from);
+  const timeOfDay = from.getTime() + romeOffsetMinutes(from) * 60_000 - Date.parse(`${day}T00:00:00Z`);
   let left = days;
   while (left > 0) {
-    day += 24 * HOUR;
-    const d = new Date(day);
+    day = nextDay(day);
+    const d = new Date(`${day}T12:00:00Z`);
     const weekday = d.getUTCDay();
     if (weekday === 0 || weekday === 6 || isHoliday(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate())) continue;
     left--;
   }
-  const d = new Date(day);
-  return fromRomeWallClock({ ...wall, year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() });
+  return atRomeClock(Date.parse(`${day}T00:00:00Z`) + timeOfDay);
 }
 
-interface WallClock {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  millisecond: number;
-}
-
-const wallParts = new Intl.DateTimeFormat('en-GB', {
-  timeZone: TIME_ZONE,
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-});
-
-/** What a clock in Rome shows at `instant`. */
-function romeWallClock(instant: Date): WallClock {
-  const p = Object.fromEntries(wallParts.formatToParts(instant).map((x) => [x.type, Number(x.value)]));
-  return {
-    year: p.year ?? 0,
-    month: p.month ?? 0,
-    day: p.day ?? 0,
-    hour: p.hour ?? 0,
-    minute: p.minute ?? 0,
-    second: p.second ?? 0,
-    millisecond: instant.getUTCMilliseconds(),
-  };
-}
-
-/** Rome's offset from UTC at `instant`, in milliseconds. */
-function romeOffset(instant: number): number {
-  const w = romeWallClock(new Date(instant));
-  return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond) - instant;
-}
-
-/** The instant a clock in Rome shows `w` (the later one when the hour repeats, the next when it does not exist). */
-function fromRomeWallClock(w: WallClock): Date {
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond);
-  let t = asUtc - romeOffset(asUtc);
-  const again = asUtc - romeOffset(t);
+/**
+ * The instant Rome's clock shows `wall` (its reading, in milliseconds as if it were UTC): the
+ * later one when the hour repeats, the next one when it does not exist.
+ */
+function atRomeClock(wall: number): Date {
+  let t = wall - romeOffsetMinutes(new Date(wall)) * 60_000;
+  const again = wall - romeOffsetMinutes(new Date(t)) * 60_000;
   if (again !== t) t = Math.max(t, again);
   return new Date(t);
 }

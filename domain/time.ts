@@ -11,7 +11,7 @@ const dayFormat = new Intl.DateTimeFormat('en-CA', {
 });
 
 /** Offset of Europe/Rome from UTC at `instant`, in minutes (60 in winter, 120 in summer). */
-function romeOffsetMinutes(instant: Date): number {
+export function romeOffsetMinutes(instant: Date): number {
   const name = offsetFormat.formatToParts(instant).find((p) => p.type === 'timeZoneName')?.value;
   const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name ?? '');
   if (!m) return 0;
