@@ -8,6 +8,7 @@ import {
   markingFailures,
   memoryStore,
   openMarked,
+  readAll,
   type Content,
   type ContentStore,
   type StoredContent,
@@ -74,13 +75,11 @@ export async function openPecEnvelope(raw: Content, store: ContentStore = memory
   let transport: string | undefined;
   let parts = 0;
   let cert: { encoding: string; body: Buffer[]; size: number } | undefined;
-  let certDone = false;
   let writing: OriginalPart | undefined;
   let original: { named: boolean; content: StoredContent } | undefined;
   let into: 'cert' | 'original' | undefined;
 
   const endPart = async () => {
-    if (into === 'cert') certDone = true;
     if (into === 'original' && writing) {
       writing.sink.end();
       const content = await writing.stored;
@@ -97,7 +96,8 @@ export async function openPecEnvelope(raw: Content, store: ContentStore = memory
         await endPart();
         if (++parts > MAX_PARTS) throw new PecEnvelopeError('busta PEC con troppe parti');
         if (d.root && d.headers) {
-          transport = d.headers.getFirst('x-trasporto') || d.headers.getFirst('x-ricevuta') || undefined;
+          const header = d.headers.getFirst('x-trasporto') || d.headers.getFirst('x-ricevuta');
+          transport = header ? header.trim().toLowerCase() : undefined;
         }
         const contentType = (d.contentType || 'text/plain').toLowerCase();
         const filename = d.filename ? d.filename.toLowerCase() : undefined;
@@ -117,7 +117,7 @@ export async function openPecEnvelope(raw: Content, store: ContentStore = memory
           into = 'original';
         }
       } else if (d.type === 'body') {
-        if (into === 'cert' && cert && !certDone) {
+        if (into === 'cert' && cert) {
           cert.size += d.value.length;
           if (cert.size > MAX_DATICERT_BYTES) throw new PecEnvelopeError('daticert.xml troppo grande');
           cert.body.push(d.value);
@@ -137,7 +137,7 @@ export async function openPecEnvelope(raw: Content, store: ContentStore = memory
   if (!cert) {
     // The provider wraps a message that is not certified (sent from an ordinary mailbox, or
     // failing its checks) in an anomaly envelope, which certifies nothing.
-    if (transport?.trim().toLowerCase() === 'errore') {
+    if (transport === 'errore') {
       throw new PecEnvelopeError('busta di anomalia: il messaggio contenuto non è certificato', true);
     }
     throw new PecEnvelopeError('non è una busta PEC: manca daticert.xml');
@@ -151,13 +151,11 @@ export async function openPecEnvelope(raw: Content, store: ContentStore = memory
   if (daticert.tipo === 'posta-certificata' && !original?.content.size) {
     throw new PecEnvelopeError('busta PEC senza il messaggio originale (postacert.eml)');
   }
-  return { daticert, transport: transport?.trim().toLowerCase(), original: original?.content };
+  return { daticert, transport, original: original?.content };
 }
 
 async function decode(encoding: string, body: Buffer): Promise<Buffer> {
   const d = decoder(encoding);
   d.end(body);
-  const out: Buffer[] = [];
-  for await (const chunk of d) out.push(chunk as Buffer);
-  return Buffer.concat(out);
+  return readAll(d);
 }

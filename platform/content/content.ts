@@ -73,10 +73,14 @@ export function openContent(c: Content): Readable {
 
 /** The whole content in memory: only where it is known to be small, or a person asked to see it. */
 export async function readContent(c: Content): Promise<Buffer> {
-  if (Buffer.isBuffer(c)) return c;
-  const chunks: Buffer[] = [];
-  for await (const chunk of c.open()) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  return Buffer.concat(chunks);
+  return Buffer.isBuffer(c) ? c : readAll(c.open());
+}
+
+/** A stream (or a Buffer) read to its end into one Buffer, failing past `limit` bytes. */
+export async function readAll(source: Readable | Buffer, limit?: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of chunksOf(source, limit)) parts.push(chunk);
+  return Buffer.concat(parts);
 }
 
 /** Chunks of a stream as Buffers, failing once more than `limit` bytes have come. */
@@ -108,9 +112,7 @@ export function memoryStore(): ContentStore & { contents: Map<string, Buffer> } 
   return {
     contents,
     async put(source, options) {
-      const parts: Buffer[] = [];
-      for await (const chunk of chunksOf(source, options?.limit)) parts.push(chunk);
-      const content = Buffer.concat(parts);
+      const content = await readAll(source, options?.limit);
       const sha256 = createHash('sha256').update(content).digest('hex');
       contents.set(sha256, content);
       return { sha256, size: content.length, open: () => Readable.from([content]) };
