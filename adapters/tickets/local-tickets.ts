@@ -59,12 +59,15 @@ export interface LocalTicketsOptions {
 export class LocalTickets implements Tickets {
   readonly provider = 'local' as const;
   private readonly user: string;
+  /** The attachments' bytes, in pieces. */
+  private readonly files: ChunkedFiles;
 
   constructor(
     private readonly db: DataSource,
     options: LocalTicketsOptions = {},
   ) {
     this.user = options.user ?? 'contact-center';
+    this.files = new ChunkedFiles(db);
   }
 
   async create(ticket: NewTicket): Promise<Ticket> {
@@ -255,7 +258,7 @@ export class LocalTickets implements Tickets {
     if (!row) return undefined;
     const { file_id: fileId } = row;
     const size = Number(row.size ?? 0);
-    const content = fileId ? { size, open: () => new ChunkedFiles(this.db).read(fileId, size) } : row.content;
+    const content = fileId ? { size, open: () => this.files.read(fileId, size) } : row.content;
     return content ? { filename: row.filename, contentType: row.content_type, content } : undefined;
   }
 
@@ -303,8 +306,7 @@ export class LocalTickets implements Tickets {
   private async writeFiles(files: TicketFile[] = []): Promise<{ file: TicketFile; written: WrittenFile }[]> {
     const out: { file: TicketFile; written: WrittenFile }[] = [];
     try {
-      for (const file of files)
-        out.push({ file, written: await new ChunkedFiles(this.db).write(openContent(file.content)) });
+      for (const file of files) out.push({ file, written: await this.files.write(openContent(file.content)) });
     } catch (err) {
       await this.dropFiles(out);
       throw err;
@@ -313,7 +315,7 @@ export class LocalTickets implements Tickets {
   }
 
   private async dropFiles(files: { written: WrittenFile }[]): Promise<void> {
-    for (const f of files) await new ChunkedFiles(this.db).remove(f.written.fileId).catch(() => undefined);
+    for (const f of files) await this.files.remove(f.written.fileId).catch(() => undefined);
   }
 
   private async saveFiles(
