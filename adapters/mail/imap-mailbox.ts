@@ -387,6 +387,40 @@ export class ImapMailbox implements Mailbox {
   }
 
   async archive(ref: MessageRef, folder: string): Promise<'moved' | 'gone'> {
+    return this.briefly(async (client) => {
+      const box = await client.mailboxOpen(this.folder);
+      // Another UIDVALIDITY means the folder was rebuilt: this UID names another message or none.
+      if (box.uidValidity.toString() !== ref.uidValidity) return 'gone';
+      const present = await client.search({ uid: String(ref.uid) }, { uid: true });
+      if (!present || !present.includes(ref.uid)) return 'gone';
+      await this.ensureFolder(client, folder);
+      const moved = await client.messageMove(String(ref.uid), folder, { uid: true });
+      if (moved === false) throw new Error(`Spostamento in "${folder}" non riuscito nella casella ${this.name}`);
+      // Moved by someone else between the search and the move: the server moved nothing.
+      if (moved.uidMap && !moved.uidMap.has(ref.uid)) return 'gone';
+      return 'moved';
+    });
+  }
+
+  async purge(folder: string, before: Date): Promise<number> {
+    return this.briefly(async (client) => {
+      const listed = await client.list();
+      if (!listed.some((f) => f.path === folder)) return 0;
+      await client.mailboxOpen(folder);
+      // IMAP's BEFORE compares the day of arrival (the internal date, which a move keeps).
+      const old = await client.search({ before }, { uid: true });
+      if (!old || old.length === 0) return 0;
+      await client.messageDelete(old.join(','), { uid: true });
+      return old.length;
+    });
+  }
+
+  /**
+   * `work` on a short connection of its own (never interleaved with the watcher's commands).
+   * A server that cannot be reached, refuses the login or drops the connection is
+   * `MailboxUnavailableError`; a refusal of a command (NO, BAD) is passed on.
+   */
+  private async briefly<T>(work: (client: ImapFlow) => Promise<T>): Promise<T> {
     const client = this.client();
     client.on('error', () => undefined);
     const unavailable = (err: unknown) =>
@@ -402,50 +436,11 @@ export class ImapMailbox implements Mailbox {
         throw unavailable(err);
       }
       try {
-        const box = await client.mailboxOpen(this.folder);
-        // Another UIDVALIDITY means the folder was rebuilt: this UID names another message or none.
-        if (box.uidValidity.toString() !== ref.uidValidity) return 'gone';
-        const present = await client.search({ uid: String(ref.uid) }, { uid: true });
-        if (!present || !present.includes(ref.uid)) return 'gone';
-        await this.ensureFolder(client, folder);
-        const moved = await client.messageMove(String(ref.uid), folder, { uid: true });
-        if (moved === false) throw new Error(`Spostamento in "${folder}" non riuscito nella casella ${this.name}`);
-        // Moved by someone else between the search and the move: the server moved nothing.
-        if (moved.uidMap && !moved.uidMap.has(ref.uid)) return 'gone';
-        return 'moved';
+        return await work(client);
       } catch (err) {
-        // A refusal by the server (NO, BAD) is passed on; a connection that went away is the
-        // same condition as one that could not be opened.
         if (client.isClosed || !client.usable) throw unavailable(err);
         throw err;
       }
-    } finally {
-      if (client.usable) await within(client.logout(), LOGOUT_GRACE_MS, 'LOGOUT').catch(() => undefined);
-      client.close();
-    }
-  }
-
-  async purge(folder: string, before: Date): Promise<number> {
-    const client = this.client();
-    client.on('error', () => undefined);
-    try {
-      try {
-        await client.connect();
-      } catch (err) {
-        throw new MailboxUnavailableError(
-          isLoginRefused(err)
-            ? `La casella ${this.name} ha rifiutato l'accesso: controllare utente e password`
-            : `La casella ${this.name} non è raggiungibile (${codeOf(err)})`,
-        );
-      }
-      const listed = await client.list();
-      if (!listed.some((f) => f.path === folder)) return 0;
-      await client.mailboxOpen(folder);
-      // IMAP's BEFORE compares the day of arrival (the internal date, which a move keeps).
-      const old = await client.search({ before }, { uid: true });
-      if (!old || old.length === 0) return 0;
-      await client.messageDelete(old.join(','), { uid: true });
-      return old.length;
     } finally {
       if (client.usable) await within(client.logout(), LOGOUT_GRACE_MS, 'LOGOUT').catch(() => undefined);
       client.close();
