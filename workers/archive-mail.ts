@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MailboxUnavailableError } from '../adapters/mail/mailbox.js';
 import { ARCHIVE_FOLDER } from '../domain/helpdesk/mail-intake.js';
 import { PermanentError, TransientError } from './framework/errors.js';
+import { receivedMail } from './helpdesk-records.js';
 import { defineWorker } from './framework/define.js';
 
 /** Moves a message that has been dealt with out of its mailbox's inbox into the archive folder. */
@@ -12,9 +13,7 @@ export const archiveMail = defineWorker({
   variables: z.object({ mailId: z.string().uuid() }),
   headers: z.object({}).passthrough(),
   async handler({ variables, deps }) {
-    const mail = await deps.mail.records.get(variables.mailId);
-    if (!mail)
-      throw new PermanentError(`Messaggio ${variables.mailId} non trovato: verificare l'archivio della posta.`);
+    const mail = await receivedMail(deps, variables.mailId);
     const mailbox = deps.mail.mailboxes.get(mail.mailbox);
     if (!mailbox) {
       throw new PermanentError(

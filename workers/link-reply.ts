@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TicketRejectedError, TicketsUnavailableError } from '../adapters/tickets/tickets.js';
 import { PermanentError, TransientError } from './framework/errors.js';
+import { receivedMail } from './helpdesk-records.js';
 import { defineWorker } from './framework/define.js';
 
 /** The BPMN message a flow waiting for the citizen's answer catches (correlated by `ticketId`). */
@@ -19,9 +20,7 @@ export const linkReply = defineWorker({
   variables: z.object({ mailId: z.string().uuid(), replyToTicket: z.string().regex(/^\d+$/) }),
   headers: z.object({}).passthrough(),
   async handler({ variables, deps, once }) {
-    const mail = await deps.mail.records.get(variables.mailId);
-    if (!mail)
-      throw new PermanentError(`Messaggio ${variables.mailId} non trovato: verificare l'archivio della posta.`);
+    const mail = await receivedMail(deps, variables.mailId);
     try {
       await deps.tickets.addMessage(variables.replyToTicket, {
         kind: 'comment',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TicketRejectedError, TicketsUnavailableError, type NewTicket } from '../adapters/tickets/tickets.js';
 import { MailRecords } from '../domain/helpdesk/mail-records.js';
 import { PermanentError, TransientError } from './framework/errors.js';
+import { helpDeskContact, receivedMail } from './helpdesk-records.js';
 import { defineWorker, type WorkerDeps } from './framework/define.js';
 
 const CHANNEL_LABELS = { email: 'email', pec: 'pec', fax: 'fax' } as const;
@@ -55,8 +56,7 @@ type TicketRequest = Omit<NewTicket, 'queue'> & { link: (ticketId: string) => Pr
 
 /** A received message's ticket: its text, attachments, for a PEC the signed envelope. */
 async function mailTicket(deps: WorkerDeps, mailId: string, note: string | undefined): Promise<TicketRequest> {
-  const mail = await deps.mail.records.get(mailId);
-  if (!mail) throw new PermanentError(`Messaggio ${mailId} non trovato: verificare l'archivio della posta.`);
+  const mail = await receivedMail(deps, mailId);
   const attachments = await deps.mail.records.attachments(mail.id);
   // A PEC's evidence is the provider's signed envelope (daticert.xml and signature inside).
   const envelope = mail.pec ? await deps.mail.records.raw(mail.id) : undefined;
@@ -81,8 +81,7 @@ async function mailTicket(deps: WorkerDeps, mailId: string, note: string | undef
 
 /** A call the front office forwards: who called, what about, the notes and the documents. */
 async function contactTicket(deps: WorkerDeps, contactId: string, note: string | undefined): Promise<TicketRequest> {
-  const c = await deps.mail.contacts.get(contactId);
-  if (!c) throw new PermanentError(`Contatto ${contactId} non trovato: riaprirlo da «Nuovo contatto».`);
+  const c = await helpDeskContact(deps, contactId);
   const header = [
     `Contatto ${c.channel === 'telefono' ? 'telefonico' : 'allo sportello'} del ${c.openedAt}, operatore ${c.openedBy}`,
     c.callerName ? `Richiedente: ${c.callerName}` : '',

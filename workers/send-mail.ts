@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MailRecords } from '../domain/helpdesk/mail-records.js';
-import { PermanentError } from './framework/errors.js';
+import { helpDeskContact, receivedMail } from './helpdesk-records.js';
 import { defineWorker, type WorkerDeps } from './framework/define.js';
 import { jobErrorOfMail } from './mail-failure.js';
 
@@ -84,8 +84,7 @@ async function originOf(
   contactId: string | null | undefined,
 ): Promise<{ to: string | undefined; subject: string; reference: string; inReplyTo: string | undefined }> {
   if (mailId) {
-    const mail = await deps.mail.records.get(mailId);
-    if (!mail) throw new PermanentError(`Messaggio ${mailId} non trovato: verificare l'archivio della posta.`);
+    const mail = await receivedMail(deps, mailId);
     return {
       to: MailRecords.requester(mail),
       subject: mail.subject ?? '(senza oggetto)',
@@ -93,8 +92,7 @@ async function originOf(
       inReplyTo: mail.messageId ?? undefined,
     };
   }
-  const contact = await deps.mail.contacts.get(contactId ?? '');
-  if (!contact) throw new PermanentError(`Contatto ${contactId ?? ''} non trovato: riaprirlo da «Nuovo contatto».`);
+  const contact = await helpDeskContact(deps, contactId ?? '');
   // Keyed apart from messages: a contact's id is not a message's.
   return {
     to: contact.email ?? undefined,
