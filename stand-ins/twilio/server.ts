@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
+import { createVoiceSimulator, type VoiceSimulator, type VoiceSimulatorOptions } from './voice.js';
 
 /**
  * A local stand-in for Twilio's Programmable Messaging REST API (2010-04-01), speaking its
@@ -11,6 +12,9 @@ import twilio from 'twilio';
  * (`GET …/Messages.json?To=&From=&PageSize=`, newest first, Twilio's page document with
  * `messages` and `next_page_uri`). It lets the real `twilio` client be tested and
  * benchmarked without reaching Twilio.
+ *
+ * The same server answers the Voice REST resources (`Calls`, `Queues`, queue `Members`) of
+ * its call simulator, `voice` (`voice.ts`), with the same basic auth.
  */
 export interface StandInMessage {
   sid: string;
@@ -43,8 +47,13 @@ export interface TwilioStandIn {
   undeliverable: Set<string>;
   /** Status callbacks posted, with the HTTP status the app answered. */
   callbacks: { sid: string; status: string; answer: number }[];
+  /** The Twilio Voice call simulator (calls toward the app, Calls and Queues REST resources). */
+  voice: VoiceSimulator;
   close(): Promise<void>;
 }
+
+/** Options of the voice simulator; the Voice URL can also be set later with `voice.setVoiceUrls`. */
+export type TwilioStandInOptions = Partial<Omit<VoiceSimulatorOptions, 'accountSid' | 'authToken'>>;
 
 const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000');
 
@@ -93,9 +102,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return data;
 }
 
-export async function startTwilioStandIn(port = 0): Promise<TwilioStandIn> {
+export async function startTwilioStandIn(port = 0, opts: TwilioStandInOptions = {}): Promise<TwilioStandIn> {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const authToken = randomBytes(16).toString('hex');
+  const voice = createVoiceSimulator({ ...opts, voiceUrl: opts.voiceUrl ?? '', accountSid, authToken });
   let failures: { status: number; count: number } | undefined;
   let lostAnswers = 0;
   const state = {
@@ -141,6 +151,14 @@ export async function startTwilioStandIn(port = 0): Promise<TwilioStandIn> {
   const server = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (/^\/2010-04-01\/Accounts\/[^/]+\/(?:Calls|Queues)[/.]/.test(url.pathname)) {
+        if (req.headers.authorization !== expectedAuth) return twilioError(res, 401, 20003, 'Authenticate');
+        const form = req.method === 'POST' ? new URLSearchParams(await readBody(req)) : url.searchParams;
+        const answer = await voice.handleRest(req.method ?? 'GET', url.pathname, form);
+        if (!answer) return twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify(answer.body));
+      }
       const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages(?:\/([^/]+))?\.json$/.exec(url.pathname);
       if (!m) return twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
       if (req.headers.authorization !== expectedAuth || m[1] !== accountSid) {
@@ -248,10 +266,13 @@ export async function startTwilioStandIn(port = 0): Promise<TwilioStandIn> {
     get lists() {
       return state.lists;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
+    voice,
+    close: async () => {
+      await voice.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
