@@ -594,8 +594,12 @@ class CallImpl implements SimulatedCall {
     return this.guard(
       new Promise<void>((resolve) => {
         if (signal.aborted) return resolve();
-        const t = setTimeout(resolve, ms);
-        signal.addEventListener('abort', () => clearTimeout(t), { once: true });
+        const stop = () => clearTimeout(t);
+        const t = setTimeout(() => {
+          signal.removeEventListener('abort', stop);
+          resolve();
+        }, ms);
+        signal.addEventListener('abort', stop, { once: true });
       }),
     );
   }
@@ -805,6 +809,7 @@ class CallImpl implements SimulatedCall {
   /** Outbound (Calls API): rings, then the callee answers, does not, or is busy. */
   startOutbound(timeoutSecs: number, defaults: (to: string) => CalleeBehaviour): void {
     void this.run(async () => {
+      if (this.isOver()) throw new Interrupted(); // hung up (or the simulator closed) before it started
       this.status = 'initiated';
       this.statusEvent('initiated');
       await this.delay(Math.max(1, this.scaled(0.5)));

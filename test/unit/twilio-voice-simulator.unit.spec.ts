@@ -31,11 +31,15 @@ describe('the Twilio Voice call simulator, against a signature-checking TwiML ap
   const badSignatures: string[] = [];
   const badParams: string[] = [];
   let routes = new Map<string, Route>();
+  const clients = new Map<string, 'answer' | 'no-answer'>([['lbianchi', 'no-answer']]);
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
   const hitsOf = (path: string) => hits.filter((h) => h.path === path);
   const sim = () => standIn.voice;
 
   beforeAll(async () => {
-    standIn = await startTwilioStandIn();
+    process.on('warning', onWarning);
+    standIn = await startTwilioStandIn(0, { clients });
     const app = express();
     app.use(express.urlencoded({ extended: false }));
     app.use((req, res) => {
@@ -76,6 +80,7 @@ describe('the Twilio Voice call simulator, against a signature-checking TwiML ap
   });
 
   afterAll(async () => {
+    process.off('warning', onWarning);
     await standIn.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
@@ -263,7 +268,7 @@ describe('the Twilio Voice call simulator, against a signature-checking TwiML ap
 
   it('<Dial><Queue url> bridges the operator with the front member, who hears the announcement first', async () => {
     routes.set('/ivr/voice', (p) =>
-      p.From.startsWith('client:')
+      (p.From ?? '').startsWith('client:')
         ? xml('<Dial action="/ivr/op-done"><Queue url="/ivr/announce?op=427">cup</Queue></Dial>')
         : xml('<Enqueue action="/ivr/member-done" waitUrl="/wait">cup</Enqueue>'),
     );
@@ -310,6 +315,34 @@ describe('the Twilio Voice call simulator, against a signature-checking TwiML ap
     expect(first.heard()).toMatch(/Fine bridged$/);
     expect(operator.events).toContainEqual({ kind: 'hangup', by: 'caller' });
     await second.hangUp();
+  });
+
+  it('<Dial><Client> unanswered ends no-answer after the scaled timeout; hanging up while bridged posts the Dial action', async () => {
+    routes.set('/ivr/voice', () =>
+      xml('<Dial action="/ivr/dialed" timeout="10"><Client><Identity>lbianchi</Identity></Client></Dial>'),
+    );
+    routes.set('/ivr/dialed', (p) =>
+      p.DialCallStatus === 'no-answer'
+        ? xml('<Dial action="/ivr/dialed"><Number>+390971111111</Number></Dial>')
+        : xml('<Say>ignorato</Say>'),
+    );
+    const started = Date.now();
+    const call = await sim().call({ from, to: line });
+    expect(call.events).toEqual([{ kind: 'dial', target: 'client:lbianchi' }]);
+    await call.waitFor((e) => e.kind === 'bridged');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90); // 10 s × 0.01
+    expect(call.events.slice(1)).toEqual([
+      { kind: 'dial', target: '+390971111111' },
+      { kind: 'bridged', target: '+390971111111' },
+    ]);
+    await call.hangUp();
+    const dialed = call.requests.filter((r) => r.url.endsWith('/ivr/dialed')).map((r) => r.params);
+    expect(dialed.map((p) => [p.DialCallStatus, p.CallStatus])).toEqual([
+      ['no-answer', 'in-progress'],
+      ['completed', 'completed'],
+    ]);
+    expect(call.heard()).toBe('');
+    expect(call.statusCallbacks.at(-1)?.params.CallStatus).toBe('completed');
   });
 
   it('a caller hanging up while queued: Enqueue action QueueResult=hangup, then status callbacks up to completed', async () => {
@@ -474,5 +507,6 @@ describe('the Twilio Voice call simulator, against a signature-checking TwiML ap
     expect(hits.length).toBeGreaterThan(50);
     expect(badSignatures).toEqual([]);
     expect(badParams).toEqual([]);
+    expect(warnings).toEqual([]);
   });
 });
