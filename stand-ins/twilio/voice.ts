@@ -1289,7 +1289,7 @@ export function createVoiceSimulator(opts: VoiceSimulatorOptions): VoiceSimulato
   const all: CallImpl[] = [];
   const bySid = new Map<string, CallImpl>();
   const outboundCalls: CallImpl[] = [];
-  const outboundWaiters: ((c: CallImpl) => void)[] = [];
+  const outboundWaiters: { take(c: CallImpl): void; cancel(): void }[] = [];
   const queuesByName = new Map<string, QueueState>();
   const queuesBySid = new Map<string, QueueState>();
   let closed = false;
@@ -1369,7 +1369,7 @@ export function createVoiceSimulator(opts: VoiceSimulatorOptions): VoiceSimulato
     c.pendingStart = twiml ? { twiml } : { url, method: httpMethod(form.get('Method') ?? undefined) };
     register(c);
     outboundCalls.push(c);
-    outboundWaiters.shift()?.(c);
+    outboundWaiters.shift()?.take(c);
     const timeout = Math.min(600, Math.max(1, Number(form.get('Timeout') ?? 60) || 60));
     setImmediate(() => c.startOutbound(timeout, calleeFor));
     return { status: 201, body: c.resource() };
@@ -1421,16 +1421,22 @@ export function createVoiceSimulator(opts: VoiceSimulatorOptions): VoiceSimulato
     find: (sid) => bySid.get(sid),
     outbound: () => [...outboundCalls],
     nextOutbound(timeoutMs = 10_000) {
+      if (closed) return Promise.reject(new Error('the simulator is closed'));
       return new Promise((resolve, reject) => {
-        const waiter = (c: CallImpl) => {
+        const stop = (err?: Error) => {
           clearTimeout(timer);
-          resolve(c);
-        };
-        const timer = setTimeout(() => {
           const i = outboundWaiters.indexOf(waiter);
           if (i >= 0) outboundWaiters.splice(i, 1);
-          reject(new Error(`no outbound call created within ${timeoutMs} ms`));
-        }, timeoutMs);
+          if (err) reject(err);
+        };
+        const waiter = {
+          take(c: CallImpl) {
+            stop();
+            resolve(c);
+          },
+          cancel: () => stop(new Error('the simulator was closed before an outbound call came')),
+        };
+        const timer = setTimeout(() => stop(new Error(`no outbound call created within ${timeoutMs} ms`)), timeoutMs);
         outboundWaiters.push(waiter);
       });
     },
@@ -1551,6 +1557,7 @@ export function createVoiceSimulator(opts: VoiceSimulatorOptions): VoiceSimulato
     },
     async close() {
       closed = true;
+      for (const w of [...outboundWaiters]) w.cancel();
       const live = all.filter((c) => !c.finished);
       for (const c of live) c.hangUpBy('caller');
       await Promise.all(live.map((c) => c.ended));
