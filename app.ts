@@ -54,6 +54,13 @@ import type { RegionalTaxes } from './adapters/taxes/regional-taxes.js';
 import { LocalRegionalTaxes } from './adapters/taxes/local-regional-taxes.js';
 import { LocalPecProvider } from './adapters/pec/local-pec-provider.js';
 import { LocalIdentityRegistry } from './adapters/identity/local-identity-registry.js';
+import { TwilioVoice } from './adapters/voice/twilio-voice.js';
+import { Acd } from './domain/voice/acd.js';
+import { CallRecords } from './domain/voice/call-records.js';
+import { VoiceService, VOICE_WEBHOOKS } from './domain/voice/ivr.js';
+import { DEFAULT_LINES, defaultRetiredNumbers, type Line } from './domain/voice/lines.js';
+import { startTwilioStandIn } from './stand-ins/twilio/server.js';
+import type { VoiceSimulator } from './stand-ins/twilio/voice.js';
 
 /** The repository's root, whether running from sources (tsx) or from `dist/`. */
 export const PROJECT_ROOT = (() => {
@@ -82,6 +89,8 @@ export interface AppOverrides {
   mailboxes?: IntakeMailbox[];
   /** The regional tax system (default: the local stand-in; the region's SITR has no adapter yet). */
   taxes?: RegionalTaxes;
+  /** How fast the local call simulator lets time pass in pauses (default 1: real time; tests 0.01). */
+  voiceTimeScale?: number;
 }
 
 export interface RunningApp {
@@ -101,6 +110,8 @@ export interface RunningApp {
   /** The engine's REST URLs and, when this process started it, the local engine's pid. */
   engineInfo: { urls: string[]; pid: number | undefined };
   databaseUrl: string;
+  /** The telephone, when this process runs the API: its service and, on the local default, the call simulator. */
+  voice: { service: VoiceService; simulator: VoiceSimulator | undefined } | undefined;
   stop(): Promise<void>;
 }
 
@@ -309,6 +320,95 @@ async function listen(api: ReturnType<typeof createApi>, config: Config, teardow
   return `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
 }
 
+/** The lines as configured: the contract's, with the carrier's second-level number and allow-list. */
+function configuredLines(config: Config): Line[] {
+  const list = (raw: string | undefined) =>
+    (raw ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
+  return DEFAULT_LINES.map((l) =>
+    l.id === 'cup-second-level'
+      ? { ...l, numbers: list(config.VOICE_SECOND_LEVEL_NUMBER), allowList: list(config.VOICE_SECOND_LEVEL_ALLOW) }
+      : l,
+  );
+}
+
+/**
+ * Step 6a: the telephone. Twilio's Voice API when configured; otherwise the local call
+ * simulator (the Twilio stand-in, on its own loopback port), which calls this API's voice
+ * webhooks signed with its own token, as Twilio would.
+ */
+async function voiceChannel(
+  config: Config,
+  db: DataSource,
+  engine: EngineClient,
+  templates: Templates,
+  overrides: AppOverrides,
+  teardown: Teardown,
+  log: Logger,
+): Promise<{
+  service: VoiceService;
+  webhook: { authToken: string; publicBaseUrl: string };
+  simulator: VoiceSimulator | undefined;
+}> {
+  let provider: TwilioVoice;
+  let webhook: { authToken: string; publicBaseUrl: string };
+  let simulator: VoiceSimulator | undefined;
+  if (config.voiceProvider === 'twilio') {
+    provider = new TwilioVoice({
+      accountSid: config.TWILIO_ACCOUNT_SID ?? '',
+      authToken: config.TWILIO_AUTH_TOKEN ?? '',
+      apiBaseUrl: config.TWILIO_API_BASE_URL,
+    });
+    webhook = { authToken: config.TWILIO_AUTH_TOKEN ?? '', publicBaseUrl: config.PUBLIC_BASE_URL ?? '' };
+  } else {
+    const standIn = await startTwilioStandIn(0, { timeScale: overrides.voiceTimeScale ?? 1 });
+    teardown.add(() => standIn.close());
+    simulator = standIn.voice;
+    provider = new TwilioVoice({
+      accountSid: standIn.accountSid,
+      authToken: standIn.authToken,
+      apiBaseUrl: standIn.url,
+    });
+    // The simulator calls this process directly: its URL is known once the server listens.
+    webhook = { authToken: standIn.authToken, publicBaseUrl: '' };
+  }
+  const records = new CallRecords(db);
+  const now = overrides.now ?? (() => new Date());
+  const acd = new Acd(db, records, { offerSeconds: config.VOICE_OFFER_SECONDS, defaultHandleSeconds: 240 }, now);
+  const service = new VoiceService(
+    db,
+    engine,
+    records,
+    acd,
+    provider,
+    templates,
+    {
+      lines: configuredLines(config),
+      retired: defaultRetiredNumbers(config.VOICE_RETIRED_ON),
+      publicBaseUrl: () => webhook.publicBaseUrl,
+      voice: { voice: config.VOICE_TTS_VOICE },
+      callbackOfferSeconds: config.VOICE_CALLBACK_OFFER_SECONDS,
+      holdSeconds: config.VOICE_HOLD_SECONDS,
+    },
+    log,
+    now,
+  );
+  // Lapsed offers move on and waiting calls meet freed operators, on every API node (row locks keep it single).
+  let ticking = false;
+  const timer = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    service
+      .tick()
+      .catch((err: Error) => log.warn({ err: { name: err.name, message: err.message } }, 'call routing tick failed'))
+      .finally(() => (ticking = false));
+  }, 1000);
+  teardown.add(() => Promise.resolve(clearInterval(timer)));
+  return { service, webhook, simulator };
+}
+
 /** Step 6: the HTTP API and web workspace: first accounts, live task events, routes, the server. */
 async function serveApi(
   config: Config,
@@ -324,11 +424,12 @@ async function serveApi(
     metrics: Metrics;
     workers: readonly WorkerDefinition[];
     helpDesk: HelpDeskApi;
+    templates: Templates;
   },
   overrides: AppOverrides,
   teardown: Teardown,
   log: Logger,
-): Promise<string> {
+): Promise<{ url: string; voice: RunningApp['voice'] }> {
   const { db, engine, inbox, users } = parts;
   const announce =
     overrides.announce ?? (config.LOG_LEVEL === 'silent' ? () => undefined : (t: string) => process.stderr.write(t));
@@ -337,6 +438,7 @@ async function serveApi(
   await taskEvents.start();
   teardown.add(() => taskEvents.close());
   const twilioToken = overrides.twilioWebhookToken ?? config.TWILIO_AUTH_TOKEN;
+  const voice = await voiceChannel(config, db, engine, parts.templates, overrides, teardown, log);
   const api = createApi({
     db,
     engine,
@@ -378,6 +480,9 @@ async function serveApi(
       twilioToken && config.PUBLIC_BASE_URL
         ? { authToken: twilioToken, publicBaseUrl: config.PUBLIC_BASE_URL }
         : undefined,
+    voice: voice.service,
+    voiceWebhook: voice.webhook,
+    voiceSimulator: voice.simulator,
     readiness: async () => ({
       engine: await engine.reachable(),
       database: await db
@@ -386,7 +491,12 @@ async function serveApi(
         .catch(() => false),
     }),
   });
-  return listen(api, config, teardown);
+  const url = await listen(api, config, teardown);
+  if (voice.simulator) {
+    voice.webhook.publicBaseUrl = url;
+    voice.simulator.setVoiceUrls(`${url}${VOICE_WEBHOOKS}`, `${url}/webhooks/twilio/voice-status`);
+  }
+  return { url, voice: { service: voice.service, simulator: voice.simulator } };
 }
 
 /**
@@ -488,7 +598,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       );
       teardown.add(stopFollowing);
     }
-    const url = config.runApi
+    const served = config.runApi
       ? await serveApi(
           config,
           {
@@ -509,6 +619,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
               tickets: helpDesk.tickets,
               mailboxes: helpDesk.mailboxes.map((m) => m.name),
             },
+            templates: workerDeps.templates,
           },
           overrides,
           teardown,
@@ -518,7 +629,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
 
     return {
       config,
-      url,
+      url: served?.url,
+      voice: served?.voice,
       db,
       engine,
       inbox,
@@ -581,10 +693,12 @@ function parseRoleMap(raw: string | undefined): Record<string, Role> {
 
 /** What models may use: the workers' topics, the deployed forms, the groups roles work, the templates. */
 async function lintContext(db: DataSource, workers: readonly WorkerDefinition[]): Promise<LintContext> {
-  // The SMS and email templates (their names do not overlap).
+  // The SMS, email and voice templates (their names do not overlap).
   const templates = (
     await Promise.all(
-      ['sms', 'email'].map((kind) => readdir(path.join(PROJECT_ROOT, 'templates', kind)).catch(() => [] as string[])),
+      ['sms', 'email', 'voice'].map((kind) =>
+        readdir(path.join(PROJECT_ROOT, 'templates', kind)).catch(() => [] as string[]),
+      ),
     )
   )
     .flat()

@@ -38,6 +38,10 @@ import { instanceRoutes } from './routes/instances.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { sportsGroupRoutes } from './routes/sports.js';
 import { campaignRoutes } from './routes/campaigns.js';
+import { voiceRoutes, voiceWebhookRoutes } from './routes/voice.js';
+import { simulatorRoutes } from './routes/voice-simulator.js';
+import type { VoiceService } from '../domain/voice/ivr.js';
+import type { VoiceSimulator } from '../stand-ins/twilio/voice.js';
 import { cupFhirStandIn } from '../stand-ins/cup-fhir/server.js';
 
 export interface ApiDeps {
@@ -71,6 +75,12 @@ export interface ApiDeps {
   /** Set when Twilio delivery callbacks are enabled (PUBLIC_BASE_URL and a Twilio auth token). */
   twilioWebhook?: { authToken: string; publicBaseUrl: string } | undefined;
   helpDesk: HelpDeskApi;
+  /** The telephone: IVR webhooks, ACD, contact records. */
+  voice: VoiceService;
+  /** What signs the voice webhooks: Twilio's token and public URL, or the local simulator's. */
+  voiceWebhook: { authToken: string; publicBaseUrl: string };
+  /** The local call simulator (embedded default), driven from the workspace's simulator page. */
+  voiceSimulator?: VoiceSimulator | undefined;
 }
 
 /** What the help desk's routes read: received mail, tickets, mailbox names, phone contacts, SITR. */
@@ -92,6 +102,7 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   app.use(healthRoutes(deps));
   // Signed by Twilio, not by a session: mounted before the session layer and its CSRF check.
   app.use('/webhooks', webhookRoutes(deps));
+  app.use('/webhooks', voiceWebhookRoutes(deps));
   app.use(express.json({ limit: '4mb' }));
   const sessions = sessionLayer({ ...deps.session, db: deps.db, users: deps.users, audit: deps.audit });
   app.use(sessions.handlers);
@@ -108,6 +119,8 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   app.use('/api/helpdesk', helpDeskRoutes(deps));
   app.use('/api/campaigns', campaignRoutes(deps));
   app.use('/api/helpdesk', pecRoutes(deps));
+  app.use('/api/voice', voiceRoutes(deps));
+  if (deps.voiceSimulator) app.use('/api/voice/simulator', simulatorRoutes(deps.voiceSimulator));
   // The local CUP's FHIR view, a stand-in for the region's CUP: only when the local CUP is in use.
   if (deps.cup instanceof LocalCup) {
     app.use(

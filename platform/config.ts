@@ -69,7 +69,62 @@ export const envSchema = z.object({
     'Base URL replacing `https://api.twilio.com` (a Twilio-compatible stand-in in tests).',
   ),
   PUBLIC_BASE_URL: optionalString.describe(
-    'The URL at which Twilio reaches this app (e.g. `https://cc.regione.basilicata.it`); enables SMS delivery callbacks at `/webhooks/twilio/sms-status`, signature-checked.',
+    'The URL at which Twilio reaches this app (e.g. `https://cc.regione.basilicata.it`); enables SMS delivery callbacks at `/webhooks/twilio/sms-status` and, with `TWILIO_ACCOUNT_SID`, the voice webhooks of the telephone under `/webhooks/twilio/voice`, signature-checked.',
+  ),
+  VOICE_PROVIDER: z
+    .enum(['local', 'twilio'])
+    .optional()
+    .describe(
+      '`twilio` (calls from Twilio numbers whose Voice URL is `PUBLIC_BASE_URL/webhooks/twilio/voice`) or `local` (the built-in call simulator, on the workspace page Simulatore chiamate). Defaults to `twilio` when `TWILIO_ACCOUNT_SID` and `PUBLIC_BASE_URL` are set.',
+    ),
+  TWILIO_API_KEY_SID: optionalString.describe(
+    "API key (`SK…`) that signs the operators' softphone access tokens (Twilio Voice JS SDK).",
+  ),
+  TWILIO_API_KEY_SECRET: optionalString.describe('Secret of `TWILIO_API_KEY_SID`.'),
+  TWILIO_TWIML_APP_SID: optionalString.describe(
+    "TwiML App (`AP…`) of the softphone's outgoing calls (Voice URL `PUBLIC_BASE_URL/webhooks/twilio/voice`).",
+  ),
+  VOICE_TTS_VOICE: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/)
+    .default('Polly.Bianca-Neural')
+    .describe('The Italian text-to-speech voice of the IVR (e.g. `Polly.Bianca-Neural`, `Google.it-IT-Neural2-A`).'),
+  VOICE_OFFER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(120)
+    .default(20)
+    .describe(
+      'How long a call offered to an operator waits for them before it goes to the next one (counted as refused).',
+    ),
+  VOICE_CALLBACK_OFFER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(120)
+    .describe(
+      'From this estimated wait (seconds) on, a waiting caller may press 1 to be called back keeping their place.',
+    ),
+  VOICE_HOLD_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(120)
+    .default(30)
+    .describe('Pause between two announcements (position, estimated wait) to a waiting caller.'),
+  VOICE_RETIRED_ON: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .default('2027-01-01')
+    .describe(
+      'The day the old direct numbers (0971 471373, 0971 471372) are retired: for four months from then they play the message pointing to the green numbers, then nothing.',
+    ),
+  VOICE_SECOND_LEVEL_NUMBER: optionalString.describe(
+    "The health structures' second-level CUP number (E.164), assigned by the carrier.",
+  ),
+  VOICE_SECOND_LEVEL_ALLOW: optionalString.describe(
+    'Callers let through the second-level line (comma-separated numbers); the others hear the dissuasion message.',
   ),
   SESSION_SECRET: optionalString.describe(
     'Secret that signs session cookies (32+ characters). Without it one is generated and kept in the database.',
@@ -222,6 +277,7 @@ export interface Config extends Env {
   /** True when this process starts its own PostgreSQL. */
   embeddedDatabase: boolean;
   smsProvider: 'local' | 'twilio';
+  voiceProvider: 'local' | 'twilio';
 }
 
 /** The shortest `FHIR_API_TOKEN` or `FHIR_WRITE_TOKEN` accepted. */
@@ -258,8 +314,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       throw new ConfigError(`Invalid configuration:\n  SMS_PROVIDER=twilio needs ${missing.join(', ')}`);
     }
   }
-  if (e.RT_URL && !e.RT_TOKEN && !(e.RT_USER && e.RT_PASSWORD)) {
-    throw new ConfigError('Invalid configuration:\n  RT_URL needs RT_TOKEN, or RT_USER and RT_PASSWORD');
+  const voiceProvider = e.VOICE_PROVIDER ?? (e.TWILIO_ACCOUNT_SID && e.PUBLIC_BASE_URL ? 'twilio' : 'local');
+  if (voiceProvider === 'twilio') {
+    const missing = (['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'PUBLIC_BASE_URL'] as const).filter((k) => !e[k]);
+    if (missing.length > 0) {
+      throw new ConfigError(`Invalid configuration:\n  VOICE_PROVIDER=twilio needs ${missing.join(', ')}`);
+    }
   }
   if (e.RT_URL && !e.RT_TOKEN && !(e.RT_USER && e.RT_PASSWORD)) {
     throw new ConfigError('Invalid configuration:\n  RT_URL needs RT_TOKEN, or RT_USER and RT_PASSWORD');
@@ -308,6 +368,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     embeddedEngine: !e.ENGINE_URL,
     embeddedDatabase: !e.DATABASE_URL,
     smsProvider,
+    voiceProvider,
   };
 }
 

@@ -118,7 +118,7 @@ export const applyRetention = defineWorker({
     // Who called (V8): the record of the call stays for the KPIs, the caller's number goes.
     const callNumbers = await count(
       db,
-      `UPDATE call_records SET from_number = NULL WHERE offered_at < $1 AND from_number IS NOT NULL`,
+      `UPDATE call_records SET from_number = NULL WHERE arrived_at < $1 AND from_number IS NOT NULL`,
       [personalBefore],
     );
     const audit = await count(db, `DELETE FROM audit_events WHERE at < $1`, [auditBefore]);

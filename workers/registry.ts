@@ -34,6 +34,7 @@ import { createPecMailbox } from './create-pec-mailbox.js';
 import { changePecMailbox } from './change-pec-mailbox.js';
 import { deliverPecCredentials } from './deliver-pec-credentials.js';
 import { notifyPecHolder } from './notify-pec-holder.js';
+import { voiceWrapUp } from './voice-wrap-up.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
 export const WORKERS: readonly WorkerDefinition[] = [
@@ -72,6 +73,7 @@ export const WORKERS: readonly WorkerDefinition[] = [
   changePecMailbox,
   deliverPecCredentials,
   notifyPecHolder,
+  voiceWrapUp,
 ];
 
 /**

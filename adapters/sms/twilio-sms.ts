@@ -1,27 +1,6 @@
-import twilio from 'twilio';
+import type twilio from 'twilio';
+import { twilioRestClient } from '../twilio/rest-client.js';
 import { SmsRejectedError, SmsUnavailableError, type OutgoingSms, type SentSms, type SmsGateway } from './sms.js';
-
-const TWILIO_API = 'https://api.twilio.com';
-
-/**
- * The `twilio` client's HTTP client with the API host replaced, so that the real client
- * (its request building, auth and error parsing) can talk to a Twilio-compatible
- * stand-in in tests and benchmarks.
- */
-class RebasedRequestClient extends twilio.RequestClient {
-  constructor(
-    private readonly baseUrl: string,
-    timeout: number,
-  ) {
-    super({ timeout, keepAlive: true });
-  }
-
-  override request<TData>(
-    opts: Parameters<twilio.RequestClient['request']>[0] & { data?: TData },
-  ): Promise<Awaited<ReturnType<twilio.RequestClient['request']>> & { body: TData }> {
-    return super.request<TData>({ ...opts, uri: opts.uri.replace(TWILIO_API, this.baseUrl) });
-  }
-}
 
 export interface TwilioSmsOptions {
   accountSid: string;
@@ -47,12 +26,7 @@ export class TwilioSms implements SmsGateway {
     this.sender = opts.from;
     this.statusCallbackUrl = opts.statusCallbackUrl;
     this.answerTimeoutMs = opts.timeoutMs ?? 15_000;
-    this.client = twilio(opts.accountSid, opts.authToken, {
-      timeout: this.answerTimeoutMs,
-      ...(opts.apiBaseUrl
-        ? { httpClient: new RebasedRequestClient(opts.apiBaseUrl.replace(/\/$/, ''), this.answerTimeoutMs) }
-        : {}),
-    });
+    this.client = twilioRestClient({ ...opts, timeoutMs: this.answerTimeoutMs });
   }
 
   async send(m: OutgoingSms): Promise<SentSms> {

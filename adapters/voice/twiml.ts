@@ -66,4 +66,81 @@ export const twiml = {
     say.sayAs({ 'interpret-as': 'digits' }, code);
     return r.toString();
   },
+
+  /** The caller joins `queue`; Twilio requests `waitUrl` for what to hear while waiting, `action` when they leave it. */
+  enqueue(
+    text: string,
+    queue: string,
+    opts: { waitUrl: string; action: string },
+    v: VoiceSettings = DEFAULT_VOICE,
+  ): string {
+    const r = new VoiceResponse();
+    if (text) r.say(sayAttributes(v), text);
+    r.enqueue({ waitUrl: opts.waitUrl, waitUrlMethod: 'POST', action: opts.action, method: 'POST' }, queue);
+    return r.toString();
+  },
+
+  /**
+   * What a waiting caller hears (waitUrl): the announcement, optionally as a one-key choice
+   * (`action` gets the key), then a pause; Twilio asks again when it is over.
+   */
+  waitAnnouncement(
+    text: string,
+    opts: { choiceAction?: string | undefined; pauseSeconds: number },
+    v: VoiceSettings = DEFAULT_VOICE,
+  ): string {
+    const r = new VoiceResponse();
+    if (opts.choiceAction) {
+      const g = r.gather({ input: ['dtmf'], numDigits: 1, timeout: 5, action: opts.choiceAction, method: 'POST' });
+      g.say(sayAttributes(v), text);
+    } else {
+      r.say(sayAttributes(v), text);
+    }
+    r.pause({ length: opts.pauseSeconds });
+    return r.toString();
+  },
+
+  /** Says `text` and leaves the queue (the caller asked to be called back). */
+  sayAndLeave(text: string, v: VoiceSettings = DEFAULT_VOICE): string {
+    const r = new VoiceResponse();
+    r.say(sayAttributes(v), text);
+    r.leave();
+    return r.toString();
+  },
+
+  /** The operator's code on the caller's leg (V5), then the bridge to the operator's softphone. */
+  connect(
+    intro: string,
+    code: string,
+    client: string,
+    opts: { action: string; callerId?: string | undefined },
+    v: VoiceSettings = DEFAULT_VOICE,
+  ): string {
+    const r = new VoiceResponse();
+    const say = r.say(sayAttributes(v), `${intro} `);
+    say.sayAs({ 'interpret-as': 'digits' }, code);
+    const dial = r.dial({ action: opts.action, method: 'POST', ...(opts.callerId ? { callerId: opts.callerId } : {}) });
+    dial.client(client);
+    return r.toString();
+  },
+
+  /** Nothing to say yet: a short pause, then Twilio asks `url` again. */
+  hold(url: string, seconds = 1): string {
+    const r = new VoiceResponse();
+    r.pause({ length: seconds });
+    r.redirect({ method: 'POST' }, url);
+    return r.toString();
+  },
+
+  /** Ends the call, or (as an action's answer) says nothing more. */
+  hangUp(): string {
+    const r = new VoiceResponse();
+    r.hangup();
+    return r.toString();
+  },
+
+  /** An empty document: the caller goes on with what they were doing (waiting in the queue). */
+  nothing(): string {
+    return new VoiceResponse().toString();
+  },
 };

@@ -74,6 +74,10 @@ export const PERMISSIONS = [
    * "su precisa richiesta dell'Ente"): the one thing the Regione's otherwise read-only role does.
    */
   'campaigns:manage',
+  /** Take calls: set one's presence, accept the calls offered, close them with an outcome. */
+  'voice:answer',
+  /** See the queues and every operator's presence (the supervisor's board). */
+  'voice:supervise',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -95,13 +99,15 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   'helpdesk:manage': "lavorare posta e ticket dell'help desk (aprire ticket, rispondere ai richiedenti)",
   'tickets:view': "leggere i ticket dell'help desk",
   'campaigns:manage': 'avviare le campagne outbound (elenchi di contatti) e seguirne i pacchetti',
+  'voice:answer': 'rispondere alle chiamate (presenza, accettazione, esito)',
+  'voice:supervise': 'vedere code e presenze degli operatori telefonici',
 };
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  operator: ['tasks:work', 'personal:read', 'cup:contact'],
+  operator: ['tasks:work', 'personal:read', 'cup:contact', 'voice:answer'],
   'back-office-1': ['tasks:work', 'personal:read', 'cup:contact', 'cup:manage', 'instances:view'],
   'back-office-2': ['tasks:work', 'personal:read', 'cup:contact', 'cup:manage', 'instances:view', 'incidents:retry'],
-  'helpdesk-operator': ['tasks:work', 'personal:read', 'helpdesk:contact', 'tickets:view'],
+  'helpdesk-operator': ['tasks:work', 'personal:read', 'helpdesk:contact', 'tickets:view', 'voice:answer'],
   'helpdesk-back-office-1': [
     'tasks:work',
     'personal:read',
@@ -135,8 +141,10 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'helpdesk:manage',
     'tickets:view',
     'campaigns:manage',
+    'voice:answer',
+    'voice:supervise',
   ],
-  regione: ['tasks:view-all', 'instances:view', 'models:view', 'tickets:view', 'campaigns:manage'],
+  regione: ['tasks:view-all', 'instances:view', 'models:view', 'tickets:view', 'campaigns:manage', 'voice:supervise'],
   admin: ['users:manage', 'audit:view', 'models:view', 'instances:view', 'retention:manage'],
 };
 

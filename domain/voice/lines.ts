@@ -3,19 +3,14 @@ import { dayInRome, TIME_ZONE } from '../time.js';
 
 /**
  * The telephone lines of the contract (seed §2.1.3, §2.2.3, requirements V2–V4, V7) and what
- * a call to one of them meets at a given moment: open, closed (hours, holiday, closure),
- * a retired number's message inviting the caller to the green number, or, past its months,
- * nothing at all. Pure: the IVR flow asks it; the numbers and hours are configuration.
+ * the calendar says of a call to one of them: a working day, a holiday or a closure, a retired
+ * number's message inviting the caller to the green number, or, past its months, nothing at
+ * all. Pure: the IVR flow is given the answer. Opening hours per weekday are in the model
+ * (processes/inbound-call.bpmn, gateway «In orario?»), where an analyst changes them.
  */
 
 export type LineId = 'cup' | 'csb' | 'tributi' | 'cup-second-level';
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
-
-/** `08:00`–`20:00`: from the first minute to the last, exclusive, in Europe/Rome. */
-export interface TimeBand {
-  from: string;
-  to: string;
-}
 
 export interface Line {
   id: LineId;
@@ -23,8 +18,6 @@ export interface Line {
   name: string;
   /** The numbers that reach this line, E.164. */
   numbers: string[];
-  /** Opening hours per weekday; a missing day is closed. */
-  hours: Partial<Record<Weekday, TimeBand[]>>;
   /** Days closed beyond national holidays (`YYYY-MM-DD`, Europe/Rome): closures. */
   closedDays: string[];
   /**
@@ -50,10 +43,6 @@ export interface RetiredNumber {
   months: number;
 }
 
-const WEEKDAYS: Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-const OFFICE = { from: '08:00', to: '20:00' };
-const SATURDAY = { from: '08:00', to: '14:00' };
-
 /**
  * The lines as the specification describes them. Numbers and hours are a default the
  * deployment overrides (a second-level number is assigned by the carrier).
@@ -63,7 +52,6 @@ export const DEFAULT_LINES: readonly Line[] = [
     id: 'cup',
     name: 'CUP Basilicata',
     numbers: ['+39848821821'],
-    hours: { mon: [OFFICE], tue: [OFFICE], wed: [OFFICE], thu: [OFFICE], fri: [OFFICE], sat: [SATURDAY] },
     closedDays: [],
     minChannels: 60,
   },
@@ -71,7 +59,6 @@ export const DEFAULT_LINES: readonly Line[] = [
     id: 'csb',
     name: 'Contact Center Regionale',
     numbers: ['+39800292020'],
-    hours: { mon: [OFFICE], tue: [OFFICE], wed: [OFFICE], thu: [OFFICE], fri: [OFFICE], sat: [SATURDAY] },
     closedDays: [],
     minChannels: 30,
   },
@@ -80,9 +67,6 @@ export const DEFAULT_LINES: readonly Line[] = [
     id: 'tributi',
     name: 'Tributi regionali',
     numbers: ['+39800653493'],
-    hours: Object.fromEntries(
-      (['mon', 'tue', 'wed', 'thu', 'fri'] as const).map((d) => [d, [{ from: '09:00', to: '13:00' }]]),
-    ),
     closedDays: [],
     minChannels: 30,
   },
@@ -90,7 +74,6 @@ export const DEFAULT_LINES: readonly Line[] = [
     id: 'cup-second-level',
     name: 'CUP secondo livello (strutture sanitarie)',
     numbers: [],
-    hours: { mon: [OFFICE], tue: [OFFICE], wed: [OFFICE], thu: [OFFICE], fri: [OFFICE], sat: [SATURDAY] },
     closedDays: [],
     minChannels: 2,
     allowList: [],
@@ -107,13 +90,14 @@ export function defaultRetiredNumbers(retiredOn: string): RetiredNumber[] {
 
 export type LineState =
   | { kind: 'open'; line: Line }
-  | { kind: 'closed'; line: Line; reason: 'hours' | 'holiday' | 'closure' }
+  /** A working day: whether the line is open at this hour is the model's decision. */
+  | { kind: 'closed'; line: Line; reason: 'holiday' | 'closure' }
   /** A retired number within its months: the message pointing to `line`'s number. */
   | { kind: 'retired'; line: Line; until: string }
   /** A number the platform does not (or no longer) answer. */
   | { kind: 'unknown' };
 
-const clock = new Intl.DateTimeFormat('en-GB', {
+const clockFormat = new Intl.DateTimeFormat('en-GB', {
   timeZone: TIME_ZONE,
   hour: '2-digit',
   minute: '2-digit',
@@ -155,25 +139,27 @@ export function lineStateAt(
     const until = addMonths(gone.retiredOn, gone.months);
     if (day < gone.retiredOn) {
       // Not retired yet: it is still the line's own number.
-      return line ? stateOf(line, at, day) : { kind: 'unknown' };
+      return line ? stateOf(line, day) : { kind: 'unknown' };
     }
     return line && day < until ? { kind: 'retired', line, until } : { kind: 'unknown' };
   }
   const line = lines.find((l) => l.numbers.some((n) => normaliseNumber(n) === number));
-  return line ? stateOf(line, at, day) : { kind: 'unknown' };
+  return line ? stateOf(line, day) : { kind: 'unknown' };
 }
 
-function stateOf(line: Line, at: Date, day: string): LineState {
+/** Weekday (`mon`…`sun`) and `HH:MM` in Rome: what the model's opening hours compare. */
+export function romeClock(at: Date): { weekday: Weekday; time: string } {
+  const p = Object.fromEntries(clockFormat.formatToParts(at).map((x) => [x.type, x.value]));
+  return { weekday: String(p.weekday).toLowerCase().slice(0, 3) as Weekday, time: `${p.hour}:${p.minute}` };
+}
+
+function stateOf(line: Line, day: string): LineState {
   if (line.closedDays.includes(day) || line.yearlyClosures?.includes(day.slice(5))) {
     return { kind: 'closed', line, reason: 'closure' };
   }
   const [y = 0, m = 0, d = 0] = day.split('-').map(Number);
   if (isHoliday(y, m, d)) return { kind: 'closed', line, reason: 'holiday' };
-  const parts = Object.fromEntries(clock.formatToParts(at).map((p) => [p.type, p.value]));
-  const weekday = WEEKDAYS.find((w) => w === String(parts.weekday).toLowerCase().slice(0, 3)) ?? 'sun';
-  const now = `${parts.hour}:${parts.minute}`;
-  const open = (line.hours[weekday] ?? []).some((b) => b.from <= now && now < b.to);
-  return open ? { kind: 'open', line } : { kind: 'closed', line, reason: 'hours' };
+  return { kind: 'open', line };
 }
 
 /** Whether `caller` may use `line` (V4: the second-level line lets only its allow-list through). */

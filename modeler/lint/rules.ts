@@ -15,7 +15,7 @@ export interface LintContext {
   formIds: string[];
   /** Candidate groups some role works (domain/access/roles.ts). */
   groups: string[];
-  /** Message templates (templates/sms/*.hbs and templates/email/*.hbs, without extension). */
+  /** Message templates (templates/sms, email and voice, `*.hbs` without extension; names do not overlap). */
   templates: string[];
 }
 
@@ -76,6 +76,58 @@ function implementationOf(holder: ModdleElement): string | undefined {
   if (extensions(holder, 'camunda:Connector').length > 0) return 'connector';
   if (holder['type'] === 'external') return 'external';
   for (const kind of ['class', 'expression', 'delegateExpression']) if (holder[kind] !== undefined) return kind;
+  return undefined;
+}
+
+/** The output parameters an element sets (camunda:inputOutput), by name. */
+function outputsOf(node: ModdleElement): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const io of extensions(node, 'camunda:InputOutput')) {
+    for (const p of (io['outputParameters'] as ModdleElement[] | undefined) ?? []) {
+      if (typeof p['name'] === 'string') out.set(p['name'], p['value']);
+    }
+  }
+  return out;
+}
+
+/** An IVR step (ADR 0014): an intermediate throw event whose output mapping sets `ivrAction`. */
+const isIvrStep = (node: ModdleElement) =>
+  node.$type === 'bpmn:IntermediateThrowEvent' && outputsOf(node).has('ivrAction');
+
+const isAsync = (node: ModdleElement) => node['asyncBefore'] === true || node['asyncAfter'] === true;
+
+const targetsOf = (node: ModdleElement): ModdleElement[] =>
+  ((node['outgoing'] as ModdleElement[] | undefined) ?? [])
+    .map((f) => f['targetRef'] as ModdleElement | undefined)
+    .filter((t): t is ModdleElement => t !== undefined);
+
+/** What may come right after an IVR step: a wait for the caller or the routing, or the end. */
+const AFTER_STEP = new Set([
+  'bpmn:ReceiveTask',
+  'bpmn:IntermediateCatchEvent',
+  'bpmn:EventBasedGateway',
+  'bpmn:EndEvent',
+  'bpmn:UserTask',
+]);
+/** What may lie between the caller's answer and the next step: decisions and variables only. */
+const BETWEEN_ANSWER_AND_STEP = new Set(['bpmn:ExclusiveGateway', 'bpmn:IntermediateThrowEvent']);
+
+/** The first element between a receive of `ivr-input` and the next IVR step that makes the answer wait. */
+function blockerAfterAnswer(receive: ModdleElement): ModdleElement | undefined {
+  const seen = new Set<ModdleElement>();
+  const queue = targetsOf(receive);
+  while (queue.length > 0) {
+    const n = queue.shift() as ModdleElement;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    if (isIvrStep(n)) {
+      if (isAsync(n)) return n;
+      continue;
+    }
+    if (n.$type === 'bpmn:EndEvent') continue;
+    if (!BETWEEN_ANSWER_AND_STEP.has(n.$type) || isAsync(n) || (n.eventDefinitions?.length ?? 0) > 0) return n;
+    queue.push(...targetsOf(n));
+  }
   return undefined;
 }
 
@@ -190,6 +242,47 @@ export function lintRules(ctx: LintContext): Record<string, Rule> {
         });
       },
     }),
+    'ivr-step-answers-at-once': () => ({
+      check(node, reporter) {
+        if (!node.id) return;
+        if (isIvrStep(node)) {
+          const out = outputsOf(node);
+          for (const name of ['ivrPrompt', 'ivrNotice']) {
+            if (!out.has(name)) {
+              reporter.report(
+                node.id,
+                `Il passo del risponditore deve impostare anche ${name} (vuoto se non serve): altrimenti resta quello del passo prima.`,
+              );
+            }
+          }
+          const prompt = out.get('ivrPrompt');
+          if (typeof prompt === 'string' && !isExpression(prompt) && !ctx.templates.includes(prompt)) {
+            reporter.report(node.id, `Il testo «${prompt}» non esiste in templates/voice/.`);
+          }
+          if (isAsync(node)) {
+            reporter.report(node.id, 'Un passo del risponditore non può essere asincrono: Twilio aspetta la risposta.');
+          }
+          for (const t of targetsOf(node)) {
+            if (!AFTER_STEP.has(t.$type) || isAsync(t)) {
+              reporter.report(
+                node.id,
+                "Dopo un passo del risponditore viene subito l'attesa (ricezione, evento, gateway a eventi), un compito dell'operatore o la fine.",
+              );
+            }
+          }
+          return;
+        }
+        const message = node['messageRef'] as ModdleElement | undefined;
+        if (node.$type !== 'bpmn:ReceiveTask' || message?.['name'] !== 'ivr-input') return;
+        const blocker = blockerAfterAnswer(node);
+        if (blocker || isAsync(node)) {
+          reporter.report(
+            node.id,
+            `Tra la risposta del chiamante e il passo seguente del risponditore ci sono solo gateway e impostazioni di variabili: ${blocker ? `«${text(blocker['name']) ?? blocker.id ?? ''}» farebbe attendere Twilio` : "l'attività è asincrona"}.`,
+          );
+        }
+      },
+    }),
     'process-has-history-time-to-live': () => ({
       check(node, reporter) {
         if (node.$type !== 'bpmn:Process' || !node.id || node['isExecutable'] === false) return;
@@ -216,6 +309,7 @@ export const LINT_CONFIG = {
         'user-task-has-candidate-group',
         'template-exists',
         'process-has-history-time-to-live',
+        'ivr-step-answers-at-once',
       ].map((r) => [`contact-center/${r}`, 'error']),
     ),
     'contact-center/service-task-is-external': 'warn',

@@ -27,6 +27,7 @@ import { HelpDeskContacts1763900000023 } from '../../migrations/1763900000023-He
 import { ChunkedFiles1763900000024 } from '../../migrations/1763900000024-ChunkedFiles.js';
 import { ApiRequests1763900000025 } from '../../migrations/1763900000025-ApiRequests.js';
 import { CallRecords1763900000026 } from '../../migrations/1763900000026-CallRecords.js';
+import { VoiceRouting1763900000027 } from '../../migrations/1763900000027-VoiceRouting.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -57,6 +58,7 @@ export const MIGRATIONS = [
   ChunkedFiles1763900000024,
   ApiRequests1763900000025,
   CallRecords1763900000026,
+  VoiceRouting1763900000027,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

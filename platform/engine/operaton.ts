@@ -336,6 +336,66 @@ export class EngineClient {
   }
 
   /**
+   * Starts an instance and answers with its process variables as they are at its first wait
+   * states (the engine runs it synchronously up to there in the same transaction).
+   */
+  async startWithVariables(
+    key: string,
+    opts: { businessKey: string; variables: Record<string, unknown> },
+  ): Promise<{ id: string; ended: boolean; variables: Record<string, unknown> }> {
+    const r = await this.request<{ id: string; ended: boolean; variables: EngineVariables }>(
+      'POST',
+      `/process-definition/key/${encodeURIComponent(key)}/start`,
+      {
+        body: {
+          businessKey: opts.businessKey,
+          variables: toEngineVariables(opts.variables),
+          withVariablesInReturn: true,
+        },
+      },
+    );
+    return { id: r.id, ended: r.ended, variables: fromEngineVariables(r.variables) };
+  }
+
+  /**
+   * Delivers a message to exactly one waiting instance and answers with its process variables
+   * at its next wait states. Throws the engine's 400 when none (or several) wait for it.
+   */
+  async correlateOne(
+    messageName: string,
+    opts: { businessKey: string; correlationKeys?: Record<string, unknown>; variables?: Record<string, unknown> },
+  ): Promise<Record<string, unknown>> {
+    const results = await this.request<{ variables?: EngineVariables }[]>('POST', '/message', {
+      body: {
+        messageName,
+        businessKey: opts.businessKey,
+        correlationKeys: toEngineVariables(opts.correlationKeys ?? {}),
+        processVariables: toEngineVariables(opts.variables ?? {}),
+        all: false,
+        resultEnabled: true,
+        variablesInResultEnabled: true,
+      },
+    });
+    return fromEngineVariables(results[0]?.variables ?? {});
+  }
+
+  /** An instance's process variables now; `undefined` once it has ended. */
+  async processVariables(processInstanceId: string): Promise<Record<string, unknown> | undefined> {
+    const r = await this.request<EngineVariables>(
+      'GET',
+      `/process-instance/${encodeURIComponent(processInstanceId)}/variables`,
+      { query: { deserializeValues: false } },
+    ).catch((err: unknown) => {
+      // An instance that has ended: 404, or 500 "execution … doesn't exist".
+      if (err instanceof EngineError && (err.status === 404 || /doesn't exist|does not exist/i.test(err.message))) {
+        return undefined;
+      }
+      throw err;
+    });
+    return r ? fromEngineVariables(r) : undefined;
+  }
+
+  /**
    * Delivers a BPMN message to every instance waiting for it whose variables match
    * (`processVariables`), and sets `variables` on them; how many received it (0: none waits).
    */

@@ -57,7 +57,7 @@ describe('retention of personal data (P3)', () => {
       [old, recent],
     );
     await app.db.query(
-      `INSERT INTO call_records (call_sid, line, direction, from_number, to_number, status, offered_at)
+      `INSERT INTO call_records (call_sid, line, direction, from_number, to_number, status, arrived_at)
        VALUES ('CAretentionold', 'cup', 'inbound', '+393330000009', '+39848821821', 'completed', $1),
               ('CAretentionnew', 'cup', 'inbound', '+393330000010', '+39848821821', 'completed', $2)`,
       [old, recent],

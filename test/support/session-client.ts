@@ -10,6 +10,7 @@ export interface ApiClient {
   get<T = unknown>(path: string): Promise<ApiResponse<T>>;
   post<T = unknown>(path: string, body?: unknown, opts?: { headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   patch<T = unknown>(path: string, body?: unknown): Promise<ApiResponse<T>>;
+  put<T = unknown>(path: string, body?: unknown): Promise<ApiResponse<T>>;
   delete<T = unknown>(path: string): Promise<ApiResponse<T>>;
 }
 
@@ -65,6 +66,7 @@ export function sessionClient(baseUrl: string): SessionClient {
     get: (p) => call('GET', p),
     post: (p, b, o) => call('POST', p, b, o?.headers),
     patch: (p, b) => call('PATCH', p, b),
+    put: (p, b) => call('PUT', p, b),
     delete: (p) => call('DELETE', p),
     async signIn(username, password) {
       await ensureCsrf();

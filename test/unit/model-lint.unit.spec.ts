@@ -126,7 +126,7 @@ describe('the platform’s model rules', () => {
         .filter((f) => f.endsWith('.form'))
         .map((f) => (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { id: string }).id),
       groups: KNOWN_GROUPS,
-      templates: ['sms', 'email'].flatMap((kind) =>
+      templates: ['sms', 'email', 'voice'].flatMap((kind) =>
         readdirSync(path.join(PROJECT_ROOT, 'templates', kind))
           .filter((f) => f.endsWith('.hbs'))
           .map((f) => f.replace(/\.hbs$/, '')),

@@ -7,6 +7,7 @@ import {
   lineStateAt,
   mayCall,
   normaliseNumber,
+  romeClock,
   type Line,
 } from '../../domain/voice/lines.js';
 
@@ -16,25 +17,16 @@ const state = (number: string, iso: string, lines: readonly Line[] = DEFAULT_LIN
   return s.kind === 'closed' ? `closed:${s.reason}` : s.kind === 'retired' ? `retired:${s.until}` : s.kind;
 };
 
-describe('the telephone lines and their hours (V2–V4, V7)', () => {
-  it('opens the CUP line Monday to Friday 8–20 and Saturday 8–14, Europe/Rome, and closes it on Sundays', () => {
+describe('the telephone lines and their calendar (V2–V4, V7)', () => {
+  it('gives the model Rome’s weekday and time, across daylight saving time', () => {
     // Tuesday 1 December 2026, CET (UTC+1).
-    expect(state(CUP, '2026-12-01T06:59:00Z')).toBe('closed:hours');
-    expect(state(CUP, '2026-12-01T07:00:00Z')).toBe('open');
-    expect(state(CUP, '2026-12-01T18:59:00Z')).toBe('open');
-    expect(state(CUP, '2026-12-01T19:00:00Z')).toBe('closed:hours');
-    // Saturday 5 December: until 14:00.
-    expect(state(CUP, '2026-12-05T12:59:00Z')).toBe('open');
-    expect(state(CUP, '2026-12-05T13:00:00Z')).toBe('closed:hours');
-    expect(state(CUP, '2026-12-06T10:00:00Z')).toBe('closed:hours');
-  });
-
-  it('keeps Rome’s hours across daylight saving time', () => {
+    expect(romeClock(new Date('2026-12-01T06:59:00Z'))).toEqual({ weekday: 'tue', time: '07:59' });
+    expect(romeClock(new Date('2026-12-05T13:00:00Z'))).toEqual({ weekday: 'sat', time: '14:00' });
     // Friday 27 March 2026 (CET): 08:30 Rome is 07:30 UTC. Monday 30 March (CEST): 08:30 is 06:30 UTC.
-    expect(state(CUP, '2026-03-27T07:30:00Z')).toBe('open');
-    expect(state(CUP, '2026-03-27T06:30:00Z')).toBe('closed:hours');
-    expect(state(CUP, '2026-03-30T06:30:00Z')).toBe('open');
-    expect(state(CUP, '2026-03-30T05:30:00Z')).toBe('closed:hours');
+    expect(romeClock(new Date('2026-03-27T07:30:00Z'))).toEqual({ weekday: 'fri', time: '08:30' });
+    expect(romeClock(new Date('2026-03-30T06:30:00Z'))).toEqual({ weekday: 'mon', time: '08:30' });
+    // Midnight is 00:00, not 24:00 (the model compares strings).
+    expect(romeClock(new Date('2026-12-06T23:00:00Z'))).toEqual({ weekday: 'mon', time: '00:00' });
   });
 
   it('is closed on national holidays, Easter Monday and the closures the deployment sets', () => {
@@ -51,12 +43,6 @@ describe('the telephone lines and their hours (V2–V4, V7)', () => {
     expect(state(CUP, '2027-07-02T08:00:00Z', yearly)).toBe('closed:closure');
     expect(state(CUP, '2029-07-02T08:00:00Z', yearly)).toBe('closed:closure');
     expect(state(CUP, '2029-07-03T08:00:00Z', yearly)).toBe('open');
-  });
-
-  it('answers the tributi line Monday to Friday 9–13 only', () => {
-    expect(state('800 653 493', '2026-12-04T11:59:00Z')).toBe('open');
-    expect(state('800 653 493', '2026-12-04T12:00:00Z')).toBe('closed:hours');
-    expect(state('800 653 493', '2026-12-05T09:00:00Z')).toBe('closed:hours');
   });
 
   it('plays the retired numbers’ message for four months from their retirement, then answers nothing', () => {

@@ -74,6 +74,7 @@ export function apiAs(app: RunningApp, user = 'operatore.uno', roles: Role[] = [
     get: async (p) => (await signedIn(), client.get(p)),
     post: async (p, b, o) => (await signedIn(), client.post(p, b, o)),
     patch: async (p, b) => (await signedIn(), client.patch(p, b)),
+    put: async (p, b) => (await signedIn(), client.put(p, b)),
     delete: async (p) => (await signedIn(), client.delete(p)),
   };
 }

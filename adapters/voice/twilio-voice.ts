@@ -1,0 +1,77 @@
+import type twilio from 'twilio';
+import { twilioRestClient, type TwilioRestOptions } from '../twilio/rest-client.js';
+
+/** Twilio refused or could not be reached; `gone` when the call or queue member no longer exists. */
+export class VoiceProviderError extends Error {
+  override name = 'VoiceProviderError';
+  constructor(
+    message: string,
+    readonly gone: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * What the routing asks of Twilio's Voice REST API (2010-04-01): take one caller out of a
+ * queue onto new TwiML (the operator's code, then the bridge), call a number back (call-backs,
+ * surveys), hang a call up. Twilio's queue is first in, first out; which caller goes to which
+ * operator is decided by our ACD, so a caller is dequeued by `CallSid`, never from the front.
+ */
+export class TwilioVoice {
+  private readonly client: twilio.Twilio;
+
+  constructor(opts: Omit<TwilioRestOptions, 'timeoutMs'> & { timeoutMs?: number }) {
+    this.client = twilioRestClient({ ...opts, timeoutMs: opts.timeoutMs ?? 10_000 });
+  }
+
+  /** `POST /Queues/{QueueSid}/Members/{CallSid}.json` with `Url`: the caller leaves the queue for `url`. */
+  async dequeue(queueSid: string, callSid: string, url: string): Promise<void> {
+    try {
+      await this.client.queues(queueSid).members(callSid).update({ url, method: 'POST' });
+    } catch (err) {
+      throw classify(err);
+    }
+  }
+
+  /** `POST /Calls.json`: an outbound call from one of our lines; `url` answers with TwiML once picked up. */
+  async call(opts: {
+    to: string;
+    from: string;
+    url: string;
+    statusCallback: string;
+    timeoutSeconds?: number;
+  }): Promise<string> {
+    try {
+      const call = await this.client.calls.create({
+        to: opts.to,
+        from: opts.from,
+        url: opts.url,
+        method: 'POST',
+        statusCallback: opts.statusCallback,
+        statusCallbackMethod: 'POST',
+        statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+        timeout: opts.timeoutSeconds ?? 30,
+      });
+      return call.sid;
+    } catch (err) {
+      throw classify(err);
+    }
+  }
+
+  /** `POST /Calls/{CallSid}.json` `Status=completed`. A call already over is not an error. */
+  async hangUp(callSid: string): Promise<void> {
+    try {
+      await this.client.calls(callSid).update({ status: 'completed' });
+    } catch (err) {
+      const e = classify(err);
+      if (!e.gone) throw e;
+    }
+  }
+}
+
+function classify(err: unknown): VoiceProviderError {
+  const e = err as { status?: number; code?: number; message?: string };
+  if (e.status === 404 || e.code === 20404) return new VoiceProviderError(e.message ?? 'not found', true);
+  return new VoiceProviderError(e.message ?? String(err), false);
+}

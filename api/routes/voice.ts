@@ -1,0 +1,166 @@
+import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { ApiDeps } from '../app.js';
+import { actorOf, allow, auditRead, hasPermission } from '../auth/access.js';
+import { parseWith } from '../problems.js';
+import { twilioSigned } from '../twilio-signature.js';
+import { callStatus, gatherResult, incomingCall, queueWait } from '../../adapters/voice/twilio-voice-params.js';
+import { SETTABLE_PRESENCES } from '../../domain/voice/acd.js';
+import { skillsOf } from '../../domain/voice/skills.js';
+
+const callSidParam = z.object({ callSid: z.string().regex(/^CA[0-9a-f]{32}$/, 'CallSid non valido') });
+const contactQuery = z.object({ contact: z.string().regex(/^CA[0-9a-f]{32}$/, 'contatto non valido') });
+const seqQuery = z.object({ seq: z.coerce.number().int().min(1).max(10_000) });
+const presenceBody = z.object({
+  presence: z.enum(SETTABLE_PRESENCES, { error: 'stato non valido: disponibile, pausa o assente' }),
+});
+
+/** The `twiml` answer of a voice webhook. */
+function sendTwiml(res: Response, xml: string): void {
+  res.status(200).type('text/xml').send(xml);
+}
+
+/**
+ * Twilio's voice webhooks: the Voice URL of every number (`POST /webhooks/twilio/voice`), the
+ * steps its TwiML points to, and the status callbacks. Each request is signed by Twilio
+ * (403 otherwise, nothing read or written) and its parameters validated. When the platform
+ * itself fails, the caller hears an apology instead of Twilio's "application error".
+ */
+export function voiceWebhookRoutes(deps: ApiDeps): Router {
+  const voice = deps.voice;
+  const r = Router();
+  r.use(express.urlencoded({ extended: false, limit: '64kb' }));
+  const signed = twilioSigned(deps.voiceWebhook, deps.log);
+  const body = (req: Request) => (req.body ?? {}) as Record<string, string>;
+  const handle =
+    (fn: (req: Request) => Promise<string> | string) =>
+    async (req: Request, res: Response): Promise<void> => {
+      let xml: string;
+      try {
+        xml = await fn(req);
+      } catch (err) {
+        if ((err as Error).name === 'ValidationError') throw err;
+        deps.log.error(
+          { err: { name: (err as Error).name, message: (err as Error).message.slice(0, 300) }, path: req.path },
+          'voice webhook failed',
+        );
+        xml = voice.apology();
+      }
+      sendTwiml(res, xml);
+    };
+  r.post(
+    '/twilio/voice',
+    signed,
+    handle((req) => voice.incoming(parseWith(incomingCall, body(req)))),
+  );
+  r.post(
+    '/twilio/voice/step',
+    signed,
+    handle((req) => voice.gathered(parseWith(gatherResult, body(req)), parseWith(seqQuery, req.query).seq)),
+  );
+  r.post(
+    '/twilio/voice/wait',
+    signed,
+    handle((req) => voice.waiting(parseWith(queueWait, body(req)))),
+  );
+  r.post(
+    '/twilio/voice/wait-choice',
+    signed,
+    handle((req) => voice.waitChoice(parseWith(gatherResult, body(req)))),
+  );
+  r.post(
+    '/twilio/voice/queue-result',
+    signed,
+    handle((req) => {
+      parseWith(incomingCall, body(req));
+      return voice.queueResult(body(req)['QueueResult']);
+    }),
+  );
+  r.post(
+    '/twilio/voice/connect',
+    signed,
+    handle((req) => {
+      parseWith(incomingCall, body(req));
+      const { contact } = parseWith(contactQuery, req.query);
+      return voice.connect(contact, req.originalUrl);
+    }),
+  );
+  r.post(
+    '/twilio/voice/dial-end',
+    signed,
+    handle((req) => {
+      parseWith(incomingCall, body(req));
+      const { contact } = parseWith(contactQuery, req.query);
+      return voice.dialEnded(contact, body(req)['DialCallStatus']);
+    }),
+  );
+  r.post('/twilio/voice-status', signed, async (req, res) => {
+    const update = parseWith(callStatus, body(req));
+    const contact = typeof req.query['contact'] === 'string' ? parseWith(contactQuery, req.query).contact : undefined;
+    await voice.status(update, contact);
+    // Unknown calls are acknowledged too: Twilio would otherwise retry a callback we cannot use.
+    res.status(204).end();
+  });
+  return r;
+}
+
+/**
+ * The operators' telephone in the workspace: presence, the call offered, accept or decline,
+ * hang up; the supervisors' board; the contact records (the caller's number only with
+ * personal-data rights, and each such read audited).
+ */
+export function voiceRoutes(deps: ApiDeps): Router {
+  const voice = deps.voice;
+  const r = Router();
+  const me = async (req: Request) => {
+    const p = actorOf(req);
+    return voice.acd.operator(p.id, skillsOf(req.principal?.roles ?? []));
+  };
+  r.get('/me', allow('voice:answer'), async (req, res) => {
+    const state = await me(req);
+    const call = state.currentCall ?? state.offer?.callSid;
+    const record = call ? await voice.records.get(call, { personal: hasPermission(req, 'personal:read') }) : undefined;
+    if (record && hasPermission(req, 'personal:read')) await auditRead(req, 'call', record.contactId);
+    res.json({ ...state, call: record ?? null });
+  });
+  r.put('/me/presence', allow('voice:answer'), async (req, res) => {
+    const { presence } = parseWith(presenceBody, req.body ?? {});
+    const p = actorOf(req);
+    res.json(await voice.acd.setPresence(p.id, presence, skillsOf(req.principal?.roles ?? [])));
+  });
+  r.post('/offers/:callSid/accept', allow('voice:answer'), async (req, res) => {
+    const { callSid } = parseWith(callSidParam, req.params);
+    const entry = await voice.accept(actorOf(req).id, callSid);
+    res.json({ callSid: entry.callSid, queue: entry.queue, requestType: entry.requestType, callback: entry.callback });
+  });
+  r.post('/offers/:callSid/decline', allow('voice:answer'), async (req, res) => {
+    const { callSid } = parseWith(callSidParam, req.params);
+    await voice.acd.decline(actorOf(req).id, callSid);
+    res.status(204).end();
+  });
+  r.post('/calls/:callSid/hangup', allow('voice:answer'), async (req, res) => {
+    const { callSid } = parseWith(callSidParam, req.params);
+    await voice.hangUp(actorOf(req).id, callSid);
+    res.status(204).end();
+  });
+  r.get('/board', allow('voice:supervise'), async (_req, res) => {
+    res.json(await voice.acd.board());
+  });
+  r.get('/calls', allow('voice:supervise', 'voice:answer'), async (req, res) => {
+    const personal = hasPermission(req, 'personal:read');
+    const line = typeof req.query['line'] === 'string' ? req.query['line'] : undefined;
+    res.json(await voice.records.list({ ...(line ? { line } : {}), limit: 200, personal }));
+  });
+  r.get('/calls/:callSid', allow('voice:supervise', 'voice:answer'), async (req, res) => {
+    const { callSid } = parseWith(callSidParam, req.params);
+    const personal = hasPermission(req, 'personal:read');
+    const record = await voice.records.get(callSid, { personal });
+    if (!record) {
+      res.status(404).json({ title: 'Non trovato', detail: 'Chiamata sconosciuta.' });
+      return;
+    }
+    if (personal) await auditRead(req, 'call', record.contactId);
+    res.json({ ...record, events: await voice.records.events(callSid) });
+  });
+  return r;
+}

@@ -1,0 +1,421 @@
+import type { DataSource } from 'typeorm';
+import type {
+  CallStatusUpdate,
+  GatherResult,
+  IncomingCall,
+  QueueWait,
+} from '../../adapters/voice/twilio-voice-params.js';
+import { twiml, type VoiceSettings } from '../../adapters/voice/twiml.js';
+import { VoiceProviderError, type TwilioVoice } from '../../adapters/voice/twilio-voice.js';
+import { EngineError, type EngineClient } from '../../platform/engine/operaton.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Templates } from '../templates.js';
+import type { Acd} from './acd.js';
+import { OfferGoneError, type QueueEntry } from './acd.js';
+import { FINAL_STATUSES, type CallOutcome, type CallRecords } from './call-records.js';
+import { hasChannel, lineStateAt, mayCall, romeClock, type Line, type LineId, type RetiredNumber } from './lines.js';
+
+/** The process every call runs (processes/inbound-call.bpmn). */
+export const INBOUND_CALL_PROCESS = 'inbound-call';
+
+/** Where Twilio reaches us; every TwiML URL is under it. */
+export const VOICE_WEBHOOKS = '/webhooks/twilio/voice';
+
+export interface VoiceConfig {
+  lines: readonly Line[];
+  retired: readonly RetiredNumber[];
+  /** The public URL Twilio calls (PUBLIC_BASE_URL), for the URLs given to Twilio's REST API. */
+  publicBaseUrl: () => string;
+  voice: VoiceSettings;
+  /** From this estimated wait on, a waiting caller may ask to be called back. */
+  callbackOfferSeconds: number;
+  /** The pause between two announcements to a waiting caller. */
+  holdSeconds: number;
+  /** Channels per line beyond the contract's minimum (V7), when the carrier gives more. */
+  channels?: Partial<Record<LineId, number>>;
+}
+
+/** The step the call's instance is at, as its IVR step events set it (ADR 0014). */
+interface Step {
+  ivrAction?: string;
+  ivrPrompt?: string | null;
+  ivrNotice?: string | null;
+  ivrHints?: string | null;
+  ivrQueue?: string;
+  ivrPriority?: number;
+  ivrOutcome?: CallOutcome;
+  ivrSeq?: number;
+  requestType?: string | null;
+  line?: LineId;
+  operator?: string;
+  operatorCode?: string;
+  [name: string]: unknown;
+}
+
+const SPACED = (n: string) => n.replace(/^\+39/, '').replace(/(\d{3})(?=\d)/g, '$1 ');
+
+/**
+ * The telephone's side of the platform: each call is an `inbound-call` instance and each
+ * Twilio webhook moves it one step. The engine decides the path; this service only turns the
+ * step the instance reached into TwiML (prompts from templates/voice/, escaped by the twilio
+ * package), and keeps the contact record and the ACD in step with what Twilio reports.
+ */
+export class VoiceService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly engine: EngineClient,
+    readonly records: CallRecords,
+    readonly acd: Acd,
+    private readonly provider: TwilioVoice | undefined,
+    private readonly templates: Templates,
+    private readonly cfg: VoiceConfig,
+    private readonly log: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  // ----- webhooks --------------------------------------------------------------------
+
+  /** The first webhook of a call (the number's Voice URL). */
+  async incoming(call: IncomingCall): Promise<string> {
+    const at = this.now();
+    const state = lineStateAt(call.To, at, this.cfg.lines, this.cfg.retired);
+    if (state.kind === 'unknown') {
+      // Not one of our lines (a number given back to the carrier, a misconfiguration): no record, no process.
+      return twiml.sayAndHangUp(this.say('number-not-in-service', {}), this.cfg.voice);
+    }
+    const line = state.line;
+    const { fresh, channelAvailable } = await this.db.transaction(async (m) => {
+      // One line at a time: the count of calls in progress and this call's arrival are one step.
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`voice-line:${line.id}`]);
+      const inProgress = await this.records.inProgress(line.id, at, m);
+      const added = await this.records.record(
+        {
+          callSid: call.CallSid,
+          at,
+          type: 'arrived',
+          line: line.id,
+          direction: call.Direction,
+          from: call.From,
+          to: call.To,
+        },
+        m,
+      );
+      return { fresh: added, channelAvailable: hasChannel(line, inProgress, this.cfg.channels?.[line.id]) };
+    });
+    if (!fresh) return this.current(call.CallSid);
+    const clock = romeClock(at);
+    const greenNumber = line.numbers[0] ?? '';
+    const started = await this.engine.startWithVariables(INBOUND_CALL_PROCESS, {
+      businessKey: call.CallSid,
+      variables: {
+        callSid: call.CallSid,
+        line: line.id,
+        lineName: line.name,
+        greenNumber: SPACED(greenNumber),
+        lineState: state.kind === 'retired' ? 'retired' : state.kind === 'closed' ? `closed-${state.reason}` : 'open',
+        weekday: clock.weekday,
+        timeOfDay: clock.time,
+        callerAllowed: mayCall(line, call.From),
+        channelAvailable,
+        ivrSeq: 1,
+        ivrAttempts: 0,
+        digits: '',
+        speech: '',
+        callback: false,
+        operator: '',
+      },
+    });
+    await this.db.query(`UPDATE call_records SET process_instance_id = $2 WHERE call_sid = $1`, [
+      call.CallSid,
+      started.id,
+    ]);
+    return this.answer(call, started.variables, true);
+  }
+
+  /** A `<Gather>`'s answer: the caller's keys or words go to the step that asked. */
+  async gathered(g: GatherResult, seq: number): Promise<string> {
+    const variables = {
+      digits: g.Digits ?? '',
+      speech: (g.SpeechResult ?? '').toLocaleLowerCase('it-IT').trim(),
+      speechConfidence: g.Confidence ?? 0,
+      ivrSeq: seq + 1,
+    };
+    const step = await this.correlate('ivr-input', g.CallSid, { ivrSeq: seq }, variables);
+    return step ? this.answer(g, step, false) : this.current(g.CallSid);
+  }
+
+  /** What a queued caller hears (the Enqueue's waitUrl): position, estimated wait, and the call-back offer. */
+  async waiting(w: QueueWait): Promise<string> {
+    await this.acd.noteTwilioQueue(w.CallSid, w.QueueSid);
+    const wait = await this.acd.waitFor(w.CallSid);
+    if (!wait) return twiml.nothing();
+    const entry = await this.acd.entry(w.CallSid);
+    const callbackOffered = wait.estimatedWaitSeconds >= this.cfg.callbackOfferSeconds && entry?.callback === false;
+    const text = this.say('queue-position', {
+      position: wait.position,
+      minutes: Math.max(1, Math.ceil(wait.estimatedWaitSeconds / 60)),
+      callbackOffered,
+    });
+    return twiml.waitAnnouncement(
+      text,
+      {
+        choiceAction: callbackOffered ? `${VOICE_WEBHOOKS}/wait-choice` : undefined,
+        pauseSeconds: this.cfg.holdSeconds,
+      },
+      this.cfg.voice,
+    );
+  }
+
+  /** The waiting caller's key: 1 books a call-back that keeps their place. */
+  async waitChoice(g: GatherResult): Promise<string> {
+    if (g.Digits !== '1') return twiml.nothing();
+    if (!(await this.acd.requestCallback(g.CallSid))) return twiml.nothing();
+    const step = await this.correlate('call-callback', g.CallSid, {}, { callback: true });
+    return step ? this.render(g.CallSid, step) : this.current(g.CallSid);
+  }
+
+  /** The Enqueue's action: the caller left the queue (for a call-back), hung up, or was taken out of it. */
+  queueResult(result: string | undefined): string {
+    if (result === 'hangup') return twiml.nothing();
+    if (result === 'error' || result === 'system-error' || result === 'queue-full') {
+      return twiml.sayAndHangUp(this.say('technical-problem', {}), this.cfg.voice);
+    }
+    return twiml.hangUp();
+  }
+
+  /**
+   * The caller taken out of the queue for the operator who accepted (or a call-back answered):
+   * the operator's code, then the bridge. Until the instance has reached that step, a short hold.
+   */
+  async connect(contactSid: string, selfUrl: string): Promise<string> {
+    const step = await this.stepOf(contactSid);
+    if (!step) return twiml.hangUp();
+    if (step.ivrAction !== 'connect') return twiml.hold(selfUrl);
+    return this.render(contactSid, step);
+  }
+
+  /** The bridge is over (`<Dial>`'s action): the operator hung up, or the softphone did not answer. */
+  async dialEnded(contactSid: string, dialStatus: string | undefined): Promise<string> {
+    const at = this.now();
+    if (dialStatus === 'completed') {
+      await this.records.record({ callSid: contactSid, at, type: 'disconnected', reason: 'operator' });
+    }
+    await this.acd.callEnded(contactSid);
+    return twiml.hangUp();
+  }
+
+  /**
+   * A status callback. Applied by `SequenceNumber` to the contact record; the end of a call
+   * withdraws it from the queue (abandoned), or sends its operator to after-call work, and
+   * tells the instance (`call-ended`, heard only while the call is in the IVR or the queue).
+   * `contactSid`: the call-back leg of a contact, whose end ends the operator's talk.
+   */
+  async status(update: CallStatusUpdate, contactSid?: string): Promise<void> {
+    const at = this.now();
+    if (contactSid) {
+      if (FINAL_STATUSES.has(update.CallStatus)) await this.acd.callEnded(contactSid);
+      return;
+    }
+    await this.records.record({
+      callSid: update.CallSid,
+      at,
+      type: 'status',
+      status: update.CallStatus,
+      sequence: update.SequenceNumber ?? 0,
+      durationSeconds: update.CallDuration ?? null,
+    });
+    if (!FINAL_STATUSES.has(update.CallStatus)) return;
+    await this.acd.callEnded(update.CallSid);
+    await this.engine.correlateMessage('call-ended', {
+      processVariables: { callSid: update.CallSid },
+      variables: { endedAt: at.toISOString() },
+    });
+  }
+
+  /** What the caller hears when the platform itself failed: an apology, then the end of the call. */
+  apology(): string {
+    return twiml.sayAndHangUp(this.say('technical-problem', {}), this.cfg.voice);
+  }
+
+  // ----- the operator's side -----------------------------------------------------------
+
+  /**
+   * The operator takes the call offered to them: the instance learns who answered (and opens
+   * their contact task), then the caller is taken out of Twilio's queue onto the operator's
+   * code and the bridge; a call-back is dialled from the line's number instead.
+   */
+  async accept(operator: string, callSid: string): Promise<QueueEntry> {
+    const entry = await this.acd.accept(operator, callSid);
+    const me = await this.acd.operator(operator);
+    const step = await this.correlate(
+      'call-answered',
+      callSid,
+      {},
+      {
+        operator,
+        operatorCode: me.code,
+        answeredAt: this.now().toISOString(),
+      },
+    );
+    if (!step) {
+      // The caller hung up between the offer and the click: nothing to talk to.
+      await this.acd.callEnded(callSid);
+      await this.acd.wrapUpEnded(operator, callSid);
+      throw new OfferGoneError('il chiamante ha riattaccato');
+    }
+    const base = this.cfg.publicBaseUrl().replace(/\/$/, '');
+    const connectUrl = `${base}${VOICE_WEBHOOKS}/connect?contact=${callSid}`;
+    if (!this.provider) return entry;
+    try {
+      if (entry.callback) {
+        const line = this.cfg.lines.find((l) => l.id === entry.line);
+        await this.provider.call({
+          to: entry.callbackNumber ?? '',
+          from: line?.numbers[0] ?? '',
+          url: connectUrl,
+          statusCallback: `${base}/webhooks/twilio/voice-status?contact=${callSid}`,
+        });
+      } else {
+        if (!entry.twilioQueueSid) throw new VoiceProviderError('the caller is not in a Twilio queue yet', false);
+        await this.provider.dequeue(entry.twilioQueueSid, callSid, connectUrl);
+      }
+    } catch (err) {
+      this.log.warn(
+        { err: { name: (err as Error).name, message: (err as Error).message } },
+        'could not connect the call',
+      );
+      if (err instanceof VoiceProviderError && err.gone) {
+        await this.acd.callEnded(callSid);
+        throw new OfferGoneError('il chiamante ha riattaccato');
+      }
+      throw err;
+    }
+    return entry;
+  }
+
+  /** The operator ends the call from the workspace (Twilio's REST API hangs it up). */
+  async hangUp(operator: string, callSid: string): Promise<void> {
+    const me = await this.acd.operator(operator);
+    if (me.currentCall !== callSid) throw new OfferGoneError('la chiamata non è in corso con te');
+    await this.records.record({ callSid, at: this.now(), type: 'disconnected', reason: 'operator' });
+    await this.provider?.hangUp(callSid);
+    await this.acd.callEnded(callSid);
+  }
+
+  /** Offers that lapsed move on; calls waiting for a free operator are offered. Run every second. */
+  async tick(): Promise<void> {
+    await this.acd.expireOffers();
+    await this.acd.dispatch();
+  }
+
+  // ----- steps to TwiML ------------------------------------------------------------------
+
+  /** The TwiML of a step just reached, with what the step asks of the routing (enqueue, an outcome). */
+  private async answer(call: IncomingCall, step: Step, first: boolean): Promise<string> {
+    const at = this.now();
+    if (step.ivrOutcome && (step.ivrAction === 'say-hangup' || step.ivrAction === 'reject-busy')) {
+      await this.records.record({ callSid: call.CallSid, at, type: 'ivr-outcome', outcome: step.ivrOutcome });
+    }
+    if (first && step.ivrAction === 'menu')
+      await this.records.record({ callSid: call.CallSid, at, type: 'ivr-entered' });
+    if (step.ivrAction === 'enqueue' && step.ivrQueue) {
+      await this.acd.enqueue({
+        callSid: call.CallSid,
+        queue: step.ivrQueue,
+        line: String(step.line ?? ''),
+        priority: Number(step.ivrPriority ?? 0),
+        requestType: step.requestType ?? null,
+        callerNumber: call.Direction === 'inbound' ? call.From : call.To,
+      });
+    }
+    return this.render(call.CallSid, step);
+  }
+
+  private render(callSid: string, step: Step): string {
+    const text = () =>
+      [step.ivrNotice, step.ivrPrompt]
+        .filter((t): t is string => typeof t === 'string' && t !== '')
+        .map((t) => this.say(t, step))
+        .join(' ');
+    switch (step.ivrAction) {
+      case 'menu':
+        return twiml.menu(
+          text(),
+          {
+            action: `${VOICE_WEBHOOKS}/step?seq=${Number(step.ivrSeq ?? 1)}`,
+            hints: typeof step.ivrHints === 'string' ? step.ivrHints.split(',').map((h) => h.trim()) : [],
+          },
+          this.cfg.voice,
+        );
+      case 'say-hangup':
+        return twiml.sayAndHangUp(text(), this.cfg.voice);
+      case 'reject-busy':
+        return twiml.busy();
+      case 'enqueue':
+        return twiml.enqueue(text(), String(step.ivrQueue), {
+          waitUrl: `${VOICE_WEBHOOKS}/wait`,
+          action: `${VOICE_WEBHOOKS}/queue-result`,
+        });
+      case 'leave':
+        return twiml.sayAndLeave(text(), this.cfg.voice);
+      case 'connect':
+        return twiml.connect(
+          this.say(String(step.ivrPrompt ?? 'operator-code'), step),
+          String(step.operatorCode ?? ''),
+          String(step.operator ?? ''),
+          { action: `${VOICE_WEBHOOKS}/dial-end?contact=${callSid}` },
+          this.cfg.voice,
+        );
+      default:
+        return twiml.hangUp();
+    }
+  }
+
+  /** A voice template with the step's variables (line name, green number…). */
+  private say(name: string, data: Record<string, unknown>): string {
+    return this.templates.render('voice', name, { lineName: '', greenNumber: '', ...data });
+  }
+
+  /** The step the call is at now: for a repeated or late webhook, whose step was already taken. */
+  private async current(callSid: string): Promise<string> {
+    const step = await this.stepOf(callSid);
+    return step ? this.render(callSid, step) : twiml.hangUp();
+  }
+
+  private async stepOf(callSid: string): Promise<Step | undefined> {
+    const rows: { process_instance_id: string | null }[] = await this.db.query(
+      `SELECT process_instance_id FROM call_records WHERE call_sid = $1`,
+      [callSid],
+    );
+    const id = rows[0]?.process_instance_id;
+    if (!id) return undefined;
+    return (await this.engine.processVariables(id));
+  }
+
+  /**
+   * Delivers a message to the call's instance and returns the step it reached. Two webhooks for
+   * one step at once: one wins, the other gets an optimistic-locking 500 (retried once) or 400
+   * (the step is taken): then `undefined`, and the caller hears the current step again.
+   */
+  private async correlate(
+    message: string,
+    callSid: string,
+    keys: Record<string, unknown>,
+    variables: Record<string, unknown>,
+  ): Promise<Step | undefined> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        return (await this.engine.correlateOne(message, {
+          businessKey: callSid,
+          correlationKeys: keys,
+          variables,
+        }));
+      } catch (err) {
+        if (!(err instanceof EngineError)) throw err;
+        if (err.status === 400) return undefined;
+        if (err.status < 500 || attempt === 1) throw err;
+      }
+    }
+    return undefined;
+  }
+}
