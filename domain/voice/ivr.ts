@@ -10,7 +10,7 @@ import { VoiceProviderError, type TwilioVoice } from '../../adapters/voice/twili
 import { EngineError, type EngineClient } from '../../platform/engine/operaton.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Templates } from '../templates.js';
-import type { Acd} from './acd.js';
+import type { Acd } from './acd.js';
 import { OfferGoneError, type QueueEntry } from './acd.js';
 import { FINAL_STATUSES, type CallOutcome, type CallRecords } from './call-records.js';
 import { hasChannel, lineStateAt, mayCall, romeClock, type Line, type LineId, type RetiredNumber } from './lines.js';
@@ -389,7 +389,7 @@ export class VoiceService {
     );
     const id = rows[0]?.process_instance_id;
     if (!id) return undefined;
-    return (await this.engine.processVariables(id));
+    return await this.engine.processVariables(id);
   }
 
   /**
@@ -405,11 +405,11 @@ export class VoiceService {
   ): Promise<Step | undefined> {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        return (await this.engine.correlateOne(message, {
+        return await this.engine.correlateOne(message, {
           businessKey: callSid,
           correlationKeys: keys,
           variables,
-        }));
+        });
       } catch (err) {
         if (!(err instanceof EngineError)) throw err;
         if (err.status === 400) return undefined;
