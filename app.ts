@@ -110,8 +110,17 @@ export interface RunningApp {
   /** The engine's REST URLs and, when this process started it, the local engine's pid. */
   engineInfo: { urls: string[]; pid: number | undefined };
   databaseUrl: string;
-  /** The telephone, when this process runs the API: its service and, on the local default, the call simulator. */
-  voice: { service: VoiceService; simulator: VoiceSimulator | undefined } | undefined;
+  /**
+   * The telephone, when this process runs the API: its service, what signs its webhooks and,
+   * on the local default, the call simulator.
+   */
+  voice:
+    | {
+        service: VoiceService;
+        simulator: VoiceSimulator | undefined;
+        webhook: { authToken: string; publicBaseUrl: string };
+      }
+    | undefined;
   stop(): Promise<void>;
 }
 
@@ -496,7 +505,7 @@ async function serveApi(
     voice.webhook.publicBaseUrl = url;
     voice.simulator.setVoiceUrls(`${url}${VOICE_WEBHOOKS}`, `${url}/webhooks/twilio/voice-status`);
   }
-  return { url, voice: { service: voice.service, simulator: voice.simulator } };
+  return { url, voice: { service: voice.service, simulator: voice.simulator, webhook: voice.webhook } };
 }
 
 /**

@@ -102,33 +102,49 @@ export class VoiceService {
       );
       return { fresh: added, channelAvailable: hasChannel(line, inProgress, this.cfg.channels?.[line.id]) };
     });
-    if (!fresh) return this.current(call.CallSid);
     const clock = romeClock(at);
-    const greenNumber = line.numbers[0] ?? '';
-    const started = await this.engine.startWithVariables(INBOUND_CALL_PROCESS, {
-      businessKey: call.CallSid,
-      variables: {
-        callSid: call.CallSid,
-        line: line.id,
-        lineName: line.name,
-        greenNumber: SPACED(greenNumber),
-        lineState: state.kind === 'retired' ? 'retired' : state.kind === 'closed' ? `closed-${state.reason}` : 'open',
-        weekday: clock.weekday,
-        timeOfDay: clock.time,
-        callerAllowed: mayCall(line, call.From),
-        channelAvailable,
-        ivrSeq: 1,
-        ivrAttempts: 0,
-        digits: '',
-        speech: '',
-        callback: false,
-        operator: '',
-      },
+    const variables = {
+      callSid: call.CallSid,
+      line: line.id,
+      lineName: line.name,
+      greenNumber: SPACED(line.numbers[0] ?? ''),
+      lineState: state.kind === 'retired' ? 'retired' : state.kind === 'closed' ? `closed-${state.reason}` : 'open',
+      weekday: clock.weekday,
+      timeOfDay: clock.time,
+      callerAllowed: mayCall(line, call.From),
+      channelAvailable,
+      ivrSeq: 1,
+      ivrAttempts: 0,
+      digits: '',
+      speech: '',
+      callback: false,
+      operator: '',
+    };
+    // The call's row stays locked while its instance starts: a repeated first webhook waits,
+    // then finds the instance. A start that reached the engine but not our database (a crash
+    // in between) is found by its business key: no call ever gets two instances.
+    const started = await this.db.transaction(async (m) => {
+      const rows: { process_instance_id: string | null }[] = await m.query(
+        `SELECT process_instance_id FROM call_records WHERE call_sid = $1 FOR UPDATE`,
+        [call.CallSid],
+      );
+      if (rows[0]?.process_instance_id) return undefined;
+      const existing = fresh
+        ? undefined
+        : await this.engine.processInstanceByBusinessKey(INBOUND_CALL_PROCESS, call.CallSid);
+      const instance =
+        existing ??
+        (await this.engine.startWithVariables(INBOUND_CALL_PROCESS, {
+          businessKey: call.CallSid,
+          variables,
+        }));
+      await m.query(`UPDATE call_records SET process_instance_id = $2 WHERE call_sid = $1`, [
+        call.CallSid,
+        typeof instance === 'string' ? instance : instance.id,
+      ]);
+      return typeof instance === 'string' ? undefined : instance;
     });
-    await this.db.query(`UPDATE call_records SET process_instance_id = $2 WHERE call_sid = $1`, [
-      call.CallSid,
-      started.id,
-    ]);
+    if (!started) return this.current(call.CallSid);
     return this.answer(call, started.variables, true);
   }
 

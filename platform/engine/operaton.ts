@@ -379,6 +379,14 @@ export class EngineClient {
     return fromEngineVariables(results[0]?.variables ?? {});
   }
 
+  /** The id of the running or ended instance of `key` with this business key, if any. */
+  async processInstanceByBusinessKey(key: string, businessKey: string): Promise<string | undefined> {
+    const found = await this.request<{ id: string }[]>('GET', '/history/process-instance', {
+      query: { processDefinitionKey: key, processInstanceBusinessKey: businessKey, maxResults: 1 },
+    });
+    return found[0]?.id;
+  }
+
   /** An instance's process variables now; `undefined` once it has ended. */
   async processVariables(processInstanceId: string): Promise<Record<string, unknown> | undefined> {
     const r = await this.request<EngineVariables>(

@@ -1,3 +1,4 @@
+import twilio from 'twilio';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import type { SimulatedCall, VoiceSimulator } from '../../stand-ins/twilio/voice.js';
@@ -29,7 +30,8 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
     app = await startTestApp(
       {
         VOICE_HOLD_SECONDS: '1',
-        VOICE_CALLBACK_OFFER_SECONDS: '100000',
+        // Every waiting caller is offered a call-back (no queue history: 240 s per call ahead).
+        VOICE_CALLBACK_OFFER_SECONDS: '200',
         VOICE_OFFER_SECONDS: '20',
         VOICE_RETIRED_ON: '2026-11-01',
         VOICE_SECOND_LEVEL_NUMBER: SECOND_LEVEL,
@@ -286,5 +288,105 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
     await available(op1);
     await new Promise((r) => setTimeout(r, 300));
     expect((await me(op1)).offer).toBeNull();
+  });
+
+  it('keeps the place of a caller who asks to be called back, and dials them back from the line when an operator is free', async () => {
+    const from = caller();
+    const waiting = await queuedCall('4', from);
+    await waiting.waitFor((e, all) => e.kind === 'gather' && all.some((x) => x.kind === 'enqueue'));
+    expect(waiting.heard()).toMatch(/Se preferisce essere richiamato senza perdere il suo turno, prema 1/);
+    await waiting.press('1');
+    await waiting.waitForSay(/La richiameremo a questo numero/);
+    await waiting.ended;
+    const later = await queuedCall('4');
+    await available(op1);
+    // The call-back comes before the call that arrived after it.
+    await offerFor(op1, waiting.sid);
+    const accepted = await op1.post(`/api/voice/offers/${waiting.sid}/accept`, {});
+    expect(accepted.body).toMatchObject({ callback: true });
+    const back = await until(() => Promise.resolve(sim.outbound().find((c) => c.to === from)), 'the call-back');
+    expect(back).toMatchObject({ to: from, from: CUP });
+    await back.waitFor((e) => e.kind === 'bridged');
+    expect(back.heard()).toMatch(/Le risponde l'operatore con codice/);
+    const r = await record(waiting.sid);
+    expect(r).toMatchObject({ outcome: 'callback-requested', abandonedAt: null, operator: 'voce.uno' });
+    expect(r.callbackRequestedAt).not.toBeNull();
+    await back.hangUp();
+    await later.hangUp();
+  });
+
+  it('answers a forged webhook 403 and writes nothing', async () => {
+    const sid = `CA${'f'.repeat(32)}`;
+    const params = {
+      CallSid: sid,
+      AccountSid: `AC${'a'.repeat(32)}`,
+      From: caller(),
+      To: CUP,
+      CallStatus: 'ringing',
+      Direction: 'inbound',
+    };
+    const url = `${app.url}/webhooks/twilio/voice`;
+    const forged = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature('not-the-token', url, params),
+      },
+      body: new URLSearchParams(params).toString(),
+    });
+    expect(forged.status).toBe(403);
+    expect(await app.voice?.service.records.get(sid)).toBeUndefined();
+    expect(await app.engine.processInstanceByBusinessKey('inbound-call', sid)).toBeUndefined();
+  });
+
+  it('starts one instance however often, and however concurrently, the first webhook comes', async () => {
+    const sid = `CA${Date.now().toString(16).padStart(32, '0')}`;
+    const params = {
+      CallSid: sid,
+      AccountSid: `AC${'a'.repeat(32)}`,
+      From: caller(),
+      To: CUP,
+      CallStatus: 'ringing',
+      Direction: 'inbound',
+    };
+    const url = `${app.url}/webhooks/twilio/voice`;
+    const signature = twilio.getExpectedTwilioSignature(app.voice?.webhook.authToken ?? '', url, params);
+    const answers = await Promise.all(
+      [1, 2, 3].map(() =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+          body: new URLSearchParams(params).toString(),
+        }).then(async (r) => ({ status: r.status, body: await r.text() })),
+      ),
+    );
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expect(a.body).toMatch(/<Gather[^>]*action="\/webhooks\/twilio\/voice\/step\?seq=1"/);
+    }
+    const instances = await app.engine.historicProcessInstances({ processInstanceBusinessKey: sid });
+    expect(instances).toHaveLength(1);
+    expect(await app.voice?.service.records.events(sid)).toHaveLength(2); // arrived, ivr-entered
+  });
+
+  it('keeps the record right through a storm of repeated and reordered status callbacks', async () => {
+    await available(op1);
+    const call = await queuedCall('2');
+    await offerFor(op1, call.sid);
+    await op1.post(`/api/voice/offers/${call.sid}/accept`, {});
+    await call.waitFor((e) => e.kind === 'bridged');
+    await call.hangUp();
+    await until(async () => (await record(call.sid)).endedAt, 'the end');
+    const before = await record(call.sid);
+    const n = call.statusCallbacks.length;
+    expect(n).toBeGreaterThanOrEqual(3);
+    const answers = await sim.replayStatusCallbacks(call.sid, [...Array(n).keys()].reverse());
+    expect(answers.every((a) => a === 204)).toBe(true);
+    expect(await record(call.sid)).toEqual(before);
+    expect(before).toMatchObject({ status: 'completed', abandonedAt: null });
+    expect(before.answeredAt).not.toBeNull();
+    const task = await contactTask(call.sid);
+    await op1.post(`/api/tasks/${task.id}/complete`, { variables: { callOutcome: 'out-of-scope' } });
+    await until(async () => (await record(call.sid)).outcome === 'out-of-scope', 'the outcome');
   });
 });
