@@ -59,6 +59,8 @@ import { Acd } from './domain/voice/acd.js';
 import { CallRecords } from './domain/voice/call-records.js';
 import { VoiceService, VOICE_WEBHOOKS } from './domain/voice/ivr.js';
 import { DEFAULT_LINES, defaultRetiredNumbers, type Line } from './domain/voice/lines.js';
+import { Occupancy, startClosingBands } from './domain/voice/occupancy.js';
+import { startVoiceProbe, VoiceProbes } from './domain/voice/probe.js';
 import { startTwilioStandIn } from './stand-ins/twilio/server.js';
 import type { VoiceSimulator } from './stand-ins/twilio/voice.js';
 
@@ -343,46 +345,55 @@ function configuredLines(config: Config): Line[] {
   );
 }
 
+/** The telephone's provider: Twilio's Voice API, or the local call simulator; what signs its webhooks. */
+interface VoiceProvider {
+  provider: TwilioVoice;
+  webhook: { authToken: string; publicBaseUrl: string };
+  simulator: VoiceSimulator | undefined;
+}
+
 /**
- * Step 6a: the telephone. Twilio's Voice API when configured; otherwise the local call
- * simulator (the Twilio stand-in, on its own loopback port), which calls this API's voice
- * webhooks signed with its own token, as Twilio would.
+ * Step 4c: Twilio's Voice API when configured; otherwise the local call simulator (the Twilio
+ * stand-in, on its own loopback port), which calls this app's voice webhooks signed with its
+ * own token, as Twilio would. Workers place calls through it (surveys), the API answers it.
  */
-async function voiceChannel(
+async function voiceProvider(config: Config, overrides: AppOverrides, teardown: Teardown): Promise<VoiceProvider> {
+  if (config.voiceProvider === 'twilio') {
+    return {
+      provider: new TwilioVoice({
+        accountSid: config.TWILIO_ACCOUNT_SID ?? '',
+        authToken: config.TWILIO_AUTH_TOKEN ?? '',
+        apiBaseUrl: config.TWILIO_API_BASE_URL,
+      }),
+      webhook: { authToken: config.TWILIO_AUTH_TOKEN ?? '', publicBaseUrl: config.PUBLIC_BASE_URL ?? '' },
+      simulator: undefined,
+    };
+  }
+  const standIn = await startTwilioStandIn(0, { timeScale: overrides.voiceTimeScale ?? 1 });
+  teardown.add(() => standIn.close());
+  return {
+    provider: new TwilioVoice({
+      accountSid: standIn.accountSid,
+      authToken: standIn.authToken,
+      apiBaseUrl: standIn.url,
+    }),
+    // The simulator calls this process directly: its URL is known once the server listens.
+    webhook: { authToken: standIn.authToken, publicBaseUrl: '' },
+    simulator: standIn.voice,
+  };
+}
+
+/** Step 6a: the telephone's service over its provider (IVR webhooks, ACD, contact records). */
+function voiceChannel(
   config: Config,
   db: DataSource,
   engine: EngineClient,
   templates: Templates,
+  { provider, webhook, simulator }: VoiceProvider,
   overrides: AppOverrides,
   teardown: Teardown,
   log: Logger,
-): Promise<{
-  service: VoiceService;
-  webhook: { authToken: string; publicBaseUrl: string };
-  simulator: VoiceSimulator | undefined;
-}> {
-  let provider: TwilioVoice;
-  let webhook: { authToken: string; publicBaseUrl: string };
-  let simulator: VoiceSimulator | undefined;
-  if (config.voiceProvider === 'twilio') {
-    provider = new TwilioVoice({
-      accountSid: config.TWILIO_ACCOUNT_SID ?? '',
-      authToken: config.TWILIO_AUTH_TOKEN ?? '',
-      apiBaseUrl: config.TWILIO_API_BASE_URL,
-    });
-    webhook = { authToken: config.TWILIO_AUTH_TOKEN ?? '', publicBaseUrl: config.PUBLIC_BASE_URL ?? '' };
-  } else {
-    const standIn = await startTwilioStandIn(0, { timeScale: overrides.voiceTimeScale ?? 1 });
-    teardown.add(() => standIn.close());
-    simulator = standIn.voice;
-    provider = new TwilioVoice({
-      accountSid: standIn.accountSid,
-      authToken: standIn.authToken,
-      apiBaseUrl: standIn.url,
-    });
-    // The simulator calls this process directly: its URL is known once the server listens.
-    webhook = { authToken: standIn.authToken, publicBaseUrl: '' };
-  }
+): VoiceProvider & { service: VoiceService } {
   const records = new CallRecords(db);
   const now = overrides.now ?? (() => new Date());
   const acd = new Acd(db, records, { offerSeconds: config.VOICE_OFFER_SECONDS, defaultHandleSeconds: 240 }, now);
@@ -415,7 +426,11 @@ async function voiceChannel(
       .finally(() => (ticking = false));
   }, 1000);
   teardown.add(() => Promise.resolve(clearInterval(timer)));
-  return { service, webhook, simulator };
+  // V7 channel occupancy bands and alerts, §6.3 IVR continuity probe (docs/voice-occupancy.md):
+  // every minute on every API process (bands are closed under a lock per line, idempotently).
+  teardown.add(startClosingBands(new Occupancy(db, { lines: configuredLines(config) }, now, log), now, log));
+  teardown.add(startVoiceProbe(new VoiceProbes(db, webhook, {}, now), log));
+  return { service, webhook, simulator, provider };
 }
 
 /** Step 6: the HTTP API and web workspace: first accounts, live task events, routes, the server. */
@@ -434,6 +449,7 @@ async function serveApi(
     workers: readonly WorkerDefinition[];
     helpDesk: HelpDeskApi;
     templates: Templates;
+    voice: VoiceProvider;
   },
   overrides: AppOverrides,
   teardown: Teardown,
@@ -447,7 +463,7 @@ async function serveApi(
   await taskEvents.start();
   teardown.add(() => taskEvents.close());
   const twilioToken = overrides.twilioWebhookToken ?? config.TWILIO_AUTH_TOKEN;
-  const voice = await voiceChannel(config, db, engine, parts.templates, overrides, teardown, log);
+  const voice = voiceChannel(config, db, engine, parts.templates, parts.voice, overrides, teardown, log);
   const api = createApi({
     db,
     engine,
@@ -540,6 +556,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       mailboxes: new Map(helpDesk.mailboxes.map((m) => [m.name, m.mailbox])),
       from: mailFrom,
     };
+    const voice = await voiceProvider(config, overrides, teardown);
     const inbox = new TaskInbox(db, engine);
     const users = new UserDirectory(db);
     const workers = overrides.workers ?? WORKERS;
@@ -555,6 +572,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       // Aruba's postmaster and the Regione's IMS cannot be reached from here: their local stand-ins.
       pec: new LocalPecProvider(db),
       identity: new LocalIdentityRegistry(db),
+      voice: voice.provider,
+      publicBaseUrl: () => voice.webhook.publicBaseUrl,
       correlate: (messageName, keys, variables) =>
         engine.correlateMessage(messageName, { processVariables: keys, variables }),
       now: overrides.now ?? (() => new Date()),
@@ -629,6 +648,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
               mailboxes: helpDesk.mailboxes.map((m) => m.name),
             },
             templates: workerDeps.templates,
+            voice,
           },
           overrides,
           teardown,

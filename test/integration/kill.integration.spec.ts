@@ -27,6 +27,7 @@ import { deliverLocally } from '../../adapters/mail/local-mailbox.js';
 import { citizenMail, intakeOf, precheck } from './support/mail.js';
 import { PEC_KILL_SCENARIOS } from './support/pec-kill-scenarios.js';
 import { CAMPAIGN_KILL_SCENARIOS } from './support/campaign-kill-scenarios.js';
+import { VOICE_KILL_SCENARIOS } from './support/voice-kill-scenarios.js';
 import { apiAs, startTestApp, twilioVia, waitFor, type ApiClient } from './support/test-app.js';
 import { bookDay, openTaskOf, slotOptions, startBooking } from './support/booking.js';
 import { testEngine } from './support/clock.js';
@@ -550,6 +551,7 @@ SCENARIOS.push(
   { ...scenarioOf(updateTicket), nth: 2 },
 );
 SCENARIOS.push(...PEC_KILL_SCENARIOS);
+SCENARIOS.push(...VOICE_KILL_SCENARIOS);
 // The agenda cleanup's record and the outbound campaigns' workers share one campaign mechanism.
 SCENARIOS.push(...CAMPAIGN_KILL_SCENARIOS);
 const reminderBookings = new Map<string, string[]>();

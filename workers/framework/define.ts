@@ -14,6 +14,7 @@ import type { MailRecords } from '../../domain/helpdesk/mail-records.js';
 import type { HelpDeskContacts } from '../../domain/helpdesk/phone-contacts.js';
 import type { PecProvider } from '../../adapters/pec/pec-provider.js';
 import type { IdentityRegistry } from '../../adapters/identity/identity-registry.js';
+import type { TwilioVoice } from '../../adapters/voice/twilio-voice.js';
 
 /** What a handler may use. Integration tests pass the real services, unit tests fakes. */
 export interface WorkerDeps {
@@ -33,6 +34,10 @@ export interface WorkerDeps {
   pec: PecProvider;
   /** The Regione's identity registry (IMS), or the local stand-in. */
   identity: IdentityRegistry;
+  /** Twilio's Voice API (or the local call simulator): outbound calls such as surveys. */
+  voice: TwilioVoice;
+  /** The URL Twilio reaches this platform at (the voice webhooks), empty until the API listens. */
+  publicBaseUrl: () => string;
   /**
    * Delivers a BPMN message to the instances waiting for it whose variables equal `keys`,
    * setting `variables` on them; how many received it.

@@ -33,7 +33,8 @@ export type KillPoint = (typeof KILL_POINTS)[number];
  * database, the ticket system, the SMTP server, a mailbox (moving a message), or the PEC
  * provider's postmaster.
  */
-export type EffectSite = 'cup' | 'sms' | 'starter' | 'db' | 'tickets' | 'mail' | 'mailbox' | 'pec';
+export type EffectSite =
+  'cup' | 'sms' | 'starter' | 'db' | 'db-transaction' | 'tickets' | 'mail' | 'mailbox' | 'pec' | 'voice';
 
 /** The calls that change something, per site. */
 const EFFECT_CALLS: Record<EffectSite, (method: PropertyKey, args: unknown[]) => boolean> = {
@@ -54,6 +55,10 @@ const EFFECT_CALLS: Record<EffectSite, (method: PropertyKey, args: unknown[]) =>
       ] satisfies (keyof PecProvider)[]
     ).includes(m as 'createMailbox'),
   db: (m, args) => m === 'query' && /^\s*(WITH\b.*?)?\b(INSERT|UPDATE|DELETE)\b/is.test(String(args[0])),
+  /** Writes made as one transaction (the contact record's event and its projection). */
+  'db-transaction': (m) => m === 'transaction',
+  /** Twilio's Voice API: a call placed (surveys). */
+  voice: (m) => m === 'call',
 };
 
 /** A promise that never settles: what a dead process's call looks like to everyone else. */
@@ -123,7 +128,7 @@ export async function dieAt(
       },
     });
   };
-  const db = dying(real.db, 'db');
+  const db = dying(dying(real.db, 'db'), 'db-transaction');
   const sms = dying(real.sms, 'sms');
   const transport = dying(real.mail.transport, 'mail');
   const deps: WorkerDeps = {
@@ -135,6 +140,7 @@ export async function dieAt(
     starter: dying(real.starter, 'starter'),
     tickets: dying(real.tickets, 'tickets'),
     pec: dying(real.pec, 'pec'),
+    voice: dying(real.voice, 'voice'),
     mail: {
       ...real.mail,
       transport,
