@@ -8,7 +8,25 @@ import { CupCampaigns } from '../../domain/cup/campaigns.js';
 import { PRIORITY_CLASSES } from '../../domain/cup/priority.js';
 import { InformationContacts } from '../../domain/contacts/information-contacts.js';
 import { NotFoundError } from '../../domain/errors.js';
+import type { ProcessStarter } from '../../domain/processes/process-starter.js';
 import { ENGINE_ID } from './instances.js';
+
+/**
+ * The call a flow was started from (the operator's console passes it): optional, and when
+ * given it travels into the instance as the process variable `callSid`.
+ */
+export const callSidField = z
+  .string()
+  .regex(/^CA[0-9a-f]{32}$/, 'CallSid non valido')
+  .optional();
+
+/** A starter whose instances also carry `callSid` (unchanged without one). */
+export function carryingCallSid(starter: ProcessStarter, callSid: string | undefined): ProcessStarter {
+  if (callSid === undefined) return starter;
+  const linked = Object.create(starter) as ProcessStarter;
+  linked.start = (opts) => starter.start({ ...opts, variables: { ...opts.variables, callSid } });
+  return linked;
+}
 
 const bookingBody = z
   .object({
@@ -21,6 +39,7 @@ const bookingBody = z
     priorityClass: z.enum(PRIORITY_CLASSES).default('P'),
     /** The mobile number the patient confirms on the phone; it replaces the one on the CUP. */
     mobile: z.string().trim().min(1).optional(),
+    callSid: callSidField,
   })
   .refine((b) => (b.patientId === undefined) !== (b.fiscalCode === undefined), {
     message: 'indicare il paziente con patientId oppure con fiscalCode',
@@ -31,9 +50,11 @@ const cancellationBody = z.object({
   cancellationNote: z.string().trim().min(5, 'la nota della disdetta è obbligatoria (almeno 5 caratteri)').max(500),
   rebook: z.boolean().default(false),
   structureId: z.string().trim().min(1).optional(),
+  callSid: callSidField,
 });
 const informationBody = z.object({
   channel: z.enum(['telefono', 'email', 'pec', 'fax', 'sportello']).default('telefono'),
+  callSid: callSidField,
 });
 const fcrQuery = z.object({ from: z.coerce.date(), to: z.coerce.date() });
 const cleanupBody = z
@@ -64,8 +85,9 @@ export function cupRoutes({ cup, starter, db, engine }: ApiDeps): Router {
   const campaigns = new CupCampaigns(starter, db);
   const r = Router();
   r.post('/bookings', allow('cup:contact'), async (req, res) => {
-    const body = parseWith(bookingBody, req.body ?? {});
-    res.status(201).json(await bookings.book(body, actorOf(req).id));
+    const { callSid, ...body } = parseWith(bookingBody, req.body ?? {});
+    const linked = callSid ? new CupBookings(cup, carryingCallSid(starter, callSid), engine) : bookings;
+    res.status(201).json(await linked.book(body, actorOf(req).id));
   });
   /** Where a booking stands, for the operator still on the phone (see CupBookings.outcome). */
   r.get('/bookings/:key', allow('cup:contact'), async (req, res) => {
@@ -75,12 +97,14 @@ export function cupRoutes({ cup, starter, db, engine }: ApiDeps): Router {
     res.json(outcome);
   });
   r.post('/cancellations', allow('cup:contact'), async (req, res) => {
-    const body = parseWith(cancellationBody, req.body ?? {});
-    res.status(201).json(await bookings.cancel(body, actorOf(req).id));
+    const { callSid, ...body } = parseWith(cancellationBody, req.body ?? {});
+    const linked = callSid ? new CupBookings(cup, carryingCallSid(starter, callSid), engine) : bookings;
+    res.status(201).json(await linked.cancel(body, actorOf(req).id));
   });
   r.post('/information-contacts', allow('cup:contact'), async (req, res) => {
     const body = parseWith(informationBody, req.body ?? {});
-    res.status(201).json(await information.open(body.channel, actorOf(req).id));
+    const linked = body.callSid ? new InformationContacts(carryingCallSid(starter, body.callSid), db) : information;
+    res.status(201).json(await linked.open(body.channel, actorOf(req).id));
   });
   /** First-contact resolution of information contacts closed in [from, to), out-of-scope excluded (K3). */
   r.get('/information-contacts/fcr', allow('cup:manage', 'instances:view', 'tasks:view-all'), async (req, res) => {

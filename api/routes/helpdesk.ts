@@ -12,6 +12,8 @@ import { RegionalTaxesUnavailableError } from '../../adapters/taxes/regional-tax
 import { isBlockedFile } from '../../domain/helpdesk/mail-inspection.js';
 import { actorOf } from '../auth/access.js';
 import { idempotent } from '../idempotency.js';
+import { HelpDeskContacts } from '../../domain/helpdesk/phone-contacts.js';
+import { callSidField, carryingCallSid } from './cup.js';
 
 const UUID = z.string().uuid('identificativo del messaggio non valido');
 const TICKET_ID = z.string().regex(/^\d{1,12}$/, 'numero di ticket non valido');
@@ -42,6 +44,8 @@ const contactBody = z.object({
     )
     .max(10, 'al massimo 10 documenti')
     .default([]),
+  /** The call the contact was opened from, carried into the instance as `callSid`. */
+  callSid: callSidField,
 });
 
 /** Attachments a browser may show inline; anything else is downloaded. */
@@ -67,7 +71,7 @@ async function sendCitizenFile(res: Response, file: TicketFile): Promise<void> {
  * message (sanitised HTML, attachments), what was sent, the backlog per mailbox, a ticket and
  * its history. Every read of a person's mail is audited.
  */
-export function helpDeskRoutes({ helpDesk, db }: ApiDeps): Router {
+export function helpDeskRoutes({ helpDesk, db, starter }: ApiDeps): Router {
   const r = Router();
   const once = idempotent(db);
   const { records, tickets, mailboxes, contacts, taxes } = helpDesk;
@@ -110,8 +114,9 @@ export function helpDeskRoutes({ helpDesk, db }: ApiDeps): Router {
     if (documents.reduce((n, d) => n + d.content.length, 0) > MAX_DOCUMENTS_BYTES) {
       throw new ValidationError('Documenti oltre 2,8 MB in tutto: caricare solo quelli necessari.');
     }
-    const { documents: _uploaded, ...contact } = body;
-    res.status(201).json(await contacts.open({ ...contact, documents }, actorOf(req).id));
+    const { documents: _uploaded, callSid, ...contact } = body;
+    const linked = callSid ? new HelpDeskContacts(db, carryingCallSid(starter, callSid)) : contacts;
+    res.status(201).json(await linked.open({ ...contact, documents }, actorOf(req).id));
   });
 
   r.get('/contacts/:id', allow('helpdesk:contact', 'helpdesk:manage'), async (req, res) => {

@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, newRequestKey, query } from '../api';
 import { Notice, Problem } from '../components/problem';
-import { navigate } from '../router';
+import { navigate, useLocation } from '../router';
 import { can, useSession } from '../session';
 import type { Task } from '../tasks';
+import { callSidOf } from '../voice';
 
 interface Service {
   code: string;
@@ -46,7 +47,7 @@ async function asDocument(file: File): Promise<{ filename: string; contentType: 
  * training): the operator notes who called and why, attaches what the caller sent, and then
  * closes it in line or forwards it to a queue as a ticket, in the task that opens.
  */
-function HelpDeskContactForm() {
+function HelpDeskContactForm({ callSid }: { callSid: string | undefined }) {
   const [subject, setSubject] = useState('');
   const [notes, setNotes] = useState('');
   const [callerName, setCallerName] = useState('');
@@ -77,6 +78,7 @@ function HelpDeskContactForm() {
           phone: optional(phone),
           email: optional(email),
           documents: await Promise.all(files.map(asDocument)),
+          ...(callSid ? { callSid } : {}),
         },
       });
       // The next contact typed into this form is another one.
@@ -159,6 +161,8 @@ export function NewContactPage() {
   const { session } = useSession();
   const cup = can(session.user, 'cup:contact');
   const helpDesk = can(session.user, 'helpdesk:contact');
+  // The call this contact is for, when the operator came from the telephone console.
+  const callSid = callSidOf(useLocation());
   const [services, setServices] = useState<Service[]>([]);
   const [nre, setNre] = useState('');
   const [serviceCode, setServiceCode] = useState('');
@@ -189,11 +193,12 @@ export function NewContactPage() {
                 fiscalCode,
                 priorityClass,
                 ...(mobile.trim() ? { mobile } : {}),
+                ...(callSid ? { callSid } : {}),
               },
             })
           : await api<{ processInstanceKey: string; businessKey: string }>('/api/cup/information-contacts', {
               method: 'POST',
-              body: { channel },
+              body: { channel, ...(callSid ? { callSid } : {}) },
             });
       setNotice(`Avviato: riferimento ${started.businessKey}. Apertura del compito…`);
       const task = await takeTaskOf(started.processInstanceKey, what === 'booking' ? 'cup-booking' : 'cup-information');
@@ -212,6 +217,11 @@ export function NewContactPage() {
   return (
     <section>
       <h1 tabIndex={-1}>Nuovo contatto</h1>
+      {callSid && (
+        <p class="muted" data-testid="linked-call">
+          Collegato alla chiamata <code>{callSid}</code>.
+        </p>
+      )}
       <Notice text={notice} />
       <Problem error={error} />
       {cup && (
@@ -287,7 +297,7 @@ export function NewContactPage() {
           </form>
         </div>
       )}
-      {helpDesk && <HelpDeskContactForm />}
+      {helpDesk && <HelpDeskContactForm callSid={callSid} />}
     </section>
   );
 }
