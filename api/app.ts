@@ -39,6 +39,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { sportsGroupRoutes } from './routes/sports.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { voiceRoutes, voiceWebhookRoutes } from './routes/voice.js';
+import { voiceProbeWebhookRoutes, voiceReportRoutes } from './routes/voice-reports.js';
 import { simulatorRoutes } from './routes/voice-simulator.js';
 import type { VoiceService } from '../domain/voice/ivr.js';
 import type { VoiceSimulator } from '../stand-ins/twilio/voice.js';
@@ -103,6 +104,7 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   // Signed by Twilio, not by a session: mounted before the session layer and its CSRF check.
   app.use('/webhooks', webhookRoutes(deps));
   app.use('/webhooks', voiceWebhookRoutes(deps));
+  app.use('/webhooks', voiceProbeWebhookRoutes(deps));
   app.use(express.json({ limit: '4mb' }));
   const sessions = sessionLayer({ ...deps.session, db: deps.db, users: deps.users, audit: deps.audit });
   app.use(sessions.handlers);
@@ -119,6 +121,7 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   app.use('/api/helpdesk', helpDeskRoutes(deps));
   app.use('/api/campaigns', campaignRoutes(deps));
   app.use('/api/helpdesk', pecRoutes(deps));
+  app.use('/api/voice', voiceReportRoutes(deps));
   app.use('/api/voice', voiceRoutes(deps));
   if (deps.voiceSimulator) app.use('/api/voice/simulator', simulatorRoutes(deps.voiceSimulator));
   // The local CUP's FHIR view, a stand-in for the region's CUP: only when the local CUP is in use.

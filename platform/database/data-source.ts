@@ -28,6 +28,7 @@ import { ChunkedFiles1763900000024 } from '../../migrations/1763900000024-Chunke
 import { ApiRequests1763900000025 } from '../../migrations/1763900000025-ApiRequests.js';
 import { CallRecords1763900000026 } from '../../migrations/1763900000026-CallRecords.js';
 import { VoiceRouting1763900000027 } from '../../migrations/1763900000027-VoiceRouting.js';
+import { VoiceOccupancy1763900000028 } from '../../migrations/1763900000028-VoiceOccupancy.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -59,6 +60,7 @@ export const MIGRATIONS = [
   ApiRequests1763900000025,
   CallRecords1763900000026,
   VoiceRouting1763900000027,
+  VoiceOccupancy1763900000028,
 ];
 
 const MIGRATION_LOCK = 7_123_001;
