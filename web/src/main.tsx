@@ -12,6 +12,10 @@ import { NewContactPage } from './pages/new-contact';
 import { BookingOutcomePage } from './pages/booking-outcome';
 import { AuditPage, UsersPage } from './pages/users';
 import { HelpDeskMailPage } from './pages/helpdesk-mail';
+import { VoiceConsolePage } from './pages/voice-console';
+import { CallSimulatorPage } from './pages/call-simulator';
+import { VoiceBoardPage } from './pages/voice-board';
+import { CancellationPage } from './pages/cancellation';
 
 /**
  * Pages with the diagram and form libraries load on first use, so the sign-in page and the
@@ -47,6 +51,14 @@ const NAV: { href: string; label: string; any: Permission[]; all?: Permission[] 
   { href: '/compiti', label: 'Compiti', any: ['tasks:work', 'tasks:view-all'] },
   { href: '/escalation', label: 'Escalation', any: ['tasks:work'] },
   { href: '/contatti/nuovo', label: 'Nuovo contatto', any: ['cup:contact', 'helpdesk:contact'] },
+  { href: '/telefono', label: 'Console telefonica', any: ['voice:answer'] },
+  { href: '/code', label: 'Code e operatori', any: ['voice:supervise'] },
+  // The local stand-in of the telephone (the page says when Twilio is used instead).
+  {
+    href: '/simulatore',
+    label: 'Simulatore chiamate',
+    any: ['voice:answer', 'voice:supervise', 'models:view', 'cup:contact'],
+  },
   // The backlog per mailbox is for who works the mail or oversees every task; the outbox for the former.
   { href: '/posta', label: 'Posta', any: ['helpdesk:manage', 'tasks:view-all'] },
   { href: '/istanze', label: 'Istanze', any: ['instances:view'] },
@@ -100,6 +112,10 @@ function App() {
     else if ((m = match('/prenotazioni/:key', p))) page = <BookingOutcomePage instanceKey={m.key ?? ''} />;
     else if (p === '/escalation') page = <TasklistPage escalations />;
     else if (p === '/contatti/nuovo') page = <NewContactPage />;
+    else if (p === '/contatti/disdetta') page = <CancellationPage />;
+    else if (p === '/telefono') page = <VoiceConsolePage />;
+    else if (p === '/simulatore') page = <CallSimulatorPage />;
+    else if (p === '/code') page = <VoiceBoardPage />;
     else if (p === '/modellatore') page = <Lazy page="modeler" />;
     else if (p === '/moduli') page = <Lazy page="forms" />;
     else if (p === '/approvazioni') page = <Lazy page="approvals" />;
