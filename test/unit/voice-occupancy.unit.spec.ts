@@ -1,4 +1,12 @@
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
+import type { ApiDeps } from '../../api/app.js';
+import { problemHandler } from '../../api/problems.js';
+import { voiceProbeWebhookRoutes } from '../../api/routes/voice-reports.js';
+import { createLogger } from '../../platform/logger.js';
+import { PROBE_PATH } from '../../domain/voice/probe.js';
 import {
   BAND_MS,
   bandStartOf,
@@ -186,5 +194,52 @@ describe('saturation and its alert', () => {
     expect(saturationMessage('cup', new Date('2026-12-01T10:00:00+01:00'), 60)).toBe(
       'Linea CUP satura per due fasce consecutive (01/12/2026 10:00–11:00): si raccomanda di aumentare i canali del 20 % (da 60 a 72)',
     );
+  });
+});
+
+describe('the endpoint the IVR continuity probe calls', () => {
+  /** The probe route over fake engine and database, on a free port; `answer` posts a signed request. */
+  async function endpoint(deps: { deployed: boolean; database: boolean }) {
+    const log = createLogger('silent');
+    const webhook = { authToken: 'probe-token', publicBaseUrl: '' };
+    const fakes = {
+      log,
+      voiceWebhook: webhook,
+      engine: { latestDefinition: () => Promise.resolve(deps.deployed ? { id: 'inbound-call:1' } : undefined) },
+      db: { query: () => (deps.database ? Promise.resolve([{ '?column?': 1 }]) : Promise.reject(new Error('down'))) },
+    };
+    const app = express();
+    app.use('/webhooks', voiceProbeWebhookRoutes(fakes as unknown as ApiDeps));
+    app.use(problemHandler(log));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    webhook.publicBaseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const url = `${webhook.publicBaseUrl}${PROBE_PATH}`;
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature('probe-token', url, { CallSid: 'CA1' }),
+      },
+      body: 'CallSid=CA1',
+    });
+    const body = await res.text();
+    await new Promise((r) => server.close(r));
+    return { status: res.status, body };
+  }
+
+  it('answers an empty TwiML when the process is deployed and the database answers', async () => {
+    expect(await endpoint({ deployed: true, database: true })).toEqual({
+      status: 200,
+      body: '<?xml version="1.0" encoding="UTF-8"?><Response/>',
+    });
+  });
+
+  it('answers 503 saying what is missing otherwise', async () => {
+    const missing = await endpoint({ deployed: false, database: false });
+    expect(missing.status).toBe(503);
+    expect(JSON.parse(missing.body)).toMatchObject({
+      detail: 'processo inbound-call non distribuito; database non raggiungibile (down)',
+    });
   });
 });
