@@ -51,12 +51,12 @@ const NAV: { href: string; label: string; any: Permission[]; all?: Permission[] 
   { href: '/compiti', label: 'Compiti', any: ['tasks:work', 'tasks:view-all'] },
   { href: '/escalation', label: 'Escalation', any: ['tasks:work'] },
   { href: '/contatti/nuovo', label: 'Nuovo contatto', any: ['cup:contact', 'helpdesk:contact'] },
-  { href: '/telefono', label: 'Console telefonica', any: ['voice:answer'] },
+  { href: '/telefono', label: 'Telefono', any: ['voice:answer'] },
   { href: '/code', label: 'Code e operatori', any: ['voice:supervise'] },
   // The local stand-in of the telephone (the page says when Twilio is used instead).
   {
     href: '/simulatore',
-    label: 'Simulatore chiamate',
+    label: 'Simulatore',
     any: ['voice:answer', 'voice:supervise', 'models:view', 'cup:contact'],
   },
   // The backlog per mailbox is for who works the mail or oversees every task; the outbox for the former.

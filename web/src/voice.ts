@@ -125,6 +125,14 @@ export const LINE_LABELS: Record<string, string> = {
   'cup-second-level': 'CUP secondo livello (strutture sanitarie)',
 };
 
+/** The queues, shortly (an operator's skills are a list of them). */
+export const QUEUE_LABELS: Record<string, string> = {
+  cup: 'CUP',
+  'cup-second-level': 'CUP 2° livello',
+  csb: 'Contact Center',
+  tributi: 'Tributi',
+};
+
 export const REQUEST_TYPE_LABELS: Record<string, string> = {
   booking: 'Prenotazione',
   cancellation: 'Disdetta',

@@ -37,14 +37,15 @@ export function CallSimulatorPage() {
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
-  usePolling(async () => {
+  const loadCalls = async () => {
     try {
       setCalls(await api<SimulatedCall[]>('/api/voice/simulator/calls'));
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) setOff(true);
       else setError(err);
     }
-  }, 3000);
+  };
+  usePolling(loadCalls, 3000);
   usePolling(
     async () => {
       if (!selected || off) return;
@@ -77,7 +78,10 @@ export function CallSimulatorPage() {
   const place = async (e: Event) => {
     e.preventDefault();
     const c = await act(() => api<SimulatedCall>('/api/voice/simulator/calls', { method: 'POST', body: { from, to } }));
-    if (c) setFilter('chiamata', c.sid);
+    if (c) {
+      setFilter('chiamata', c.sid);
+      void loadCalls();
+    }
   };
   const on = (what: string, body?: unknown) =>
     act(() =>

@@ -12,6 +12,7 @@ import {
   LINE_LABELS,
   phone,
   PRESENCE_LABELS,
+  QUEUE_LABELS,
   REQUEST_TYPE_LABELS,
   seconds,
   serverNow,
@@ -37,6 +38,7 @@ const STEPS: { key: keyof CallRecord; label: string }[] = [
 
 function entryState(e: QueueEntry): string {
   if (e.state === 'offered' && e.offeredTo) return `Offerta a ${e.offeredTo}`;
+  if (e.state === 'connected' && e.offeredTo) return `In conversazione con ${e.offeredTo}`;
   return label(ENTRY_STATE_LABELS, e.state);
 }
 
@@ -111,7 +113,7 @@ export function VoiceBoardPage() {
                         {clock(o.presenceSince)}{' '}
                         <span class="muted">({seconds((now - Date.parse(o.presenceSince)) / 1000)})</span>
                       </td>
-                      <td>{o.skills.map((s) => label(LINE_LABELS, s)).join(', ') || '—'}</td>
+                      <td>{o.skills.map((s) => label(QUEUE_LABELS, s)).join(', ') || '—'}</td>
                       <td>
                         {o.currentCall ? (
                           <code>{o.currentCall.slice(0, 10)}…</code>
@@ -158,7 +160,8 @@ export function VoiceBoardPage() {
                           </td>
                           <td>{label(REQUEST_TYPE_LABELS, e.requestType)}</td>
                           <td>{e.priority}</td>
-                          <td>{seconds((now - Date.parse(e.queuedAt)) / 1000)}</td>
+                          {/* How long the caller has been waiting; once connected, no longer. */}
+                          <td>{e.state === 'connected' ? '—' : seconds((now - Date.parse(e.queuedAt)) / 1000)}</td>
                           <td>{entryState(e)}</td>
                           <td>{e.refusals}</td>
                         </tr>

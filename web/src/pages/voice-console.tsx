@@ -3,7 +3,7 @@ import { api, ApiError, query } from '../api';
 import { Notice, Problem } from '../components/problem';
 import { Link } from '../router';
 import { can, useSession } from '../session';
-import type { Task } from '../tasks';
+import type { Task, TaskDetail } from '../tasks';
 import {
   clock,
   getTimed,
@@ -12,6 +12,7 @@ import {
   LINE_LABELS,
   phone,
   PRESENCE_LABELS,
+  QUEUE_LABELS,
   REQUEST_TYPE_LABELS,
   serverNow,
   SETTABLE,
@@ -30,6 +31,25 @@ function useCountdown(expiresAt: string | undefined): number | undefined {
   }, [expiresAt]);
   if (!expiresAt) return undefined;
   return Math.max(0, Math.ceil((Date.parse(expiresAt) - serverNow()) / 1000));
+}
+
+/**
+ * The contact task of a call: the `inbound-call` instance's user task, assigned to me. The
+ * tasks API filters by process and assignee, not by business key, and gives the business key
+ * only when the instance has it as a variable: failing that, my newest such tasks are read
+ * until the one whose `callSid` variable is the call.
+ */
+async function contactTaskOf(callSid: string): Promise<string | undefined> {
+  const list = await api<{ items: Task[] }>(
+    `/api/tasks${query({ process: 'inbound-call', claim: 'mine', sort: 'created', limit: 5 })}`,
+  );
+  const byKey = list.items.find((t) => t.businessKey === callSid);
+  if (byKey) return byKey.key;
+  for (const t of list.items.filter((x) => !x.businessKey)) {
+    const detail = await api<TaskDetail>(`/api/tasks/${t.key}`);
+    if (detail.variables['callSid'] === callSid) return t.key;
+  }
+  return undefined;
 }
 
 /**
@@ -75,10 +95,8 @@ export function VoiceConsolePage() {
       const sid = now.currentCall;
       if (!sid) setContact(undefined);
       else if (contact?.callSid !== sid && can(user, 'tasks:work')) {
-        // The contact task is the call's instance's (business key = CallSid), assigned to me.
-        const list = await api<{ items: Task[] }>(`/api/tasks${query({ process: 'inbound-call', claim: 'mine' })}`);
-        const task = list.items.find((t) => t.businessKey === sid);
-        if (task) setContact({ callSid: sid, taskKey: task.key });
+        const taskKey = await contactTaskOf(sid);
+        if (taskKey) setContact({ callSid: sid, taskKey });
       }
     } catch (err) {
       setPollError(err);
@@ -146,7 +164,7 @@ export function VoiceConsolePage() {
           <span class="muted">(lo ascolta il chiamante prima di parlarti)</span>
         </dd>
         <dt>Code</dt>
-        <dd>{me.skills.map((s) => label(LINE_LABELS, s)).join(', ') || '—'}</dd>
+        <dd>{me.skills.map((s) => label(QUEUE_LABELS, s)).join(', ') || '—'}</dd>
       </dl>
       {simulated === false && (
         <div class="alert alert-warn" role="note">
