@@ -121,6 +121,10 @@ export const applyRetention = defineWorker({
       `UPDATE call_records SET from_number = NULL WHERE arrived_at < $1 AND from_number IS NOT NULL`,
       [personalBefore],
     );
+    // The surveyed number too (the scores stay, per contact and operator).
+    await db.query(`UPDATE voice_surveys SET to_number = NULL WHERE created_at < $1 AND to_number IS NOT NULL`, [
+      personalBefore,
+    ]);
     const audit = await count(db, `DELETE FROM audit_events WHERE at < $1`, [auditBefore]);
     const mailBefore = headers.mailDays ? new Date(now.getTime() - headers.mailDays * DAY_MS) : undefined;
     const mail = mailBefore ? await destroyMail(db, mailBefore) : {};

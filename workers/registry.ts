@@ -35,6 +35,9 @@ import { changePecMailbox } from './change-pec-mailbox.js';
 import { deliverPecCredentials } from './deliver-pec-credentials.js';
 import { notifyPecHolder } from './notify-pec-holder.js';
 import { voiceWrapUp } from './voice-wrap-up.js';
+import { planSurveys } from './plan-surveys.js';
+import { placeSurveyCall } from './place-survey-call.js';
+import { recordSurveyResult } from './record-survey-result.js';
 
 /** Every job worker of the platform. A worker runs only if it is listed here. */
 export const WORKERS: readonly WorkerDefinition[] = [
@@ -74,6 +77,9 @@ export const WORKERS: readonly WorkerDefinition[] = [
   deliverPecCredentials,
   notifyPecHolder,
   voiceWrapUp,
+  planSurveys,
+  placeSurveyCall,
+  recordSurveyResult,
 ];
 
 /**

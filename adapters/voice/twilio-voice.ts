@@ -59,6 +59,20 @@ export class TwilioVoice {
     }
   }
 
+  /**
+   * The newest call from `from` to `to` created since `since` (a minute of clock difference
+   * allowed): whether an attempt whose answer never came did place its call.
+   */
+  async findCall(q: { to: string; from: string; since: Date }): Promise<string | undefined> {
+    try {
+      const calls = await this.client.calls.list({ to: q.to, from: q.from, limit: 20, pageSize: 20 });
+      const after = q.since.getTime() - 60_000;
+      return calls.find((c) => c.dateCreated.getTime() >= after)?.sid;
+    } catch (err) {
+      throw classify(err);
+    }
+  }
+
   /** `POST /Calls/{CallSid}.json` `Status=completed`. A call already over is not an error. */
   async hangUp(callSid: string): Promise<void> {
     try {

@@ -10,7 +10,14 @@ import { skillsOf } from '../../domain/voice/skills.js';
 
 const callSidParam = z.object({ callSid: z.string().regex(/^CA[0-9a-f]{32}$/, 'CallSid non valido') });
 const contactQuery = z.object({ contact: z.string().regex(/^CA[0-9a-f]{32}$/, 'contatto non valido') });
-const seqQuery = z.object({ seq: z.coerce.number().int().min(1).max(10_000) });
+const seqQuery = z.object({
+  seq: z.coerce.number().int().min(1).max(10_000),
+  contact: z
+    .string()
+    .regex(/^SURVEY-CA[0-9a-f]{32}$/)
+    .optional(),
+});
+const surveyQuery = z.object({ survey: z.string().regex(/^SURVEY-CA[0-9a-f]{32}$/, 'sondaggio non valido') });
 const presenceBody = z.object({
   presence: z.enum(SETTABLE_PRESENCES, { error: 'stato non valido: disponibile, pausa o assente' }),
 });
@@ -56,7 +63,10 @@ export function voiceWebhookRoutes(deps: ApiDeps): Router {
   r.post(
     '/twilio/voice/step',
     signed,
-    handle((req) => voice.gathered(parseWith(gatherResult, body(req)), parseWith(seqQuery, req.query).seq)),
+    handle((req) => {
+      const q = parseWith(seqQuery, req.query);
+      return voice.gathered(parseWith(gatherResult, body(req)), q.seq, q.contact);
+    }),
   );
   r.post(
     '/twilio/voice/wait',
@@ -94,10 +104,22 @@ export function voiceWebhookRoutes(deps: ApiDeps): Router {
       return voice.dialEnded(contact, body(req)['DialCallStatus']);
     }),
   );
+  r.post(
+    '/twilio/voice/survey',
+    signed,
+    handle((req) =>
+      voice.surveyAnswered(
+        parseWith(incomingCall, body(req)),
+        parseWith(surveyQuery, req.query).survey,
+        req.originalUrl,
+      ),
+    ),
+  );
   r.post('/twilio/voice-status', signed, async (req, res) => {
     const update = parseWith(callStatus, body(req));
     const contact = typeof req.query['contact'] === 'string' ? parseWith(contactQuery, req.query).contact : undefined;
-    await voice.status(update, contact);
+    const survey = typeof req.query['survey'] === 'string' ? parseWith(surveyQuery, req.query).survey : undefined;
+    await voice.status(update, contact, survey);
     // Unknown calls are acknowledged too: Twilio would otherwise retry a callback we cannot use.
     res.status(204).end();
   });

@@ -12,6 +12,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { Templates } from '../templates.js';
 import type { Acd } from './acd.js';
 import { OfferGoneError, type QueueEntry } from './acd.js';
+import { Surveys } from './surveys.js';
 import { FINAL_STATUSES, type CallOutcome, type CallRecords } from './call-records.js';
 import { hasChannel, lineStateAt, mayCall, romeClock, type Line, type LineId, type RetiredNumber } from './lines.js';
 
@@ -71,7 +72,11 @@ export class VoiceService {
     private readonly cfg: VoiceConfig,
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.surveys = new Surveys(db);
+  }
+
+  private readonly surveys: Surveys;
 
   // ----- webhooks --------------------------------------------------------------------
 
@@ -148,16 +153,44 @@ export class VoiceService {
     return this.answer(call, started.variables, true);
   }
 
-  /** A `<Gather>`'s answer: the caller's keys or words go to the step that asked. */
-  async gathered(g: GatherResult, seq: number): Promise<string> {
+  /**
+   * A `<Gather>`'s answer: the caller's keys or words go to the step that asked. `contact` is
+   * the instance's business key when it is not the CallSid (a survey: the survey's id).
+   */
+  async gathered(g: GatherResult, seq: number, contact?: string): Promise<string> {
+    const key = contact ?? g.CallSid;
     const variables = {
       digits: g.Digits ?? '',
       speech: (g.SpeechResult ?? '').toLocaleLowerCase('it-IT').trim(),
       speechConfidence: g.Confidence ?? 0,
       ivrSeq: seq + 1,
     };
-    const step = await this.correlate('ivr-input', g.CallSid, { ivrSeq: seq }, variables);
-    return step ? this.answer(g, step, false) : this.current(g.CallSid);
+    const step = await this.correlate('ivr-input', key, { ivrSeq: seq }, variables);
+    return step ? this.answer(g, step, false, key) : this.current(key);
+  }
+
+  /**
+   * The surveyed citizen picked up the survey call (its Url): the survey's instance learns the
+   * call and asks the first question.
+   */
+  async surveyAnswered(call: IncomingCall, surveyId: string, selfUrl: string): Promise<string> {
+    await this.surveys.answered(surveyId, this.now());
+    const step = await this.correlate(
+      'survey-answered',
+      surveyId,
+      {},
+      {
+        callSid: call.CallSid,
+        ivrSeq: 1,
+        digits: '',
+        speech: '',
+      },
+    );
+    if (step) return this.render(surveyId, step);
+    // Answered before the worker that placed the call told the engine: a moment, then again.
+    const current = await this.stepOf(surveyId);
+    if (current?.ivrAction) return this.render(surveyId, current);
+    return current ? twiml.hold(selfUrl) : twiml.hangUp();
   }
 
   /** What a queued caller hears (the Enqueue's waitUrl): position, estimated wait, and the call-back offer. */
@@ -226,8 +259,19 @@ export class VoiceService {
    * tells the instance (`call-ended`, heard only while the call is in the IVR or the queue).
    * `contactSid`: the call-back leg of a contact, whose end ends the operator's talk.
    */
-  async status(update: CallStatusUpdate, contactSid?: string): Promise<void> {
+  async status(update: CallStatusUpdate, contactSid?: string, surveyId?: string): Promise<void> {
     const at = this.now();
+    if (surveyId) {
+      // A survey call nobody picked up (no answer, busy, failed): the survey ends without scores.
+      if (FINAL_STATUSES.has(update.CallStatus) && update.CallStatus !== 'completed') {
+        await this.correlate('survey-unanswered', surveyId, {}, { surveyStatus: update.CallStatus });
+        return;
+      }
+      if (update.CallStatus === 'completed') {
+        await this.engine.correlateMessage('call-ended', { processVariables: { callSid: update.CallSid } });
+      }
+      return;
+    }
     if (contactSid) {
       if (FINAL_STATUSES.has(update.CallStatus)) await this.acd.callEnded(contactSid);
       return;
@@ -327,7 +371,7 @@ export class VoiceService {
   // ----- steps to TwiML ------------------------------------------------------------------
 
   /** The TwiML of a step just reached, with what the step asks of the routing (enqueue, an outcome). */
-  private async answer(call: IncomingCall, step: Step, first: boolean): Promise<string> {
+  private async answer(call: IncomingCall, step: Step, first: boolean, key = call.CallSid): Promise<string> {
     const at = this.now();
     if (step.ivrOutcome && (step.ivrAction === 'say-hangup' || step.ivrAction === 'reject-busy')) {
       await this.records.record({ callSid: call.CallSid, at, type: 'ivr-outcome', outcome: step.ivrOutcome });
@@ -344,10 +388,11 @@ export class VoiceService {
         callerNumber: call.Direction === 'inbound' ? call.From : call.To,
       });
     }
-    return this.render(call.CallSid, step);
+    return this.render(key, step);
   }
 
-  private render(callSid: string, step: Step): string {
+  /** `key`: the instance's business key (the CallSid, or a survey's id, carried in the step URLs). */
+  private render(key: string, step: Step): string {
     const text = () =>
       [step.ivrNotice, step.ivrPrompt]
         .filter((t): t is string => typeof t === 'string' && t !== '')
@@ -358,7 +403,7 @@ export class VoiceService {
         return twiml.menu(
           text(),
           {
-            action: `${VOICE_WEBHOOKS}/step?seq=${Number(step.ivrSeq ?? 1)}`,
+            action: `${VOICE_WEBHOOKS}/step?seq=${Number(step.ivrSeq ?? 1)}${key.startsWith('CA') ? '' : `&contact=${key}`}`,
             hints: typeof step.ivrHints === 'string' ? step.ivrHints.split(',').map((h) => h.trim()) : [],
           },
           this.cfg.voice,
@@ -379,7 +424,7 @@ export class VoiceService {
           this.say(String(step.ivrPrompt ?? 'operator-code'), step),
           String(step.operatorCode ?? ''),
           String(step.operator ?? ''),
-          { action: `${VOICE_WEBHOOKS}/dial-end?contact=${callSid}` },
+          { action: `${VOICE_WEBHOOKS}/dial-end?contact=${key}` },
           this.cfg.voice,
         );
       default:
@@ -393,15 +438,17 @@ export class VoiceService {
   }
 
   /** The step the call is at now: for a repeated or late webhook, whose step was already taken. */
-  private async current(callSid: string): Promise<string> {
-    const step = await this.stepOf(callSid);
-    return step ? this.render(callSid, step) : twiml.hangUp();
+  private async current(key: string): Promise<string> {
+    const step = await this.stepOf(key);
+    return step ? this.render(key, step) : twiml.hangUp();
   }
 
-  private async stepOf(callSid: string): Promise<Step | undefined> {
+  private async stepOf(key: string): Promise<Step | undefined> {
     const rows: { process_instance_id: string | null }[] = await this.db.query(
-      `SELECT process_instance_id FROM call_records WHERE call_sid = $1`,
-      [callSid],
+      key.startsWith('SURVEY-')
+        ? `SELECT process_instance_id FROM voice_surveys WHERE id = $1`
+        : `SELECT process_instance_id FROM call_records WHERE call_sid = $1`,
+      [key],
     );
     const id = rows[0]?.process_instance_id;
     if (!id) return undefined;

@@ -96,10 +96,16 @@ const isIvrStep = (node: ModdleElement) =>
 
 const isAsync = (node: ModdleElement) => node['asyncBefore'] === true || node['asyncAfter'] === true;
 
-const targetsOf = (node: ModdleElement): ModdleElement[] =>
-  ((node['outgoing'] as ModdleElement[] | undefined) ?? [])
+/** Where the element's sequence flows lead (from the flows themselves: `outgoing` is optional in the XML). */
+const targetsOf = (node: ModdleElement): ModdleElement[] => {
+  const parent = node['$parent'] as ModdleElement | undefined;
+  const flows = ((parent?.['flowElements'] as ModdleElement[] | undefined) ?? []).filter(
+    (f) => f.$type === 'bpmn:SequenceFlow' && f['sourceRef'] === node,
+  );
+  return flows
     .map((f) => f['targetRef'] as ModdleElement | undefined)
     .filter((t): t is ModdleElement => t !== undefined);
+};
 
 /** What may come right after an IVR step: a wait for the caller or the routing, or the end. */
 const AFTER_STEP = new Set([

@@ -29,6 +29,7 @@ import { ApiRequests1763900000025 } from '../../migrations/1763900000025-ApiRequ
 import { CallRecords1763900000026 } from '../../migrations/1763900000026-CallRecords.js';
 import { VoiceRouting1763900000027 } from '../../migrations/1763900000027-VoiceRouting.js';
 import { VoiceOccupancy1763900000028 } from '../../migrations/1763900000028-VoiceOccupancy.js';
+import { VoiceSurveys1763900000029 } from '../../migrations/1763900000029-VoiceSurveys.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -61,6 +62,7 @@ export const MIGRATIONS = [
   CallRecords1763900000026,
   VoiceRouting1763900000027,
   VoiceOccupancy1763900000028,
+  VoiceSurveys1763900000029,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

@@ -114,6 +114,44 @@ describe('the platform’s model rules', () => {
     expect(await lintModel(model('<bpmn:startEvent id="s" />', 'isExecutable="false"'), CTX)).toEqual([]);
   });
 
+  it('keeps an IVR step answering at once: the wait right after it, nothing slow between an answer and the next step', async () => {
+    const step = (id: string, prompt: string, extra = '') => `<bpmn:intermediateThrowEvent id="${id}"${extra}>
+        <bpmn:extensionElements><camunda:inputOutput>
+          <camunda:outputParameter name="ivrAction">menu</camunda:outputParameter>
+          <camunda:outputParameter name="ivrPrompt">${prompt}</camunda:outputParameter>
+          <camunda:outputParameter name="ivrNotice"></camunda:outputParameter>
+        </camunda:inputOutput></bpmn:extensionElements></bpmn:intermediateThrowEvent>`;
+    const ctx = { ...CTX, templates: [...CTX.templates, 'cup-menu'] };
+    const flow = (id: string, from: string, to: string) =>
+      `<bpmn:sequenceFlow id="${id}" sourceRef="${from}" targetRef="${to}" />`;
+    const message = '<bpmn:message id="msg" name="ivr-input" />';
+    const wrap = (body: string) => model(body).replace('<bpmn:process', `${message}<bpmn:process`);
+    const good = await lintModel(
+      wrap(`${step('menu', 'cup-menu')}<bpmn:receiveTask id="answer" messageRef="msg" />
+        <bpmn:exclusiveGateway id="choice" />${step('again', 'cup-menu')}<bpmn:receiveTask id="answer2" messageRef="msg" />
+        ${flow('f1', 'menu', 'answer')}${flow('f2', 'answer', 'choice')}${flow('f3', 'choice', 'again')}${flow('f4', 'again', 'answer2')}`),
+      ctx,
+    );
+    expect(found(good)).toEqual([]);
+    const slow = await lintModel(
+      wrap(`${step('menu', 'cup-menu')}<bpmn:serviceTask id="lookup" camunda:type="external" camunda:topic="book-slot" />
+        <bpmn:receiveTask id="answer" messageRef="msg" />${step('next', 'no-such-prompt')}
+        <bpmn:userTask id="u" camunda:formRef="cup-choose-slot" camunda:candidateGroups="cup-operators" />
+        <bpmn:serviceTask id="between" camunda:type="external" camunda:topic="send-sms" />
+        ${step('async', 'cup-menu', ' camunda:asyncBefore="true"')}<bpmn:receiveTask id="answer3" messageRef="msg" />
+        ${flow('f1', 'menu', 'lookup')}${flow('f2', 'answer', 'between')}${flow('f3', 'between', 'next')}${flow('f4', 'next', 'u')}
+        ${flow('f5', 'async', 'answer3')}`),
+      ctx,
+    );
+    expect(found(slow).filter((p) => p.includes('ivr-step'))).toEqual([
+      'answer:ivr-step-answers-at-once',
+      'async:ivr-step-answers-at-once',
+      'menu:ivr-step-answers-at-once',
+      'next:ivr-step-answers-at-once',
+    ]);
+    expect(slow.find((p) => p.element === 'next')?.message).toMatch(/no-such-prompt/);
+  });
+
   it('reports a document that is not BPMN', async () => {
     expect(await lintModel('<not-bpmn', CTX)).toEqual([expect.objectContaining({ rule: 'xml', category: 'error' })]);
   });

@@ -39,7 +39,12 @@ describe('what the IVR says (templates/voice) and the TwiML it answers with', ()
       'callback-booked',
       'operator-code',
       'survey-intro',
-      'survey-question',
+      'survey-q1',
+      'survey-q2',
+      'survey-q3',
+      'queue-enter',
+      'number-not-in-service',
+      'technical-problem',
       'survey-thanks',
     ]) {
       expect(names).toContain(needed);
