@@ -15,6 +15,8 @@ export interface Cup {
   getPatient(id: string): Promise<Patient | undefined>;
   /** The patient registered on the CUP under a fiscal code (upper case, 16 characters). */
   findPatientByFiscalCode(fiscalCode: string): Promise<Patient | undefined>;
+  /** The patients registered with this phone number (E.164): who is calling, when the CUP knows. */
+  findPatientsByPhone(phoneE164: string): Promise<Patient[]>;
   /** Records the mobile number the patient confirmed to the operator (E.164). */
   updatePatientMobile(patientId: string, mobileE164: string): Promise<Patient>;
   getSlot(id: string): Promise<SlotDetail | undefined>;

@@ -216,6 +216,18 @@ export class FhirCup implements Cup {
     return first === undefined ? undefined : patientFromFhir(parseFhir(patientSchema, first, 'Patient'));
   }
 
+  /** `GET Patient?phone=<E.164>` (FHIR R4's `phone` search parameter over `telecom`). */
+  async findPatientsByPhone(phoneE164: string): Promise<Patient[]> {
+    const bundle = parseFhir(
+      bundleSchema,
+      await this.searchOk('Patient', new URLSearchParams({ phone: phoneE164 })),
+      'Bundle di Patient',
+    );
+    return bundleResources(bundle, 'Patient')
+      .matches.slice(0, 5)
+      .map((p) => patientFromFhir(parseFhir(patientSchema, p, 'Patient')));
+  }
+
   async updatePatientMobile(patientId: string, mobileE164: string): Promise<Patient> {
     if (!FHIR_ID.test(patientId)) throw new PatientNotFoundError(`paziente ${patientId} inesistente`);
     const res = await this.send(

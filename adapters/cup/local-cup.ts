@@ -229,6 +229,15 @@ export class LocalCup implements Cup {
     return rows[0] ? this.getPatient(rows[0].id) : undefined;
   }
 
+  async findPatientsByPhone(phoneE164: string): Promise<Patient[]> {
+    const rows: { id: string }[] = await this.db.query(
+      'SELECT id FROM cup_patients WHERE mobile = $1 ORDER BY family_name, given_name LIMIT 5',
+      [phoneE164],
+    );
+    const found = await Promise.all(rows.map((r) => this.getPatient(r.id)));
+    return found.filter((p): p is Patient => p !== undefined);
+  }
+
   async updatePatientMobile(patientId: string, mobileE164: string): Promise<Patient> {
     const rows = await returning<{ id: string }>(
       this.db,

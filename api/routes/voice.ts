@@ -143,7 +143,22 @@ export function voiceRoutes(deps: ApiDeps): Router {
     const call = state.currentCall ?? state.offer?.callSid;
     const record = call ? await voice.records.get(call, { personal: hasPermission(req, 'personal:read') }) : undefined;
     if (record && hasPermission(req, 'personal:read')) await auditRead(req, 'call', record.contactId);
-    res.json({ ...state, call: record ?? null });
+    // Who is calling, when the CUP knows the number (a personal-data read, audited).
+    const patients =
+      record?.caller && hasPermission(req, 'personal:read')
+        ? await deps.cup.findPatientsByPhone(record.caller).catch(() => [])
+        : [];
+    for (const p of patients) await auditRead(req, 'patient', p.id, { via: 'caller-number' });
+    res.json({
+      ...state,
+      call: record ?? null,
+      callerPatients: patients.map((p) => ({
+        id: p.id,
+        name: `${p.givenName} ${p.familyName}`,
+        fiscalCode: p.fiscalCode,
+      })),
+      now: voice.clock().toISOString(),
+    });
   });
   r.put('/me/presence', allow('voice:answer'), async (req, res) => {
     const { presence } = parseWith(presenceBody, req.body ?? {});
@@ -166,7 +181,7 @@ export function voiceRoutes(deps: ApiDeps): Router {
     res.status(204).end();
   });
   r.get('/board', allow('voice:supervise'), async (_req, res) => {
-    res.json(await voice.acd.board());
+    res.json({ ...(await voice.acd.board()), now: voice.clock().toISOString() });
   });
   r.get('/calls', allow('voice:supervise', 'voice:answer'), async (req, res) => {
     const personal = hasPermission(req, 'personal:read');

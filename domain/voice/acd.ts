@@ -163,8 +163,10 @@ export class Acd {
         [username],
       );
       const current = rows[0];
-      if (current?.presence === 'in-conversazione') {
-        throw new OfferGoneError('durante una conversazione lo stato non si cambia: prima si chiude la chiamata');
+      if (current?.presence === 'in-conversazione' || current?.presence === 'post-chiamata') {
+        throw new OfferGoneError(
+          'durante una chiamata e il post-chiamata lo stato non si cambia: prima si chiude il contatto con il suo esito',
+        );
       }
       if (current?.offer_call) await this.releaseOffer(m, current.offer_call, username);
       await m.query(
@@ -416,14 +418,20 @@ export class Acd {
     });
   }
 
-  /** After-call work is done: the operator is available again, at the back of the idle line. */
+  /**
+   * After-call work is done: the operator is available again, at the back of the idle line;
+   * the call leaves the routing (its record keeps its history).
+   */
   async wrapUpEnded(username: string, callSid: string): Promise<void> {
     const at = this.now();
-    await this.db.query(
-      `UPDATE voice_operators SET presence = 'disponibile', presence_since = $3, idle_since = $3, current_call = NULL
-        WHERE username = $1 AND current_call = $2 AND presence IN ('in-conversazione', 'post-chiamata')`,
-      [username, callSid, at],
-    );
+    await this.db.transaction(async (m) => {
+      await m.query(
+        `UPDATE voice_operators SET presence = 'disponibile', presence_since = $3, idle_since = $3, current_call = NULL
+          WHERE username = $1 AND current_call = $2`,
+        [username, callSid, at],
+      );
+      await m.query(`DELETE FROM voice_queue_entries WHERE call_sid = $1 AND state = 'connected'`, [callSid]);
+    });
     await this.dispatch();
   }
 

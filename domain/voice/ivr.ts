@@ -110,6 +110,8 @@ export class VoiceService {
     const clock = romeClock(at);
     const variables = {
       callSid: call.CallSid,
+      // The tasklist shows and finds an instance by this variable.
+      businessKey: call.CallSid,
       line: line.id,
       lineName: line.name,
       greenNumber: SPACED(line.numbers[0] ?? ''),
@@ -202,7 +204,7 @@ export class VoiceService {
     const callbackOffered = wait.estimatedWaitSeconds >= this.cfg.callbackOfferSeconds && entry?.callback === false;
     const text = this.say('queue-position', {
       position: wait.position,
-      minutes: Math.max(1, Math.ceil(wait.estimatedWaitSeconds / 60)),
+      waitText: minutesText(wait.estimatedWaitSeconds),
       callbackOffered,
     });
     return twiml.waitAnnouncement(
@@ -290,6 +292,11 @@ export class VoiceService {
       processVariables: { callSid: update.CallSid },
       variables: { endedAt: at.toISOString() },
     });
+  }
+
+  /** The platform's clock (the workspace's offer countdown reads it). */
+  clock(): Date {
+    return this.now();
   }
 
   /** What the caller hears when the platform itself failed: an apology, then the end of the call. */
@@ -481,4 +488,10 @@ export class VoiceService {
     }
     return undefined;
   }
+}
+
+/** `un minuto`, `3 minuti`: the estimated wait as it is said. */
+export function minutesText(seconds: number): string {
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  return minutes === 1 ? 'un minuto' : `${minutes} minuti`;
 }

@@ -137,8 +137,17 @@ export function cupFhirStandIn({ cup, log }: { cup: LocalCup; log: Logger }): Ro
     send(res, 200, locationToFhir(structure));
   });
 
-  /** `GET /Patient?identifier=http://hl7.it/sid/codiceFiscale|<CF>`: the patient with that fiscal code. */
+  /**
+   * `GET /Patient?identifier=http://hl7.it/sid/codiceFiscale|<CF>`: the patient with that fiscal
+   * code; `GET /Patient?phone=<E.164>`: the patients with that phone number.
+   */
   r.get('/Patient', async (req, res) => {
+    if (typeof req.query['phone'] === 'string') {
+      const { phone } = parseInput(z.object({ phone: z.string().regex(/^\+[1-9]\d{6,14}$/) }), req.query, 'query');
+      const found = await cup.findPatientsByPhone(phone);
+      send(res, 200, searchsetBundle(baseUrlOf(req), selfUrlOf(req), found.map(patientToFhir)));
+      return;
+    }
     const { identifier } = parseInput(z.object({ identifier: z.string().min(1) }), req.query, 'query');
     const [system, value] = identifier.includes('|') ? identifier.split('|', 2) : [undefined, identifier];
     if (system !== undefined && system !== FHIR_SYSTEMS.fiscalCode) {

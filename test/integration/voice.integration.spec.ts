@@ -30,8 +30,8 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
     app = await startTestApp(
       {
         VOICE_HOLD_SECONDS: '1',
-        // Every waiting caller is offered a call-back (no queue history: 240 s per call ahead).
-        VOICE_CALLBACK_OFFER_SECONDS: '200',
+        // Every waiting caller is offered a call-back, whatever the estimated wait.
+        VOICE_CALLBACK_OFFER_SECONDS: '0',
         VOICE_OFFER_SECONDS: '20',
         VOICE_RETIRED_ON: '2026-11-01',
         VOICE_SECOND_LEVEL_NUMBER: SECOND_LEVEL,
@@ -92,6 +92,11 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
   it('takes a booking call from the menu to an operator, who hears it after the code and closes it with an outcome', async () => {
     await available(op1);
     const from = caller();
+    // The caller is a patient of the CUP: the operator sees who is calling.
+    const patients: { id: string }[] = await app.db.query(`SELECT id FROM cup_patients ORDER BY id LIMIT 1`);
+    const patient = patients[0];
+    if (!patient) throw new Error('no patient in the local CUP');
+    await app.workerDeps.cup.updatePatientMobile(patient.id, from);
     const call = await sim.call({ from, to: CUP });
     await call.waitForGather();
     expect(call.heard()).toMatch(/Per prenotare una visita o un esame, prema 1/);
@@ -113,6 +118,13 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
 
     const task = await contactTask(call.sid);
     expect(task.assignee).toBe('voce.uno');
+    const seen = await me(op1);
+    expect(seen.callerPatients).toEqual([expect.objectContaining({ id: patient.id })]);
+    const audited: unknown[] = await app.db.query(
+      `SELECT 1 FROM audit_events WHERE actor = 'voce.uno' AND subject_type = 'patient' AND subject_id = $1`,
+      [patient.id],
+    );
+    expect(audited.length).toBeGreaterThan(0);
     expect((await me(op1)).presence).toBe('in-conversazione');
     await call.hangUp();
     await until(async () => (await me(op1)).presence === 'post-chiamata', 'after-call work');

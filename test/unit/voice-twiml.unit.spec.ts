@@ -14,7 +14,7 @@ const SAMPLE = {
   lineName: 'CUP Basilicata',
   greenNumber: '848 821 821',
   position: 3,
-  minutes: 4,
+  waitText: '4 minuti',
   callbackOffered: true,
   question: 'Quanto è soddisfatto della cortesia dell’operatore?',
 };

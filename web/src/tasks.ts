@@ -42,6 +42,9 @@ export const PROCESS_LABELS: Record<string, string> = {
   'helpdesk-pec-issuance': 'Rilascio casella PEC',
   'helpdesk-pec-change': 'Modifica casella PEC',
   'campaign-outbound': 'Campagna in uscita',
+  'inbound-call': 'Chiamata in ingresso',
+  'voice-survey': 'Sondaggio di soddisfazione',
+  'voice-survey-daily': 'Sondaggi del giorno',
 };
 
 export const GROUP_LABELS: Record<string, string> = {

@@ -55,6 +55,16 @@ export interface CallRecord {
 
 export interface Me extends OperatorState {
   call: CallRecord | null;
+  /** The CUP's patients with the caller's number (only with personal-data rights). */
+  callerPatients?: { id: string; name: string; fiscalCode: string }[];
+  /** The platform's clock, which the offer's countdown follows. */
+  now?: string;
+}
+
+/** Takes the platform's own clock from an answer that carries it (more precise than `Date`). */
+export function followServerClock(now: string | undefined): void {
+  const t = Date.parse(now ?? '');
+  if (Number.isFinite(t)) skewMs = t - Date.now();
 }
 
 export interface QueueEntry {

@@ -106,6 +106,9 @@ export function TaskPage({ taskKey }: { taskKey: string }) {
       // The slot choice is followed by the booking: show its outcome to read to the patient.
       if (task?.bpmnProcessId === 'cup-booking' && task.elementId === 'choose-slot') {
         navigate(`/prenotazioni/${task.processInstanceKey}`);
+      } else if (task?.bpmnProcessId === 'inbound-call') {
+        // The call's contact closed: back to the telephone, available again.
+        navigate('/telefono');
       } else navigate('/compiti?completato=1');
     } catch (err) {
       setError(err);

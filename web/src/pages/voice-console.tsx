@@ -15,6 +15,7 @@ import {
   QUEUE_LABELS,
   REQUEST_TYPE_LABELS,
   serverNow,
+  followServerClock,
   SETTABLE,
   usePolling,
   type Me,
@@ -84,6 +85,7 @@ export function VoiceConsolePage() {
   const load = async () => {
     try {
       const now = await getTimed<Me>('/api/voice/me');
+      followServerClock(now.now);
       setMe(now);
       setPollError(undefined);
       if (now.offer && now.offer.callSid !== lastOffer.current) {
@@ -249,7 +251,15 @@ export function VoiceConsolePage() {
           <h2 id="call-title">{me.presence === 'post-chiamata' ? 'Post-chiamata' : 'Chiamata in corso'}</h2>
           <dl class="facts">
             <dt>Chiamante</dt>
-            <dd data-testid="call-caller">{phone(current?.caller)}</dd>
+            <dd data-testid="call-caller">
+              {phone(current?.caller)}
+              {(me.callerPatients ?? []).map((p) => (
+                <span key={p.id} class="caller-patient">
+                  {' '}
+                  · {p.name} ({p.fiscalCode})
+                </span>
+              ))}
+            </dd>
             <dt>Linea</dt>
             <dd data-testid="call-line">{label(LINE_LABELS, current?.line)}</dd>
             <dt>Scelta nel risponditore</dt>
