@@ -32,6 +32,14 @@ describe('the booking flow against a FHIR R4 CUP', () => {
     expect((await metadata(app.url)).status).toBe(404);
   });
 
+  it('finds who is calling by phone number through the FHIR Patient search', async () => {
+    const cup = app.workerDeps.cup;
+    const number = `+39347${String(Date.now() % 10_000_000).padStart(7, '0')}`;
+    await cup.updatePatientMobile('pat-0007', number);
+    expect((await cup.findPatientsByPhone(number)).map((p) => p.id)).toEqual(['pat-0007']);
+    expect(await cup.findPatientsByPhone('+39347000000')).toEqual([]);
+  });
+
   it('proposes, books and confirms through the FHIR endpoints', async () => {
     expect(app.workerDeps.cup).toBeInstanceOf(FhirCup);
     const api = apiAs(app);
