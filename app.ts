@@ -508,6 +508,15 @@ async function serveApi(
     voice: voice.service,
     voiceWebhook: voice.webhook,
     voiceSimulator: voice.simulator,
+    softphone:
+      config.voiceProvider === 'twilio' && config.TWILIO_API_KEY_SID && config.TWILIO_API_KEY_SECRET
+        ? {
+            accountSid: config.TWILIO_ACCOUNT_SID ?? '',
+            apiKeySid: config.TWILIO_API_KEY_SID,
+            apiKeySecret: config.TWILIO_API_KEY_SECRET,
+            twimlAppSid: config.TWILIO_TWIML_APP_SID,
+          }
+        : undefined,
     readiness: async () => ({
       engine: await engine.reachable(),
       database: await db

@@ -42,6 +42,7 @@ import { voiceRoutes, voiceWebhookRoutes } from './routes/voice.js';
 import { voiceProbeWebhookRoutes, voiceReportRoutes } from './routes/voice-reports.js';
 import { simulatorRoutes } from './routes/voice-simulator.js';
 import type { VoiceService } from '../domain/voice/ivr.js';
+import type { SoftphoneKeys } from '../adapters/voice/softphone.js';
 import type { VoiceSimulator } from '../stand-ins/twilio/voice.js';
 import { cupFhirStandIn } from '../stand-ins/cup-fhir/server.js';
 
@@ -80,6 +81,8 @@ export interface ApiDeps {
   voice: VoiceService;
   /** What signs the voice webhooks: Twilio's token and public URL, or the local simulator's. */
   voiceWebhook: { authToken: string; publicBaseUrl: string };
+  /** Keys that mint the operators' softphone tokens (Twilio Voice JS SDK), when configured. */
+  softphone?: SoftphoneKeys | undefined;
   /** The local call simulator (embedded default), driven from the workspace's simulator page. */
   voiceSimulator?: VoiceSimulator | undefined;
 }

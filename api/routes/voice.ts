@@ -5,6 +5,7 @@ import { actorOf, allow, auditRead, hasPermission } from '../auth/access.js';
 import { parseWith } from '../problems.js';
 import { twilioSigned } from '../twilio-signature.js';
 import { callStatus, gatherResult, incomingCall, queueWait } from '../../adapters/voice/twilio-voice-params.js';
+import { softphoneToken } from '../../adapters/voice/softphone.js';
 import { SETTABLE_PRESENCES } from '../../domain/voice/acd.js';
 import { skillsOf } from '../../domain/voice/skills.js';
 
@@ -179,6 +180,18 @@ export function voiceRoutes(deps: ApiDeps): Router {
     const { callSid } = parseWith(callSidParam, req.params);
     await voice.hangUp(actorOf(req).id, callSid);
     res.status(204).end();
+  });
+  // The browser softphone's access token (production, with Twilio): the operator's identity is their username.
+  r.get('/token', allow('voice:answer'), (req, res) => {
+    if (!deps.softphone) {
+      res.status(404).json({
+        title: 'Non trovato',
+        detail: 'Softphone non configurato: sulla configurazione locale si usa il simulatore di chiamate.',
+      });
+      return;
+    }
+    res.setHeader('cache-control', 'no-store');
+    res.json({ identity: actorOf(req).id, token: softphoneToken(deps.softphone, actorOf(req).id), ttlSeconds: 3600 });
   });
   r.get('/board', allow('voice:supervise'), async (_req, res) => {
     res.json({ ...(await voice.acd.board()), now: voice.clock().toISOString() });

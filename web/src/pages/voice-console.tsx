@@ -3,6 +3,7 @@ import { api, ApiError, query } from '../api';
 import { Notice, Problem } from '../components/problem';
 import { Link } from '../router';
 import { can, useSession } from '../session';
+import { startSoftphone, type SoftphoneState } from '../softphone';
 import type { Task, TaskDetail } from '../tasks';
 import {
   clock,
@@ -72,6 +73,15 @@ export function VoiceConsolePage() {
   /** Whether calls come from the local simulator (true) or from Twilio (false). */
   const [simulated, setSimulated] = useState<boolean>();
   const lastOffer = useRef<string>();
+  const [softphone, setSoftphone] = useState<SoftphoneState>({ kind: 'starting' });
+
+  // With Twilio the call's audio is in this browser: the softphone registers as client:<username>.
+  useEffect(() => {
+    if (simulated !== false) return undefined;
+    let stop: (() => void) | undefined;
+    void startSoftphone(setSoftphone).then((s) => (stop = s));
+    return () => stop?.();
+  }, [simulated]);
 
   useEffect(() => {
     api('/api/voice/simulator/calls').then(
@@ -169,13 +179,21 @@ export function VoiceConsolePage() {
         <dd>{me.skills.map((s) => label(QUEUE_LABELS, s)).join(', ') || '—'}</dd>
       </dl>
       {simulated === false && (
-        <div class="alert alert-warn" role="note">
-          <strong>Audio della chiamata</strong>
-          <p>
-            Con Twilio la chiamata accettata è collegata al client <code>client:{me.username}</code>, cioè al softphone
-            del browser (Twilio Voice JS SDK), che questa versione non integra: da questa pagina si gestiscono stato,
-            offerte, contatto e riaggancio, ma la voce non si sente qui.
-          </p>
+        <div
+          class={`alert ${softphone.kind === 'ready' || softphone.kind === 'in-call' ? 'alert-info' : 'alert-warn'}`}
+          role="status"
+        >
+          <strong>Softphone</strong>{' '}
+          {softphone.kind === 'ready' && <span data-testid="softphone">pronto come client:{softphone.identity}</span>}
+          {softphone.kind === 'in-call' && <span data-testid="softphone">in conversazione</span>}
+          {softphone.kind === 'starting' && <span data-testid="softphone">in avvio…</span>}
+          {softphone.kind === 'off' && (
+            <span data-testid="softphone">
+              {softphone.reason}: la chiamata accettata va al client <code>client:{me.username}</code>, che qui non è
+              registrato (servono TWILIO_API_KEY_SID e TWILIO_API_KEY_SECRET).
+            </span>
+          )}
+          {softphone.kind === 'error' && <span data-testid="softphone">errore: {softphone.message}</span>}
         </div>
       )}
       {simulated === true && (
