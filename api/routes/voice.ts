@@ -3,11 +3,12 @@ import { z } from 'zod';
 import type { ApiDeps } from '../app.js';
 import { actorOf, allow, auditRead, hasPermission } from '../auth/access.js';
 import { parseWith } from '../problems.js';
+import { NotFoundError } from '../../domain/errors.js';
 import { twilioSigned } from '../twilio-signature.js';
 import { callStatus, gatherResult, incomingCall, queueWait } from '../../adapters/voice/twilio-voice-params.js';
 import { softphoneToken } from '../../adapters/voice/softphone.js';
 import { SETTABLE_PRESENCES } from '../../domain/voice/acd.js';
-import { skillsOf } from '../../domain/voice/skills.js';
+import { skillsOf, VOICE_QUEUES } from '../../domain/voice/skills.js';
 
 const callSidParam = z.object({ callSid: z.string().regex(/^CA[0-9a-f]{32}$/, 'CallSid non valido') });
 const contactQuery = z.object({ contact: z.string().regex(/^CA[0-9a-f]{32}$/, 'contatto non valido') });
@@ -19,6 +20,10 @@ const seqQuery = z.object({
     .optional(),
 });
 const surveyQuery = z.object({ survey: z.string().regex(/^SURVEY-CA[0-9a-f]{32}$/, 'sondaggio non valido') });
+const skillsBody = z.object({
+  skills: z.array(z.enum(VOICE_QUEUES, { error: `code: ${VOICE_QUEUES.join(', ')}` })).max(VOICE_QUEUES.length),
+});
+const usernameParam = z.object({ username: z.string().trim().min(1).max(100) });
 const presenceBody = z.object({
   presence: z.enum(SETTABLE_PRESENCES, { error: 'stato non valido: disponibile, pausa o assente' }),
 });
@@ -195,6 +200,14 @@ export function voiceRoutes(deps: ApiDeps): Router {
   });
   r.get('/board', allow('voice:supervise'), async (_req, res) => {
     res.json({ ...(await voice.acd.board()), now: voice.clock().toISOString() });
+  });
+  r.put('/operators/:username/skills', allow('voice:supervise'), async (req, res) => {
+    const { username } = parseWith(usernameParam, req.params);
+    const { skills } = parseWith(skillsBody, req.body ?? {});
+    if (!(await deps.users.principal(username))) throw new NotFoundError('Utente sconosciuto.');
+    const state = await voice.acd.setSkills(username, skills);
+    await req.audit?.({ action: 'voice-skills.changed', subjectType: 'user', subjectId: username, detail: { skills } });
+    res.json(state);
   });
   r.get('/calls', allow('voice:supervise', 'voice:answer'), async (req, res) => {
     const personal = hasPermission(req, 'personal:read');

@@ -181,6 +181,17 @@ export class Acd {
     return this.operator(username);
   }
 
+  /** A supervisor sets which queues the operator answers (their skills); from the next offer on. */
+  async setSkills(username: string, skills: readonly string[]): Promise<OperatorState> {
+    await this.operator(username, skills);
+    await this.db.query(`UPDATE voice_operators SET skills = $2 WHERE username = $1`, [
+      username,
+      [...new Set(skills)].sort(),
+    ]);
+    await this.dispatch();
+    return this.operator(username);
+  }
+
   private async releaseOffer(m: EntityManager, callSid: string, username: string): Promise<void> {
     await m.query(
       `UPDATE voice_queue_entries SET state = 'waiting', offered_to = NULL, offer_expires_at = NULL, updated_at = now()

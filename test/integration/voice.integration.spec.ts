@@ -401,4 +401,25 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
     await op1.post(`/api/tasks/${task.id}/complete`, { variables: { callOutcome: 'out-of-scope' } });
     await until(async () => (await record(call.sid)).outcome === 'out-of-scope', 'the outcome');
   });
+
+  it('lets a supervisor set the queues an operator answers, and routes by them', async () => {
+    const supervisor = apiAs(app, 'voce.supervisore', ['supervisor']);
+    expect((await op1.put('/api/voice/operators/voce.due/skills', { skills: ['csb'] })).status).toBe(403);
+    expect((await supervisor.put('/api/voice/operators/voce.due/skills', { skills: ['nessuna'] })).status).toBe(400);
+    const set = await supervisor.put('/api/voice/operators/voce.due/skills', { skills: ['csb'] });
+    expect(set.body).toMatchObject({ skills: ['csb'] });
+    try {
+      await available(op2);
+      const cup = await queuedCall('4');
+      const csb = await sim.call({ from: caller(), to: CSB });
+      await csb.waitForGather();
+      await csb.press('3');
+      await offerFor(op2, csb.sid);
+      expect((await app.voice?.service.acd.entry(cup.sid))?.state).toBe('waiting');
+      await cup.hangUp();
+      await csb.hangUp();
+    } finally {
+      await supervisor.put('/api/voice/operators/voce.due/skills', { skills: ['cup', 'cup-second-level'] });
+    }
+  });
 });
