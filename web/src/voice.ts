@@ -1,57 +1,13 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { ApiError, SESSION_EXPIRED } from './api';
 
-/** The telephone as the API gives it (api/routes/voice.ts, api/routes/voice-simulator.ts). */
+/** The telephone as the API gives it (api/routes/voice.ts, api/routes/voice-simulator.ts): the server's own types. */
+import type { OperatorState, Presence, QueueEntry, SettablePresence } from '../../domain/voice/acd';
+import type { CallRecord } from '../../domain/voice/call-records';
+import type { CallEvent } from '../../stand-ins/twilio/voice';
 
-export type Presence = 'disponibile' | 'in-conversazione' | 'post-chiamata' | 'pausa' | 'assente';
-export type SettablePresence = 'disponibile' | 'pausa' | 'assente';
-
-export interface Offer {
-  callSid: string;
-  queue: string;
-  requestType: string | null;
-  expiresAt: string;
-  callback: boolean;
-}
-
-export interface OperatorState {
-  username: string;
-  code: string;
-  presence: Presence;
-  presenceSince: string;
-  skills: string[];
-  offer: Offer | null;
-  currentCall: string | null;
-}
-
-export interface CallRecord {
-  contactId: string;
-  callSid: string;
-  line: string;
-  channel: string;
-  direction: string;
-  caller: string | null;
-  requestType: string | null;
-  priority: number | null;
-  status: string;
-  arrivedAt: string;
-  ivrEnteredAt: string | null;
-  ivrLeftAt: string | null;
-  offeredAt: string | null;
-  queue: string | null;
-  firstOfferedToOperatorAt: string | null;
-  offers: number;
-  refusals: number;
-  answeredAt: string | null;
-  operator: string | null;
-  abandonedAt: string | null;
-  callbackRequestedAt: string | null;
-  endedAt: string | null;
-  wrapUpEndedAt: string | null;
-  durationSeconds: number | null;
-  outcome: string | null;
-  disconnectReason: string | null;
-}
+export type { CallRecord, OperatorState, Presence, QueueEntry, SettablePresence };
+export type Offer = NonNullable<OperatorState['offer']>;
 
 export interface Me extends OperatorState {
   call: CallRecord | null;
@@ -67,37 +23,12 @@ export function followServerClock(now: string | undefined): void {
   if (Number.isFinite(t)) skewMs = t - Date.now();
 }
 
-export interface QueueEntry {
-  callSid: string;
-  queue: string;
-  line: string;
-  priority: number;
-  requestType: string | null;
-  queuedAt: string;
-  state: 'waiting' | 'offered' | 'connected';
-  callback: boolean;
-  offeredTo: string | null;
-  refusals: number;
-}
-
 export interface Board {
   operators: OperatorState[];
   entries: QueueEntry[];
 }
 
-export type SimulatorEvent =
-  | { kind: 'say'; text: string }
-  | { kind: 'play'; url: string }
-  | { kind: 'pause'; seconds: number }
-  | { kind: 'gather'; action: string }
-  | { kind: 'enqueue'; queue: string }
-  | { kind: 'leave' }
-  | { kind: 'dequeued'; url: string }
-  | { kind: 'dial'; target: string }
-  | { kind: 'bridged'; target: string }
-  | { kind: 'hangup'; by: 'caller' | 'twiml' | 'api' }
-  | { kind: 'reject'; reason: string }
-  | { kind: 'error'; message: string };
+export type SimulatorEvent = CallEvent;
 
 export interface SimulatedCall {
   sid: string;
