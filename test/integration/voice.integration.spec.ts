@@ -327,17 +327,22 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
     await later.hangUp();
   });
 
-  it('answers a forged webhook 403 and writes nothing', async () => {
-    const sid = `CA${'f'.repeat(32)}`;
-    const params = {
+  /** A call's first webhook as Twilio posts it. */
+  const firstWebhook = (sid: string) => ({
+    url: `${app.url}/webhooks/twilio/voice`,
+    params: {
       CallSid: sid,
       AccountSid: `AC${'a'.repeat(32)}`,
       From: caller(),
       To: CUP,
       CallStatus: 'ringing',
       Direction: 'inbound',
-    };
-    const url = `${app.url}/webhooks/twilio/voice`;
+    },
+  });
+
+  it('answers a forged webhook 403 and writes nothing', async () => {
+    const sid = `CA${'f'.repeat(32)}`;
+    const { url, params } = firstWebhook(sid);
     const forged = await fetch(url, {
       method: 'POST',
       headers: {
@@ -353,15 +358,7 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
 
   it('starts one instance however often, and however concurrently, the first webhook comes', async () => {
     const sid = `CA${Date.now().toString(16).padStart(32, '0')}`;
-    const params = {
-      CallSid: sid,
-      AccountSid: `AC${'a'.repeat(32)}`,
-      From: caller(),
-      To: CUP,
-      CallStatus: 'ringing',
-      Direction: 'inbound',
-    };
-    const url = `${app.url}/webhooks/twilio/voice`;
+    const { url, params } = firstWebhook(sid);
     const signature = twilio.getExpectedTwilioSignature(app.voice?.webhook.authToken ?? '', url, params);
     const answers = await Promise.all(
       [1, 2, 3].map(() =>

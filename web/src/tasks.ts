@@ -1,3 +1,5 @@
+import { api, query } from './api';
+
 export interface Task {
   key: string;
   name: string;
@@ -59,3 +61,18 @@ export const GROUP_LABELS: Record<string, string> = {
 
 export const processLabel = (id: string) => PROCESS_LABELS[id] ?? id;
 export const groupLabel = (id: string) => GROUP_LABELS[id] ?? id;
+
+/** Waits for the operator's task of a just-started instance and takes it. */
+export async function takeTaskOf(processInstanceKey: string, process: string): Promise<Task | undefined> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const list = await api<{ items: Task[] }>(`/api/tasks${query({ process, claim: 'unassigned' })}`);
+    const task = list.items.find((t) => t.processInstanceKey === processInstanceKey);
+    if (task) {
+      await api(`/api/tasks/${task.key}/claim`, { method: 'POST' });
+      return task;
+    }
+    await new Promise((r) => setTimeout(r, 400));
+  }
+  return undefined;
+}

@@ -1,26 +1,9 @@
 import { useState } from 'preact/hooks';
-import { api, query } from '../api';
+import { api } from '../api';
 import { Notice, Problem } from '../components/problem';
 import { Link, navigate, useLocation } from '../router';
-import type { Task } from '../tasks';
+import { takeTaskOf } from '../tasks';
 import { callSidOf } from '../voice';
-
-/** The new slot's choice of a cancellation with rebooking, once the engine has made it, taken by the operator. */
-async function takeChooseSlot(processInstanceKey: string): Promise<Task | undefined> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const list = await api<{ items: Task[] }>(
-      `/api/tasks${query({ process: 'cup-cancellation', claim: 'unassigned' })}`,
-    );
-    const task = list.items.find((t) => t.processInstanceKey === processInstanceKey);
-    if (task) {
-      await api(`/api/tasks/${task.key}/claim`, { method: 'POST' });
-      return task;
-    }
-    await new Promise((r) => setTimeout(r, 400));
-  }
-  return undefined;
-}
 
 /**
  * A cancellation the operator takes on the phone (`cup-cancellation`), from the telephone
@@ -58,7 +41,7 @@ export function CancellationPage() {
         return;
       }
       setNotice(`Disdetta avviata: riferimento ${started.businessKey}. Apertura della scelta del nuovo slot…`);
-      const task = await takeChooseSlot(started.processInstanceKey);
+      const task = await takeTaskOf(started.processInstanceKey, 'cup-cancellation');
       if (task) navigate(`/compiti/${task.key}`);
       else setNotice(`Riferimento ${started.businessKey}: la scelta del nuovo slot è nella coda degli operatori CUP.`);
     } catch (err) {

@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, newRequestKey, query } from '../api';
+import { api, newRequestKey } from '../api';
 import { Notice, Problem } from '../components/problem';
 import { navigate, useLocation } from '../router';
 import { can, useSession } from '../session';
-import type { Task } from '../tasks';
+import { takeTaskOf } from '../tasks';
 import { callSidOf } from '../voice';
 
 interface Service {
@@ -18,21 +18,6 @@ const PRIORITIES = [
   ['B', 'B – breve (10 giorni)'],
   ['U', 'U – urgente (72 ore)'],
 ] as const;
-
-/** Waits for the operator's task of a just-started instance and takes it. */
-async function takeTaskOf(processInstanceKey: string, process: string): Promise<Task | undefined> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const list = await api<{ items: Task[] }>(`/api/tasks${query({ process, claim: 'unassigned' })}`);
-    const task = list.items.find((t) => t.processInstanceKey === processInstanceKey);
-    if (task) {
-      await api(`/api/tasks/${task.key}/claim`, { method: 'POST' });
-      return task;
-    }
-    await new Promise((r) => setTimeout(r, 400));
-  }
-  return undefined;
-}
 
 /** A file the operator uploads during the call, as the API takes it. */
 async function asDocument(file: File): Promise<{ filename: string; contentType: string; contentBase64: string }> {
