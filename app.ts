@@ -338,11 +338,15 @@ function configuredLines(config: Config): Line[] {
       .split(',')
       .map((n) => n.trim())
       .filter(Boolean);
-  return DEFAULT_LINES.map((l) =>
-    l.id === 'cup-second-level'
-      ? { ...l, numbers: list(config.VOICE_SECOND_LEVEL_NUMBER), allowList: list(config.VOICE_SECOND_LEVEL_ALLOW) }
-      : l,
-  );
+  const closures = { closedDays: list(config.VOICE_CLOSED_DAYS), yearlyClosures: list(config.VOICE_YEARLY_CLOSURES) };
+  return DEFAULT_LINES.map((l) => ({
+    ...l,
+    closedDays: [...l.closedDays, ...closures.closedDays],
+    yearlyClosures: [...(l.yearlyClosures ?? []), ...closures.yearlyClosures],
+    ...(l.id === 'cup-second-level'
+      ? { numbers: list(config.VOICE_SECOND_LEVEL_NUMBER), allowList: list(config.VOICE_SECOND_LEVEL_ALLOW) }
+      : {}),
+  }));
 }
 
 /** The telephone's provider: Twilio's Voice API, or the local call simulator; what signs its webhooks. */

@@ -75,7 +75,7 @@ export const envSchema = z.object({
     .enum(['local', 'twilio'])
     .optional()
     .describe(
-      '`twilio` (calls from Twilio numbers whose Voice URL is `PUBLIC_BASE_URL/webhooks/twilio/voice`) or `local` (the built-in call simulator, on the workspace page Simulatore chiamate). Defaults to `twilio` when `TWILIO_ACCOUNT_SID` and `PUBLIC_BASE_URL` are set.',
+      '`twilio` (calls from Twilio numbers whose Voice URL is `PUBLIC_BASE_URL/webhooks/twilio/voice`) or `local` (the built-in call simulator, on the workspace page Simulatore chiamate). Defaults to `twilio` when `TWILIO_ACCOUNT_SID`, `PUBLIC_BASE_URL` and `TWILIO_API_KEY_SID` are set.',
     ),
   TWILIO_API_KEY_SID: optionalString.describe(
     "API key (`SK…`) that signs the operators' softphone access tokens (Twilio Voice JS SDK).",
@@ -119,6 +119,20 @@ export const envSchema = z.object({
     .default('2027-01-01')
     .describe(
       'The day the old direct numbers (0971 471373, 0971 471372) are retired: for four months from then they play the message pointing to the green numbers, then nothing.',
+    ),
+  VOICE_CLOSED_DAYS: z
+    .string()
+    .regex(/^(\d{4}-\d{2}-\d{2})?(,\s*\d{4}-\d{2}-\d{2})*$/, 'days as AAAA-MM-GG, comma-separated')
+    .optional()
+    .describe(
+      'Days every line is closed beyond the national holidays (`2027-12-24,2027-12-31`): the closure message is played.',
+    ),
+  VOICE_YEARLY_CLOSURES: z
+    .string()
+    .regex(/^(\d{2}-\d{2})?(,\s*\d{2}-\d{2})*$/, 'days as MM-GG, comma-separated')
+    .optional()
+    .describe(
+      "Days every line is closed each year (`MM-DD`): local holidays Italy's calendar lacks, e.g. `05-30` (San Gerardo, Potenza) or `07-02` (Madonna della Bruna, Matera) when the service closes for them.",
     ),
   VOICE_SECOND_LEVEL_NUMBER: optionalString.describe(
     "The health structures' second-level CUP number (E.164), assigned by the carrier.",
@@ -314,9 +328,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       throw new ConfigError(`Invalid configuration:\n  SMS_PROVIDER=twilio needs ${missing.join(', ')}`);
     }
   }
-  const voiceProvider = e.VOICE_PROVIDER ?? (e.TWILIO_ACCOUNT_SID && e.PUBLIC_BASE_URL ? 'twilio' : 'local');
+  const voiceProvider =
+    e.VOICE_PROVIDER ?? (e.TWILIO_ACCOUNT_SID && e.PUBLIC_BASE_URL && e.TWILIO_API_KEY_SID ? 'twilio' : 'local');
   if (voiceProvider === 'twilio') {
-    const missing = (['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'PUBLIC_BASE_URL'] as const).filter((k) => !e[k]);
+    // The softphone's keys too: an accepted call is bridged to the operator's browser client.
+    const missing = (
+      [
+        'TWILIO_ACCOUNT_SID',
+        'TWILIO_AUTH_TOKEN',
+        'PUBLIC_BASE_URL',
+        'TWILIO_API_KEY_SID',
+        'TWILIO_API_KEY_SECRET',
+      ] as const
+    ).filter((k) => !e[k]);
     if (missing.length > 0) {
       throw new ConfigError(`Invalid configuration:\n  VOICE_PROVIDER=twilio needs ${missing.join(', ')}`);
     }

@@ -121,7 +121,11 @@ export const applyRetention = defineWorker({
       `UPDATE call_records SET from_number = NULL WHERE arrived_at < $1 AND from_number IS NOT NULL`,
       [personalBefore],
     );
-    // The surveyed number too (the scores stay, per contact and operator).
+    // The number a call-back would dial, and the surveyed number (the scores stay, per contact and operator).
+    await db.query(
+      `UPDATE voice_queue_entries SET callback_number = NULL WHERE updated_at < $1 AND callback_number IS NOT NULL`,
+      [personalBefore],
+    );
     await db.query(`UPDATE voice_surveys SET to_number = NULL WHERE created_at < $1 AND to_number IS NOT NULL`, [
       personalBefore,
     ]);

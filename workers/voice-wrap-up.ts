@@ -5,9 +5,10 @@ import { defineWorker } from './framework/define.js';
 
 /**
  * The operator closed the call's contact task: its outcome and the end of after-call work go
- * into the contact record (V8), and the operator is available again. Only database writes,
- * each applied once (the event log keeps one `wrap-up-ended` per call), so a retry after a
- * crash changes nothing.
+ * into the contact record (V8), and the operator is available again. Closing the contact while
+ * still talking ends the call first (Twilio hangs it up), so no next call rings a busy
+ * operator. Each write is applied once (the event log keeps one `wrap-up-ended` per call) and
+ * hanging up an ended call changes nothing, so a retry after a crash changes nothing.
  */
 export const voiceWrapUp = defineWorker({
   taskType: 'voice-wrap-up',
@@ -22,6 +23,14 @@ export const voiceWrapUp = defineWorker({
   headers: z.object({}),
   async handler({ variables: v, deps }) {
     const records = new CallRecords(deps.db);
+    const acd = new Acd(deps.db, records, DEFAULT_ACD_OPTIONS, deps.now);
+    const record = await records.get(v.callSid);
+    if (record && !record.endedAt) {
+      const leg = (await acd.entry(v.callSid))?.legCallSid;
+      // Recorded first: Twilio's own report of the end (the Dial's action) comes while hanging up.
+      await records.record({ callSid: v.callSid, at: deps.now(), type: 'disconnected', reason: 'operator' });
+      await deps.voice.hangUp(leg ?? v.callSid);
+    }
     const at = deps.now();
     await records.record({
       callSid: v.callSid,
@@ -30,7 +39,7 @@ export const voiceWrapUp = defineWorker({
       operator: v.operator,
       outcome: v.callOutcome,
     });
-    await new Acd(deps.db, records, DEFAULT_ACD_OPTIONS, deps.now).wrapUpEnded(v.operator, v.callSid);
+    await acd.wrapUpEnded(v.operator, v.callSid);
     return { wrapUpEndedAt: at.toISOString() };
   },
 });

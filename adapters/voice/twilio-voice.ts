@@ -84,8 +84,12 @@ export class TwilioVoice {
   }
 }
 
+/** Twilio's error, without its message: Twilio's messages repeat the numbers called (personal data). */
 function classify(err: unknown): VoiceProviderError {
-  const e = err as { status?: number; code?: number; message?: string };
-  if (e.status === 404 || e.code === 20404) return new VoiceProviderError(e.message ?? 'not found', true);
-  return new VoiceProviderError(e.message ?? String(err), false);
+  const e = err as { status?: number; code?: number | string; name?: string };
+  const what =
+    typeof e.status === 'number'
+      ? `Twilio HTTP ${e.status}${e.code ? ` (errore ${e.code})` : ''}`
+      : `Twilio non raggiungibile (${String(e.code ?? e.name ?? 'errore')})`;
+  return new VoiceProviderError(what, e.status === 404 || e.code === 20404);
 }

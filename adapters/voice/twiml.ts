@@ -132,6 +132,13 @@ export const twiml = {
     return r.toString();
   },
 
+  /** Goes on with the TwiML at `url` (from a queue's wait loop: out of the queue). */
+  redirect(url: string): string {
+    const r = new VoiceResponse();
+    r.redirect({ method: 'POST' }, url);
+    return r.toString();
+  },
+
   /** Ends the call, or (as an action's answer) says nothing more. */
   hangUp(): string {
     const r = new VoiceResponse();

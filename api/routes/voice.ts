@@ -8,7 +8,10 @@ import { twilioSigned } from '../twilio-signature.js';
 import { callStatus, gatherResult, incomingCall, queueWait } from '../../adapters/voice/twilio-voice-params.js';
 import { softphoneToken } from '../../adapters/voice/softphone.js';
 import { SETTABLE_PRESENCES } from '../../domain/voice/acd.js';
+import { clientIdentity } from '../../domain/voice/ivr.js';
 import { skillsOf, VOICE_QUEUES } from '../../domain/voice/skills.js';
+import { Surveys } from '../../domain/voice/surveys.js';
+import { maskNumber } from '../../domain/voice/call-records.js';
 
 const callSidParam = z.object({ callSid: z.string().regex(/^CA[0-9a-f]{32}$/, 'CallSid non valido') });
 const contactQuery = z.object({ contact: z.string().regex(/^CA[0-9a-f]{32}$/, 'contatto non valido') });
@@ -22,6 +25,13 @@ const seqQuery = z.object({
 const surveyQuery = z.object({ survey: z.string().regex(/^SURVEY-CA[0-9a-f]{32}$/, 'sondaggio non valido') });
 const skillsBody = z.object({
   skills: z.array(z.enum(VOICE_QUEUES, { error: `code: ${VOICE_QUEUES.join(', ')}` })).max(VOICE_QUEUES.length),
+});
+const optOutBody = z.object({
+  number: z
+    .string()
+    .trim()
+    .transform((n) => n.replace(/[\s./()-]/g, ''))
+    .pipe(z.string().regex(/^\+[1-9]\d{7,14}$/, 'numero in formato internazionale, es. +393331234567')),
 });
 const usernameParam = z.object({ username: z.string().trim().min(1).max(100) });
 const presenceBody = z.object({
@@ -107,7 +117,10 @@ export function voiceWebhookRoutes(deps: ApiDeps): Router {
     handle((req) => {
       parseWith(incomingCall, body(req));
       const { contact } = parseWith(contactQuery, req.query);
-      return voice.dialEnded(contact, body(req)['DialCallStatus']);
+      return voice.dialEnded(contact, {
+        CallStatus: body(req)['CallStatus'] ?? '',
+        DialCallStatus: body(req)['DialCallStatus'],
+      });
     }),
   );
   r.post(
@@ -144,27 +157,32 @@ export function voiceRoutes(deps: ApiDeps): Router {
     const p = actorOf(req);
     return voice.acd.operator(p.id, skillsOf(req.principal?.roles ?? []));
   };
+  // Who is calling: looked up once per operator and call (the console asks every second), each
+  // read of the call's number and of the matching patients audited once.
+  const seen = new Map<string, { id: string; name: string; fiscalCode: string }[]>();
   r.get('/me', allow('voice:answer'), async (req, res) => {
     const state = await me(req);
     const call = state.currentCall ?? state.offer?.callSid;
-    const record = call ? await voice.records.get(call, { personal: hasPermission(req, 'personal:read') }) : undefined;
-    if (record && hasPermission(req, 'personal:read')) await auditRead(req, 'call', record.contactId);
-    // Who is calling, when the CUP knows the number (a personal-data read, audited).
-    const patients =
-      record?.caller && hasPermission(req, 'personal:read')
-        ? await deps.cup.findPatientsByPhone(record.caller).catch(() => [])
-        : [];
-    for (const p of patients) await auditRead(req, 'patient', p.id, { via: 'caller-number' });
-    res.json({
-      ...state,
-      call: record ?? null,
-      callerPatients: patients.map((p) => ({
-        id: p.id,
-        name: `${p.givenName} ${p.familyName}`,
-        fiscalCode: p.fiscalCode,
-      })),
-      now: voice.clock().toISOString(),
-    });
+    const personal = hasPermission(req, 'personal:read');
+    const record = call ? await voice.records.get(call, { personal }) : undefined;
+    let patients: { id: string; name: string; fiscalCode: string }[] = [];
+    if (record?.caller && personal) {
+      const key = `${state.username}:${record.callSid}`;
+      const known = seen.get(key);
+      if (known) patients = known;
+      else {
+        await auditRead(req, 'call', record.contactId);
+        patients = (await deps.cup.findPatientsByPhone(record.caller).catch(() => [])).map((p) => ({
+          id: p.id,
+          name: `${p.givenName} ${p.familyName}`,
+          fiscalCode: p.fiscalCode,
+        }));
+        for (const p of patients) await auditRead(req, 'patient', p.id, { via: 'caller-number' });
+        if (seen.size > 1000) seen.clear();
+        seen.set(key, patients);
+      }
+    }
+    res.json({ ...state, call: record ?? null, callerPatients: patients, now: voice.clock().toISOString() });
   });
   r.put('/me/presence', allow('voice:answer'), async (req, res) => {
     const { presence } = parseWith(presenceBody, req.body ?? {});
@@ -196,7 +214,8 @@ export function voiceRoutes(deps: ApiDeps): Router {
       return;
     }
     res.setHeader('cache-control', 'no-store');
-    res.json({ identity: actorOf(req).id, token: softphoneToken(deps.softphone, actorOf(req).id), ttlSeconds: 3600 });
+    const identity = clientIdentity(actorOf(req).id);
+    res.json({ identity, token: softphoneToken(deps.softphone, identity), ttlSeconds: 3600 });
   });
   r.get('/board', allow('voice:supervise'), async (_req, res) => {
     res.json({ ...(await voice.acd.board()), now: voice.clock().toISOString() });
@@ -209,10 +228,17 @@ export function voiceRoutes(deps: ApiDeps): Router {
     await req.audit?.({ action: 'voice-skills.changed', subjectType: 'user', subjectId: username, detail: { skills } });
     res.json(state);
   });
-  r.get('/calls', allow('voice:supervise', 'voice:answer'), async (req, res) => {
-    const personal = hasPermission(req, 'personal:read');
+  // A citizen who asked not to be called for the satisfaction survey (V6).
+  r.post('/survey-optouts', allow('voice:supervise', 'voice:answer'), async (req, res) => {
+    const { number } = parseWith(optOutBody, req.body ?? {});
+    await new Surveys(deps.db).optOut(number);
+    await req.audit?.({ action: 'voice-survey.opted-out', subjectType: 'phone', subjectId: maskNumber(number) ?? '' });
+    res.status(204).end();
+  });
+  // The list masks the callers' numbers; one record, read with personal-data rights, shows it (audited).
+  r.get('/calls', allow('voice:supervise'), async (req, res) => {
     const line = typeof req.query['line'] === 'string' ? req.query['line'] : undefined;
-    res.json(await voice.records.list({ ...(line ? { line } : {}), limit: 200, personal }));
+    res.json(await voice.records.list({ ...(line ? { line } : {}), limit: 200, personal: false }));
   });
   r.get('/calls/:callSid', allow('voice:supervise', 'voice:answer'), async (req, res) => {
     const { callSid } = parseWith(callSidParam, req.params);

@@ -40,6 +40,8 @@ export interface QueueEntry {
   twilioQueueSid: string | null;
   offeredTo: string | null;
   refusals: number;
+  /** A call-back's own call, once dialled. */
+  legCallSid: string | null;
 }
 
 export interface Offer {
@@ -77,6 +79,7 @@ interface EntryRow {
   offered_to: string | null;
   offer_expires_at: Date | null;
   refusals: number;
+  leg_call_sid: string | null;
 }
 
 const toEntry = (r: EntryRow): QueueEntry => ({
@@ -92,6 +95,7 @@ const toEntry = (r: EntryRow): QueueEntry => ({
   twilioQueueSid: r.twilio_queue_sid,
   offeredTo: r.offered_to,
   refusals: r.refusals,
+  legCallSid: r.leg_call_sid,
 });
 
 export class Acd {
@@ -361,6 +365,15 @@ export class Acd {
   async accept(username: string, callSid: string): Promise<QueueEntry> {
     const at = this.now();
     return this.db.transaction(async (m) => {
+      // The call's record is locked with the offer: a hang-up recorded first makes the offer
+      // gone; one recorded after finds the call connected (and the operator goes to wrap-up).
+      // (A call-back's caller hung up long ago: they are called.)
+      const ended: { ended_at: Date | null; callback: boolean | null }[] = await m.query(
+        `SELECT r.ended_at, e.callback FROM call_records r LEFT JOIN voice_queue_entries e ON e.call_sid = r.call_sid
+          WHERE r.call_sid = $1 FOR UPDATE OF r`,
+        [callSid],
+      );
+      if (ended[0]?.ended_at && !ended[0].callback) throw new OfferGoneError('il chiamante ha riattaccato');
       const rows: EntryRow[] = await returning(
         m,
         `UPDATE voice_queue_entries SET state = 'connected', offer_expires_at = NULL, updated_at = $3
@@ -375,9 +388,33 @@ export class Acd {
           WHERE username = $1`,
         [username, callSid, at],
       );
-      await this.records.record({ callSid, at, type: 'answered', operator: username }, m);
       return toEntry(entry);
     });
+  }
+
+  /**
+   * An accepted call that could not be handed to the operator (the engine did not take it):
+   * back to its place in the queue, the operator available again. Not counted as refused.
+   */
+  async release(username: string, callSid: string): Promise<void> {
+    const at = this.now();
+    await this.db.transaction(async (m) => {
+      await m.query(
+        `UPDATE voice_queue_entries SET state = 'waiting', offered_to = NULL, updated_at = $3
+          WHERE call_sid = $1 AND state = 'connected' AND offered_to = $2`,
+        [callSid, username, at],
+      );
+      await m.query(
+        `UPDATE voice_operators SET presence = 'disponibile', presence_since = $3, idle_since = $3, current_call = NULL
+          WHERE username = $1 AND current_call = $2`,
+        [username, callSid, at],
+      );
+    });
+  }
+
+  /** The leg dialled for a call-back: the operator's hang-up and its end reach it. */
+  async noteCallbackLeg(callSid: string, legSid: string): Promise<void> {
+    await this.db.query(`UPDATE voice_queue_entries SET leg_call_sid = $2 WHERE call_sid = $1`, [callSid, legSid]);
   }
 
   /** The caller asks to be called back: the entry keeps its place, now without anyone on the line. */
@@ -387,7 +424,7 @@ export class Acd {
       const rows = await returning(
         m,
         `UPDATE voice_queue_entries SET callback = true, updated_at = $2
-          WHERE call_sid = $1 AND state IN ('waiting', 'offered') RETURNING call_sid`,
+          WHERE call_sid = $1 AND state = 'waiting' RETURNING call_sid`,
         [callSid, at],
       );
       if (rows.length === 0) return false;

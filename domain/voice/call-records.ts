@@ -22,7 +22,9 @@ export type CallEventInput =
   | { type: 'ivr-outcome'; outcome: CallOutcome }
   | { type: 'status'; status: string; sequence: number; durationSeconds: number | null }
   | { type: 'disconnected'; reason: DisconnectReason }
-  | { type: 'wrap-up-ended'; operator: string; outcome: CallOutcome };
+  | { type: 'wrap-up-ended'; operator: string; outcome: CallOutcome }
+  /** The call's instance was told the call ended (nothing of the record changes). */
+  | { type: 'end-delivered' };
 
 export type CallEvent = CallEventInput & { callSid: string; at: Date };
 
@@ -203,6 +205,8 @@ export class CallRecords {
         return;
       case 'wrap-up-ended':
         await update(`wrap_up_ended_at = coalesce(wrap_up_ended_at, $2), outcome = $3`, [e.at, e.outcome]);
+        return;
+      case 'end-delivered':
         return;
       case 'status': {
         const final = FINAL_STATUSES.has(e.status);

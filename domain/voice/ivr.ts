@@ -195,13 +195,21 @@ export class VoiceService {
     return current ? twiml.hold(selfUrl) : twiml.hangUp();
   }
 
-  /** What a queued caller hears (the Enqueue's waitUrl): position, estimated wait, and the call-back offer. */
+  /**
+   * What a queued caller hears (the Enqueue's waitUrl): position, estimated wait, and the
+   * call-back offer. A caller an operator already accepted but whom Twilio did not hand over
+   * (a dequeue that failed) is sent to the connect step from here.
+   */
   async waiting(w: QueueWait): Promise<string> {
     await this.acd.noteTwilioQueue(w.CallSid, w.QueueSid);
-    const wait = await this.acd.waitFor(w.CallSid);
-    if (!wait) return twiml.nothing();
     const entry = await this.acd.entry(w.CallSid);
-    const callbackOffered = wait.estimatedWaitSeconds >= this.cfg.callbackOfferSeconds && entry?.callback === false;
+    if (entry?.state === 'connected') return twiml.redirect(this.url(`/connect?contact=${w.CallSid}`));
+    const wait = await this.acd.waitFor(w.CallSid);
+    if (!wait || !entry) return twiml.nothing();
+    const callbackOffered =
+      wait.estimatedWaitSeconds >= this.cfg.callbackOfferSeconds &&
+      !entry.callback &&
+      CALLABLE.test(entry.callbackNumber ?? '');
     const text = this.say('queue-position', {
       position: wait.position,
       waitText: minutesText(wait.estimatedWaitSeconds),
@@ -209,10 +217,7 @@ export class VoiceService {
     });
     return twiml.waitAnnouncement(
       text,
-      {
-        choiceAction: callbackOffered ? `${VOICE_WEBHOOKS}/wait-choice` : undefined,
-        pauseSeconds: this.cfg.holdSeconds,
-      },
+      { choiceAction: callbackOffered ? this.url('/wait-choice') : undefined, pauseSeconds: this.cfg.holdSeconds },
       this.cfg.voice,
     );
   }
@@ -225,13 +230,15 @@ export class VoiceService {
     return step ? this.render(g.CallSid, step) : this.current(g.CallSid);
   }
 
-  /** The Enqueue's action: the caller left the queue (for a call-back), hung up, or was taken out of it. */
+  /**
+   * The Enqueue's action: the caller left the queue (for a call-back), hung up, or was taken out
+   * of it for an operator; only a queue that failed is apologised for.
+   */
   queueResult(result: string | undefined): string {
-    if (result === 'hangup') return twiml.nothing();
     if (result === 'error' || result === 'system-error' || result === 'queue-full') {
       return twiml.sayAndHangUp(this.say('technical-problem', {}), this.cfg.voice);
     }
-    return twiml.hangUp();
+    return result === 'leave' ? twiml.hangUp() : twiml.nothing();
   }
 
   /**
@@ -245,37 +252,41 @@ export class VoiceService {
     return this.render(contactSid, step);
   }
 
-  /** The bridge is over (`<Dial>`'s action): the operator hung up, or the softphone did not answer. */
-  async dialEnded(contactSid: string, dialStatus: string | undefined): Promise<string> {
+  /**
+   * The bridge is over (`<Dial>`'s action, posted however it ended): the caller hung up
+   * (`CallStatus` completed), or the operator did, or the softphone never answered.
+   */
+  async dialEnded(
+    contactSid: string,
+    params: { CallStatus: string; DialCallStatus?: string | undefined },
+  ): Promise<string> {
     const at = this.now();
-    if (dialStatus === 'completed') {
-      await this.records.record({ callSid: contactSid, at, type: 'disconnected', reason: 'operator' });
-    }
+    const reason =
+      params.CallStatus === 'completed' ? 'caller' : params.DialCallStatus === 'completed' ? 'operator' : 'failed';
+    await this.records.record({ callSid: contactSid, at, type: 'disconnected', reason });
     await this.acd.callEnded(contactSid);
+    if (reason === 'failed') return twiml.sayAndHangUp(this.say('technical-problem', {}), this.cfg.voice);
     return twiml.hangUp();
   }
 
   /**
-   * A status callback. Applied by `SequenceNumber` to the contact record; the end of a call
-   * withdraws it from the queue (abandoned), or sends its operator to after-call work, and
-   * tells the instance (`call-ended`, heard only while the call is in the IVR or the queue).
-   * `contactSid`: the call-back leg of a contact, whose end ends the operator's talk.
+   * A status callback. Applied by `SequenceNumber` to the contact record, at Twilio's own
+   * `Timestamp`; the end of a call withdraws it from the queue (abandoned), or sends its
+   * operator to after-call work, and tells the instance (`call-ended`). `contactSid`: the
+   * call-back leg of a contact, whose end ends the operator's talk; `surveyId`: a survey call.
    */
   async status(update: CallStatusUpdate, contactSid?: string, surveyId?: string): Promise<void> {
-    const at = this.now();
+    const at = twilioTime(update.Timestamp) ?? this.now();
+    const final = FINAL_STATUSES.has(update.CallStatus);
     if (surveyId) {
-      // A survey call nobody picked up (no answer, busy, failed): the survey ends without scores.
-      if (FINAL_STATUSES.has(update.CallStatus) && update.CallStatus !== 'completed') {
-        await this.correlate('survey-unanswered', surveyId, {}, { surveyStatus: update.CallStatus });
-        return;
-      }
-      if (update.CallStatus === 'completed') {
-        await this.engine.correlateMessage('call-ended', { processVariables: { callSid: update.CallSid } });
+      if (final) {
+        await this.surveys.ended(surveyId, update.CallStatus);
+        await this.deliverSurveyEnd(surveyId);
       }
       return;
     }
     if (contactSid) {
-      if (FINAL_STATUSES.has(update.CallStatus)) await this.acd.callEnded(contactSid);
+      if (final) await this.acd.callEnded(contactSid);
       return;
     }
     await this.records.record({
@@ -286,12 +297,59 @@ export class VoiceService {
       sequence: update.SequenceNumber ?? 0,
       durationSeconds: update.CallDuration ?? null,
     });
-    if (!FINAL_STATUSES.has(update.CallStatus)) return;
+    if (!final) return;
     await this.acd.callEnded(update.CallSid);
-    await this.engine.correlateMessage('call-ended', {
-      processVariables: { callSid: update.CallSid },
-      variables: { endedAt: at.toISOString() },
-    });
+    await this.deliverEnd(update.CallSid);
+  }
+
+  /**
+   * Tells a call's instance that the call is over (`call-ended`, heard while it is in the IVR
+   * or the queue), retrying the engine's optimistic-lock conflicts, and notes it was told. The
+   * sweeper tells those it could not (the end came while the instance was starting).
+   */
+  private async deliverEnd(callSid: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.engine.correlateMessage('call-ended', { processVariables: { callSid } });
+        break;
+      } catch (err) {
+        if (!(err instanceof EngineError) || err.status < 500 || attempt >= 3) throw err;
+        await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+      }
+    }
+    await this.records.record({ callSid, at: this.now(), type: 'end-delivered' });
+  }
+
+  /** A survey call is over: the survey's instance learns it (no answer, or the questions cut short). */
+  private async deliverSurveyEnd(surveyId: string): Promise<void> {
+    const survey = await this.surveys.get(surveyId);
+    if (!survey || survey.status === 'end-delivered') return;
+    const status = survey.status.replace(/^ended:/, '');
+    const told =
+      (survey.answered && survey.surveyCallSid
+        ? await this.engine.correlateMessage('call-ended', { processVariables: { callSid: survey.surveyCallSid } })
+        : 0) || ((await this.correlate('survey-unanswered', surveyId, {}, { surveyStatus: status })) ? 1 : 0);
+    if (told > 0) await this.surveys.endDelivered(surveyId);
+  }
+
+  /**
+   * The ends that did not reach their instance (it was starting, the engine was busy): every
+   * call ended a few seconds ago whose instance was not told, and every survey call likewise.
+   */
+  async sweepEnds(): Promise<number> {
+    const at = this.now();
+    const calls: { call_sid: string }[] = await this.db.query(
+      `SELECT r.call_sid FROM call_records r
+        WHERE r.ended_at IS NOT NULL AND r.ended_at < $1::timestamptz - interval '5 seconds'
+          AND r.ended_at > $1::timestamptz - interval '1 day' AND r.process_instance_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM call_events e WHERE e.call_sid = r.call_sid AND e.type = 'end-delivered')
+        LIMIT 50`,
+      [at],
+    );
+    for (const c of calls) await this.deliverEnd(c.call_sid).catch(() => undefined);
+    const surveys = await this.surveys.endsToDeliver(at);
+    for (const id of surveys) await this.deliverSurveyEnd(id).catch(() => undefined);
+    return calls.length + surveys.length;
   }
 
   /** The platform's clock (the workspace's offer countdown reads it). */
@@ -309,53 +367,59 @@ export class VoiceService {
   /**
    * The operator takes the call offered to them: the instance learns who answered (and opens
    * their contact task), then the caller is taken out of Twilio's queue onto the operator's
-   * code and the bridge; a call-back is dialled from the line's number instead.
+   * code and the bridge; a call-back is dialled from the line's number instead. Should the
+   * instance not take the answer, the call goes back to its place and the operator is free.
    */
   async accept(operator: string, callSid: string): Promise<QueueEntry> {
     const entry = await this.acd.accept(operator, callSid);
     const me = await this.acd.operator(operator);
-    const step = await this.correlate(
-      'call-answered',
-      callSid,
-      {},
-      {
-        operator,
-        operatorCode: me.code,
-        answeredAt: this.now().toISOString(),
-      },
-    );
+    let step: Step | undefined;
+    try {
+      step = await this.correlate(
+        'call-answered',
+        callSid,
+        {},
+        {
+          operator,
+          operatorCode: me.code,
+          answeredAt: this.now().toISOString(),
+        },
+      );
+    } catch (err) {
+      await this.acd.release(operator, callSid);
+      throw err;
+    }
     if (!step) {
       // The caller hung up between the offer and the click: nothing to talk to.
+      await this.acd.release(operator, callSid);
       await this.acd.callEnded(callSid);
-      await this.acd.wrapUpEnded(operator, callSid);
       throw new OfferGoneError('il chiamante ha riattaccato');
     }
-    const base = this.cfg.publicBaseUrl().replace(/\/$/, '');
-    const connectUrl = `${base}${VOICE_WEBHOOKS}/connect?contact=${callSid}`;
+    await this.records.record({ callSid, at: this.now(), type: 'answered', operator });
+    const connectUrl = this.url(`/connect?contact=${callSid}`);
     if (!this.provider) return entry;
     try {
       if (entry.callback) {
         const line = this.cfg.lines.find((l) => l.id === entry.line);
-        await this.provider.call({
+        const leg = await this.provider.call({
           to: entry.callbackNumber ?? '',
           from: line?.numbers[0] ?? '',
           url: connectUrl,
-          statusCallback: `${base}/webhooks/twilio/voice-status?contact=${callSid}`,
+          statusCallback: `${this.base()}/webhooks/twilio/voice-status?contact=${callSid}`,
         });
-      } else {
-        if (!entry.twilioQueueSid) throw new VoiceProviderError('the caller is not in a Twilio queue yet', false);
+        await this.acd.noteCallbackLeg(callSid, leg);
+      } else if (entry.twilioQueueSid) {
         await this.provider.dequeue(entry.twilioQueueSid, callSid, connectUrl);
       }
+      // Without Twilio's queue id yet, the caller's next wait request takes them to the operator.
     } catch (err) {
-      this.log.warn(
-        { err: { name: (err as Error).name, message: (err as Error).message } },
-        'could not connect the call',
-      );
+      this.log.warn({ err: { name: (err as Error).name } }, 'could not hand the call to the operator at once');
       if (err instanceof VoiceProviderError && err.gone) {
         await this.acd.callEnded(callSid);
         throw new OfferGoneError('il chiamante ha riattaccato');
       }
-      throw err;
+      // Twilio busy or unreachable: the caller's next wait request redirects them (waiting()).
+      if (entry.callback) throw err;
     }
     return entry;
   }
@@ -364,8 +428,9 @@ export class VoiceService {
   async hangUp(operator: string, callSid: string): Promise<void> {
     const me = await this.acd.operator(operator);
     if (me.currentCall !== callSid) throw new OfferGoneError('la chiamata non è in corso con te');
+    const entry = await this.acd.entry(callSid);
     await this.records.record({ callSid, at: this.now(), type: 'disconnected', reason: 'operator' });
-    await this.provider?.hangUp(callSid);
+    await this.provider?.hangUp(entry?.legCallSid ?? callSid);
     await this.acd.callEnded(callSid);
   }
 
@@ -373,6 +438,19 @@ export class VoiceService {
   async tick(): Promise<void> {
     await this.acd.expireOffers();
     await this.acd.dispatch();
+    if (++this.ticks % 10 === 0) await this.sweepEnds();
+  }
+
+  private ticks = 0;
+
+  /** The public base URL Twilio reaches us at, without a trailing slash. */
+  private base(): string {
+    return this.cfg.publicBaseUrl().replace(/\/$/, '');
+  }
+
+  /** An absolute voice webhook URL (a PUBLIC_BASE_URL with a path of its own is kept). */
+  private url(path: string): string {
+    return `${this.base()}${VOICE_WEBHOOKS}${path}`;
   }
 
   // ----- steps to TwiML ------------------------------------------------------------------
@@ -410,7 +488,7 @@ export class VoiceService {
         return twiml.menu(
           text(),
           {
-            action: `${VOICE_WEBHOOKS}/step?seq=${Number(step.ivrSeq ?? 1)}${key.startsWith('CA') ? '' : `&contact=${key}`}`,
+            action: this.url(`/step?seq=${Number(step.ivrSeq ?? 1)}${key.startsWith('CA') ? '' : `&contact=${key}`}`),
             hints: typeof step.ivrHints === 'string' ? step.ivrHints.split(',').map((h) => h.trim()) : [],
           },
           this.cfg.voice,
@@ -421,8 +499,8 @@ export class VoiceService {
         return twiml.busy();
       case 'enqueue':
         return twiml.enqueue(text(), String(step.ivrQueue), {
-          waitUrl: `${VOICE_WEBHOOKS}/wait`,
-          action: `${VOICE_WEBHOOKS}/queue-result`,
+          waitUrl: this.url('/wait'),
+          action: this.url('/queue-result'),
         });
       case 'leave':
         return twiml.sayAndLeave(text(), this.cfg.voice);
@@ -430,8 +508,8 @@ export class VoiceService {
         return twiml.connect(
           this.say(String(step.ivrPrompt ?? 'operator-code'), step),
           String(step.operatorCode ?? ''),
-          String(step.operator ?? ''),
-          { action: `${VOICE_WEBHOOKS}/dial-end?contact=${key}` },
+          clientIdentity(String(step.operator ?? '')),
+          { action: this.url(`/dial-end?contact=${key}`) },
           this.cfg.voice,
         );
       default:
@@ -494,4 +572,19 @@ export class VoiceService {
 export function minutesText(seconds: number): string {
   const minutes = Math.max(1, Math.ceil(seconds / 60));
   return minutes === 1 ? 'un minuto' : `${minutes} minuti`;
+}
+
+/** A number a call-back can dial: E.164 (not `anonymous`, not a softphone's `client:`). */
+const CALLABLE = /^\+[1-9]\d{7,14}$/;
+
+/** Twilio's `Timestamp` (RFC 2822) of a status callback, when it is one. */
+function twilioTime(raw: string | undefined): Date | undefined {
+  if (!raw) return undefined;
+  const t = Date.parse(raw);
+  return Number.isFinite(t) ? new Date(t) : undefined;
+}
+
+/** The softphone client an operator registers as: letters, digits and `_` only (Twilio's advice). */
+export function clientIdentity(username: string): string {
+  return username.replace(/[^A-Za-z0-9_]/g, '_');
 }

@@ -11,8 +11,8 @@ import { repeating } from './occupancy.js';
  * minute the platform calls its own voice endpoint as Twilio would, through the public URL
  * Twilio uses, with a signed request; the endpoint answers only when the database answers and
  * the `inbound-call` process is deployed. Each answer (or its absence) is a row of
- * `voice_probes`; the availability of a period is its minutes that answered well over the
- * minutes probed.
+ * `voice_probes`; the availability of a period is its minutes that answered well over all its
+ * minutes (one nobody probed was down).
  */
 
 /** The endpoint the probe calls (mounted beside the voice webhooks, signature-checked). */
@@ -42,7 +42,7 @@ export interface ProbeReport {
   minutesProbed: number;
   /** Minutes whose every probe was ok (several API processes each probe). */
   minutesOk: number;
-  /** `minutesOk / minutesProbed`, in %, two decimals; null when nothing was probed. */
+  /** `minutesOk / minutesInPeriod`, in %, two decimals (an unprobed minute counts as down); null for an empty period. */
   availabilityPercent: number | null;
   slaPercent: number;
   /** The probes of the period, newest first, at most `limit`. */
@@ -126,6 +126,7 @@ export class VoiceProbes {
       [from, to],
     );
     const probed = Number(minutes[0]?.probed ?? 0);
+    const period = Math.max(0, Math.ceil((to.getTime() - from.getTime()) / 60_000));
     const okMinutes = Number(minutes[0]?.ok ?? 0);
     const rows: ProbeRow[] = await this.db.query(
       `SELECT * FROM voice_probes WHERE at >= $1 AND at < $2 ORDER BY at DESC, id DESC LIMIT $3`,
@@ -134,10 +135,11 @@ export class VoiceProbes {
     return {
       from: from.toISOString(),
       to: to.toISOString(),
-      minutesInPeriod: Math.ceil((to.getTime() - from.getTime()) / 60_000),
+      minutesInPeriod: period,
       minutesProbed: probed,
       minutesOk: okMinutes,
-      availabilityPercent: probed === 0 ? null : Math.round((okMinutes / probed) * 10_000) / 100,
+      // A minute nobody probed (the whole platform down) is not a minute of service.
+      availabilityPercent: period === 0 ? null : Math.round((okMinutes / period) * 10_000) / 100,
       slaPercent: IVR_CONTINUITY_SLA_PERCENT,
       probes: rows.slice(0, limit).map(toResult),
       truncated: rows.length > limit,

@@ -31,6 +31,8 @@ export interface Survey {
   placingSince: Date | null;
   surveyCallSid: string | null;
   status: string;
+  /** The citizen picked up. */
+  answered: boolean;
   processInstanceId: string | null;
 }
 
@@ -46,6 +48,7 @@ interface Row {
   placing_since: Date | null;
   survey_call_sid: string | null;
   status: string;
+  answered_at: Date | null;
   process_instance_id: string | null;
 }
 
@@ -61,6 +64,7 @@ const toSurvey = (r: Row): Survey => ({
   placingSince: r.placing_since,
   surveyCallSid: r.survey_call_sid,
   status: r.status,
+  answered: r.answered_at !== null,
   processInstanceId: r.process_instance_id,
 });
 
@@ -127,19 +131,27 @@ export class Surveys {
    * calls and adds nothing). One number is surveyed once however many times it called.
    */
   async plan(day: string, opts: SurveyOptions): Promise<Survey[]> {
-    const existing = await this.ofDay(day);
-    if (existing.length === 0) {
+    // One draw per day, whole or not at all: two planners of the same day wait for each other.
+    await this.db.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`voice-survey-plan:${day}`]);
+      const existing: { n: string }[] = await m.query(`SELECT count(*) AS n FROM voice_surveys WHERE day = $1`, [day]);
+      if (Number(existing[0]?.n ?? 0) > 0) return;
       const seen = new Set<string>();
       const unique = (await this.candidates(day, opts)).filter((c) => !seen.has(c.from) && seen.add(c.from));
       for (const c of sampleOf(unique, opts.samplePercent, `survey:${day}`)) {
-        await this.db.query(
+        await m.query(
           `INSERT INTO voice_surveys (id, contact_call_sid, day, line, operator, to_number, from_number)
            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
           [`SURVEY-${c.callSid}`, c.callSid, day, c.line, c.operator, c.from, c.to],
         );
       }
-    }
+    });
     return this.ofDay(day);
+  }
+
+  /** The citizen asked not to be surveyed (on the phone, to an operator): never called for it again. */
+  async optOut(number: string): Promise<void> {
+    await this.db.query(`INSERT INTO voice_survey_optouts (number) VALUES ($1) ON CONFLICT DO NOTHING`, [number]);
   }
 
   async ofDay(day: string): Promise<Survey[]> {
@@ -182,7 +194,9 @@ export class Surveys {
 
   async placed(id: string, surveyCallSid: string): Promise<void> {
     await this.db.query(
-      `UPDATE voice_surveys SET call_state = 'placed', survey_call_sid = $2, status = 'calling' WHERE id = $1`,
+      `UPDATE voice_surveys SET call_state = 'placed', survey_call_sid = $2,
+              status = CASE WHEN status LIKE 'ended:%' OR status = 'end-delivered' THEN status ELSE 'calling' END
+        WHERE id = $1`,
       [id, surveyCallSid],
     );
   }
@@ -200,6 +214,30 @@ export class Surveys {
       `UPDATE voice_surveys SET answered_at = coalesce(answered_at, $2), status = 'answered' WHERE id = $1`,
       [id, at],
     );
+  }
+
+  /** The survey call is over, with Twilio's final status (until the survey's instance is told). */
+  async ended(id: string, callStatus: string): Promise<void> {
+    await this.db.query(
+      `UPDATE voice_surveys SET status = $2 WHERE id = $1 AND completed_at IS NULL AND status <> 'end-delivered'`,
+      [id, `ended:${callStatus}`],
+    );
+  }
+
+  async endDelivered(id: string): Promise<void> {
+    await this.db.query(`UPDATE voice_surveys SET status = 'end-delivered' WHERE id = $1 AND status LIKE 'ended:%'`, [
+      id,
+    ]);
+  }
+
+  /** Survey calls over whose instance has not been told (a few seconds ago, within two days). */
+  async endsToDeliver(now: Date): Promise<string[]> {
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT id FROM voice_surveys WHERE status LIKE 'ended:%' AND completed_at IS NULL
+          AND created_at > $1::timestamptz - interval '2 days' LIMIT 50`,
+      [now],
+    );
+    return rows.map((r) => r.id);
   }
 
   /**

@@ -30,6 +30,7 @@ import { CallRecords1763900000026 } from '../../migrations/1763900000026-CallRec
 import { VoiceRouting1763900000027 } from '../../migrations/1763900000027-VoiceRouting.js';
 import { VoiceOccupancy1763900000028 } from '../../migrations/1763900000028-VoiceOccupancy.js';
 import { VoiceSurveys1763900000029 } from '../../migrations/1763900000029-VoiceSurveys.js';
+import { VoiceCallbackLeg1763900000030 } from '../../migrations/1763900000030-VoiceCallbackLeg.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -63,6 +64,7 @@ export const MIGRATIONS = [
   VoiceRouting1763900000027,
   VoiceOccupancy1763900000028,
   VoiceSurveys1763900000029,
+  VoiceCallbackLeg1763900000030,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

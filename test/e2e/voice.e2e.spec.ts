@@ -90,7 +90,9 @@ describe('a call from the simulator reaches an operator in the browser, who clos
     await expect.poll(() => op.getByTestId('presence').textContent()).toMatch(/^In conversazione/);
 
     // The caller hears the operator's code, then is connected.
-    await expect.poll(() => transcript.textContent()).toMatch(new RegExp(`Collegato con client:${OPERATOR}`));
+    await expect
+      .poll(() => transcript.textContent())
+      .toMatch(new RegExp(`Collegato con client:${OPERATOR.replace(/[^A-Za-z0-9_]/g, '_')}`));
     const heard = await transcript.locator('li').allTextContents();
     const codeAt = heard.findIndex((t) => t.includes("Le risponde l'operatore con codice"));
     const bridgedAt = heard.findIndex((t) => t.startsWith('Collegato con'));

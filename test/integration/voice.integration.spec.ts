@@ -114,7 +114,7 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
     const codeAt = kinds.findIndex((k) => k.startsWith('say:Le risponde') && k.includes(code));
     expect(codeAt).toBeGreaterThan(-1);
     expect(codeAt).toBeLessThan(kinds.indexOf('bridged'));
-    expect(call.events).toContainEqual({ kind: 'dial', target: 'client:voce.uno' });
+    expect(call.events).toContainEqual({ kind: 'dial', target: 'client:voce_uno' });
 
     const task = await contactTask(call.sid);
     expect(task.assignee).toBe('voce.uno');
@@ -371,7 +371,7 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
     );
     for (const a of answers) {
       expect(a.status).toBe(200);
-      expect(a.body).toMatch(/<Gather[^>]*action="\/webhooks\/twilio\/voice\/step\?seq=1"/);
+      expect(a.body).toMatch(/<Gather[^>]*action="http:\/\/[^"]+\/webhooks\/twilio\/voice\/step\?seq=1"/);
     }
     const instances = await app.engine.historicProcessInstances({ processInstanceBusinessKey: sid });
     expect(instances).toHaveLength(1);
@@ -392,7 +392,8 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
     const answers = await sim.replayStatusCallbacks(call.sid, [...Array(n).keys()].reverse());
     expect(answers.every((a) => a === 204)).toBe(true);
     expect(await record(call.sid)).toEqual(before);
-    expect(before).toMatchObject({ status: 'completed', abandonedAt: null });
+    // The caller hung up during the talk (Twilio posts the Dial action then too).
+    expect(before).toMatchObject({ status: 'completed', abandonedAt: null, disconnectReason: 'caller' });
     expect(before.answeredAt).not.toBeNull();
     const task = await contactTask(call.sid);
     await op1.post(`/api/tasks/${task.id}/complete`, { variables: { callOutcome: 'out-of-scope' } });
@@ -418,5 +419,49 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
     } finally {
       await supervisor.put('/api/voice/operators/voce.due/skills', { skills: ['cup', 'cup-second-level'] });
     }
+  });
+
+  it('ends the call when the operator closes the contact while still talking, before offering another', async () => {
+    await available(op1);
+    const call = await queuedCall('4');
+    await offerFor(op1, call.sid);
+    await op1.post(`/api/voice/offers/${call.sid}/accept`, {});
+    await call.waitFor((e) => e.kind === 'bridged');
+    const next = await queuedCall('4');
+    const task = await contactTask(call.sid);
+    expect((await op1.post(`/api/tasks/${task.id}/complete`, { variables: { callOutcome: 'resolved' } })).status).toBe(
+      200,
+    );
+    await call.ended;
+    expect(call.events).toContainEqual({ kind: 'hangup', by: 'api' });
+    await until(async () => (await record(call.sid)).wrapUpEndedAt, 'the wrap-up');
+    expect(await record(call.sid)).toMatchObject({ disconnectReason: 'operator', outcome: 'resolved' });
+    // Only now is the operator offered the next call.
+    await offerFor(op1, next.sid);
+    await next.hangUp();
+  });
+
+  it('tells an instance its call ended when the end came while it could not hear it (the sweeper)', async () => {
+    const call = await sim.call({ from: caller(), to: CUP });
+    await call.waitForGather();
+    // The end recorded, but never delivered to the instance (it was starting, the engine was busy).
+    const service = app.voice?.service;
+    if (!service) throw new Error('no voice service');
+    await service.records.record({
+      callSid: call.sid,
+      at: new Date(Date.now() + offset),
+      type: 'status',
+      status: 'completed',
+      sequence: 99,
+      durationSeconds: 3,
+    });
+    const pi = (await app.engine.processInstanceByBusinessKey('inbound-call', call.sid)) ?? '';
+    expect(await app.engine.processVariables(pi)).toBeDefined();
+    at(Date.now() + offset + 10_000);
+    // (The app's own sweep, every ten seconds, may come first: either way the instance ends.)
+    await service.sweepEnds();
+    await until(async () => !(await app.engine.processVariables(pi)), 'the instance to end');
+    expect((await service.records.events(call.sid)).filter((e) => e.type === 'end-delivered')).toHaveLength(1);
+    await call.hangUp();
   });
 });
