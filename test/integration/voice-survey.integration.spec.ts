@@ -23,15 +23,25 @@ async function handledCalls(app: RunningApp, n: number): Promise<{ callSid: stri
     await records.record({ callSid, at, type: 'wrap-up-ended', operator: 'voce.sondaggio', outcome: 'resolved' });
     out.push({ callSid, from });
   }
-  // A withheld number is never called back.
+  // A withheld number, answered and closed like the others, is never called back.
+  const withheld = `CA${'6'.repeat(32)}`;
+  const at = new Date(`${DAY}T10:00:00Z`);
   await records.record({
-    callSid: `CA${'6'.repeat(32)}`,
-    at: new Date(`${DAY}T10:00:00Z`),
+    callSid: withheld,
+    at,
     type: 'arrived',
     line: 'cup',
     direction: 'inbound',
     from: 'anonymous',
     to: CUP,
+  });
+  await records.record({ callSid: withheld, at, type: 'answered', operator: 'voce.sondaggio' });
+  await records.record({
+    callSid: withheld,
+    at,
+    type: 'wrap-up-ended',
+    operator: 'voce.sondaggio',
+    outcome: 'resolved',
   });
   return out;
 }
@@ -65,6 +75,9 @@ describe('the daily satisfaction survey (V6)', () => {
       `survey:${DAY}`,
     );
     expect(expected).toHaveLength(2);
+    expect((await new Surveys(app.db).candidates(DAY, DEFAULT_SURVEY_OPTIONS)).map((c) => c.callSid)).not.toContain(
+      `CA${'6'.repeat(32)}`,
+    );
 
     await app.engine.correlateMessage('voice-survey-manual-run', {
       processVariables: {},
