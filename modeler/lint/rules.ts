@@ -118,10 +118,25 @@ const AFTER_STEP = new Set([
 /** What may lie between the caller's answer and the next step: decisions and variables only. */
 const BETWEEN_ANSWER_AND_STEP = new Set(['bpmn:ExclusiveGateway', 'bpmn:IntermediateThrowEvent']);
 
-/** The first element between a receive of `ivr-input` and the next IVR step that makes the answer wait. */
-function blockerAfterAnswer(receive: ModdleElement): ModdleElement | undefined {
+/**
+ * The messages the voice webhooks deliver and then answer with the step the instance reached:
+ * between them and that step nothing may make Twilio wait.
+ */
+const ANSWERED_AT_ONCE = new Set(['ivr-input', 'call-answered', 'call-callback', 'survey-answered']);
+
+/** The message a receive task or message catch event waits for. */
+function awaitedMessage(node: ModdleElement): string | undefined {
+  const direct = node['messageRef'] as ModdleElement | undefined;
+  const viaEvent = node.eventDefinitions?.find((d) => d.$type === 'bpmn:MessageEventDefinition')?.['messageRef'] as
+    ModdleElement | undefined;
+  const name = (direct ?? viaEvent)?.['name'];
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** The first element between such a wait and the next IVR step that makes the answer wait. */
+function blockerAfterAnswer(wait: ModdleElement): ModdleElement | undefined {
   const seen = new Set<ModdleElement>();
-  const queue = targetsOf(receive);
+  const queue = targetsOf(wait);
   while (queue.length > 0) {
     const n = queue.shift() as ModdleElement;
     if (seen.has(n)) continue;
@@ -130,8 +145,28 @@ function blockerAfterAnswer(receive: ModdleElement): ModdleElement | undefined {
       if (isAsync(n)) return n;
       continue;
     }
-    if (n.$type === 'bpmn:EndEvent') continue;
-    if (!BETWEEN_ANSWER_AND_STEP.has(n.$type) || isAsync(n) || (n.eventDefinitions?.length ?? 0) > 0) return n;
+    if (isAsync(n)) return n;
+    const parent = n['$parent'] as ModdleElement | undefined;
+    if (n.$type === 'bpmn:EndEvent') {
+      // The end of a subprocess goes on where the subprocess goes.
+      if (parent?.$type === 'bpmn:SubProcess' && (n.eventDefinitions?.length ?? 0) === 0)
+        queue.push(...targetsOf(parent));
+      continue;
+    }
+    if (n.$type === 'bpmn:SubProcess') {
+      const starts = ((n['flowElements'] as ModdleElement[] | undefined) ?? []).filter(
+        (f) => f.$type === 'bpmn:StartEvent',
+      );
+      queue.push(...starts);
+      continue;
+    }
+    if (n.$type === 'bpmn:StartEvent' && (n.eventDefinitions?.length ?? 0) === 0) {
+      queue.push(...targetsOf(n));
+      continue;
+    }
+    // The operator's contact task is a wait of its own (the connect step is read before it).
+    if (n.$type === 'bpmn:UserTask') continue;
+    if (!BETWEEN_ANSWER_AND_STEP.has(n.$type) || (n.eventDefinitions?.length ?? 0) > 0) return n;
     queue.push(...targetsOf(n));
   }
   return undefined;
@@ -278,8 +313,9 @@ export function lintRules(ctx: LintContext): Record<string, Rule> {
           }
           return;
         }
-        const message = node['messageRef'] as ModdleElement | undefined;
-        if (node.$type !== 'bpmn:ReceiveTask' || message?.['name'] !== 'ivr-input') return;
+        const isWait = node.$type === 'bpmn:ReceiveTask' || node.$type === 'bpmn:IntermediateCatchEvent';
+        const message = isWait ? awaitedMessage(node) : undefined;
+        if (!message || !ANSWERED_AT_ONCE.has(message)) return;
         const blocker = blockerAfterAnswer(node);
         if (blocker || isAsync(node)) {
           reporter.report(

@@ -150,6 +150,21 @@ describe('the platform’s model rules', () => {
       'next:ivr-step-answers-at-once',
     ]);
     expect(slow.find((p) => p.element === 'next')?.message).toMatch(/no-such-prompt/);
+
+    // The operator's answer too, and across a subprocess's end.
+    const answered = '<bpmn:message id="ans" name="call-answered" />';
+    const viaSubprocess = await lintModel(
+      model(`<bpmn:subProcess id="sub"><bpmn:intermediateCatchEvent id="took"><bpmn:messageEventDefinition id="md" messageRef="ans" /></bpmn:intermediateCatchEvent>
+          <bpmn:endEvent id="subEnd" />${flow('s1', 'took', 'subEnd')}</bpmn:subProcess>
+        <bpmn:serviceTask id="slowLookup" camunda:type="external" camunda:topic="send-sms" />
+        ${step('connect', 'cup-menu')}<bpmn:receiveTask id="after" messageRef="msg" />
+        ${flow('f1', 'sub', 'slowLookup')}${flow('f2', 'slowLookup', 'connect')}${flow('f3', 'connect', 'after')}`).replace(
+        '<bpmn:process',
+        `${message}${answered}<bpmn:process`,
+      ),
+      ctx,
+    );
+    expect(found(viaSubprocess).filter((p) => p.includes('ivr-step'))).toEqual(['took:ivr-step-answers-at-once']);
   });
 
   it('reports a document that is not BPMN', async () => {
