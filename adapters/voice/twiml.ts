@@ -93,7 +93,7 @@ export const twiml = {
     if (opts.choiceAction) {
       const g = r.gather({ input: ['dtmf'], numDigits: 1, timeout: 5, action: opts.choiceAction, method: 'POST' });
       g.say(sayAttributes(v), text);
-    } else {
+    } else if (text) {
       r.say(sayAttributes(v), text);
     }
     r.pause({ length: opts.pauseSeconds });
@@ -128,13 +128,6 @@ export const twiml = {
   hold(url: string, seconds = 1): string {
     const r = new VoiceResponse();
     r.pause({ length: seconds });
-    r.redirect({ method: 'POST' }, url);
-    return r.toString();
-  },
-
-  /** Goes on with the TwiML at `url` (from a queue's wait loop: out of the queue). */
-  redirect(url: string): string {
-    const r = new VoiceResponse();
     r.redirect({ method: 'POST' }, url);
     return r.toString();
   },

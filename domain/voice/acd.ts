@@ -162,6 +162,13 @@ export class Acd {
     await this.operator(username, skills);
     const at = this.now();
     await this.db.transaction(async (m) => {
+      // The offer's entry is locked before the operator, in the routing's one order.
+      const before: { offer_call: string | null }[] = await m.query(
+        `SELECT offer_call FROM voice_operators WHERE username = $1`,
+        [username],
+      );
+      const offered = before[0]?.offer_call;
+      if (offered) await m.query(`SELECT 1 FROM voice_queue_entries WHERE call_sid = $1 FOR UPDATE`, [offered]);
       const rows: { presence: Presence; offer_call: string | null }[] = await m.query(
         `SELECT presence, offer_call FROM voice_operators WHERE username = $1 FOR UPDATE`,
         [username],
@@ -472,13 +479,14 @@ export class Acd {
    */
   async wrapUpEnded(username: string, callSid: string): Promise<void> {
     const at = this.now();
+    // Entries before operators, as everywhere in the routing: no two transactions deadlock.
     await this.db.transaction(async (m) => {
+      await m.query(`DELETE FROM voice_queue_entries WHERE call_sid = $1 AND state = 'connected'`, [callSid]);
       await m.query(
         `UPDATE voice_operators SET presence = 'disponibile', presence_since = $3, idle_since = $3, current_call = NULL
           WHERE username = $1 AND current_call = $2`,
         [username, callSid, at],
       );
-      await m.query(`DELETE FROM voice_queue_entries WHERE call_sid = $1 AND state = 'connected'`, [callSid]);
     });
     await this.dispatch();
   }

@@ -7,6 +7,7 @@ import type {
 } from '../../adapters/voice/twilio-voice-params.js';
 import { twiml, type VoiceSettings } from '../../adapters/voice/twiml.js';
 import { VoiceProviderError, type TwilioVoice } from '../../adapters/voice/twilio-voice.js';
+import { returning } from '../../platform/database/query.js';
 import { EngineError, type EngineClient } from '../../platform/engine/operaton.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Templates } from '../templates.js';
@@ -127,32 +128,59 @@ export class VoiceService {
       callback: false,
       operator: '',
     };
-    // The call's row stays locked while its instance starts: a repeated first webhook waits,
-    // then finds the instance. A start that reached the engine but not our database (a crash
-    // in between) is found by its business key: no call ever gets two instances.
-    const started = await this.db.transaction(async (m) => {
-      const rows: { process_instance_id: string | null }[] = await m.query(
-        `SELECT process_instance_id FROM call_records WHERE call_sid = $1 FOR UPDATE`,
-        [call.CallSid],
-      );
-      if (rows[0]?.process_instance_id) return undefined;
+    // The start is claimed on the call's record (no lock held across the engine's answer): a
+    // repeated first webhook meanwhile holds a second and asks again; a claim older than
+    // Twilio's 15 s is a start that died, and the engine is asked by business key before
+    // another one, so no call ever gets two instances.
+    const claim = await this.claimStart(call.CallSid, at);
+    if (claim === 'started') return this.current(call.CallSid);
+    if (claim === 'starting') return twiml.hold(this.url(''));
+    let started;
+    try {
       const existing = fresh
         ? undefined
         : await this.engine.processInstanceByBusinessKey(INBOUND_CALL_PROCESS, call.CallSid);
-      const instance =
-        existing ??
-        (await this.engine.startWithVariables(INBOUND_CALL_PROCESS, {
-          businessKey: call.CallSid,
-          variables,
-        }));
-      await m.query(`UPDATE call_records SET process_instance_id = $2 WHERE call_sid = $1`, [
-        call.CallSid,
-        typeof instance === 'string' ? instance : instance.id,
-      ]);
-      return typeof instance === 'string' ? undefined : instance;
-    });
-    if (!started) return this.current(call.CallSid);
+      if (existing) {
+        await this.setInstance(call.CallSid, existing);
+        return this.current(call.CallSid);
+      }
+      started = await this.engine.startWithVariables(INBOUND_CALL_PROCESS, { businessKey: call.CallSid, variables });
+    } catch (err) {
+      // Not started (or not known to be): the claim goes, and Twilio's retry may start it.
+      await this.db.query(
+        `UPDATE call_records SET process_instance_id = NULL, start_claimed_at = NULL
+          WHERE call_sid = $1 AND process_instance_id = 'starting'`,
+        [call.CallSid],
+      );
+      throw err;
+    }
+    await this.setInstance(call.CallSid, started.id);
     return this.answer(call, started.variables, true);
+  }
+
+  /** `claimed`: this request starts the instance; `starting`: another is starting it now; `started`: done. */
+  private async claimStart(callSid: string, at: Date): Promise<'claimed' | 'starting' | 'started'> {
+    const claimed = await returning(
+      this.db,
+      `UPDATE call_records SET process_instance_id = 'starting', start_claimed_at = $2
+        WHERE call_sid = $1 AND (process_instance_id IS NULL
+              OR (process_instance_id = 'starting' AND start_claimed_at < $2::timestamptz - interval '15 seconds'))
+        RETURNING call_sid`,
+      [callSid, at],
+    );
+    if (claimed.length > 0) return 'claimed';
+    const rows: { process_instance_id: string | null }[] = await this.db.query(
+      `SELECT process_instance_id FROM call_records WHERE call_sid = $1`,
+      [callSid],
+    );
+    return rows[0]?.process_instance_id === 'starting' ? 'starting' : 'started';
+  }
+
+  private async setInstance(callSid: string, processInstanceId: string): Promise<void> {
+    await this.db.query(`UPDATE call_records SET process_instance_id = $2 WHERE call_sid = $1`, [
+      callSid,
+      processInstanceId,
+    ]);
   }
 
   /**
@@ -198,12 +226,21 @@ export class VoiceService {
   /**
    * What a queued caller hears (the Enqueue's waitUrl): position, estimated wait, and the
    * call-back offer. A caller an operator already accepted but whom Twilio did not hand over
-   * (a dequeue that failed) is sent to the connect step from here.
+   * (a dequeue that failed, or came before Twilio said which queue) is taken out from here.
    */
   async waiting(w: QueueWait): Promise<string> {
     await this.acd.noteTwilioQueue(w.CallSid, w.QueueSid);
     const entry = await this.acd.entry(w.CallSid);
-    if (entry?.state === 'connected') return twiml.redirect(this.url(`/connect?contact=${w.CallSid}`));
+    if (entry?.state === 'connected') {
+      // A wait document may not leave the queue by itself (no <Dial> there): Twilio's REST API
+      // takes the caller out, now that this request says which queue they are in.
+      await this.provider
+        ?.dequeue(w.QueueSid, w.CallSid, this.url(`/connect?contact=${w.CallSid}`))
+        .catch((err: unknown) =>
+          this.log.warn({ err: { name: (err as Error).name } }, 'dequeue from the wait loop failed'),
+        );
+      return twiml.waitAnnouncement('', { pauseSeconds: 1 }, this.cfg.voice);
+    }
     const wait = await this.acd.waitFor(w.CallSid);
     if (!wait || !entry) return twiml.nothing();
     const callbackOffered =
@@ -308,6 +345,13 @@ export class VoiceService {
    * sweeper tells those it could not (the end came while the instance was starting).
    */
   private async deliverEnd(callSid: string): Promise<void> {
+    const rows: { process_instance_id: string | null }[] = await this.db.query(
+      `SELECT process_instance_id FROM call_records WHERE call_sid = $1`,
+      [callSid],
+    );
+    // Still starting: the sweep tells it once it waits.
+    const id = rows[0]?.process_instance_id;
+    if (!id || id === 'starting') return;
     for (let attempt = 0; ; attempt++) {
       try {
         await this.engine.correlateMessage('call-ended', { processVariables: { callSid } });
@@ -341,7 +385,8 @@ export class VoiceService {
     const calls: { call_sid: string }[] = await this.db.query(
       `SELECT r.call_sid FROM call_records r
         WHERE r.ended_at IS NOT NULL AND r.ended_at < $1::timestamptz - interval '5 seconds'
-          AND r.ended_at > $1::timestamptz - interval '1 day' AND r.process_instance_id IS NOT NULL
+          AND r.ended_at > $1::timestamptz - interval '1 day'
+          AND r.process_instance_id IS NOT NULL AND r.process_instance_id <> 'starting'
           AND NOT EXISTS (SELECT 1 FROM call_events e WHERE e.call_sid = r.call_sid AND e.type = 'end-delivered')
         LIMIT 50`,
       [at],
@@ -536,7 +581,7 @@ export class VoiceService {
       [key],
     );
     const id = rows[0]?.process_instance_id;
-    if (!id) return undefined;
+    if (!id || id === 'starting') return undefined;
     return await this.engine.processVariables(id);
   }
 
