@@ -42,6 +42,8 @@ export interface QueueEntry {
   refusals: number;
   /** A call-back's own call, once dialled. */
   legCallSid: string | null;
+  /** The last change of state (an accept: when it was connected). */
+  updatedAt: string;
 }
 
 export interface Offer {
@@ -80,6 +82,7 @@ interface EntryRow {
   offer_expires_at: Date | null;
   refusals: number;
   leg_call_sid: string | null;
+  updated_at: Date;
 }
 
 const toEntry = (r: EntryRow): QueueEntry => ({
@@ -96,6 +99,7 @@ const toEntry = (r: EntryRow): QueueEntry => ({
   offeredTo: r.offered_to,
   refusals: r.refusals,
   legCallSid: r.leg_call_sid,
+  updatedAt: r.updated_at.toISOString(),
 });
 
 export class Acd {

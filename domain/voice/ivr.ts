@@ -231,7 +231,8 @@ export class VoiceService {
   async waiting(w: QueueWait): Promise<string> {
     await this.acd.noteTwilioQueue(w.CallSid, w.QueueSid);
     const entry = await this.acd.entry(w.CallSid);
-    if (entry?.state === 'connected') {
+    // Only once the accept's own hand-over has had its chance (a few seconds).
+    if (entry?.state === 'connected' && this.now().getTime() - Date.parse(entry.updatedAt) > 3000) {
       // A wait document may not leave the queue by itself (no <Dial> there): Twilio's REST API
       // takes the caller out, now that this request says which queue they are in.
       await this.provider
@@ -242,6 +243,8 @@ export class VoiceService {
       return twiml.waitAnnouncement('', { pauseSeconds: 1 }, this.cfg.voice);
     }
     const wait = await this.acd.waitFor(w.CallSid);
+    // Being handed to the operator: a moment's silence, not another announcement.
+    if (entry?.state === 'connected') return twiml.waitAnnouncement('', { pauseSeconds: 1 }, this.cfg.voice);
     if (!wait || !entry) return twiml.nothing();
     const callbackOffered =
       wait.estimatedWaitSeconds >= this.cfg.callbackOfferSeconds &&
@@ -458,8 +461,12 @@ export class VoiceService {
       }
       // Without Twilio's queue id yet, the caller's next wait request takes them to the operator.
     } catch (err) {
-      this.log.warn({ err: { name: (err as Error).name } }, 'could not hand the call to the operator at once');
-      if (err instanceof VoiceProviderError && err.gone) {
+      this.log.warn(
+        { err: { name: (err as Error).name, message: (err as Error).message } },
+        'could not hand the call to the operator at once',
+      );
+      // Not in the queue any more: hung up, or already taken out (by the wait loop's own retry).
+      if (err instanceof VoiceProviderError && err.gone && (await this.records.get(callSid))?.endedAt) {
         await this.acd.callEnded(callSid);
         throw new OfferGoneError('il chiamante ha riattaccato');
       }

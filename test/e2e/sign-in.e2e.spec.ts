@@ -6,18 +6,21 @@ import { startTestApp } from '../integration/support/test-app.js';
 import { launchChromium, screenshot, signedIn } from './support/browser.js';
 
 const SECTIONS: Record<Role, string[]> = {
-  operator: ['Compiti', 'Escalation', 'Nuovo contatto'],
-  'back-office-1': ['Compiti', 'Escalation', 'Nuovo contatto', 'Istanze'],
-  'back-office-2': ['Compiti', 'Escalation', 'Nuovo contatto', 'Istanze'],
-  'helpdesk-operator': ['Compiti', 'Escalation', 'Nuovo contatto'],
+  operator: ['Compiti', 'Escalation', 'Nuovo contatto', 'Telefono', 'Simulatore'],
+  'back-office-1': ['Compiti', 'Escalation', 'Nuovo contatto', 'Simulatore', 'Istanze'],
+  'back-office-2': ['Compiti', 'Escalation', 'Nuovo contatto', 'Simulatore', 'Istanze'],
+  'helpdesk-operator': ['Compiti', 'Escalation', 'Nuovo contatto', 'Telefono', 'Simulatore'],
   'helpdesk-back-office-1': ['Compiti', 'Escalation', 'Nuovo contatto', 'Posta', 'Istanze'],
   'helpdesk-back-office-2': ['Compiti', 'Escalation', 'Nuovo contatto', 'Posta', 'Istanze'],
   'third-level': ['Compiti', 'Escalation'],
-  analyst: ['Istanze', 'Modellatore', 'Moduli', 'Approvazioni'],
+  analyst: ['Simulatore', 'Istanze', 'Modellatore', 'Moduli', 'Approvazioni'],
   supervisor: [
     'Compiti',
     'Escalation',
     'Nuovo contatto',
+    'Telefono',
+    'Code e operatori',
+    'Simulatore',
     'Posta',
     'Istanze',
     'Modellatore',
@@ -25,8 +28,8 @@ const SECTIONS: Record<Role, string[]> = {
     'Approvazioni',
     'Registro accessi',
   ],
-  regione: ['Compiti', 'Posta', 'Istanze', 'Modellatore', 'Moduli'],
-  admin: ['Istanze', 'Modellatore', 'Moduli', 'Approvazioni', 'Utenti', 'Registro accessi'],
+  regione: ['Compiti', 'Code e operatori', 'Simulatore', 'Posta', 'Istanze', 'Modellatore', 'Moduli'],
+  admin: ['Simulatore', 'Istanze', 'Modellatore', 'Moduli', 'Approvazioni', 'Utenti', 'Registro accessi'],
 };
 
 describe('signing in to the workspace', () => {
