@@ -30,7 +30,7 @@ import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js
 import { startTwilioStandIn } from '../stand-ins/twilio/server.js';
 import { freePorts } from '../test/support/ports.js';
 import { sessionClient } from '../test/support/session-client.js';
-import { BENCH_PASSWORD, quantiles } from './platform.js';
+import { BENCH_PASSWORD, quantiles, teardownSteps } from './platform.js';
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? fallback);
@@ -58,22 +58,7 @@ const pick = <T>(xs: readonly T[]): T => {
 };
 
 /** Teardown steps, run in reverse order once, on success, on error and on Ctrl-C. */
-const cleanup: { what: string; run: () => Promise<void> }[] = [];
-let cleaningUp: Promise<void> | undefined;
-function runCleanup(): Promise<void> {
-  cleaningUp ??= (async () => {
-    while (cleanup.length > 0) {
-      const step = cleanup.pop();
-      if (!step) break;
-      const t0 = performance.now();
-      await step
-        .run()
-        .then(() => out(`stopped ${step.what} in ${((performance.now() - t0) / 1000).toFixed(1)} s`))
-        .catch((err: Error) => out(`cleanup (${step.what}) failed: ${err.message}`));
-    }
-  })();
-  return cleaningUp;
-}
+const { steps: cleanup, run: runCleanup } = teardownSteps(out);
 
 /** A DataSource stand-in that records the SQL LocalCup sends, to EXPLAIN exactly that. */
 function capturingDb(db: DataSource): { db: DataSource; last: () => { sql: string; params: unknown[] } } {

@@ -44,7 +44,7 @@ import { loadConfig } from '../platform/config.js';
 import { findJava } from '../platform/engine/java.js';
 import type { EngineTask } from '../platform/engine/operaton.js';
 import { freePorts } from '../test/support/ports.js';
-import { quantiles } from './platform.js';
+import { quantiles, teardownSteps } from './platform.js';
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? fallback);
@@ -71,22 +71,7 @@ const mib = (bytes: number) => (bytes / 1_048_576).toFixed(1);
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 /** Teardown steps, run in reverse order once, on success, on error and on Ctrl-C. */
-const cleanup: { what: string; run: () => Promise<void> }[] = [];
-let cleaningUp: Promise<void> | undefined;
-function runCleanup(): Promise<void> {
-  cleaningUp ??= (async () => {
-    while (cleanup.length > 0) {
-      const step = cleanup.pop();
-      if (!step) break;
-      const t0 = performance.now();
-      await step
-        .run()
-        .then(() => out(`stopped ${step.what} in ${((performance.now() - t0) / 1000).toFixed(1)} s`))
-        .catch((err: Error) => out(`cleanup (${step.what}) failed: ${err.message}`));
-    }
-  })();
-  return cleaningUp;
-}
+const { steps: cleanup, run: runCleanup } = teardownSteps(out);
 
 /** A full garbage collection, to read a baseline that is not yesterday's garbage. */
 v8.setFlagsFromString('--expose-gc');

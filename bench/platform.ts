@@ -60,3 +60,28 @@ export function quantiles(samples: number[]): { p50: number; p95: number; p99: n
   const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? 0;
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: s.at(-1) ?? 0 };
 }
+
+/**
+ * A benchmark's teardown: steps added as things start, run once in reverse order (on success,
+ * on error and on Ctrl-C), each timed and reported through `out`.
+ */
+export function teardownSteps(out: (line: string) => void): {
+  steps: { what: string; run: () => Promise<void> }[];
+  run: () => Promise<void>;
+} {
+  const steps: { what: string; run: () => Promise<void> }[] = [];
+  let running: Promise<void> | undefined;
+  const run = () =>
+    (running ??= (async () => {
+      while (steps.length > 0) {
+        const step = steps.pop();
+        if (!step) break;
+        const t0 = performance.now();
+        await step
+          .run()
+          .then(() => out(`stopped ${step.what} in ${((performance.now() - t0) / 1000).toFixed(1)} s`))
+          .catch((err: Error) => out(`cleanup (${step.what}) failed: ${err.message}`));
+      }
+    })());
+  return { steps, run };
+}

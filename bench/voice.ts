@@ -59,7 +59,7 @@ import { findJava } from '../platform/engine/java.js';
 import { createLogger } from '../platform/logger.js';
 import { createVoiceSimulator, type SimulatedCall, type VoiceSimulator } from '../stand-ins/twilio/voice.js';
 import { freePorts } from '../test/support/ports.js';
-import { quantiles } from './platform.js';
+import { quantiles, teardownSteps } from './platform.js';
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? fallback);
@@ -100,22 +100,7 @@ function prng(seed: number): () => number {
 }
 
 /** Teardown steps, run in reverse order once, on success, on error and on Ctrl-C. */
-const cleanup: { what: string; run: () => Promise<void> }[] = [];
-let cleaningUp: Promise<void> | undefined;
-function runCleanup(): Promise<void> {
-  cleaningUp ??= (async () => {
-    while (cleanup.length > 0) {
-      const step = cleanup.pop();
-      if (!step) break;
-      const t0 = performance.now();
-      await step
-        .run()
-        .then(() => out(`stopped ${step.what} in ${((performance.now() - t0) / 1000).toFixed(1)} s`))
-        .catch((err: Error) => out(`cleanup (${step.what}) failed: ${err.message}`));
-    }
-  })();
-  return cleaningUp;
-}
+const { steps: cleanup, run: runCleanup } = teardownSteps(out);
 
 // ---------------------------------------------------------------------------------------------
 // CPU time of the processes on the machine: this one (app + simulators), the engine, PostgreSQL
