@@ -16,15 +16,19 @@ const sidParam = z.object({ sid: z.string().regex(/^CA[0-9a-f]{32}$/, 'chiamata 
 const pressBody = z.object({ digits: z.string().regex(/^[0-9*#]{1,8}$/, 'tasti non validi') });
 const speakBody = z.object({ text: z.string().trim().min(1, 'cosa dice il chiamante?').max(300) });
 
-/** A simulated call as the simulator page shows it: what the caller heard and can do now. */
-function view(c: SimulatedCall) {
+/**
+ * A simulated call as the simulator page shows it: what the caller heard and can do now; the
+ * list of calls carries only each call's latest events (a long wait repeats its announcement).
+ */
+function view(c: SimulatedCall, maxEvents = Infinity) {
   return {
     sid: c.sid,
     from: c.from,
     to: c.to,
     direction: c.direction,
     status: c.status,
-    events: c.events,
+    events: maxEvents === Infinity ? c.events : c.events.slice(-maxEvents),
+    eventCount: c.events.length,
     gathering: c.events.at(-1)?.kind === 'gather',
   };
 }
@@ -43,7 +47,14 @@ export function simulatorRoutes(sim: VoiceSimulator): Router {
     return c;
   };
   r.get('/calls', who, (_req, res) => {
-    res.json(sim.calls().slice(-30).reverse().map(view));
+    // The list is polled: the last few events of each call are enough to show its state.
+    res.json(
+      sim
+        .calls()
+        .slice(-30)
+        .reverse()
+        .map((c) => view(c, 5)),
+    );
   });
   r.post('/calls', who, async (req, res) => {
     const { from, to } = parseWith(callBody, req.body ?? {});
