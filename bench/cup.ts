@@ -13,7 +13,7 @@
  * that database with its own engine. Prints each figure as measured, then a markdown table;
  * docs/benchmarks.md records the figures.
  */
-import { mkdir, mkdtemp, chmod, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,7 +30,7 @@ import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js
 import { startTwilioStandIn } from '../stand-ins/twilio/server.js';
 import { freePorts } from '../test/support/ports.js';
 import { sessionClient } from '../test/support/session-client.js';
-import { BENCH_PASSWORD, quantiles, teardownSteps } from './platform.js';
+import { BENCH_PASSWORD, quantiles, benchmarkRun } from './platform.js';
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? fallback);
@@ -58,7 +58,8 @@ const pick = <T>(xs: readonly T[]): T => {
 };
 
 /** Teardown steps, run in reverse order once, on success, on error and on Ctrl-C. */
-const { steps: cleanup, run: runCleanup } = teardownSteps(out);
+const bench = benchmarkRun(out);
+const cleanup = bench.steps;
 
 /** A DataSource stand-in that records the SQL LocalCup sends, to EXPLAIN exactly that. */
 function capturingDb(db: DataSource): { db: DataSource; last: () => { sql: string; params: unknown[] } } {
@@ -476,10 +477,7 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ');
   out(`${os.cpus().length} cores, load average at start ${load()} (anything above ~0.3 is another process)`);
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'cc-bench-cup-'));
-  // PostgreSQL runs as user `postgres` when started as root: it must be able to enter the folder.
-  await chmod(tmp, 0o755);
-  cleanup.push({ what: 'temporary folder', run: () => rm(tmp, { recursive: true, force: true }) });
+  const tmp = await bench.tempDir('cc-bench-cup-');
   const [pgPort] = (await freePorts(1)) as [number];
   const tPg = performance.now();
   const pg = await startEmbeddedPostgres({
@@ -566,15 +564,4 @@ async function main(): Promise<void> {
   for (const [k, v] of table) out(`| ${k} | ${v} |`);
 }
 
-process.once('SIGINT', () => {
-  out('interrupted: cleaning up');
-  void runCleanup().then(() => process.exit(130));
-});
-
-main()
-  .catch((err: Error) => {
-    process.exitCode = 1;
-    out(`benchmark failed: ${err.stack ?? err.message}`);
-  })
-  .finally(() => runCleanup())
-  .catch(() => undefined);
+bench.main(main);

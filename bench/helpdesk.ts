@@ -29,9 +29,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -44,7 +42,7 @@ import { loadConfig } from '../platform/config.js';
 import { findJava } from '../platform/engine/java.js';
 import type { EngineTask } from '../platform/engine/operaton.js';
 import { freePorts } from '../test/support/ports.js';
-import { quantiles, teardownSteps } from './platform.js';
+import { quantiles, benchmarkRun } from './platform.js';
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? fallback);
@@ -71,7 +69,8 @@ const mib = (bytes: number) => (bytes / 1_048_576).toFixed(1);
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 /** Teardown steps, run in reverse order once, on success, on error and on Ctrl-C. */
-const { steps: cleanup, run: runCleanup } = teardownSteps(out);
+const bench = benchmarkRun(out);
+const cleanup = bench.steps;
 
 /** A full garbage collection, to read a baseline that is not yesterday's garbage. */
 v8.setFlagsFromString('--expose-gc');
@@ -519,10 +518,7 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ');
   out(`${os.cpus().length} cores, load average at start ${load()} (anything above ~0.3 is another process)`);
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'cc-bench-helpdesk-'));
-  // PostgreSQL runs as user `postgres` when started as root: it must be able to enter the folder.
-  await chmod(tmp, 0o755);
-  cleanup.push({ what: 'temporary folder', run: () => rm(tmp, { recursive: true, force: true }) });
+  const tmp = await bench.tempDir('cc-bench-helpdesk-');
   const [port, pgPort, enginePort] = (await freePorts(3)) as [number, number, number];
   const passThrough = Object.fromEntries(
     ['JAVA_HOME', 'ENGINE_HEAP_MB', 'WORKER_MAX_JOBS', 'MAIL_MAX_MESSAGE_MB', 'MAIL_MAX_ATTACHMENTS_MB']
@@ -671,15 +667,4 @@ async function main(): Promise<void> {
   for (const [k, v] of table) out(`| ${k} | ${v} |`);
 }
 
-process.once('SIGINT', () => {
-  out('interrupted: cleaning up');
-  void runCleanup().then(() => process.exit(130));
-});
-
-main()
-  .catch((err: Error) => {
-    process.exitCode = 1;
-    out(`benchmark failed: ${err.stack ?? err.message}`);
-  })
-  .finally(() => runCleanup())
-  .catch(() => undefined);
+bench.main(main);

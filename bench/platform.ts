@@ -1,4 +1,7 @@
-/** What the benchmarks share: starting and stopping the built platform, quantiles of samples. */
+/** What the benchmarks share: starting and stopping the built platform, their run and teardown, quantiles of samples. */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { PROJECT_ROOT } from '../app.js';
@@ -62,16 +65,18 @@ export function quantiles(samples: number[]): { p50: number; p95: number; p99: n
 }
 
 /**
- * A benchmark's teardown: steps added as things start, run once in reverse order (on success,
- * on error and on Ctrl-C), each timed and reported through `out`.
+ * A benchmark's run: teardown steps added as things start, run once in reverse order (on
+ * success, on error and on Ctrl-C), each timed and reported through `out`; its temporary
+ * folder; and `main`, which runs the benchmark and always tears down.
  */
-export function teardownSteps(out: (line: string) => void): {
+export function benchmarkRun(out: (line: string) => void): {
   steps: { what: string; run: () => Promise<void> }[];
-  run: () => Promise<void>;
+  tempDir: (prefix: string) => Promise<string>;
+  main: (body: () => Promise<void>) => void;
 } {
   const steps: { what: string; run: () => Promise<void> }[] = [];
   let running: Promise<void> | undefined;
-  const run = () =>
+  const teardown = () =>
     (running ??= (async () => {
       while (steps.length > 0) {
         const step = steps.pop();
@@ -83,5 +88,25 @@ export function teardownSteps(out: (line: string) => void): {
           .catch((err: Error) => out(`cleanup (${step.what}) failed: ${err.message}`));
       }
     })());
-  return { steps, run };
+  const tempDir = async (prefix: string) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+    // PostgreSQL runs as user `postgres` when started as root: it must be able to enter the folder.
+    await chmod(dir, 0o755);
+    steps.push({ what: 'temporary folder', run: () => rm(dir, { recursive: true, force: true }) });
+    return dir;
+  };
+  const main = (body: () => Promise<void>) => {
+    process.once('SIGINT', () => {
+      out('interrupted: cleaning up');
+      void teardown().then(() => process.exit(130));
+    });
+    body()
+      .catch((err: Error) => {
+        process.exitCode = 1;
+        out(`benchmark failed: ${err.stack ?? err.message}`);
+      })
+      .finally(() => teardown())
+      .catch(() => undefined);
+  };
+  return { steps, tempDir, main };
 }

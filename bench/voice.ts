@@ -42,7 +42,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -59,7 +58,7 @@ import { findJava } from '../platform/engine/java.js';
 import { createLogger } from '../platform/logger.js';
 import { createVoiceSimulator, type SimulatedCall, type VoiceSimulator } from '../stand-ins/twilio/voice.js';
 import { freePorts } from '../test/support/ports.js';
-import { quantiles, teardownSteps } from './platform.js';
+import { quantiles, benchmarkRun } from './platform.js';
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? fallback);
@@ -100,7 +99,8 @@ function prng(seed: number): () => number {
 }
 
 /** Teardown steps, run in reverse order once, on success, on error and on Ctrl-C. */
-const { steps: cleanup, run: runCleanup } = teardownSteps(out);
+const bench = benchmarkRun(out);
+const cleanup = bench.steps;
 
 // ---------------------------------------------------------------------------------------------
 // CPU time of the processes on the machine: this one (app + simulators), the engine, PostgreSQL
@@ -642,10 +642,7 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ');
   out(`${os.cpus().length} cores, load average at start ${load()} (anything above ~0.3 is another process)`);
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'cc-bench-voice-'));
-  // PostgreSQL runs as user `postgres` when started as root: it must be able to enter the folder.
-  await chmod(tmp, 0o755);
-  cleanup.push({ what: 'temporary folder', run: () => rm(tmp, { recursive: true, force: true }) });
+  const tmp = await bench.tempDir('cc-bench-voice-');
   const [port, pgPort, enginePort] = (await freePorts(3)) as [number, number, number];
   const passThrough = Object.fromEntries(
     ['JAVA_HOME', 'ENGINE_HEAP_MB', 'WORKER_MAX_JOBS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]),
@@ -869,15 +866,4 @@ async function main(): Promise<void> {
   for (const [k, a, b] of table) out(`| ${k} | ${a} | ${b} |`);
 }
 
-process.once('SIGINT', () => {
-  out('interrupted: cleaning up');
-  void runCleanup().then(() => process.exit(130));
-});
-
-main()
-  .catch((err: Error) => {
-    process.exitCode = 1;
-    out(`benchmark failed: ${err.stack ?? err.message}`);
-  })
-  .finally(() => runCleanup())
-  .catch(() => undefined);
+bench.main(main);
