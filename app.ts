@@ -57,7 +57,7 @@ import { LocalIdentityRegistry } from './adapters/identity/local-identity-regist
 import { TwilioVoice } from './adapters/voice/twilio-voice.js';
 import { Acd } from './domain/voice/acd.js';
 import { CallRecords } from './domain/voice/call-records.js';
-import { VoiceService, VOICE_WEBHOOKS } from './domain/voice/ivr.js';
+import { VoiceService, VOICE_STATUS_WEBHOOK, VOICE_WEBHOOKS } from './domain/voice/ivr.js';
 import { DEFAULT_LINES, defaultRetiredNumbers, type Line } from './domain/voice/lines.js';
 import { Occupancy, startClosingBands } from './domain/voice/occupancy.js';
 import { startVoiceProbe, VoiceProbes } from './domain/voice/probe.js';
@@ -532,7 +532,7 @@ async function serveApi(
   const url = await listen(api, config, teardown);
   if (voice.simulator) {
     voice.webhook.publicBaseUrl = url;
-    voice.simulator.setVoiceUrls(`${url}${VOICE_WEBHOOKS}`, `${url}/webhooks/twilio/voice-status`);
+    voice.simulator.setVoiceUrls(`${url}${VOICE_WEBHOOKS}`, `${url}${VOICE_STATUS_WEBHOOK}`);
   }
   return { url, voice: { service: voice.service, simulator: voice.simulator, webhook: voice.webhook } };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VoiceProviderError } from '../adapters/voice/twilio-voice.js';
+import { VOICE_STATUS_WEBHOOK, VOICE_WEBHOOKS } from '../domain/voice/ivr.js';
 import { Surveys } from '../domain/voice/surveys.js';
 import { EffectInProgressError, PermanentError, TransientError } from './framework/errors.js';
 import { defineWorker } from './framework/define.js';
@@ -51,8 +52,8 @@ export const placeSurveyCall = defineWorker({
       sid = await deps.voice.call({
         to: survey.toNumber,
         from: survey.fromNumber,
-        url: `${base}/webhooks/twilio/voice/survey?survey=${survey.id}`,
-        statusCallback: `${base}/webhooks/twilio/voice-status?survey=${survey.id}`,
+        url: `${base}${VOICE_WEBHOOKS}/survey?survey=${survey.id}`,
+        statusCallback: `${base}${VOICE_STATUS_WEBHOOK}?survey=${survey.id}`,
       });
     } catch (err) {
       // Refused by Twilio (an invalid number): nothing was placed, the attempt may start over later.

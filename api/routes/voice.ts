@@ -8,8 +8,7 @@ import { twilioSigned } from '../twilio-signature.js';
 import { callStatus, gatherResult, incomingCall, queueWait } from '../../adapters/voice/twilio-voice-params.js';
 import { softphoneToken } from '../../adapters/voice/softphone.js';
 import { SETTABLE_PRESENCES } from '../../domain/voice/acd.js';
-import { clientIdentity } from '../../domain/voice/ivr.js';
-import { skillsOf, VOICE_QUEUES } from '../../domain/voice/skills.js';
+import { clientIdentity, skillsOf, VOICE_QUEUES } from '../../domain/voice/skills.js';
 import { Surveys } from '../../domain/voice/surveys.js';
 import { maskNumber } from '../../domain/voice/call-records.js';
 

@@ -287,20 +287,8 @@ export class Acd {
           [entry.call_sid, operator, expiresAt, at],
         );
         await m.query(`UPDATE voice_operators SET offer_call = $2 WHERE username = $1`, [operator, entry.call_sid]);
-        const n: { n: string }[] = await m.query(
-          `SELECT count(*) AS n FROM call_events WHERE call_sid = $1 AND type = 'offered-to-operator'`,
-          [entry.call_sid],
-        );
-        await this.records.record(
-          {
-            callSid: entry.call_sid,
-            at,
-            type: 'offered-to-operator',
-            operator,
-            offer: Number(n[0]?.n ?? 0) + 1,
-          },
-          m,
-        );
+        const offer = (await offersMade(m, entry.call_sid)) + 1;
+        await this.records.record({ callSid: entry.call_sid, at, type: 'offered-to-operator', operator, offer }, m);
         return { callSid: entry.call_sid, operator, expiresAt };
       });
       // null: the best call's operators are all busy being offered by another process.
@@ -340,11 +328,7 @@ export class Acd {
   }
 
   private async refused(m: EntityManager, callSid: string, operator: string, at: Date): Promise<void> {
-    const n: { n: string }[] = await m.query(
-      `SELECT count(*) AS n FROM call_events WHERE call_sid = $1 AND type = 'offered-to-operator'`,
-      [callSid],
-    );
-    await this.records.record({ callSid, at, type: 'offer-refused', operator, offer: Number(n[0]?.n ?? 0) }, m);
+    await this.records.record({ callSid, at, type: 'offer-refused', operator, offer: await offersMade(m, callSid) }, m);
   }
 
   /** The operator declines the offer: it goes to the next one, counted as refused; they stay available. */
@@ -534,4 +518,13 @@ export class Acd {
     );
     return { operators, entries: rows.map(toEntry) };
   }
+}
+
+/** How many offers of the call were made so far (each offer and refusal event carries its number). */
+async function offersMade(m: EntityManager, callSid: string): Promise<number> {
+  const rows: { n: string }[] = await m.query(
+    `SELECT count(*) AS n FROM call_events WHERE call_sid = $1 AND type = 'offered-to-operator'`,
+    [callSid],
+  );
+  return Number(rows[0]?.n ?? 0);
 }

@@ -11,8 +11,8 @@ import { returning } from '../../platform/database/query.js';
 import { EngineError, type EngineClient } from '../../platform/engine/operaton.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Templates } from '../templates.js';
-import type { Acd } from './acd.js';
-import { OfferGoneError, type QueueEntry } from './acd.js';
+import { OfferGoneError, type Acd, type QueueEntry } from './acd.js';
+import { clientIdentity } from './skills.js';
 import { Surveys } from './surveys.js';
 import { FINAL_STATUSES, type CallOutcome, type CallRecords } from './call-records.js';
 import { hasChannel, lineStateAt, mayCall, romeClock, type Line, type LineId, type RetiredNumber } from './lines.js';
@@ -22,6 +22,8 @@ export const INBOUND_CALL_PROCESS = 'inbound-call';
 
 /** Where Twilio reaches us; every TwiML URL is under it. */
 export const VOICE_WEBHOOKS = '/webhooks/twilio/voice';
+/** Where Twilio posts the calls' status callbacks. */
+export const VOICE_STATUS_WEBHOOK = '/webhooks/twilio/voice-status';
 
 export interface VoiceConfig {
   lines: readonly Line[];
@@ -231,20 +233,21 @@ export class VoiceService {
   async waiting(w: QueueWait): Promise<string> {
     await this.acd.noteTwilioQueue(w.CallSid, w.QueueSid);
     const entry = await this.acd.entry(w.CallSid);
-    // Only once the accept's own hand-over has had its chance (a few seconds).
-    if (entry?.state === 'connected' && this.now().getTime() - Date.parse(entry.updatedAt) > 3000) {
-      // A wait document may not leave the queue by itself (no <Dial> there): Twilio's REST API
-      // takes the caller out, now that this request says which queue they are in.
-      await this.provider
-        ?.dequeue(w.QueueSid, w.CallSid, this.url(`/connect?contact=${w.CallSid}`))
-        .catch((err: unknown) =>
-          this.log.warn({ err: { name: (err as Error).name } }, 'dequeue from the wait loop failed'),
-        );
+    if (entry?.state === 'connected') {
+      // Accepted but still here: once the accept's own hand-over has had its chance (a few
+      // seconds), Twilio's REST API takes the caller out, now that this request says which
+      // queue they are in (a wait document may not leave the queue by itself: no <Dial> there).
+      if (this.now().getTime() - Date.parse(entry.updatedAt) > 3000) {
+        await this.provider
+          ?.dequeue(w.QueueSid, w.CallSid, this.url(`/connect?contact=${w.CallSid}`))
+          .catch((err: unknown) =>
+            this.log.warn({ err: { name: (err as Error).name } }, 'dequeue from the wait loop failed'),
+          );
+      }
+      // Being handed to the operator: a moment's silence, not another announcement.
       return twiml.waitAnnouncement('', { pauseSeconds: 1 }, this.cfg.voice);
     }
     const wait = await this.acd.waitFor(w.CallSid);
-    // Being handed to the operator: a moment's silence, not another announcement.
-    if (entry?.state === 'connected') return twiml.waitAnnouncement('', { pauseSeconds: 1 }, this.cfg.voice);
     if (!wait || !entry) return twiml.nothing();
     const callbackOffered =
       wait.estimatedWaitSeconds >= this.cfg.callbackOfferSeconds &&
@@ -275,9 +278,7 @@ export class VoiceService {
    * of it for an operator; only a queue that failed is apologised for.
    */
   queueResult(result: string | undefined): string {
-    if (result === 'error' || result === 'system-error' || result === 'queue-full') {
-      return twiml.sayAndHangUp(this.say('technical-problem', {}), this.cfg.voice);
-    }
+    if (result === 'error' || result === 'system-error' || result === 'queue-full') return this.apology();
     return result === 'leave' ? twiml.hangUp() : twiml.nothing();
   }
 
@@ -305,8 +306,7 @@ export class VoiceService {
       params.CallStatus === 'completed' ? 'caller' : params.DialCallStatus === 'completed' ? 'operator' : 'failed';
     await this.records.record({ callSid: contactSid, at, type: 'disconnected', reason });
     await this.acd.callEnded(contactSid);
-    if (reason === 'failed') return twiml.sayAndHangUp(this.say('technical-problem', {}), this.cfg.voice);
-    return twiml.hangUp();
+    return reason === 'failed' ? this.apology() : twiml.hangUp();
   }
 
   /**
@@ -453,7 +453,7 @@ export class VoiceService {
           to: entry.callbackNumber ?? '',
           from: line?.numbers[0] ?? '',
           url: connectUrl,
-          statusCallback: `${this.base()}/webhooks/twilio/voice-status?contact=${callSid}`,
+          statusCallback: `${this.base()}${VOICE_STATUS_WEBHOOK}?contact=${callSid}`,
         });
         await this.acd.noteCallbackLeg(callSid, leg);
       } else if (entry.twilioQueueSid) {
@@ -634,9 +634,4 @@ function twilioTime(raw: string | undefined): Date | undefined {
   if (!raw) return undefined;
   const t = Date.parse(raw);
   return Number.isFinite(t) ? new Date(t) : undefined;
-}
-
-/** The softphone client an operator registers as: letters, digits and `_` only (Twilio's advice). */
-export function clientIdentity(username: string): string {
-  return username.replace(/[^A-Za-z0-9_]/g, '_');
 }

@@ -1,3 +1,4 @@
+/** Who answers: the queues of the lines, each role's default skills, an operator's softphone identity. */
 import type { Role } from '../access/roles.js';
 
 /** The queues of the lines (inbound-call.bpmn sets `ivrQueue` to one of these). */
@@ -13,4 +14,9 @@ const SKILLS: Partial<Record<Role, readonly string[]>> = {
 /** An operator's skills when they first go available (kept per operator afterwards). */
 export function skillsOf(roles: readonly string[]): string[] {
   return [...new Set(roles.flatMap((r) => SKILLS[r as Role] ?? []))].sort();
+}
+
+/** The softphone client an operator registers as: letters, digits and `_` only (Twilio's advice). */
+export function clientIdentity(username: string): string {
+  return username.replace(/[^A-Za-z0-9_]/g, '_');
 }

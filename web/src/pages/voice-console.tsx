@@ -4,6 +4,7 @@ import { Notice, Problem } from '../components/problem';
 import { Link } from '../router';
 import { can, useSession } from '../session';
 import { startSoftphone, type SoftphoneState } from '../softphone';
+import { clientIdentity } from '../../../domain/voice/skills';
 import type { Task, TaskDetail } from '../tasks';
 import {
   clock,
@@ -189,9 +190,8 @@ export function VoiceConsolePage() {
           {softphone.kind === 'starting' && <span data-testid="softphone">in avvio…</span>}
           {softphone.kind === 'off' && (
             <span data-testid="softphone">
-              {softphone.reason}: la chiamata accettata va al client{' '}
-              <code>client:{me.username.replace(/[^A-Za-z0-9_]/g, '_')}</code>, che qui non è registrato (servono
-              TWILIO_API_KEY_SID e TWILIO_API_KEY_SECRET).
+              {softphone.reason}: la chiamata accettata va al client <code>client:{clientIdentity(me.username)}</code>,
+              che qui non è registrato (servono TWILIO_API_KEY_SID e TWILIO_API_KEY_SECRET).
             </span>
           )}
           {softphone.kind === 'error' && <span data-testid="softphone">errore: {softphone.message}</span>}
@@ -200,7 +200,7 @@ export function VoiceConsolePage() {
       {simulated === true && (
         <p class="muted">
           Ambiente locale: le chiamate arrivano dal <Link href="/simulatore">Simulatore chiamate</Link>, dove il
-          collegamento con <code>client:{me.username.replace(/[^A-Za-z0-9_]/g, '_')}</code> è simulato.
+          collegamento con <code>client:{clientIdentity(me.username)}</code> è simulato.
         </p>
       )}
 
