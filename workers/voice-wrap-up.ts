@@ -23,6 +23,7 @@ export const voiceWrapUp = defineWorker({
   headers: z.object({}),
   async handler({ variables: v, deps }) {
     const records = new CallRecords(deps.db);
+    // Only the wrap-up's own writes: offers are made by the API nodes' routing, with their offer time.
     const acd = new Acd(deps.db, records, DEFAULT_ACD_OPTIONS, deps.now);
     const record = await records.get(v.callSid);
     if (record && !record.endedAt) {

@@ -463,7 +463,9 @@ export class Acd {
 
   /**
    * After-call work is done: the operator is available again, at the back of the idle line;
-   * the call leaves the routing (its record keeps its history).
+   * the call leaves the routing (its record keeps its history). Called by the wrap-up worker,
+   * which does not route: the API nodes' routing tick (every second, with the deployment's
+   * offer time) offers the freed operator the next call.
    */
   async wrapUpEnded(username: string, callSid: string): Promise<void> {
     const at = this.now();
@@ -476,7 +478,6 @@ export class Acd {
         [username, callSid, at],
       );
     });
-    await this.dispatch();
   }
 
   /**
