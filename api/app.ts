@@ -40,6 +40,8 @@ import { sportsGroupRoutes } from './routes/sports.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { voiceRoutes, voiceWebhookRoutes } from './routes/voice.js';
 import { voiceProbeWebhookRoutes, voiceReportRoutes } from './routes/voice-reports.js';
+import { kpiRoutes } from './routes/kpi.js';
+import { processKpiRoutes } from './routes/process-kpis.js';
 import { simulatorRoutes } from './routes/voice-simulator.js';
 import type { VoiceService } from '../domain/voice/ivr.js';
 import type { SoftphoneKeys } from '../adapters/voice/softphone.js';
@@ -126,6 +128,8 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   app.use('/api/helpdesk', pecRoutes(deps));
   app.use('/api/voice', voiceReportRoutes(deps));
   app.use('/api/voice', voiceRoutes(deps));
+  app.use('/api/kpi', kpiRoutes(deps));
+  app.use('/api/process-kpis', processKpiRoutes(deps));
   if (deps.voiceSimulator) app.use('/api/voice/simulator', simulatorRoutes(deps.voiceSimulator));
   // The local CUP's FHIR view, a stand-in for the region's CUP: only when the local CUP is in use.
   if (deps.cup instanceof LocalCup) {

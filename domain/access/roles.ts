@@ -78,6 +78,18 @@ export const PERMISSIONS = [
   'voice:answer',
   /** See the queues and every operator's presence (the supervisor's board). */
   'voice:supervise',
+  /** Read the KPIs: the live wallboard, distributions, the SLA table and stored reports (K1–K5). */
+  'kpi:view',
+  /**
+   * Publish a stored SLA report to the Regione (the supplier's act §5 dates: due by the 15th,
+   * late publication is a penalty).
+   */
+  'kpi:publish',
+  /**
+   * Configure what the SLA report computes: import contact records, enter service values and
+   * planned maintenance windows, add a version of the definitions.
+   */
+  'kpi:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -101,6 +113,9 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   'campaigns:manage': 'avviare le campagne outbound (elenchi di contatti) e seguirne i pacchetti',
   'voice:answer': 'rispondere alle chiamate (presenza, accettazione, esito)',
   'voice:supervise': 'vedere code e presenze degli operatori telefonici',
+  'kpi:view': 'vedere indicatori, cruscotto e report dei livelli di servizio',
+  'kpi:publish': 'pubblicare i report dei livelli di servizio alla Regione',
+  'kpi:manage': 'importare i contatti e configurare valori del servizio, manutenzioni e definizioni degli SLA',
 };
 
 const GRANTS: Record<Role, readonly Permission[]> = {
@@ -143,9 +158,19 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'campaigns:manage',
     'voice:answer',
     'voice:supervise',
+    'kpi:view',
+    'kpi:publish',
   ],
-  regione: ['tasks:view-all', 'instances:view', 'models:view', 'tickets:view', 'campaigns:manage', 'voice:supervise'],
-  admin: ['users:manage', 'audit:view', 'models:view', 'instances:view', 'retention:manage'],
+  regione: [
+    'tasks:view-all',
+    'instances:view',
+    'models:view',
+    'tickets:view',
+    'campaigns:manage',
+    'voice:supervise',
+    'kpi:view',
+  ],
+  admin: ['users:manage', 'audit:view', 'models:view', 'instances:view', 'retention:manage', 'kpi:view', 'kpi:manage'],
 };
 
 /**

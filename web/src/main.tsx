@@ -28,6 +28,17 @@ const loaders = {
   instance: () => import('./pages/instance').then((m) => m.InstancePage as ComponentType<Record<string, string>>),
   approvals: () =>
     import('./pages/model-approvals').then((m) => m.ModelApprovalsPage as ComponentType<Record<string, string>>),
+  // The KPIs (K1–K5): charts load with their pages.
+  wallboard: () =>
+    import('./pages/kpi-wallboard').then((m) => m.WallboardPage as ComponentType<Record<string, string>>),
+  distributions: () =>
+    import('./pages/kpi-distributions').then((m) => m.DistributionsPage as ComponentType<Record<string, string>>),
+  sla: () => import('./pages/kpi-sla').then((m) => m.SlaPage as ComponentType<Record<string, string>>),
+  reports: () => import('./pages/kpi-reports').then((m) => m.ReportsPage as ComponentType<Record<string, string>>),
+  kpiSettings: () =>
+    import('./pages/kpi-settings').then((m) => m.KpiSettingsPage as ComponentType<Record<string, string>>),
+  processKpis: () =>
+    import('./pages/process-kpis').then((m) => m.ProcessKpisPage as ComponentType<Record<string, string>>),
 };
 
 function Lazy({ page, props = {} }: { page: keyof typeof loaders; props?: Record<string, string> }) {
@@ -71,6 +82,12 @@ const NAV: { href: string; label: string; any: Permission[]; all?: Permission[] 
     any: ['models:deploy', 'cup:contact', 'cup:manage', 'retention:manage', 'helpdesk:manage'],
     all: ['models:view'],
   },
+  { href: '/cruscotto', label: 'Cruscotto', any: ['kpi:view'] },
+  { href: '/statistiche', label: 'Statistiche', any: ['kpi:view'] },
+  { href: '/sla', label: 'Livelli di servizio', any: ['kpi:view'] },
+  { href: '/report', label: 'Report', any: ['kpi:view'] },
+  { href: '/indicatori-processo', label: 'Indicatori di processo', any: ['kpi:view', 'models:view'] },
+  { href: '/configurazione-sla', label: 'Configurazione SLA', any: ['kpi:manage'] },
   { href: '/utenti', label: 'Utenti', any: ['users:manage'] },
   { href: '/registro', label: 'Registro accessi', any: ['audit:view'] },
 ];
@@ -122,6 +139,13 @@ function App() {
     else if (p === '/posta') page = <HelpDeskMailPage />;
     else if (p === '/istanze') page = <InstancesPage />;
     else if ((m = match('/istanze/:key', p))) page = <Lazy page="instance" props={{ instanceKey: m.key ?? '' }} />;
+    else if (p === '/cruscotto') page = <Lazy page="wallboard" />;
+    else if (p === '/statistiche') page = <Lazy page="distributions" />;
+    else if (p === '/sla') page = <Lazy page="sla" />;
+    else if (p === '/report') page = <Lazy page="reports" />;
+    else if ((m = match('/report/:id', p))) page = <Lazy page="reports" props={{ reportId: m.id ?? '' }} />;
+    else if (p === '/indicatori-processo') page = <Lazy page="processKpis" />;
+    else if (p === '/configurazione-sla') page = <Lazy page="kpiSettings" />;
     else if (p === '/utenti') page = <UsersPage />;
     else if (p === '/registro') page = <AuditPage />;
     else page = <h1 tabIndex={-1}>Pagina non trovata</h1>;
