@@ -123,6 +123,14 @@ export interface HistoricActivityInstance {
   assignee: string | null;
 }
 
+/** An activity instance with what the KPIs need besides HistoricActivityInstance's fields. */
+export interface HistoricActivityInstanceWithDuration extends HistoricActivityInstance {
+  processInstanceId: string;
+  processDefinitionId: string;
+  /** Null while it runs. */
+  durationInMillis: number | null;
+}
+
 export interface Incident {
   id: string;
   /** `failedJob`, `failedExternalTask`, or a custom type. */
@@ -625,6 +633,28 @@ export class EngineClient {
       body: query,
       query: { firstResult: page.first ?? 0, maxResults: page.max ?? 100 },
     });
+  }
+
+  // ----- history for the process KPIs (issue 12, K5) ---------------------------------
+
+  /**
+   * One page of the activity instances of any instances matching `query` (e.g. one process
+   * definition), with their durations; `POST /history/activity-instance`.
+   */
+  async historicActivityInstances(
+    query: Record<string, unknown>,
+    page: { first: number; max: number },
+  ): Promise<HistoricActivityInstanceWithDuration[]> {
+    return this.request<HistoricActivityInstanceWithDuration[]>('POST', '/history/activity-instance', {
+      body: query,
+      query: { firstResult: page.first, maxResults: page.max },
+    });
+  }
+
+  /** How many historic process instances match `query`; `POST /history/process-instance/count`. */
+  async historicProcessInstanceCount(query: Record<string, unknown>): Promise<number> {
+    const r = await this.request<{ count: number }>('POST', '/history/process-instance/count', { body: query });
+    return r.count;
   }
 }
 
