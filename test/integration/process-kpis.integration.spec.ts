@@ -147,7 +147,7 @@ describe('process KPIs from the engine history (K5)', () => {
     const hours = completed.map((i) =>
       businessHoursBetween(new Date(engineMs(i.startTime)), new Date(engineMs(i.endTime ?? ''))),
     );
-    const h = (p: number) => Math.round((rank(hours, p) ?? 0) * 1000) / 1000;
+    const h = (p: number) => Math.round((rank(hours, p) ?? 0) * 1e7) / 1e7;
     expect(first?.businessHours).toEqual({ p50: h(50), p90: h(90), p95: h(95) });
 
     // All processes: this one's rows are among them, the same.

@@ -89,7 +89,7 @@ describe('per version', () => {
           '2026-12-09T09:05:00.000+0100',
           300_000,
         ),
-        // 2 seconds: 0.000556 business hours, shown as 0.001.
+        // 2 seconds: 0.0005556 business hours (to seven decimals).
         instance('i6', 'COMPLETED', '2026-12-09T09:00:00.000+0100', '2026-12-09T09:00:02.000+0100', 2000),
         instance('j1', 'COMPLETED', '2026-12-09T09:00:00.000+0100', '2026-12-09T09:00:01.000+0100', 1000, 'b:1:z'),
       ],
@@ -124,12 +124,20 @@ describe('per version', () => {
         withOpenIncidents: 1,
         // Sorted: 2000, 3 600 000, 5 400 000, 259 200 000; ranks 2, 4, 4.
         durationMs: { p50: 3_600_000, p90: 259_200_000, p95: 259_200_000 },
-        // Sorted: 0.000556, 0.5, 1, 38.
+        // Sorted: 0.0005556, 0.5, 1, 38.
         businessHours: { p50: 0.5, p90: 38, p95: 38 },
       },
       // A definition deleted since: its row from the instances' own fields.
       expect.objectContaining({ processDefinitionId: 'b:1:z', key: 'b', version: 1, started: 1, completed: 1 }),
     ]);
+    // Short business durations keep their size: 2 s is 0.0005556 h, not 0.
+    const [short] = summariseVersions(
+      [],
+      [instance('i6', 'COMPLETED', '2026-12-09T09:00:00.000+0100', '2026-12-09T09:00:02.000+0100', 2000)],
+      [],
+      [],
+    );
+    expect(short?.businessHours).toEqual({ p50: 0.0005556, p90: 0.0005556, p95: 0.0005556 });
   });
 });
 
