@@ -370,7 +370,9 @@ export class ProcessKpis {
     private readonly engine: EngineClient,
     opts: { pageSize?: number; now?: () => Date } = {},
   ) {
-    this.pageSize = opts.pageSize ?? 1000;
+    // Offset paging costs the engine more the deeper the page: 5000 rows a page read 60 000
+    // activity instances in 2.9 s where 1000 took 6.3 s (docs/kpi-processes.md).
+    this.pageSize = opts.pageSize ?? 5000;
     this.now = opts.now ?? (() => new Date());
   }
 
