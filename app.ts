@@ -26,6 +26,9 @@ import { Templates } from './domain/templates.js';
 import { engineUrls, type Config } from './platform/config.js';
 import { openDatabase } from './platform/database/data-source.js';
 import { startEmbeddedPostgres } from './platform/database/embedded-postgres.js';
+import { KpiEventStream } from './api/kpi-events.js';
+import { Kpis } from './domain/kpi/kpis.js';
+import { KpiBoards } from './domain/kpi/wallboard.js';
 import { ensureDatabase } from './platform/database/ensure-database.js';
 import { EngineClient } from './platform/engine/operaton.js';
 import { buildEngine, jdbcFromUrl, LocalEngine, localEngineCredentials } from './platform/engine/local-engine.js';
@@ -466,6 +469,10 @@ async function serveApi(
   const taskEvents = new TaskEventStream(parts.databaseUrl, log, { inbox, watchMs: config.TASK_WATCH_MS });
   await taskEvents.start();
   teardown.add(() => taskEvents.close());
+  const kpiNow = overrides.now ?? (() => new Date());
+  const kpiEvents = new KpiEventStream(parts.databaseUrl, new KpiBoards(db, new Kpis(db, kpiNow), kpiNow), log);
+  await kpiEvents.start();
+  teardown.add(() => kpiEvents.close());
   const twilioToken = overrides.twilioWebhookToken ?? config.TWILIO_AUTH_TOKEN;
   const voice = voiceChannel(config, db, engine, parts.templates, parts.voice, overrides, teardown, log);
   const api = createApi({
@@ -500,6 +507,8 @@ async function serveApi(
           }
         : undefined,
     taskEvents,
+    kpiEvents,
+    now: kpiNow,
     webDir: path.join(PROJECT_ROOT, 'dist', 'web'),
     fhirApiToken: config.FHIR_API_TOKEN,
     fhirWriteToken: config.FHIR_WRITE_TOKEN,

@@ -41,6 +41,7 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { voiceRoutes, voiceWebhookRoutes } from './routes/voice.js';
 import { voiceProbeWebhookRoutes, voiceReportRoutes } from './routes/voice-reports.js';
 import { kpiRoutes } from './routes/kpi.js';
+import type { KpiEventStream } from './kpi-events.js';
 import { processKpiRoutes } from './routes/process-kpis.js';
 import { simulatorRoutes } from './routes/voice-simulator.js';
 import type { VoiceService } from '../domain/voice/ivr.js';
@@ -87,6 +88,10 @@ export interface ApiDeps {
   softphone?: SoftphoneKeys | undefined;
   /** The local call simulator (embedded default), driven from the workspace's simulator page. */
   voiceSimulator?: VoiceSimulator | undefined;
+  /** Pushes the live wallboard (absent: the wallboard is read by polling only). */
+  kpiEvents?: KpiEventStream | undefined;
+  /** The clock the KPIs read "now" from (a test's, or the wall clock). */
+  now?: (() => Date) | undefined;
 }
 
 /** What the help desk's routes read: received mail, tickets, mailbox names, phone contacts, SITR. */

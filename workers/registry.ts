@@ -22,6 +22,7 @@ import { planSportsGroup } from './plan-sports-group.js';
 import { bookSportsGroup } from './book-sports-group.js';
 import { closeSportsGroup } from './close-sports-group.js';
 import { applyRetention } from './apply-retention.js';
+import { produceKpiReports } from './produce-kpi-reports.js';
 import { openTicket } from './open-ticket.js';
 import { sendMail } from './send-mail.js';
 import { archiveMail } from './archive-mail.js';
@@ -64,6 +65,7 @@ export const WORKERS: readonly WorkerDefinition[] = [
   bookSportsGroup,
   closeSportsGroup,
   applyRetention,
+  produceKpiReports,
   openTicket,
   sendMail,
   archiveMail,

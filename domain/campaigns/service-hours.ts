@@ -16,7 +16,7 @@ const OPEN: Record<string, readonly [number, number] | undefined> = {
 };
 
 /** Whether the hour starting at `instant` (a whole UTC hour) is a service hour. */
-function isServiceHour(instant: Date): boolean {
+export function isServiceHour(instant: Date): boolean {
   const { weekday, hour, holiday } = romeHour(instant);
   const open = OPEN[weekday];
   return Boolean(open && hour >= open[0] && hour < open[1] && !holiday);

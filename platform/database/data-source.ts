@@ -31,6 +31,7 @@ import { VoiceRouting1763900000027 } from '../../migrations/1763900000027-VoiceR
 import { VoiceOccupancy1763900000028 } from '../../migrations/1763900000028-VoiceOccupancy.js';
 import { VoiceSurveys1763900000029 } from '../../migrations/1763900000029-VoiceSurveys.js';
 import { VoiceCallbackLeg1763900000030 } from '../../migrations/1763900000030-VoiceCallbackLeg.js';
+import { Kpi1763900000031 } from '../../migrations/1763900000031-Kpi.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -65,6 +66,7 @@ export const MIGRATIONS = [
   VoiceOccupancy1763900000028,
   VoiceSurveys1763900000029,
   VoiceCallbackLeg1763900000030,
+  Kpi1763900000031,
 ];
 
 const MIGRATION_LOCK = 7_123_001;
