@@ -48,8 +48,16 @@ export function Chart(props: {
   labels.current = props.x;
   const height = props.height ?? 260;
   const data = (): uPlot.AlignedData => [props.x.map((_, i) => i), ...props.series.map((s) => s.values)];
-  // The chart is built again only when its structure changes (series, large type, height).
-  const shape = JSON.stringify([props.series.map((s) => [s.label, s.stroke, s.dash, s.bars]), props.large, height]);
+  // The chart is built again only when its structure changes (categories, series, type size,
+  // height); new values for the same categories only redraw it.
+  const shape = JSON.stringify([
+    props.xLabel,
+    props.x,
+    props.yLabel,
+    props.series.map((s) => [s.label, s.stroke, s.dash, s.bars]),
+    props.large,
+    height,
+  ]);
 
   useEffect(() => {
     const el = host.current;
@@ -66,7 +74,8 @@ export function Chart(props: {
       width: Math.max(280, el.clientWidth),
       height,
       scales: {
-        x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] },
+        // Each category centred in its slot, also when there is only one (uPlot would widen it).
+        x: { time: false, range: () => [-0.5, Math.max(0, labels.current.length - 1) + 0.5] },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       cursor: { drag: { x: false, y: false } },
@@ -118,29 +127,32 @@ export function Chart(props: {
     <figure class={`kpi-chart${props.large ? ' kpi-chart-large' : ''}`} data-testid={props.testId}>
       <figcaption>{props.title}</figcaption>
       <div ref={host} class="kpi-chart-canvas" aria-hidden="true" />
-      <table class="visually-hidden">
-        <caption>{props.title}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{props.xLabel}</th>
-            {props.series.map((s) => (
-              <th key={s.label} scope="col">
-                {s.label}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {props.x.map((label, i) => (
-            <tr key={label}>
-              <th scope="row">{label}</th>
+      {/* A table sizes itself to its content: the wrapper is what is hidden. */}
+      <div class="visually-hidden">
+        <table>
+          <caption>{props.title}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{props.xLabel}</th>
               {props.series.map((s) => (
-                <td key={s.label}>{(s.format ?? ((n: number | null) => num(n)))(s.values[i] ?? null)}</td>
+                <th key={s.label} scope="col">
+                  {s.label}
+                </th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {props.x.map((label, i) => (
+              <tr key={label}>
+                <th scope="row">{label}</th>
+                {props.series.map((s) => (
+                  <td key={s.label}>{(s.format ?? ((n: number | null) => num(n)))(s.values[i] ?? null)}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

@@ -44,7 +44,7 @@ export function SlaTable(props: {
   const r = props.report;
   const d = r.definitions;
   const count = (row: SlaRow, status: SlaStatus, n: number, what: string): ComponentChildren => {
-    const text = `${num(n, 0)}${UNIT_SUFFIX[row.unit]}`;
+    const text = num(n, 0);
     if (!props.drill || row.unit !== 'contacts' || n === 0) return text;
     const current = props.current?.sla === row.id && props.current.status === status;
     return (
@@ -90,16 +90,34 @@ export function SlaTable(props: {
             <tr>
               <th scope="col">Obiettivo</th>
               <th scope="col">Indicatore e unità di misura</th>
-              <th scope="col">Soglia</th>
-              <th scope="col">Valore da raggiungere</th>
-              <th scope="col">Valore raggiunto</th>
+              <th scope="col" class="kpi-num">
+                Soglia
+              </th>
+              <th scope="col" class="kpi-num">
+                Valore da raggiungere
+              </th>
+              <th scope="col" class="kpi-num">
+                Valore raggiunto
+              </th>
               <th scope="col">Esito</th>
-              <th scope="col">Conformi</th>
-              <th scope="col">Non conformi</th>
-              <th scope="col">Base</th>
-              <th scope="col">In sospeso</th>
-              <th scope="col">Penale %</th>
-              <th scope="col">Penale €</th>
+              <th scope="col" class="kpi-num">
+                Conformi
+              </th>
+              <th scope="col" class="kpi-num">
+                Non conformi
+              </th>
+              <th scope="col" class="kpi-num">
+                Base
+              </th>
+              <th scope="col" class="kpi-num">
+                In sospeso
+              </th>
+              <th scope="col" class="kpi-num">
+                Penale %
+              </th>
+              <th scope="col" class="kpi-num">
+                Penale €
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -142,8 +160,12 @@ export function SlaTable(props: {
         <thead>
           <tr>
             <th scope="col">Penale</th>
-            <th scope="col">Quantità</th>
-            <th scope="col">Importo</th>
+            <th scope="col" class="kpi-num">
+              Quantità
+            </th>
+            <th scope="col" class="kpi-num">
+              Importo
+            </th>
           </tr>
         </thead>
         <tbody>

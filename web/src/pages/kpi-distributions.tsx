@@ -174,7 +174,7 @@ export function DistributionsPage() {
                 <tr>
                   <th scope="col">{BUCKET_LABELS[dist.by]}</th>
                   {COLUMNS.map((c) => (
-                    <th key={c.key} scope="col">
+                    <th key={c.key} scope="col" class="kpi-num">
                       {c.label}
                     </th>
                   ))}
@@ -218,8 +218,12 @@ export function DistributionsPage() {
                   <tr>
                     <th scope="col">Canale</th>
                     <th scope="col">Tipo di richiesta</th>
-                    <th scope="col">Contatti</th>
-                    <th scope="col">Tempo medio di risposta</th>
+                    <th scope="col" class="kpi-num">
+                      Contatti
+                    </th>
+                    <th scope="col" class="kpi-num">
+                      Tempo medio di risposta
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -244,7 +248,9 @@ export function DistributionsPage() {
                 <thead>
                   <tr>
                     <th scope="col">Coda</th>
-                    <th scope="col">Chiamate in attesa in media</th>
+                    <th scope="col" class="kpi-num">
+                      Chiamate in attesa in media
+                    </th>
                   </tr>
                 </thead>
                 <tbody>

@@ -278,8 +278,12 @@ export function WallboardPage() {
               <thead>
                 <tr>
                   <th scope="col">Coda</th>
-                  <th scope="col">In attesa</th>
-                  <th scope="col">Attesa più lunga</th>
+                  <th scope="col" class="kpi-num">
+                    In attesa
+                  </th>
+                  <th scope="col" class="kpi-num">
+                    Attesa più lunga
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -300,7 +304,7 @@ export function WallboardPage() {
               <tr>
                 <th scope="col">Indicatore</th>
                 {WINDOWS.map((w) => (
-                  <th key={w.key} scope="col">
+                  <th key={w.key} scope="col" class="kpi-num">
                     {w.label}
                     <span class="kpi-window-span">
                       {w.key === 'lastServiceHour'
