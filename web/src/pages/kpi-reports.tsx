@@ -103,9 +103,9 @@ function ReportList() {
     setBusy(true);
     try {
       const s = await api<StoredReport>(`/api/kpi/reports/${r.id}/publish`, { method: 'POST', body: {} });
-      setNotice(`Report ${lineLabel(s.line)} ${periodLabel(s)} pubblicato il ${dateTime(s.publishedAt)}.`);
       setConfirm(undefined);
       await load();
+      setNotice(`Report ${lineLabel(s.line)} ${periodLabel(s)} pubblicato il ${dateTime(s.publishedAt)}.`);
     } catch (err) {
       setError(err);
       setConfirm(undefined);
@@ -159,8 +159,12 @@ function ReportList() {
                 <th scope="col">Prodotto</th>
                 <th scope="col">Scadenza</th>
                 <th scope="col">Pubblicazione</th>
-                <th scope="col">Giorni lavorativi di ritardo</th>
-                <th scope="col">Penale per il ritardo</th>
+                <th scope="col" class="kpi-num">
+                  Giorni lavorativi di ritardo
+                </th>
+                <th scope="col" class="kpi-num">
+                  Penale per il ritardo
+                </th>
                 {mayPublish && <th scope="col">Azioni</th>}
               </tr>
             </thead>
@@ -244,9 +248,9 @@ function ReportPage({ id }: { id: string }) {
         method: 'POST',
         body: {},
       });
-      setNotice(`Report pubblicato il ${dateTime(s.publishedAt)}.`);
       setConfirm(false);
       await load();
+      setNotice(`Report pubblicato il ${dateTime(s.publishedAt)}.`);
     } catch (err) {
       setError(err);
       setConfirm(false);

@@ -225,8 +225,12 @@ function ServiceValues() {
             <tr>
               <th scope="col">Mese</th>
               <th scope="col">Linea</th>
-              <th scope="col">Valore del servizio</th>
-              <th scope="col">Valore delle campagne in uscita</th>
+              <th scope="col" class="kpi-num">
+                Valore del servizio
+              </th>
+              <th scope="col" class="kpi-num">
+                Valore delle campagne in uscita
+              </th>
               <th scope="col">Inserito da</th>
               <th scope="col">Il</th>
               <th scope="col">Azioni</th>
@@ -434,6 +438,41 @@ function MaintenanceWindows() {
 
 // ---- definitions ------------------------------------------------------------------------------
 
+/**
+ * The version as JSON to edit, in the order the definitions are read (the database keeps
+ * JSON with its keys in its own order): the general figures first, then the SLAs in the
+ * table's order.
+ */
+function copy(d: KpiDefinitions): string {
+  const rule = (r: KpiDefinitions['sla'][keyof KpiDefinitions['sla']]) => ({
+    comparison: r.comparison,
+    thresholdPct: r.thresholdPct,
+    targetPct: r.targetPct,
+    penaltyPctPerPoint: r.penaltyPctPerPoint,
+    penaltyBase: r.penaltyBase,
+  });
+  const ordered = {
+    version: d.version,
+    answeredWithin: d.answeredWithin,
+    shortAbandonS: d.shortAbandonS,
+    solutionTimeFrom: d.solutionTimeFrom,
+    pointRounding: d.pointRounding,
+    waitLimitS: d.waitLimitS,
+    firstContactLimitS: { cup: d.firstContactLimitS.cup, csb: d.firstContactLimitS.csb },
+    secondLevelLimitS: d.secondLevelLimitS,
+    writtenLimitBusinessHours: d.writtenLimitBusinessHours,
+    outboundPackageHours: d.outboundPackageHours,
+    outboundPackageSize: d.outboundPackageSize,
+    outboundLatePenaltyPctPerHour: d.outboundLatePenaltyPctPerHour,
+    lateReportEurPerDay: d.lateReportEurPerDay,
+    reportDueDay: d.reportDueDay,
+    operatorDowntimeEurPerHour: d.operatorDowntimeEurPerHour,
+    // Anything else a version holds is kept, after the known fields.
+    sla: { ...Object.fromEntries(SLA_IDS.map((id) => [id, { ...rule(d.sla[id]), ...d.sla[id] }])), ...d.sla },
+  };
+  return JSON.stringify({ ...ordered, ...d, sla: ordered.sla }, null, 2);
+}
+
 /** The current version in words and a table, read-only. */
 function DefinitionsView({ d }: { d: KpiDefinitions }) {
   return (
@@ -477,9 +516,15 @@ function DefinitionsView({ d }: { d: KpiDefinitions }) {
           <thead>
             <tr>
               <th scope="col">SLA</th>
-              <th scope="col">Soglia</th>
-              <th scope="col">Valore da raggiungere</th>
-              <th scope="col">Penale per punto</th>
+              <th scope="col" class="kpi-num">
+                Soglia
+              </th>
+              <th scope="col" class="kpi-num">
+                Valore da raggiungere
+              </th>
+              <th scope="col" class="kpi-num">
+                Penale per punto
+              </th>
               <th scope="col">Calcolata sul valore</th>
             </tr>
           </thead>
@@ -511,7 +556,6 @@ function Definitions() {
   const [text, setText] = useState('');
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
-  const copy = (d: KpiDefinitions) => JSON.stringify(d, null, 2);
   useEffect(() => {
     getDefinitions().then((d) => {
       setDefs(d);
