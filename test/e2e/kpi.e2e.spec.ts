@@ -54,7 +54,7 @@ describe('the KPI pages in the browser', () => {
     await app?.stop();
   });
 
-  it('the administrator imports contact records: a bad file is refused row by row, a good one counted', async () => {
+  it('the administrator imports contact records (a bad file refused row by row), enters a service value and a late maintenance, and is told what is wrong in a new definitions version', async () => {
     const admin = await signedIn(browser, app, 'e2e.kpi.admin', ['admin']);
     const page = admin.page;
     await page.getByRole('link', { name: 'Configurazione SLA' }).click();
@@ -79,8 +79,32 @@ describe('the KPI pages in the browser', () => {
       .poll(() => page.getByTestId('import-result').textContent())
       .toMatch(/3 righe: 3 nuove, 0 già presenti/);
     expect(await page.getByTestId('import-errors').count()).toBe(0);
-    // The definitions in force, readable.
+    // October's service value (the penalties in euro are computed on it).
+    await page.getByLabel('Mese', { exact: true }).fill('2026-10');
+    await page.getByLabel('Valore del servizio (€)').fill('100000');
+    await page.getByRole('button', { name: 'Salva il valore' }).click();
+    await page.getByRole('status').filter({ hasText: 'Valori di ottobre 2026 per CUP salvati.' }).waitFor();
+    expect(await page.getByRole('table', { name: 'Valori del servizio per linea e mese' }).textContent()).toMatch(
+      /100\.000,00\s€/,
+    );
+    // A maintenance registered after it began is flagged.
+    await page.getByLabel('Inizio', { exact: true }).fill('2026-10-21T22:00');
+    await page.getByLabel('Fine', { exact: true }).fill('2026-10-21T23:00');
+    await page.getByLabel('Motivo', { exact: true }).fill('aggiornamento del centralino');
+    await page.getByRole('button', { name: 'Registra' }).click();
+    await expect
+      .poll(() => page.getByTestId('maintenance-windows').locator('tbody tr').first().textContent())
+      .toMatch(/aggiornamento del centralino.*Registrata dopo l'inizio/);
+    // The definitions in force, readable; a new version with a wrong field is refused with the field named.
     expect(await page.getByTestId('current-definitions').textContent()).toContain('contratto-2026.1');
+    const json = page.getByLabel(/^Definizioni \(JSON\)/);
+    expect(JSON.parse(await json.inputValue())).toMatchObject({ version: 'contratto-2026.1', waitLimitS: 20 });
+    await json.fill((await json.inputValue()).replace('"waitLimitS": 20', '"waitLimitS": -1'));
+    await page.getByRole('button', { name: 'Salva come nuova versione' }).click();
+    await expect.poll(() => page.getByRole('alert').last().textContent()).toMatch(/definitions\.waitLimitS/);
+    await json.fill('{ non è json');
+    await page.getByRole('button', { name: 'Salva come nuova versione' }).click();
+    await expect.poll(() => page.getByRole('alert').last().textContent()).toMatch(/non è JSON valido/);
     await screenshot(page, 'kpi-settings');
     expect(admin.errors).toEqual([]);
     await admin.context.close();
@@ -88,9 +112,17 @@ describe('the KPI pages in the browser', () => {
 
   it('the Regione watches the wallboard change without reloading when a call is queued, by keyboard too', async () => {
     const page = regione.page;
+    // The stream refused at first: the page says so, shows the figures read once, and opens it again.
+    const stream = '**/api/kpi/wallboard/stream*';
+    await page.route(stream, (r) => r.fulfill({ status: 503, body: '' }));
     await page.getByRole('link', { name: 'Cruscotto' }).click();
     await page.getByRole('heading', { name: 'Cruscotto · CUP' }).waitFor();
-    await expect.poll(() => page.getByTestId('connection').textContent()).toMatch(/In tempo reale/);
+    await expect.poll(() => page.getByTestId('connection').textContent()).toMatch(/Connessione persa, riconnessione…/);
+    await expect.poll(() => page.getByTestId('updated-at').textContent()).toMatch(/^Dati delle \d{2}:\d{2}:\d{2}$/);
+    await page.unroute(stream);
+    await expect
+      .poll(() => page.getByTestId('connection').textContent(), { timeout: 10_000 })
+      .toMatch(/In tempo reale/);
     const waiting = page.getByTestId('now-waiting').locator('[data-value]');
     await expect.poll(() => waiting.textContent()).toBe('0');
     expect(
@@ -145,6 +177,8 @@ describe('the KPI pages in the browser', () => {
     await expect.poll(() => row.locator('[data-cell="reached"]').textContent(), { timeout: 15_000 }).toBe('33,33%');
     expect(await row.locator('[data-cell="outcome"]').textContent()).toBe('KO');
     expect(await row.locator('[data-cell="base"]').textContent()).toBe('3');
+    // 33,33% against 90%: 57 points begun × 0,5% of October's 100 000 €.
+    expect(await row.locator('[data-cell="penalty"]').textContent()).toMatch(/^28\.500,00\s€$/);
     expect(await page.getByTestId('definitions-version').textContent()).toBe('contratto-2026.1');
     expect(await page.locator('tr[data-sla="lost-calls"] [data-cell="reached"]').textContent()).toBe('33,33%');
     // No data: n/a.
