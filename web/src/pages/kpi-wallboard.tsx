@@ -233,11 +233,12 @@ export function WallboardPage() {
         )}
         <div class="kpi-wall-status">
           <span role="status" class={`kpi-connection kpi-connection-${connection}`} data-testid="connection">
+            <span aria-hidden="true">{connection === 'live' ? '● ' : connection === 'lost' ? '▲ ' : '○ '}</span>
             {connection === 'live'
-              ? '● In tempo reale'
+              ? 'In tempo reale'
               : connection === 'lost'
-                ? '▲ Connessione persa, riconnessione…'
-                : '○ Connessione…'}
+                ? 'Connessione persa, riconnessione…'
+                : 'Connessione…'}
           </span>{' '}
           <span data-testid="updated-at">{board ? `Dati delle ${clock(board.at)}` : ''}</span>
         </div>
