@@ -85,12 +85,13 @@ export class Kpi1763900000031 implements MigrationInterface {
       -- a stored report may only be published, once.
       CREATE FUNCTION kpi_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF TG_TABLE_NAME = 'kpi_reports' AND TG_OP = 'UPDATE'
-           AND OLD.published_at IS NULL AND NEW.published_at IS NOT NULL
-           AND (NEW.report, NEW.definitions_version, NEW.period_from, NEW.period_to, NEW.kind, NEW.line)
-               IS NOT DISTINCT FROM (OLD.report, OLD.definitions_version, OLD.period_from, OLD.period_to, OLD.kind, OLD.line)
-        THEN
-          RETURN NEW;
+        IF TG_TABLE_NAME = 'kpi_reports' AND TG_OP = 'UPDATE' THEN
+          IF OLD.published_at IS NULL AND NEW.published_at IS NOT NULL
+             AND (NEW.report, NEW.definitions_version, NEW.period_from, NEW.period_to, NEW.kind, NEW.line)
+                 IS NOT DISTINCT FROM (OLD.report, OLD.definitions_version, OLD.period_from, OLD.period_to, OLD.kind, OLD.line)
+          THEN
+            RETURN NEW;
+          END IF;
         END IF;
         RAISE EXCEPTION '% is immutable', TG_TABLE_NAME;
       END $$;
