@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
 import { ValidationError } from '../errors.js';
-import { CONTACT_CHANNELS } from './types.js';
+import { CONTACT_CHANNELS, IMPORT_OPTIONAL_COLUMNS, IMPORT_REQUIRED_COLUMNS } from './types.js';
 
 /**
  * The contact-record import (`npm run contacts:import -- FILE.csv` and the administrators'
@@ -12,21 +12,8 @@ import { CONTACT_CHANNELS } from './types.js';
  * `contactId` was imported with other content is refused (records are not rewritten).
  */
 
-export const REQUIRED_COLUMNS = [
-  'contactId',
-  'line',
-  'channel',
-  'direction',
-  'requestType',
-  'offeredAt',
-  'answeredAt',
-  'abandonedAt',
-  'endedAt',
-  'wrapUpEndedAt',
-  'operator',
-  'outcome',
-] as const;
-export const OPTIONAL_COLUMNS = ['startedAt', 'queue', 'priority', 'resolvedAt', 'resolvedLevel'] as const;
+export const REQUIRED_COLUMNS = IMPORT_REQUIRED_COLUMNS;
+export const OPTIONAL_COLUMNS = IMPORT_OPTIONAL_COLUMNS;
 
 /** The file's outcomes, as stored (the file may say `escalated-l2`, the records `escalated-level-2`). */
 const OUTCOMES: Record<string, string> = {

@@ -293,3 +293,20 @@ export interface Distribution {
   /** Calls waiting per queue, averaged over the period. */
   queues: { queue: string; averageWaiting: number }[];
 }
+
+/** The import's columns (`npm run contacts:import`, the upload page): required, then read when present. */
+export const IMPORT_REQUIRED_COLUMNS = [
+  'contactId',
+  'line',
+  'channel',
+  'direction',
+  'requestType',
+  'offeredAt',
+  'answeredAt',
+  'abandonedAt',
+  'endedAt',
+  'wrapUpEndedAt',
+  'operator',
+  'outcome',
+] as const;
+export const IMPORT_OPTIONAL_COLUMNS = ['startedAt', 'queue', 'priority', 'resolvedAt', 'resolvedLevel'] as const;

@@ -314,22 +314,8 @@ export const SLA_NAMES: Record<SlaId, string> = {
   'ivr-continuity': 'Continuità di funzionamento',
 };
 
-/**
- * The import's columns (domain/kpi/contact-import.ts, which the browser cannot load: it reads
- * the file with Node's crypto and csv-parse).
- */
-export const REQUIRED_COLUMNS = [
-  'contactId',
-  'line',
-  'channel',
-  'direction',
-  'requestType',
-  'offeredAt',
-  'answeredAt',
-  'abandonedAt',
-  'endedAt',
-  'wrapUpEndedAt',
-  'operator',
-  'outcome',
-] as const;
-export const OPTIONAL_COLUMNS = ['startedAt', 'queue', 'priority', 'resolvedAt', 'resolvedLevel'] as const;
+/** The import's columns, as the import reads them. */
+export {
+  IMPORT_REQUIRED_COLUMNS as REQUIRED_COLUMNS,
+  IMPORT_OPTIONAL_COLUMNS as OPTIONAL_COLUMNS,
+} from '../../domain/kpi/types';
