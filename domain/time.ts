@@ -32,9 +32,14 @@ export function dayInRome(instant: Date): string {
   return dayFormat.format(instant);
 }
 
+/** The calendar day `n` days after (or, negative, before) `day`. */
+export function addDays(day: string, n: number): string {
+  const d = new Date(`${day}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
 /** The day after a calendar day. */
 export function nextDay(day: string): string {
-  const d = new Date(`${day}T12:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
+  return addDays(day, 1);
 }

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { isHoliday } from '../business-calendar.js';
 import { isServiceHour, serviceHoursBetween } from '../campaigns/service-hours.js';
-import { dayInRome, nextDay, startOfDayInRome } from '../time.js';
+import { addDays, dayInRome, nextDay, startOfDayInRome } from '../time.js';
 import { maskNumber } from '../voice/call-records.js';
 import { ValidationError } from '../errors.js';
 import { CONTRACT_DEFINITIONS, definitionsSchema, withOverrides } from './definitions.js';
@@ -154,17 +154,7 @@ export class Kpis {
 
   // ---- definitions -------------------------------------------------------------------------
 
-  /** The contract's version is stored the first time it is needed. */
-  async ensureDefinitions(): Promise<void> {
-    await this.db.query(
-      `INSERT INTO kpi_definitions (version, definitions, note, created_by, created_at)
-       VALUES ($1, $2, 'Definizioni del capitolato (§6)', 'system', '2026-01-01T00:00:00Z') ON CONFLICT DO NOTHING`,
-      [CONTRACT_DEFINITIONS.version, JSON.stringify(CONTRACT_DEFINITIONS)],
-    );
-  }
-
   async currentDefinitions(): Promise<KpiDefinitions> {
-    await this.ensureDefinitions();
     const [row] = await this.db.query<{ definitions: KpiDefinitions }[]>(
       `SELECT definitions FROM kpi_definitions ORDER BY created_at DESC, version DESC LIMIT 1`,
     );
@@ -173,7 +163,6 @@ export class Kpis {
 
   async definitions(version?: string): Promise<KpiDefinitions> {
     if (!version) return this.currentDefinitions();
-    await this.ensureDefinitions();
     const [row] = await this.db.query<
       {
         definitions: KpiDefinitions;
@@ -186,7 +175,6 @@ export class Kpis {
   async definitionVersions(): Promise<
     { version: string; createdAt: string; createdBy: string; note: string | null }[]
   > {
-    await this.ensureDefinitions();
     const rows = await this.db.query<{ version: string; created_at: Date; created_by: string; note: string | null }[]>(
       `SELECT version, created_at, created_by, note FROM kpi_definitions ORDER BY created_at DESC, version DESC`,
     );
@@ -207,7 +195,6 @@ export class Kpis {
         parsed.error.issues.map((i) => ({ field: `definitions.${i.path.join('.')}`, message: i.message })),
       );
     }
-    await this.ensureDefinitions();
     const inserted = await this.db.query<unknown[]>(
       `INSERT INTO kpi_definitions (version, definitions, note, created_by) VALUES ($1, $2, $3, $4)
        ON CONFLICT DO NOTHING RETURNING version`,
@@ -602,11 +589,6 @@ export class Kpis {
   }
 }
 
-function addDays(day: string, n: number): string {
-  const d = new Date(`${day}T12:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
 const previousDay = (day: string) => addDays(day, -1);
 function nextMonth(month: string): string {
   const [y, m] = month.split('-').map(Number) as [number, number];

@@ -32,6 +32,7 @@ import { VoiceOccupancy1763900000028 } from '../../migrations/1763900000028-Voic
 import { VoiceSurveys1763900000029 } from '../../migrations/1763900000029-VoiceSurveys.js';
 import { VoiceCallbackLeg1763900000030 } from '../../migrations/1763900000030-VoiceCallbackLeg.js';
 import { Kpi1763900000031 } from '../../migrations/1763900000031-Kpi.js';
+import { KpiContract1763900000032 } from '../../migrations/1763900000032-KpiContract.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -67,6 +68,7 @@ export const MIGRATIONS = [
   VoiceSurveys1763900000029,
   VoiceCallbackLeg1763900000030,
   Kpi1763900000031,
+  KpiContract1763900000032,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

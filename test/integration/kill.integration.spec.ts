@@ -28,6 +28,7 @@ import { citizenMail, intakeOf, precheck } from './support/mail.js';
 import { PEC_KILL_SCENARIOS } from './support/pec-kill-scenarios.js';
 import { CAMPAIGN_KILL_SCENARIOS } from './support/campaign-kill-scenarios.js';
 import { VOICE_KILL_SCENARIOS } from './support/voice-kill-scenarios.js';
+import { KPI_KILL_SCENARIOS } from './support/kpi-kill-scenarios.js';
 import { apiAs, startTestApp, twilioVia, waitFor, type ApiClient } from './support/test-app.js';
 import { bookDay, openTaskOf, slotOptions, startBooking } from './support/booking.js';
 import { testEngine } from './support/clock.js';
@@ -554,6 +555,7 @@ SCENARIOS.push(...PEC_KILL_SCENARIOS);
 SCENARIOS.push(...VOICE_KILL_SCENARIOS);
 // The agenda cleanup's record and the outbound campaigns' workers share one campaign mechanism.
 SCENARIOS.push(...CAMPAIGN_KILL_SCENARIOS);
+SCENARIOS.push(...KPI_KILL_SCENARIOS);
 const reminderBookings = new Map<string, string[]>();
 const groupAthletes = new Map<string, string[]>();
 
@@ -588,7 +590,11 @@ describe('a worker process killed around its side effect', () => {
         const runs: { point: KillPoint; pi: string; reached: boolean }[] = [];
         for (const point of KILL_POINTS) {
           const pi = await scenario.reach(app);
-          runs.push({ point, pi, reached: await dieAt(app, scenario.worker, scenario.site, pi, point, scenario.nth) });
+          runs.push({
+            point,
+            pi,
+            reached: await dieAt(app, scenario.worker, scenario.site, pi, point, scenario.nth, scenario.now),
+          });
         }
         // Every side-effecting worker meets its effect; a claim exists only where it goes through `once`.
         const reached = Object.fromEntries(runs.map((r) => [r.point, r.reached]));
@@ -599,7 +605,7 @@ describe('a worker process killed around its side effect', () => {
           ...(scenario.once ? { 'after-claim': true, 'after-done': true } : {}),
         });
 
-        const next = nextWorker(app, scenario.worker);
+        const next = nextWorker(app, scenario.worker, scenario.now);
         try {
           for (const r of runs) {
             await waitFor(

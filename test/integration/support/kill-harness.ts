@@ -81,6 +81,8 @@ export async function dieAt(
   point: KillPoint,
   /** Which of the site's effect calls the process dies around (the second booking of a group, …). */
   nth = 1,
+  /** The worker's clock, where the scenario moves it (what is due depends on the day). */
+  now?: () => Date,
 ): Promise<boolean> {
   const engine = testEngine();
   // fetchAndLock filters by business key, not by instance (a `processInstanceId` there is ignored).
@@ -133,6 +135,7 @@ export async function dieAt(
   const transport = dying(real.mail.transport, 'mail');
   const deps: WorkerDeps = {
     ...real,
+    ...(now ? { now } : {}),
     db,
     cup: dying(real.cup, 'cup'),
     sms,
@@ -175,11 +178,11 @@ export async function dieAt(
 export const lastOutcomes = new Map<string, unknown>();
 
 /** The worker, alone, as the process that comes after the dead one: real adapters, real store. */
-export function nextWorker(app: RunningApp, def: WorkerDefinition): { close(): Promise<void> } {
+export function nextWorker(app: RunningApp, def: WorkerDefinition, now?: () => Date): { close(): Promise<void> } {
   return startWorkers({
     engine: app.engine,
     definitions: [def],
-    deps: app.workerDeps,
+    deps: now ? { ...app.workerDeps, now } : app.workerDeps,
     effects: new EffectStore(app.db, app.config.WORKER_LOCK_MS),
     metrics: new Metrics(),
     log: createLogger('silent'),
@@ -203,4 +206,6 @@ export interface KillScenario {
   verify(app: RunningApp, processInstanceId: string): Promise<void>;
   /** Extra environment for the test app (a Twilio stand-in, …). */
   appOverrides?: () => AppOverrides;
+  /** The workers' clock for this scenario, dying and next alike (the app keeps the real one). */
+  now?: () => Date;
 }

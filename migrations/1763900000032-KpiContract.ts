@@ -1,0 +1,37 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { CONTRACT_DEFINITIONS } from '../domain/kpi/definitions.js';
+
+/**
+ * The contract's definitions (`contratto-2026.1`), stored once here rather than by an insert
+ * before every read (a read that writes, and a write each kill test would meet first). A
+ * version is immutable: a change to the definitions is a new version, never an edit here.
+ *
+ * Indexes measured by `npm run bench:kpi` (docs/benchmarks.md, "KPIs (issue 12)"). The
+ * wallboard's three windows and the K1 distribution ask, for every operator, the last
+ * presence before the window (`DISTINCT ON (username) … WHERE at < $1 ORDER BY username, at
+ * DESC, id DESC`): with only the index on `at`, PostgreSQL read and sorted the whole presence
+ * log before the window (three changes per answered call), on disk past `work_mem`, for each
+ * window of each computation. This index returns the log in that order with the presence in
+ * it (an index-only scan, no sort), and lets a query find one operator's last change before
+ * an instant in a single descent.
+ */
+export class KpiContract1763900000032 implements MigrationInterface {
+  name = 'KpiContract1763900000032';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(
+      `INSERT INTO kpi_definitions (version, definitions, note, created_by, created_at)
+       VALUES ($1, $2, 'Definizioni del capitolato (§6)', 'system', '2026-01-01T00:00:00Z') ON CONFLICT DO NOTHING`,
+      [CONTRACT_DEFINITIONS.version, JSON.stringify(CONTRACT_DEFINITIONS)],
+    );
+    await q.query(`
+      CREATE INDEX voice_presence_events_user_at_idx
+        ON voice_presence_events (username, at DESC, id DESC) INCLUDE (presence);
+    `);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX voice_presence_events_user_at_idx');
+    // The stored definitions stay: they are immutable, and reports refer to them.
+  }
+}
