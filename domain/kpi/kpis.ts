@@ -24,7 +24,7 @@ import type {
   SlaId,
   SlaReport,
   SlaStatus,
-  StoredReportInfo,
+  StoredReportSummary,
 } from './types.js';
 
 /** A period of whole Rome days, inclusive, as the report and the API name it. */
@@ -110,21 +110,6 @@ export function dueOn(periodTo: string, dueDay: number): string {
   const [y, m] = periodTo.split('-').map(Number) as [number, number];
   const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
   return `${next}-${String(dueDay).padStart(2, '0')}`;
-}
-
-export interface StoredReportSummary {
-  id: string;
-  kind: 'weekly' | 'monthly';
-  line: KpiLine;
-  from: string;
-  to: string;
-  definitionsVersion: string;
-  producedAt: string;
-  dueOn: string | null;
-  publishedAt: string | null;
-  publishedBy: string | null;
-  lateWorkingDays: number;
-  latePenaltyEur: number;
 }
 
 interface StoredRow {
@@ -565,16 +550,7 @@ export class Kpis {
       })[]
     >(`${Kpis.STORED.replace('SELECT', 'SELECT report,')} WHERE id = $1`, [id]);
     if (!row) return undefined;
-    const summary = this.summary(row, await this.definitions(row.definitions_version));
-    const stored: StoredReportInfo = {
-      id: row.id,
-      kind: row.kind,
-      producedAt: summary.producedAt,
-      dueOn: summary.dueOn,
-      publishedAt: summary.publishedAt,
-      publishedBy: summary.publishedBy,
-    };
-    return { ...row.report, stored };
+    return { ...row.report, stored: this.summary(row, await this.definitions(row.definitions_version)) };
   }
 
   /** Publishes once: a second call changes nothing and answers the first publication. */

@@ -84,6 +84,21 @@ export type SolutionTimeFrom = (typeof SOLUTION_TIME_FROM)[number];
 export const POINT_ROUNDING = ['begun', 'whole', 'exact'] as const;
 export type PointRounding = (typeof POINT_ROUNDING)[number];
 
+/** The options of the definitions as the report, its files and the pages name them. */
+export const ANSWERED_WITHIN_LABELS: Record<AnsweredWithinVariant, string> = {
+  contract: 'come da contratto: una chiamata persa entro il limite di attesa è conforme',
+  strict: 'rigorosa: ogni chiamata persa è non conforme',
+  'exclude-short': 'abbandoni brevi esclusi dalla base, le altre perse non conformi',
+};
+export const SOLUTION_TIME_FROM_LABELS: Record<SolutionTimeFrom, string> = {
+  'call-start': "dall'inizio della chiamata",
+  answer: 'dalla risposta',
+};
+export const POINT_ROUNDING_LABELS: Record<PointRounding, string> = {
+  begun: 'ogni punto iniziato',
+  whole: 'solo punti interi',
+  exact: 'punti esatti (frazioni comprese)',
+};
 /** One SLA's threshold and penalty, as configured in a version of the definitions. */
 export interface SlaRule {
   /** `min`: reached must be at least the threshold; `max`: at most (lost calls). */
@@ -196,16 +211,25 @@ export interface SlaReport {
   penaltyTotalEur: number | null;
   computedAt: string;
   /** Set on a stored report (K4). */
-  stored?: StoredReportInfo | undefined;
+  stored?: StoredReportSummary | undefined;
 }
 
-export interface StoredReportInfo {
+/** A stored report (K4): its period, definitions, production, publication and lateness. */
+export interface StoredReportSummary {
   id: string;
   kind: 'weekly' | 'monthly';
+  line: KpiLine;
+  from: string;
+  to: string;
+  definitionsVersion: string;
   producedAt: string;
+  /** Monthly reports: the day by which it must be published (§6.4); null for weekly ones. */
   dueOn: string | null;
   publishedAt: string | null;
   publishedBy: string | null;
+  /** Working days past `dueOn` at publication (or today, while unpublished). */
+  lateWorkingDays: number;
+  latePenaltyEur: number;
 }
 
 /** One window of the wallboard (§5.1: last service hour, last week, last month). */

@@ -5,6 +5,7 @@ import { Kpis } from '../../domain/kpi/kpis.js';
 import type { SimulatedCall, VoiceSimulator } from '../../stand-ins/twilio/voice.js';
 import { startTestApp } from '../integration/support/test-app.js';
 import { launchChromium, screenshot, signedIn, type Person } from './support/browser.js';
+import { renderPdf } from './support/pdf.js';
 
 const CUP = '+39848821821';
 /** Tuesday 10 November 2026, 10:00 in Rome: the CUP line is open; October is "last month". */
@@ -208,6 +209,20 @@ describe('the KPI pages in the browser', () => {
       expect(res.status(), name).toBe(200);
       expect(res.headers()['content-type'], name).toMatch(type);
       expect((await res.body()).length, name).toBeGreaterThan(100);
+      if (type.source.includes('pdf')) {
+        // What the Regione opens: one A4 landscape page, the table's words, KO in red.
+        const pdf = await renderPdf(browser, await res.body(), 'kpi-sla-pdf');
+        expect(pdf.pages).toBe(1);
+        expect([Math.round(pdf.width), Math.round(pdf.height)]).toEqual([842, 595]);
+        const words = pdf.text.join(' ');
+        expect(words).toContain('Monitoraggio tempo massimo di attesa');
+        expect(words).toContain('33,33%');
+        expect(words).toContain('KO');
+        expect(words).toContain('28.500,00 €');
+        expect(words).not.toContain('?');
+        expect(pdf.inked).toBeGreaterThan(0.005);
+        expect(pdf.red).toBeGreaterThan(0);
+      }
     }
     expect(regione.errors).toEqual([]);
   });

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { RunningApp } from '../../app.js';
 import type { Campaign, CampaignReport } from '../../domain/campaigns/campaigns.js';
 import type { ContactListReport } from '../../domain/campaigns/contact-list.js';
+import type { SlaReport } from '../../domain/kpi/types.js';
 import { outcomeOptions } from '../../domain/campaigns/outcomes.js';
 import type { Actor, UserTask, UserTaskDetail } from '../../domain/tasks/inbox.js';
 import { ensureDatabase } from '../../platform/database/ensure-database.js';
@@ -254,6 +255,44 @@ describe('an outbound campaign from an uploaded list (R6, §2.2.8, §6.2)', () =
     expect(notes).toEqual([{ note: 'Ha ricevuto le istruzioni' }]);
     // Four operators closing calls of one package at once never collide in the engine.
     expect(await testEngine().historicIncidents({ processInstanceId: pi })).toEqual([]);
+
+    // The same campaign in the Contact Center's SLA report (§6.2): efficacy over the 250
+    // contacts, 115 positive (46 %, 4 points short of 50 %: 4 % of the outbound value);
+    // efficiency over the 3 packages, one 14 service hours late (3 % an hour: 42 %).
+    const sla = await regione.get<SlaReport>('/api/kpi/sla?line=csb&from=2027-03-15&to=2027-03-21');
+    expect(sla.status, JSON.stringify(sla.body)).toBe(200);
+    const rowOf = (slaId: string) => sla.body.sla.find((r) => r.id === slaId);
+    expect(rowOf('outbound-efficacy')).toMatchObject({
+      unit: 'contacts',
+      met: 115,
+      base: 250,
+      reachedPct: 46,
+      ok: false,
+      shortfallPoints: 4,
+      penaltyPoints: 4,
+      penaltyPct: 4,
+      penaltyBase: 'outbound',
+    });
+    expect(rowOf('outbound-efficiency')).toMatchObject({
+      unit: 'packages',
+      met: 2,
+      base: 3,
+      pending: 0,
+      reachedPct: 66.67,
+      ok: false,
+      penaltyPoints: 14,
+      penaltyPct: 42,
+    });
+    // Behind the efficacy figure: this campaign's 135 negative contacts, each with its outcome.
+    const missed = await regione.get<{ total: number; contacts: { contactId: string; outcome: string | null }[] }>(
+      '/api/kpi/sla/contacts?line=csb&from=2027-03-15&to=2027-03-21&sla=outbound-efficacy&status=missed&limit=1000',
+    );
+    expect(missed.body.total).toBe(135);
+    const outcomes = missed.body.contacts.reduce<Record<string, number>>((acc, c) => {
+      acc[c.outcome ?? ''] = (acc[c.outcome ?? ''] ?? 0) + 1;
+      return acc;
+    }, {});
+    expect(outcomes).toEqual({ 'NON-RISPONDE': 40, RIFIUTA: 95 });
   }, 400_000);
 
   it('starts nothing from a list with no usable row, and answers 400 with the report of each row', async () => {

@@ -2,16 +2,13 @@ import { api, ApiError, query, SESSION_EXPIRED } from './api';
 import {
   KPI_LINE_LABELS,
   KPI_LINES,
-  type AnsweredWithinVariant,
   type ContactChannel,
   type ContactSource,
   type DistributionBucket,
   type KpiDefinitions,
   type KpiLine,
-  type PointRounding,
   type SlaId,
   type SlaStatus,
-  type SolutionTimeFrom,
 } from '../../domain/kpi/types';
 
 /** The KPI pages' shapes are the server's own (domain/kpi/types.ts). */
@@ -26,10 +23,19 @@ export type {
   SlaReport,
   SlaRow,
   SlaStatus,
+  StoredReportSummary as StoredReport,
   Wallboard,
   WallboardWindow,
 } from '../../domain/kpi/types';
-export { DISTRIBUTION_BUCKETS, KPI_LINE_LABELS, KPI_LINES, SLA_IDS } from '../../domain/kpi/types';
+export {
+  ANSWERED_WITHIN_LABELS,
+  DISTRIBUTION_BUCKETS,
+  KPI_LINE_LABELS,
+  KPI_LINES,
+  POINT_ROUNDING_LABELS,
+  SLA_IDS,
+  SOLUTION_TIME_FROM_LABELS,
+} from '../../domain/kpi/types';
 
 // ---- numbers, Italian style ------------------------------------------------------------------
 
@@ -141,20 +147,6 @@ export const isDay = (v: string | undefined): v is string => !!v && /^\d{4}-\d{2
 
 // ---- labels -----------------------------------------------------------------------------------
 
-export const ANSWERED_WITHIN_LABELS: Record<AnsweredWithinVariant, string> = {
-  contract: 'come da contratto: una chiamata persa entro il limite di attesa è conforme',
-  strict: 'rigorosa: ogni chiamata persa è non conforme',
-  'exclude-short': 'abbandoni brevi esclusi dalla base, le altre perse non conformi',
-};
-export const SOLUTION_TIME_FROM_LABELS: Record<SolutionTimeFrom, string> = {
-  'call-start': "dall'inizio della chiamata",
-  answer: 'dalla risposta',
-};
-export const POINT_ROUNDING_LABELS: Record<PointRounding, string> = {
-  begun: 'ogni punto iniziato',
-  whole: 'solo punti interi',
-  exact: 'punti esatti (frazioni comprese)',
-};
 export const STATUS_LABELS: Record<SlaStatus, string> = {
   met: 'conformi',
   missed: 'non conformi',
@@ -222,21 +214,6 @@ export function slaQuery(p: SlaParams, more: Record<string, string | number | un
     solutionTimeFrom: p.solutionTimeFrom,
     ...more,
   });
-}
-
-export interface StoredReport {
-  id: string;
-  kind: 'weekly' | 'monthly';
-  line: KpiLine;
-  from: string;
-  to: string;
-  definitionsVersion: string;
-  producedAt: string;
-  dueOn: string | null;
-  publishedAt: string | null;
-  publishedBy: string | null;
-  lateWorkingDays: number;
-  latePenaltyEur: number;
 }
 
 export interface ServiceValue {

@@ -1,5 +1,5 @@
 import type { KpiContact, SlaReport } from '../types.js';
-import { definitionsLine, eur, TABLE_HEADER, tableRows, title } from './format.js';
+import { definitionsLine, eur, TABLE_HEADER, tableRows, title, when } from './format.js';
 
 /**
  * CSV for Italian spreadsheets: UTF-8 with a BOM, `;` as separator (the decimal comma is
@@ -14,7 +14,7 @@ export function slaReportCsv(report: SlaReport): string {
   const rows: string[][] = [
     [title(report)],
     [definitionsLine(report)],
-    ...(report.stored ? [[`Report ${report.stored.id}, prodotto il ${report.stored.producedAt}`]] : []),
+    ...(report.stored ? [[`Report ${report.stored.id}, prodotto il ${when(report.stored.producedAt)}`]] : []),
     [],
     TABLE_HEADER,
     ...tableRows(report),

@@ -1,4 +1,20 @@
-import { KPI_LINE_LABELS, type SlaReport } from '../types.js';
+import {
+  ANSWERED_WITHIN_LABELS,
+  KPI_LINE_LABELS,
+  POINT_ROUNDING_LABELS,
+  SOLUTION_TIME_FROM_LABELS,
+  type SlaReport,
+} from '../types.js';
+
+/** A calendar day (`YYYY-MM-DD`) as Italians write it: 01/10/2026. */
+export const day = (d: string) => `${d.slice(8, 10)}/${d.slice(5, 7)}/${d.slice(0, 4)}`;
+const dateTime = new Intl.DateTimeFormat('it-IT', {
+  timeZone: 'Europe/Rome',
+  dateStyle: 'short',
+  timeStyle: 'short',
+});
+/** An instant in Rome's time: 10/11/2026, 10:00. */
+export const when = (iso: string) => dateTime.format(new Date(iso));
 
 /** Italian figures as seed 003 writes them: decimal comma, "n/a" without data. */
 export const pct = (x: number | null) =>
@@ -7,9 +23,11 @@ export const eur = (x: number | null) =>
   x === null ? 'n/d' : `${x.toLocaleString('it-IT', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} €`;
 export const outcome = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'OK' : 'KO');
 export const title = (r: SlaReport) =>
-  `Resoconto livelli di servizio — ${KPI_LINE_LABELS[r.line]} — dal ${r.from} al ${r.to}`;
+  `Resoconto livelli di servizio — ${KPI_LINE_LABELS[r.line]} — dal ${day(r.from)} al ${day(r.to)}`;
 export const definitionsLine = (r: SlaReport) =>
-  `Definizioni versione ${r.definitions.version} (attesa: ${r.definitions.answeredWithin}, abbandono breve ${r.definitions.shortAbandonS} s, soluzione da ${r.definitions.solutionTimeFrom}, punti ${r.definitions.pointRounding})`;
+  `Definizioni versione ${r.definitions.version}: attesa ${ANSWERED_WITHIN_LABELS[r.definitions.answeredWithin]}; ` +
+  `abbandono breve entro ${r.definitions.shortAbandonS} s; tempo di soluzione ${SOLUTION_TIME_FROM_LABELS[r.definitions.solutionTimeFrom]}; ` +
+  `penali per ${POINT_ROUNDING_LABELS[r.definitions.pointRounding]}`;
 
 /** The table's rows: seed 003's columns, then the counts and the penalty. */
 export const TABLE_HEADER = [

@@ -1,11 +1,20 @@
 import type { SlaReport } from '../types.js';
-import { definitionsLine, eur, TABLE_HEADER, tableRows, title } from './format.js';
+import { definitionsLine, eur, TABLE_HEADER, tableRows, title, when } from './format.js';
 
 /** WinAnsi (the standard fonts' encoding): Latin-1 plus € and the typographic quotes. */
 function winAnsi(s: string): Buffer {
-  const map: Record<string, number> = { '€': 0x80, '’': 0x92, '‘': 0x91, '“': 0x93, '”': 0x94, '—': 0x97, '–': 0x96 };
+  const map: Record<string, number> = {
+    '€': 0x80,
+    '…': 0x85,
+    '’': 0x92,
+    '‘': 0x91,
+    '“': 0x93,
+    '”': 0x94,
+    '—': 0x97,
+    '–': 0x96,
+  };
   const bytes: number[] = [];
-  for (const ch of s.replace('≥', '>=').replace('≤', '<=').replace('′', "'").replace('″', '"')) {
+  for (const ch of s.replaceAll('≥', '>=').replaceAll('≤', '<=').replaceAll('′', "'").replaceAll('″', '"')) {
     const code = map[ch] ?? ch.charCodeAt(0);
     bytes.push(code < 256 ? code : 0x3f);
   }
@@ -22,6 +31,19 @@ const text = (s: string) =>
     ),
     Buffer.from(') Tj'),
   ]);
+
+/** Words in lines of at most `max` characters. */
+function wrap(s: string, max: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of s.split(' ')) {
+    if (line && line.length + 1 + word.length > max) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return line ? [...lines, line] : lines;
+}
 
 /** A4 landscape, Helvetica: the SLA table in seed 003's column order, KO in red and in words. */
 export function slaReportPdf(report: SlaReport): Promise<Buffer> {
@@ -40,8 +62,10 @@ export function slaReportPdf(report: SlaReport): Promise<Buffer> {
     return s.length > max ? `${s.slice(0, max - 1)}…` : s;
   };
   at(40, H - 50, title(report), 14);
-  at(40, H - 68, definitionsLine(report), 8);
-  let y = H - 95;
+  // Helvetica 8 averages under 4.4 pt a character: 170 fit in the 762 pt of the line.
+  const lines = wrap(definitionsLine(report), 170);
+  lines.forEach((l, i) => at(40, H - 68 - i * 11, l, 8));
+  let y = H - 95 - (lines.length - 1) * 11;
   let x = 40;
   TABLE_HEADER.forEach((h, i) => {
     at(x, y, clip(h, cols[i] ?? 50, 7), 7);
@@ -61,7 +85,7 @@ export function slaReportPdf(report: SlaReport): Promise<Buffer> {
     y -= 14;
   }
   at(40, y, `Totale penali: ${eur(report.penaltyTotalEur)}`, 9);
-  at(40, 30, `Generato il ${report.computedAt} — pagina 1 di 1`, 7);
+  at(40, 30, `Generato il ${when(report.computedAt)} — pagina 1 di 1`, 7);
   const content = Buffer.concat(parts);
   const objects = [
     '<< /Type /Catalog /Pages 2 0 R >>',

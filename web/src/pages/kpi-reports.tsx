@@ -219,7 +219,6 @@ function ReportPage({ id }: { id: string }) {
   const { session } = useSession();
   const mayPublish = can(session.user, 'kpi:publish');
   const [report, setReport] = useState<SlaReport>();
-  const [summary, setSummary] = useState<StoredReport>();
   const [error, setError] = useState<unknown>();
   const [confirm, setConfirm] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -229,10 +228,6 @@ function ReportPage({ id }: { id: string }) {
       const r = await api<SlaReport>(`/api/kpi/reports/${encodeURIComponent(id)}`);
       setReport(r);
       setError(undefined);
-      const list = await api<{ reports: StoredReport[] }>(
-        `/api/kpi/reports${query({ line: r.line, kind: r.stored?.kind })}`,
-      );
-      setSummary(list.reports.find((x) => x.id === id));
     } catch (err) {
       setError(err);
     }
@@ -284,11 +279,11 @@ function ReportPage({ id }: { id: string }) {
             <dd>
               <Publication r={{ publishedAt: stored?.publishedAt ?? null, publishedBy: stored?.publishedBy ?? null }} />
             </dd>
-            {summary && stored?.dueOn && (
+            {stored?.dueOn && (
               <>
                 <dt>Ritardo</dt>
                 <dd>
-                  {num(summary.lateWorkingDays, 0)} giorni lavorativi, penale {eur(summary.latePenaltyEur)}
+                  {num(stored.lateWorkingDays, 0)} giorni lavorativi, penale {eur(stored.latePenaltyEur)}
                 </dd>
               </>
             )}
