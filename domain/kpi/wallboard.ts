@@ -40,6 +40,37 @@ export function lastServiceHour(now: Date): { from: Date; to: Date } {
   return { from: new Date(now.getTime() - HOUR), to: now };
 }
 
+/** The SQL of a distribution's bucket (hour of the day, ISO weekday, day, month in Rome) of a time column. */
+function bucketKey(by: DistributionBucket, column: string): string {
+  return {
+    hour: `to_char(${column} AT TIME ZONE 'Europe/Rome', 'HH24')`,
+    weekday: `EXTRACT(ISODOW FROM ${column} AT TIME ZONE 'Europe/Rome')::int::text`,
+    day: `to_char(${column} AT TIME ZONE 'Europe/Rome', 'YYYY-MM-DD')`,
+    month: `to_char(${column} AT TIME ZONE 'Europe/Rome', 'YYYY-MM')`,
+  }[by];
+}
+
+/**
+ * Every operator's presence segments within [$1, $2): the changes in the window, and each
+ * operator's last presence before it, found by one descent of `voice_presence_events_user_at_idx`
+ * per operator (a loose index scan: the log before the window is never read whole; measured
+ * in docs/benchmarks.md, "KPIs"). `seg` has presence, at and until.
+ */
+const PRESENCE_SEGMENTS = `WITH RECURSIVE users AS (
+    (SELECT username FROM voice_presence_events WHERE at < $1 ORDER BY username LIMIT 1)
+    UNION ALL
+    SELECT (SELECT e.username FROM voice_presence_events e WHERE e.username > u.username AND e.at < $1
+             ORDER BY e.username LIMIT 1)
+      FROM users u WHERE u.username IS NOT NULL),
+  ev AS (
+    SELECT username, presence, at FROM voice_presence_events WHERE at >= $1 AND at < $2
+    UNION ALL
+    SELECT u.username, l.presence, $1::timestamptz FROM users u
+      CROSS JOIN LATERAL (SELECT e.presence FROM voice_presence_events e WHERE e.username = u.username AND e.at < $1
+                           ORDER BY e.at DESC, e.id DESC LIMIT 1) l
+     WHERE u.username IS NOT NULL),
+  seg AS (SELECT presence, at, lead(at, 1, $2::timestamptz) OVER (PARTITION BY username ORDER BY at) AS until FROM ev)`;
+
 /**
  * The live wallboard (K2, §5.1) and the K1 distributions, from the same `kpi_contacts` view
  * and the same per-contact classification as the SLA report, plus the queues and presences
@@ -55,12 +86,7 @@ export class KpiBoards {
   /** Average operators signed in (presence other than `assente`) over [from, to). */
   async averageOperatorsActive(from: Date, to: Date): Promise<number> {
     const [row] = await this.db.query<{ s: number }[]>(
-      `WITH ev AS (
-         SELECT username, presence, at FROM voice_presence_events WHERE at >= $1 AND at < $2
-         UNION ALL
-         (SELECT DISTINCT ON (username) username, presence, $1::timestamptz FROM voice_presence_events
-           WHERE at < $1 ORDER BY username, at DESC, id DESC)),
-       seg AS (SELECT presence, at, lead(at, 1, $2::timestamptz) OVER (PARTITION BY username ORDER BY at) AS until FROM ev)
+      `${PRESENCE_SEGMENTS}
        SELECT COALESCE(sum(EXTRACT(EPOCH FROM (until - at))) FILTER (WHERE presence <> 'assente'), 0)::float8 AS s FROM seg`,
       [from, to],
     );
@@ -190,12 +216,7 @@ export class KpiBoards {
   /** K1: the §5 parameters per hour of the day, weekday, day or month of a period. */
   async distribution(line: KpiLine, from: string, to: string, by: DistributionBucket): Promise<Distribution> {
     const { start, end } = periodBounds({ from, to });
-    const key = {
-      hour: `to_char(started_at AT TIME ZONE 'Europe/Rome', 'HH24')`,
-      weekday: `EXTRACT(ISODOW FROM started_at AT TIME ZONE 'Europe/Rome')::int::text`,
-      day: `to_char(started_at AT TIME ZONE 'Europe/Rome', 'YYYY-MM-DD')`,
-      month: `to_char(started_at AT TIME ZONE 'Europe/Rome', 'YYYY-MM')`,
-    }[by];
+    const key = bucketKey(by, 'started_at');
     const lost = `answered_at IS NULL AND (abandoned_at IS NOT NULL OR ended_at IS NOT NULL)
                   AND COALESCE(outcome, '') NOT IN ('busy', 'out-of-hours', 'retired-number', 'not-allowed', 'callback-requested')`;
     const rows = await this.db.query<
@@ -254,7 +275,7 @@ export class KpiBoards {
       const k = keyOf(new Date(t));
       spans.set(k, (spans.get(k) ?? 0) + 3600);
     }
-    const active = await this.activeSecondsBy(start, end, keyOf);
+    const active = await this.activeSecondsBy(start, end, bucketKey(by, 'h'));
     const r1 = (x: number) => Math.round(x * 100) / 100;
     const out: DistributionRow[] = rows.map((r) => {
       const span = spans.get(r.key) ?? 0;
@@ -309,28 +330,20 @@ export class KpiBoards {
   }
 
   /** Signed-in seconds of all operators per bucket, from the presence log (cut at each hour). */
-  private async activeSecondsBy(start: Date, end: Date, keyOf: (t: Date) => string): Promise<Map<string, number>> {
-    const segs = await this.db.query<{ at: Date; until: Date }[]>(
-      `WITH ev AS (
-         SELECT username, presence, at FROM voice_presence_events WHERE at >= $1 AND at < $2
-         UNION ALL
-         (SELECT DISTINCT ON (username) username, presence, $1::timestamptz FROM voice_presence_events
-           WHERE at < $1 ORDER BY username, at DESC, id DESC)),
-       seg AS (SELECT presence, at, lead(at, 1, $2::timestamptz) OVER (PARTITION BY username ORDER BY at) AS until FROM ev)
-       SELECT at, until FROM seg WHERE presence <> 'assente' AND until > at`,
+  /** Signed-in seconds of all operators per bucket (`key`: the bucket of an hour `h`), summed in the database. */
+  private async activeSecondsBy(start: Date, end: Date, key: string): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ key: string; s: number }[]>(
+      `${PRESENCE_SEGMENTS},
+       pieces AS (
+         SELECT h, GREATEST(seg.at, h) AS a, LEAST(seg.until, h + interval '1 hour') AS b
+           FROM seg
+          CROSS JOIN LATERAL generate_series(
+            date_trunc('hour', seg.at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', seg.until - interval '1 microsecond',
+            interval '1 hour') AS h
+          WHERE seg.presence <> 'assente' AND seg.until > seg.at)
+       SELECT ${key} AS key, sum(EXTRACT(EPOCH FROM (b - a)))::float8 AS s FROM pieces GROUP BY 1`,
       [start, end],
     );
-    const out = new Map<string, number>();
-    for (const s of segs) {
-      let t = s.at.getTime();
-      const e = s.until.getTime();
-      while (t < e) {
-        const next = Math.min(e, (Math.floor(t / HOUR) + 1) * HOUR);
-        const k = keyOf(new Date(t));
-        out.set(k, (out.get(k) ?? 0) + (next - t) / 1000);
-        t = next;
-      }
-    }
-    return out;
+    return new Map(rows.map((r) => [r.key, r.s]));
   }
 }
