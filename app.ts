@@ -112,8 +112,11 @@ export interface RunningApp {
   deployReport: RepositoryDeployReport;
   /** The help desk's mail intake and its mailboxes, when this process runs the workers. */
   helpDesk: { intake: MailIntake; mailboxes: IntakeMailbox[]; localSmtpPort: number | undefined };
-  /** The engine's REST URLs and, when this process started it, the local engine's pid. */
-  engineInfo: { urls: string[]; pid: number | undefined };
+  /**
+   * The engine's REST URLs and, when this process started it, the local engine's pid (its first
+   * node) and its nodes (fault tests kill and restart them).
+   */
+  engineInfo: { urls: string[]; pid: number | undefined; nodes: LocalEngine[] };
   databaseUrl: string;
   /**
    * The telephone, when this process runs the API: its service, what signs its webhooks and,
@@ -141,7 +144,7 @@ async function waitForEngine(engine: EngineClient, timeoutMs: number): Promise<v
 }
 
 /** Which PostgreSQL the local engine keeps its tables in: its own database beside the app's. */
-async function engineDatabaseUrl(config: Config, serverUrl: string, embedded: boolean): Promise<string> {
+export async function engineDatabaseUrl(config: Config, serverUrl: string, embedded: boolean): Promise<string> {
   if (config.ENGINE_DATABASE_URL) return config.ENGINE_DATABASE_URL;
   const appDb = new URL(serverUrl).pathname.replace(/^\//, '') || 'contact_center';
   const name = embedded ? 'operaton' : `${appDb.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_engine`;
@@ -193,42 +196,64 @@ async function openPlatformDatabase(
   return { db, databaseUrl };
 }
 
+/**
+ * The local engine's `ENGINE_NODES` nodes on `databaseUrl`'s server, started (the first node
+ * creates or updates the engine's schema, the others then start on it together), stopped by
+ * `teardown`; with the REST credentials (`ENGINE_REST_*`, or generated into `DATA_DIR/engine`).
+ * Also what `npm run cluster` starts.
+ */
+export async function startLocalEngines(
+  config: Config,
+  databaseUrl: string,
+  teardown: { add(step: () => Promise<void>): void },
+  log: Logger,
+): Promise<{ nodes: LocalEngine[]; urls: string[]; credentials: { user: string; password: string } }> {
+  const java = await findJava(config.JAVA_HOME);
+  const jar = await buildEngine(path.join(PROJECT_ROOT, 'engine'), java, (msg) => log.info(msg));
+  const engineDir = path.join(path.resolve(config.DATA_DIR), 'engine');
+  const credentials =
+    config.ENGINE_REST_USER && config.ENGINE_REST_PASSWORD
+      ? { user: config.ENGINE_REST_USER, password: config.ENGINE_REST_PASSWORD }
+      : await localEngineCredentials(engineDir);
+  const jdbc = jdbcFromUrl(await engineDatabaseUrl(config, databaseUrl, !config.DATABASE_URL));
+  const nodes = Array.from(
+    { length: config.ENGINE_NODES },
+    (_, i) =>
+      new LocalEngine({
+        jar,
+        java,
+        // Node 1 in `engine/` (as a single engine), the others beside it (their pid file and log).
+        dataDir: i === 0 ? engineDir : path.join(engineDir, `node-${i + 1}`),
+        port: config.ENGINE_PORT + i,
+        jdbc,
+        credentials,
+        heapMb: config.ENGINE_HEAP_MB,
+        log: (msg) => log.info(msg),
+      }),
+  );
+  teardown.add(() => Promise.all(nodes.map((n) => n.stop())).then(() => undefined));
+  const [first, ...others] = nodes as [LocalEngine, ...LocalEngine[]];
+  await first.start();
+  await Promise.all(others.map((n) => n.start()));
+  const urls = nodes.map((n) => n.url);
+  log.info({ urls, java: java.version }, nodes.length > 1 ? 'Operaton cluster ready' : 'Operaton engine ready');
+  return { nodes, urls, credentials };
+}
+
 /** Step 2: the engine: the nodes of ENGINE_URL, or the local Operaton built and started here. */
 async function connectEngine(
   config: Config,
   databaseUrl: string,
   teardown: Teardown,
   log: Logger,
-): Promise<{ engine: EngineClient; urls: string[]; pid: number | undefined }> {
+): Promise<{ engine: EngineClient; urls: string[]; nodes: LocalEngine[] }> {
   let urls = engineUrls(config.ENGINE_URL);
   let credentials = { user: config.ENGINE_REST_USER ?? '', password: config.ENGINE_REST_PASSWORD ?? '' };
-  let local: LocalEngine | undefined;
-  if (urls.length === 0) {
-    const java = await findJava(config.JAVA_HOME);
-    const jar = await buildEngine(path.join(PROJECT_ROOT, 'engine'), java, (msg) => log.info(msg));
-    const engineDir = path.join(path.resolve(config.DATA_DIR), 'engine');
-    if (!config.ENGINE_REST_USER || !config.ENGINE_REST_PASSWORD) {
-      credentials = await localEngineCredentials(engineDir);
-    }
-    local = new LocalEngine({
-      jar,
-      java,
-      dataDir: engineDir,
-      port: config.ENGINE_PORT,
-      jdbc: jdbcFromUrl(await engineDatabaseUrl(config, databaseUrl, !config.DATABASE_URL)),
-      credentials,
-      heapMb: config.ENGINE_HEAP_MB,
-      log: (msg) => log.info(msg),
-    });
-    const started = local;
-    teardown.add(() => started.stop());
-    await local.start();
-    urls = [local.url];
-    log.info({ url: local.url, java: java.version }, 'Operaton engine ready');
-  }
+  let nodes: LocalEngine[] = [];
+  if (urls.length === 0) ({ nodes, urls, credentials } = await startLocalEngines(config, databaseUrl, teardown, log));
   const engine = new EngineClient({ urls, ...credentials });
   await waitForEngine(engine, 60_000);
-  return { engine, urls, pid: local?.pid };
+  return { engine, urls, nodes };
 }
 
 /** Step 3: every file of `processes/` that changed since it was last deployed from there. */
@@ -558,7 +583,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const teardown = new Teardown(log);
   try {
     const { db, databaseUrl } = await openPlatformDatabase(config, teardown, log);
-    const { engine, urls, pid } = await connectEngine(config, databaseUrl, teardown, log);
+    const { engine, urls, nodes } = await connectEngine(config, databaseUrl, teardown, log);
     const deployer = new Deployer(engine, db);
     const deployReport = await deployProcesses(
       deployer,
@@ -690,7 +715,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       workerDeps,
       deployReport,
       helpDesk: { intake, mailboxes: helpDesk.mailboxes, localSmtpPort },
-      engineInfo: { urls, pid },
+      engineInfo: { urls, pid: nodes[0]?.pid, nodes },
       databaseUrl,
       stop: () => teardown.run(),
     };

@@ -45,6 +45,15 @@ export const envSchema = z.object({
     "Password of the engine's REST API. For the local engine it is generated into `DATA_DIR/engine` unless set.",
   ),
   ENGINE_PORT: port.default(8080).describe("Port of the local engine's REST API (loopback only)."),
+  ENGINE_NODES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(8)
+    .default(1)
+    .describe(
+      'Nodes of the local engine, on one database (a cluster on this machine): ports `ENGINE_PORT`, `ENGINE_PORT`+1, …',
+    ),
   ENGINE_DATABASE_URL: optionalString.describe(
     "PostgreSQL URL of the local engine's own database. Default: database `operaton` on the embedded PostgreSQL, or `<name>_engine` beside `DATABASE_URL`'s database (created when missing).",
   ),
