@@ -6,6 +6,11 @@ import { CONTRACT_DEFINITIONS } from '../domain/kpi/definitions.js';
  * before every read (a read that writes, and a write each kill test would meet first). A
  * version is immutable: a change to the definitions is a new version, never an edit here.
  *
+ * The presence log keeps only sign-ins and sign-outs (a change between `assente` and any
+ * other presence): it is read only for "operators signed in", and the three changes of every
+ * answered call (in conversation, wrap-up, available) made it 40 times larger (10 M rows in
+ * five years) for nothing. Existing rows that change nothing of that are removed.
+ *
  * Indexes measured by `npm run bench:kpi` (docs/benchmarks.md, "KPIs (issue 12)"). The
  * wallboard's three windows and the K1 distribution ask, for every operator, the last
  * presence before the window (`DISTINCT ON (username) … WHERE at < $1 ORDER BY username, at
@@ -25,6 +30,20 @@ export class KpiContract1763900000032 implements MigrationInterface {
       [CONTRACT_DEFINITIONS.version, JSON.stringify(CONTRACT_DEFINITIONS)],
     );
     await q.query(`
+      CREATE OR REPLACE FUNCTION voice_presence_log() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' OR (OLD.presence = 'assente') IS DISTINCT FROM (NEW.presence = 'assente') THEN
+          INSERT INTO voice_presence_events (username, presence, at) VALUES (NEW.username, NEW.presence, NEW.presence_since);
+        END IF;
+        RETURN NEW;
+      END $$;
+      DELETE FROM voice_presence_events e USING (
+        SELECT id, (presence = 'assente') IS NOT DISTINCT FROM
+                   (lag(presence) OVER (PARTITION BY username ORDER BY at, id) = 'assente') AS same
+          FROM voice_presence_events) x
+       WHERE x.id = e.id AND x.same;
+    `);
+    await q.query(`
       CREATE INDEX voice_presence_events_user_at_idx
         ON voice_presence_events (username, at DESC, id DESC) INCLUDE (presence);
     `);
@@ -32,6 +51,15 @@ export class KpiContract1763900000032 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query('DROP INDEX voice_presence_events_user_at_idx');
+    await q.query(`
+      CREATE OR REPLACE FUNCTION voice_presence_log() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' OR OLD.presence IS DISTINCT FROM NEW.presence THEN
+          INSERT INTO voice_presence_events (username, presence, at) VALUES (NEW.username, NEW.presence, NEW.presence_since);
+        END IF;
+        RETURN NEW;
+      END $$;
+    `);
     // The stored definitions stay: they are immutable, and reports refer to them.
   }
 }

@@ -246,9 +246,12 @@ export class LocalEngine {
     await rm(this.pidFile, { force: true });
   }
 
-  /** Kills the engine at once, as a crash would (fault tests). */
-  kill(): void {
-    this.child?.kill('SIGKILL');
+  /** Kills the engine at once, as a crash would (fault tests); resolves once it is gone. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await this.exited;
   }
 
   /** An engine left behind by a crashed run would hold the port. */
