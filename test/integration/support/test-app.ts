@@ -1,6 +1,9 @@
+import path from 'node:path';
+import { pino } from 'pino';
 import { inject } from 'vitest';
-import { startApp, type AppOverrides, type RunningApp } from '../../../app.js';
+import { PROJECT_ROOT, startApp, type AppOverrides, type RunningApp } from '../../../app.js';
 import { loadConfig } from '../../../platform/config.js';
+import { createLogger } from '../../../platform/logger.js';
 import { TwilioSms } from '../../../adapters/sms/twilio-sms.js';
 import type { TwilioStandIn } from '../../../stand-ins/twilio/server.js';
 import type { Role } from '../../../domain/access/roles.js';
@@ -8,7 +11,14 @@ import { sessionClient, type ApiClient } from '../../support/session-client.js';
 
 export type { ApiClient, ApiResponse } from '../../support/session-client.js';
 
-/** Starts the real app in-process against the run's engine and database, API on a free port. */
+/** Where the test apps' logs go: `test/support/scan-test-logs.ts` fails the run on a person's data in them. */
+export const TEST_LOG_DIR = path.join(PROJECT_ROOT, 'test-artifacts', 'logs');
+let apps = 0;
+
+/**
+ * Starts the real app in-process against the run's engine and database, API on a free port.
+ * Its log (level `TEST_LOG_LEVEL`, default `info`) goes to a file of `TEST_LOG_DIR`.
+ */
 export async function startTestApp(
   env: Record<string, string> = {},
   overrides: AppOverrides = {},
@@ -19,7 +29,7 @@ export async function startTestApp(
     ENGINE_REST_USER: inject('engineUser'),
     ENGINE_REST_PASSWORD: inject('enginePassword'),
     PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
     // A worker that dies loses its task after 5 s (the kill tests wait that long, not 30 s).
     WORKER_LOCK_MS: '5000',
     WORKER_POLL_MS: '1000',
@@ -30,7 +40,10 @@ export async function startTestApp(
     LOCAL_SMTP_PORT: '0',
     ...env,
   });
-  return startApp(config, overrides);
+  const file = path.join(TEST_LOG_DIR, `app-${process.pid}-${Date.now().toString(36)}-${++apps}.ndjson`);
+  const log =
+    overrides.log ?? createLogger(config.LOG_LEVEL, pino.destination({ dest: file, mkdir: true, sync: true }));
+  return startApp(config, { ...overrides, log });
 }
 
 /**

@@ -1,0 +1,29 @@
+/**
+ * Fails when the test suite's logs hold a person's data (issue 13, security sweep): a fiscal
+ * code, an Italian phone number, an electronic prescription number (NRE) or a person's e-mail
+ * address. The test apps write their logs (level `TEST_LOG_LEVEL`, default `info`) as JSON lines
+ * into `test-artifacts/logs/`; `npm test` runs this after the suites. Exit 1 with each finding's
+ * file, line and kind (the datum itself masked: the report must not leak it either).
+ *
+ *   npm run scan:logs [-- DIR]
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { scanText, type Finding } from './log-scan.js';
+
+const dir = process.argv[2] ?? path.join('test-artifacts', 'logs');
+
+function scan(): Finding[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ndjson'))
+    .flatMap((name) => scanText(readFileSync(path.join(dir, name), 'utf8'), name));
+}
+const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ndjson')).length : 0;
+const findings = scan();
+if (findings.length > 0) {
+  process.stderr.write(`personal data in the test logs (${dir}): ${findings.length} finding(s)\n`);
+  for (const f of findings.slice(0, 50)) process.stderr.write(`  ${f.file}:${f.line}: ${f.kind} ${f.sample}\n`);
+  process.exit(1);
+}
+process.stdout.write(`test logs scanned: ${files} file(s) in ${dir}, no personal data\n`);
