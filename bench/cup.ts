@@ -14,7 +14,6 @@
  * docs/benchmarks.md records the figures.
  */
 import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
@@ -30,7 +29,7 @@ import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js
 import { startTwilioStandIn } from '../stand-ins/twilio/server.js';
 import { freePorts } from '../test/support/ports.js';
 import { sessionClient } from '../test/support/session-client.js';
-import { BENCH_PASSWORD, quantiles, benchmarkRun } from './platform.js';
+import { BENCH_PASSWORD, quantiles, benchmarkRun, machineLine, loadAverage } from './platform.js';
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? fallback);
@@ -471,12 +470,7 @@ async function reminders(
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const load = () =>
-    os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ');
-  out(`${os.cpus().length} cores, load average at start ${load()} (anything above ~0.3 is another process)`);
+  out(machineLine());
   const tmp = await bench.tempDir('cc-bench-cup-');
   const [pgPort] = (await freePorts(1)) as [number];
   const tPg = performance.now();
@@ -529,7 +523,7 @@ async function main(): Promise<void> {
     );
   }
 
-  out(`load average at end ${load()}`);
+  out(`load average at end ${loadAverage()}`);
 
   const table: [string, string][] = [
     [

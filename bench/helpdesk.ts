@@ -29,7 +29,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -42,7 +41,7 @@ import { loadConfig } from '../platform/config.js';
 import { findJava } from '../platform/engine/java.js';
 import type { EngineTask } from '../platform/engine/operaton.js';
 import { freePorts } from '../test/support/ports.js';
-import { quantiles, benchmarkRun } from './platform.js';
+import { quantiles, benchmarkRun, machineLine, loadAverage } from './platform.js';
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? fallback);
@@ -512,12 +511,7 @@ async function bigMail(app: RunningApp, op: Operator): Promise<MemoryFigure> {
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const load = () =>
-    os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ');
-  out(`${os.cpus().length} cores, load average at start ${load()} (anything above ~0.3 is another process)`);
+  out(machineLine());
   const tmp = await bench.tempDir('cc-bench-helpdesk-');
   const [port, pgPort, enginePort] = (await freePorts(3)) as [number, number, number];
   const passThrough = Object.fromEntries(
@@ -619,7 +613,7 @@ async function main(): Promise<void> {
       `${op.firstError() ? ` (first: ${op.firstError()})` : ''}; ${incidents.length} incidents; ` +
       `${quarantined[0]?.n} mails quarantined`,
   );
-  out(`load average at end ${load()}`);
+  out(`load average at end ${loadAverage()}`);
 
   const table: [string, string][] = [];
   const q = (ts: MailTimes[], from: keyof MailTimes, to: keyof MailTimes) => {

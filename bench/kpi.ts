@@ -52,7 +52,6 @@
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -71,7 +70,7 @@ import { openDatabase } from '../platform/database/data-source.js';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
 import { createLogger } from '../platform/logger.js';
 import { freePorts } from '../test/support/ports.js';
-import { benchmarkRun, quantiles } from './platform.js';
+import { benchmarkRun, quantiles, machineLine, loadAverage, prng } from './platform.js';
 
 const USAGE = `npm run bench:kpi -- [--years N] [--scale X] [--csb X] [--written X] [--rate N] [--seconds N]
                       [--import N] [--seed N] [--presence calls|shifts] [--plans FILE]
@@ -138,18 +137,6 @@ const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 /** Teardown steps, run in reverse order once, on success, on error and on Ctrl-C. */
 const bench = benchmarkRun(out);
 const cleanup = bench.steps;
-
-/** mulberry32: a small seeded PRNG, so that two runs generate the same records. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1. The records: the seed's curves, one CSV file a month
@@ -983,12 +970,7 @@ async function importOneFile(
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const load = () =>
-    os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ');
-  out(`${os.cpus().length} cores, load average at start ${load()} (anything above ~0.3 is another process)`);
+  out(machineLine());
   out(
     `records: ${YEARS} years (${FIRST_YEAR}-01-01 to 2025-12-30 10:00 Rome), CUP ×${volume('cup')} and CSB ×${volume('csb')} ` +
       `of the seed's calls a year, CSB written contacts ${WRITTEN} per phone call, seed ${SEED}`,
@@ -1047,7 +1029,7 @@ async function main(): Promise<void> {
     );
     out(`plans written to ${args.plans}`);
   }
-  out(`load average at end ${load()}`);
+  out(`load average at end ${loadAverage()}`);
 
   const cols = phases.map((p) => p.label);
   const row = (k: string, f: (p: PhaseFigures) => string): [string, string[]] => [k, phases.map(f)];

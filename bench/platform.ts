@@ -110,3 +110,28 @@ export function benchmarkRun(out: (line: string) => void): {
   };
   return { steps, tempDir, main };
 }
+
+/** mulberry32: a small seeded PRNG, so that two runs of a benchmark draw the same numbers. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The machine's load averages (1, 5, 15 minutes), for a benchmark's first and last lines. */
+export function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+/** The line each benchmark starts with: the cores and whether something else is running. */
+export function machineLine(): string {
+  return `${os.cpus().length} cores, load average at start ${loadAverage()} (anything above ~0.3 is another process)`;
+}

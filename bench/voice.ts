@@ -58,7 +58,7 @@ import { findJava } from '../platform/engine/java.js';
 import { createLogger } from '../platform/logger.js';
 import { createVoiceSimulator, type SimulatedCall, type VoiceSimulator } from '../stand-ins/twilio/voice.js';
 import { freePorts } from '../test/support/ports.js';
-import { quantiles, benchmarkRun } from './platform.js';
+import { quantiles, benchmarkRun, machineLine, loadAverage, prng } from './platform.js';
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? fallback);
@@ -85,18 +85,6 @@ const TUESDAY_10 = Date.parse('2026-12-01T09:00:00Z');
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
-
-/** mulberry32: a small seeded PRNG, so that two runs press the same keys. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Teardown steps, run in reverse order once, on success, on error and on Ctrl-C. */
 const bench = benchmarkRun(out);
@@ -636,12 +624,7 @@ async function check(app: RunningApp, results: CallResult[]): Promise<Check> {
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const load = () =>
-    os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ');
-  out(`${os.cpus().length} cores, load average at start ${load()} (anything above ~0.3 is another process)`);
+  out(machineLine());
   const tmp = await bench.tempDir('cc-bench-voice-');
   const [port, pgPort, enginePort] = (await freePorts(3)) as [number, number, number];
   const passThrough = Object.fromEntries(
@@ -800,7 +783,7 @@ async function main(): Promise<void> {
 
   out(`app warnings and errors logged: ${logged.size === 0 ? 'none' : ''}`);
   for (const [k, n] of logged) out(`  ${n}× ${k}`);
-  out(`load average at end ${load()}`);
+  out(`load average at end ${loadAverage()}`);
 
   const lat = (f: RunFigures | undefined, k: Kind) => {
     const l = f?.latency.get(k);
