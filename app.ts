@@ -170,24 +170,34 @@ class Teardown {
   }
 }
 
+/**
+ * `DATABASE_URL`, or the embedded PostgreSQL in `DATA_DIR/postgres` started (and stopped by
+ * `teardown`): the platform's database server, for `npm start` and `npm run cluster`.
+ */
+export async function platformDatabaseServer(
+  config: Config,
+  teardown: { add(step: () => Promise<void>): void },
+  log: Logger,
+): Promise<string> {
+  if (config.DATABASE_URL) return config.DATABASE_URL;
+  const pg = await startEmbeddedPostgres({
+    dataDir: path.join(path.resolve(config.DATA_DIR), 'postgres'),
+    port: config.EMBEDDED_PG_PORT,
+    database: 'contact_center',
+    log: (msg) => log.info(msg),
+  });
+  teardown.add(() => pg.stop());
+  log.info({ port: config.EMBEDDED_PG_PORT }, 'embedded PostgreSQL started');
+  return pg.url;
+}
+
 /** Step 1: PostgreSQL (embedded unless DATABASE_URL), migrated; the demo region on the local CUP. */
 async function openPlatformDatabase(
   config: Config,
   teardown: Teardown,
   log: Logger,
 ): Promise<{ db: DataSource; databaseUrl: string }> {
-  let databaseUrl = config.DATABASE_URL;
-  if (!databaseUrl) {
-    const pg = await startEmbeddedPostgres({
-      dataDir: path.join(path.resolve(config.DATA_DIR), 'postgres'),
-      port: config.EMBEDDED_PG_PORT,
-      database: 'contact_center',
-      log: (msg) => log.info(msg),
-    });
-    teardown.add(() => pg.stop());
-    databaseUrl = pg.url;
-    log.info({ port: config.EMBEDDED_PG_PORT }, 'embedded PostgreSQL started');
-  }
+  const databaseUrl = await platformDatabaseServer(config, teardown, log);
   const db = await openDatabase(databaseUrl);
   teardown.add(() => db.destroy());
   if (config.DEMO_DATA && !config.CUP_FHIR_BASE_URL && (await seedDemoRegion(db))) {

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { startLocalEngines } from '../app.js';
-import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
+import { platformDatabaseServer, startLocalEngines } from '../app.js';
 import { ConfigError, loadConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SetupError } from '../platform/setup-error.js';
@@ -91,17 +90,7 @@ async function main(): Promise<void> {
   };
 
   try {
-    let databaseUrl = config.DATABASE_URL;
-    if (!databaseUrl) {
-      const pg = await startEmbeddedPostgres({
-        dataDir: path.join(path.resolve(config.DATA_DIR), 'postgres'),
-        port: config.EMBEDDED_PG_PORT,
-        database: 'contact_center',
-        log: (msg) => log.info(msg),
-      });
-      teardown.add(() => pg.stop());
-      databaseUrl = pg.url;
-    }
+    const databaseUrl = await platformDatabaseServer(config, teardown, log);
     const { urls, credentials } = await startLocalEngines(config, databaseUrl, teardown, log);
 
     // The app processes: the platform's own start, halves of it, each with every node.
