@@ -661,8 +661,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         lockMs: config.WORKER_LOCK_MS,
       });
       teardown.add(() => running.close());
-      // The mailboxes are watched where the workers run; every node may watch them, the
-      // intake records each message once.
+      // The mailboxes are watched where the workers run, each by one process at a time (a
+      // lease in PostgreSQL, taken over when its holder dies); the intake records each message once.
       if (helpDesk.local && config.LOCAL_SMTP_PORT > 0) {
         const listener = await startLocalSmtpListener({
           db,
@@ -676,7 +676,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         localSmtpPort = listener.port;
         log.info({ port: listener.port, domain: config.HELPDESK_MAIL_DOMAIN }, 'local mailboxes listening for SMTP');
       }
-      const stopIntake = startMailIntake(intake, helpDesk.mailboxes, log);
+      const stopIntake = startMailIntake(intake, helpDesk.mailboxes, log, { db });
       teardown.add(stopIntake);
       const stopFollowing = new TicketFollower(engine, helpDesk.tickets, log).start(
         config.TICKET_FOLLOW_SECONDS * 1000,

@@ -1,5 +1,99 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { CONTRACT_DEFINITIONS } from '../domain/kpi/definitions.js';
+
+/**
+ * The contract's definitions as this migration stores them: a frozen copy, so that a later
+ * change to `domain/kpi/definitions.ts` cannot rewrite what fresh installations get. A new
+ * version of the definitions is added from the workspace, or by a new migration.
+ */
+export const CONTRACT_2026_1 = {
+  version: 'contratto-2026.1',
+  answeredWithin: 'contract',
+  shortAbandonS: 5,
+  solutionTimeFrom: 'call-start',
+  pointRounding: 'begun',
+  waitLimitS: 20,
+  firstContactLimitS: { cup: 240, csb: 540 },
+  secondLevelLimitS: 14400,
+  writtenLimitBusinessHours: 24,
+  outboundPackageHours: 24,
+  outboundPackageSize: 100,
+  outboundLatePenaltyPctPerHour: 3,
+  lateReportEurPerDay: 500,
+  reportDueDay: 15,
+  operatorDowntimeEurPerHour: 5000,
+  sla: {
+    'answered-within-20s': {
+      comparison: 'min',
+      thresholdPct: 90,
+      targetPct: 95,
+      penaltyPctPerPoint: 0.5,
+      penaltyBase: 'service',
+    },
+    'written-contacts-24h': {
+      comparison: 'min',
+      thresholdPct: 100,
+      targetPct: 100,
+      penaltyPctPerPoint: 0.5,
+      penaltyBase: 'service',
+    },
+    'lost-calls': {
+      comparison: 'max',
+      thresholdPct: 10,
+      targetPct: 5,
+      penaltyPctPerPoint: 0.5,
+      penaltyBase: 'service',
+    },
+    'first-contact-resolution': {
+      comparison: 'min',
+      thresholdPct: 70,
+      targetPct: 95,
+      penaltyPctPerPoint: 0.5,
+      penaltyBase: 'service',
+    },
+    'first-contact-solution-time': {
+      comparison: 'min',
+      thresholdPct: 90,
+      targetPct: null,
+      penaltyPctPerPoint: 0.5,
+      penaltyBase: 'service',
+    },
+    'second-level-resolution': {
+      comparison: 'min',
+      thresholdPct: 90,
+      targetPct: 100,
+      penaltyPctPerPoint: 1,
+      penaltyBase: 'service',
+    },
+    'second-level-solution-time': {
+      comparison: 'min',
+      thresholdPct: 80,
+      targetPct: 100,
+      penaltyPctPerPoint: 1,
+      penaltyBase: 'service',
+    },
+    'outbound-efficacy': {
+      comparison: 'min',
+      thresholdPct: 50,
+      targetPct: null,
+      penaltyPctPerPoint: 1,
+      penaltyBase: 'outbound',
+    },
+    'outbound-efficiency': {
+      comparison: 'min',
+      thresholdPct: 100,
+      targetPct: null,
+      penaltyPctPerPoint: 0,
+      penaltyBase: 'outbound',
+    },
+    'ivr-continuity': {
+      comparison: 'min',
+      thresholdPct: 95,
+      targetPct: 99.5,
+      penaltyPctPerPoint: 0.5,
+      penaltyBase: 'service',
+    },
+  },
+};
 
 /**
  * The contract's definitions (`contratto-2026.1`), stored once here rather than by an insert
@@ -27,7 +121,7 @@ export class KpiContract1763900000032 implements MigrationInterface {
     await q.query(
       `INSERT INTO kpi_definitions (version, definitions, note, created_by, created_at)
        VALUES ($1, $2, 'Definizioni del capitolato (§6)', 'system', '2026-01-01T00:00:00Z') ON CONFLICT DO NOTHING`,
-      [CONTRACT_DEFINITIONS.version, JSON.stringify(CONTRACT_DEFINITIONS)],
+      [CONTRACT_2026_1.version, JSON.stringify(CONTRACT_2026_1)],
     );
     await q.query(`
       CREATE OR REPLACE FUNCTION voice_presence_log() RETURNS trigger LANGUAGE plpgsql AS $$

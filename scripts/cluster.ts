@@ -11,8 +11,9 @@ import { SetupError } from '../platform/setup-error.js';
 const USAGE = `npm run cluster -- [--engines N] [--api N] [--workers N]
   The platform as a cluster on this machine: the embedded PostgreSQL (or DATABASE_URL), N Operaton
   nodes on it (default 2, ports ENGINE_PORT, ENGINE_PORT+1, …), N API processes (default 2, ports
-  PORT, PORT+1, …) and N worker processes (default 2), each given every engine node. A process that
-  dies is started again after a second, as a service manager would; Ctrl-C stops everything.`;
+  PORT, PORT+1, …) and N worker processes (default 2), each given every engine node. An API or
+  worker process that dies is started again (after 1 s, longer if it keeps dying), as a service
+  manager would; engine nodes and PostgreSQL are not. Ctrl-C stops everything, apps first.`;
 
 /** One app process of the cluster, started again when it dies (until the cluster stops). */
 class Member {
@@ -32,13 +33,29 @@ class Member {
   }
 
   start(): void {
-    const child = spawn(process.execPath, this.args, { env: this.env, stdio: ['ignore', 'inherit', 'inherit'] });
+    // Its own process group: Ctrl-C reaches the cluster, which stops its members in order.
+    const child = spawn(process.execPath, this.args, {
+      env: this.env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      detached: true,
+    });
     this.child = child;
+    const startedAt = Date.now();
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
-      this.restarts++;
-      this.log.warn({ member: this.name, code, signal, restarts: this.restarts }, 'cluster member died; restarting');
-      void sleep(1000).then(() => {
+      // A configuration or setup error (exit 2, 3) does not go away by starting again.
+      if (code === 2 || code === 3) {
+        this.log.error({ member: this.name, code }, 'cluster member cannot start: not restarted (see its message)');
+        return;
+      }
+      // A member that died soon after starting waits longer each time (1 s, 2 s, 4 s … 30 s).
+      this.restarts = Date.now() - startedAt > 60_000 ? 1 : this.restarts + 1;
+      const delay = Math.min(30_000, 1000 * 2 ** (this.restarts - 1));
+      this.log.warn(
+        { member: this.name, code, signal, restarts: this.restarts, delay },
+        'cluster member died; restarting',
+      );
+      void sleep(delay).then(() => {
         if (!this.stopping) this.start();
       });
     });
@@ -51,7 +68,10 @@ class Member {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     const done = await Promise.race([exited.then(() => true), sleep(30_000).then(() => false)]);
-    if (!done) child.kill('SIGKILL');
+    if (!done) {
+      child.kill('SIGKILL');
+      await exited;
+    }
   }
 }
 
@@ -111,7 +131,9 @@ async function main(): Promise<void> {
       // Workers have no HTTP server of their own.
       ...Array.from(
         { length: workers },
-        (_, i) => new Member(`workers-${i + 1}`, [entry, '--workers-only'], env({}), log),
+        // The local mailboxes' SMTP listener (no IMAP configured) belongs to one process only.
+        (_, i) =>
+          new Member(`workers-${i + 1}`, [entry, '--workers-only'], env(i === 0 ? {} : { LOCAL_SMTP_PORT: '0' }), log),
       ),
     ];
     // The first API process migrates the database (the others wait on the migration lock).
@@ -128,16 +150,6 @@ async function main(): Promise<void> {
   } catch (err) {
     await stopAll();
     throw err;
-  }
-
-  let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'stopping the cluster');
-      void stopAll().then(() => process.exit(0));
-    });
   }
 }
 

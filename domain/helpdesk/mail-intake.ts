@@ -279,32 +279,94 @@ export class MailIntake {
 }
 
 /**
- * Watches every mailbox and hands each message to the intake, until closed. A message the
- * intake cannot take now (the database or the engine down) is offered again later.
+ * Watches each mailbox and takes in what arrives, in one process at a time per mailbox: a
+ * process reads a mailbox only while it holds that mailbox's lease, a PostgreSQL advisory lock
+ * on a connection of its own. Other processes (a cluster's other worker or API processes) try
+ * again every `leaseRetryMs`; when the holder dies its connection closes, the lock is released
+ * and another takes over. A holder that loses its connection (PostgreSQL restarted) stops
+ * reading at the next check and competes again, so two never read one mailbox for long.
  */
-export function startMailIntake(intake: MailIntake, boxes: readonly IntakeMailbox[], log: Logger): () => Promise<void> {
+export function startMailIntake(
+  intake: MailIntake,
+  boxes: readonly IntakeMailbox[],
+  log: Logger,
+  lease: { db: DataSource; retryMs?: number } | undefined = undefined,
+): () => Promise<void> {
   const stop = new AbortController();
-  const watching = boxes.map((box) =>
-    box.mailbox
-      .watch(async (message) => {
-        try {
-          await intake.receive(box, message);
-        } catch (err) {
-          log.warn(
-            {
-              mailbox: box.name,
-              uid: message.uid,
-              err: { name: (err as Error).name, message: (err as Error).message },
-            },
-            'mail not taken in yet: offered again later',
-          );
-          throw err;
+  const retryMs = lease?.retryMs ?? 5000;
+  const watch = (box: IntakeMailbox, signal: AbortSignal) =>
+    box.mailbox.watch(async (message) => {
+      try {
+        await intake.receive(box, message);
+      } catch (err) {
+        log.warn(
+          {
+            mailbox: box.name,
+            uid: message.uid,
+            err: { name: (err as Error).name, message: (err as Error).message },
+          },
+          'mail not taken in yet: offered again later',
+        );
+        throw err;
+      }
+    }, signal);
+  const leased = async (box: IntakeMailbox, db: DataSource): Promise<void> => {
+    while (!stop.signal.aborted) {
+      const runner = db.createQueryRunner();
+      try {
+        await runner.connect();
+        const [got] = await runner.manager.query<{ ok: boolean }[]>(
+          'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
+          [`mailbox-intake:${box.name}`],
+        );
+        if (got?.ok) {
+          log.info({ mailbox: box.name }, 'reading the mailbox (lease taken)');
+          const held = new AbortController();
+          const onStop = () => held.abort();
+          stop.signal.addEventListener('abort', onStop);
+          const check = setInterval(() => {
+            runner.query('SELECT 1').catch(() => held.abort());
+          }, retryMs);
+          try {
+            await watch(box, held.signal);
+          } finally {
+            clearInterval(check);
+            stop.signal.removeEventListener('abort', onStop);
+          }
+          await runner
+            .query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`mailbox-intake:${box.name}`])
+            .catch(() => undefined);
+          if (!stop.signal.aborted) log.warn({ mailbox: box.name }, 'mailbox lease lost: competing again');
         }
-      }, stop.signal)
-      .catch((err: Error) => log.error({ mailbox: box.name, err: { name: err.name } }, 'mailbox watcher stopped')),
+      } catch (err) {
+        log.warn({ mailbox: box.name, err: { name: (err as Error).name } }, 'mailbox lease not taken: trying again');
+      } finally {
+        await runner.release().catch(() => undefined);
+      }
+      await sleepUnless(retryMs, stop.signal);
+    }
+  };
+  const watching = boxes.map((box) =>
+    (lease ? leased(box, lease.db) : watch(box, stop.signal)).catch((err: Error) =>
+      log.error({ mailbox: box.name, err: { name: err.name } }, 'mailbox watcher stopped'),
+    ),
   );
   return async () => {
     stop.abort();
     await Promise.all(watching);
   };
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
 }

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { isHoliday } from '../business-calendar.js';
 import { isServiceHour } from '../campaigns/service-hours.js';
-import { dayInRome, nextDay, startOfDayInRome } from '../time.js';
+import { dayInRome, nextDay } from '../time.js';
 import type { Kpis } from './kpis.js';
 import { periodBounds } from './kpis.js';
 import { seedArrivalsPerHour } from './seed-traffic.js';
@@ -57,19 +57,20 @@ function bucketKey(by: DistributionBucket, column: string): string {
  * in docs/benchmarks.md, "KPIs"). `seg` has presence, at and until.
  */
 const PRESENCE_SEGMENTS = `WITH RECURSIVE users AS (
-    (SELECT username FROM voice_presence_events WHERE at < $1 ORDER BY username LIMIT 1)
+    (SELECT username FROM voice_presence_events ORDER BY username LIMIT 1)
     UNION ALL
-    SELECT (SELECT e.username FROM voice_presence_events e WHERE e.username > u.username AND e.at < $1
+    SELECT (SELECT e.username FROM voice_presence_events e WHERE e.username > u.username
              ORDER BY e.username LIMIT 1)
       FROM users u WHERE u.username IS NOT NULL),
   ev AS (
-    SELECT username, presence, at FROM voice_presence_events WHERE at >= $1 AND at < $2
+    SELECT username, presence, at, 1 AS ord FROM voice_presence_events WHERE at >= $1 AND at < $2
     UNION ALL
-    SELECT u.username, l.presence, $1::timestamptz FROM users u
+    SELECT u.username, l.presence, $1::timestamptz, 0 FROM users u
       CROSS JOIN LATERAL (SELECT e.presence FROM voice_presence_events e WHERE e.username = u.username AND e.at < $1
                            ORDER BY e.at DESC, e.id DESC LIMIT 1) l
      WHERE u.username IS NOT NULL),
-  seg AS (SELECT presence, at, lead(at, 1, $2::timestamptz) OVER (PARTITION BY username ORDER BY at) AS until FROM ev)`;
+  seg AS (SELECT presence, at,
+                 lead(at, 1, $2::timestamptz) OVER (PARTITION BY username ORDER BY at, ord) AS until FROM ev)`;
 
 /**
  * The live wallboard (K2, §5.1) and the K1 distributions, from the same `kpi_contacts` view
@@ -261,20 +262,14 @@ export class KpiBoards {
         GROUP BY 1 ORDER BY 1`,
       [line, start, end],
     );
-    // Seconds each bucket spans in the period, and the operators' signed-in seconds per bucket.
-    const spans = new Map<string, number>();
-    const keyOf = (t: Date) => {
-      const day = dayInRome(t);
-      if (by === 'day') return day;
-      if (by === 'month') return day.slice(0, 7);
-      if (by === 'weekday') return String(((new Date(`${day}T12:00:00Z`).getUTCDay() + 6) % 7) + 1);
-      const hourStart = startOfDayInRome(day).getTime();
-      return String(Math.floor((t.getTime() - hourStart) / HOUR)).padStart(2, '0');
-    };
-    for (let t = start.getTime(); t < end.getTime(); t += HOUR) {
-      const k = keyOf(new Date(t));
-      spans.set(k, (spans.get(k) ?? 0) + 3600);
-    }
+    // Seconds each bucket spans in the period (the same SQL keys as the rows: a day of 23 or 25
+    // hours has them right), and the operators' signed-in seconds per bucket.
+    const spanRows = await this.db.query<{ key: string; s: number }[]>(
+      `SELECT ${bucketKey(by, 'h')} AS key, count(*)::int * 3600 AS s
+         FROM generate_series($1::timestamptz, $2::timestamptz - interval '1 hour', interval '1 hour') AS h GROUP BY 1`,
+      [start, end],
+    );
+    const spans = new Map(spanRows.map((r) => [r.key, r.s]));
     const active = await this.activeSecondsBy(start, end, bucketKey(by, 'h'));
     const r1 = (x: number) => Math.round(x * 100) / 100;
     const out: DistributionRow[] = rows.map((r) => {

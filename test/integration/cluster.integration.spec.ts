@@ -103,7 +103,7 @@ describe('a cluster of two engine nodes (P4)', () => {
     expect(await running.engine.historicIncidents({ processInstanceId: b.pi })).toEqual([]);
   };
 
-  it('serves from both nodes: instances started through one are worked through the other', async () => {
+  it('serves from both nodes: each sees the deployment of the other, and a booking completes', async () => {
     const running = app as RunningApp;
     expect(running.engineInfo.urls).toHaveLength(2);
     for (const node of [0, 1]) {

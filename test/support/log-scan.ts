@@ -33,15 +33,20 @@ export const KINDS: { kind: string; pattern: RegExp; isPersonal: (m: string, con
   },
   {
     kind: 'phone number',
-    // Italian mobiles and landlines, with or without +39, not inside longer digit runs (ids, times).
-    pattern: /(?<![\d.:-])(?:\+39|0039)?\s?3\d{2}\s?\d{6,7}(?![\d])/g,
-    isPersonal: (_m, context) => !/"(at|time|ms|id|pid|port|seq|uid|size|bytes)"\s*:\s*$/.test(context),
+    // Italian mobiles (3xx) and landlines (0x), with or without +39, as a token of their own:
+    // not inside a longer run of digits, letters or hex (UUIDs, call sids, ids, times).
+    pattern: /(?<![\w.:+-])(?:(?:\+|00)39\s?)?(?:3\d{2}\s?\d{6,7}|0\d{1,3}\s?\d{5,8})(?![\w-])/g,
+    isPersonal: (_m, context) =>
+      !/"(at|time|ms|id|pid|port|seq|uid|size|bytes|[a-z]*Ms|[a-z]*Id)"\s*:\s*$/i.test(context),
   },
   {
     kind: 'e-mail address',
-    pattern: /(?<![<\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?![\w>])/g,
-    // A Message-ID is written <…@…> and excluded by the pattern; machine mailboxes are not persons.
-    isPersonal: (m) => !MACHINE_LOCAL_PARTS.test(m.split('@')[0] ?? ''),
+    pattern: /(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?![\w-])/g,
+    // A Message-ID (`"messageId":"<…@…>"`, `In-Reply-To`, `References`) names a message, not a
+    // person; machine mailboxes are not persons. `Name <addr>` is a person's address.
+    isPersonal: (m, context) =>
+      !/"(messageId|inReplyTo|references|message_id|in_reply_to)"\s*:\s*"?[^"]*<?$/i.test(context) &&
+      !MACHINE_LOCAL_PARTS.test(m.split('@')[0] ?? ''),
   },
 ];
 
@@ -51,7 +56,7 @@ export function scanText(text: string, file = ''): Finding[] {
   text.split('\n').forEach((line, i) => {
     for (const k of KINDS) {
       for (const m of line.matchAll(k.pattern)) {
-        const before = line.slice(Math.max(0, (m.index ?? 0) - 24), m.index);
+        const before = line.slice(Math.max(0, (m.index ?? 0) - 60), m.index);
         if (k.isPersonal(m[0], before)) findings.push({ file, line: i + 1, kind: k.kind, sample: mask(m[0]) });
       }
     }

@@ -20,6 +20,10 @@ function scan(): Finding[] {
     .flatMap((name) => scanText(readFileSync(path.join(dir, name), 'utf8'), name));
 }
 const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ndjson')).length : 0;
+if (files === 0) {
+  process.stderr.write(`no test logs in ${dir}: the scan has nothing to read (did the suites run?)\n`);
+  process.exit(1);
+}
 const findings = scan();
 if (findings.length > 0) {
   process.stderr.write(`personal data in the test logs (${dir}): ${findings.length} finding(s)\n`);

@@ -47,6 +47,40 @@ describe('fuzzing the boundaries: no crash, a clear error', () => {
     );
   });
 
+  it('and the validators still tell right from wrong: valid NREs and codes pass, other lengths and check characters do not', () => {
+    const alnum = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'.split(''));
+    const digit = fc.constantFrom(...'0123456789'.split(''));
+    const nre = fc
+      .tuple(
+        fc.string({ unit: alnum, minLength: 2, maxLength: 2 }),
+        fc.string({ unit: digit, minLength: 10, maxLength: 10 }),
+      )
+      .map(([a, b]) => `170${a}${b}`);
+    fc.assert(
+      fc.property(nre, (v) => {
+        expect(checkNre(v)).toBeUndefined();
+        expect(checkNre(` ${v.toLowerCase()} `)).toBeUndefined();
+      }),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(
+        fc.string({ unit: alnum, maxLength: 30 }).filter((v) => v.length !== 15),
+        (v) => {
+          expect(checkNre(v)).toMatch(/15 caratteri/);
+        },
+      ),
+      RUNS,
+    );
+    expect(checkFiscalCode('RSSMRA80A01H501U')).toBeUndefined();
+    fc.assert(
+      fc.property(fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTVWXYZ'.split('')), (c) => {
+        expect(checkFiscalCode(`RSSMRA80A01H501${c}`)).toMatch(/carattere di controllo/);
+      }),
+      RUNS,
+    );
+  });
+
   it('phone numbers: E.164 or a reason, for SMS, campaigns and voice lines', () => {
     fc.assert(
       fc.property(near('+0123456789 ()-./', 22), (s) => {
@@ -148,6 +182,10 @@ describe('fuzzing the boundaries: no crash, a clear error', () => {
     const submitted = fc.dictionary(fc.oneof(fc.constantFrom(...keys), fc.string({ maxLength: 8 })), fc.jsonValue(), {
       maxKeys: 8,
     });
+    // A form with a required field refuses a submission without it, whatever else comes with it.
+    const withRequired = forms.find((f) => /"required":\s*true/.test(JSON.stringify(f)));
+    expect(withRequired).toBeDefined();
+    expect(validateSubmission(withRequired, {}, {}).length).toBeGreaterThan(0);
     fc.assert(
       fc.property(fc.constantFrom(...forms), submitted, fc.dictionary(fc.string(), fc.jsonValue()), (form, s, ctx) => {
         const errors = validateSubmission(form, s, ctx);

@@ -5,6 +5,7 @@ import { dueOn, workingDaysAfter } from '../../domain/kpi/kpis.js';
 import { assembleReport, classify, countCall, emptyTallies, penaltyPoints, tally } from '../../domain/kpi/sla.js';
 import type { KpiContact, SlaId } from '../../domain/kpi/types.js';
 import { lastServiceHour } from '../../domain/kpi/wallboard.js';
+import { CONTRACT_2026_1 } from '../../migrations/1763900000032-KpiContract.js';
 
 const T0 = Date.parse('2024-10-07T08:00:00Z'); // a Monday, 10:00 in Rome
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -247,6 +248,11 @@ describe('definitions and import', () => {
     const bad = definitionsSchema.safeParse({ ...CONTRACT_DEFINITIONS, version: 'X Y', waitLimitS: 0 });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['version', 'waitLimitS']);
+  });
+
+  it('the code’s contract definitions are the ones stored under their version (a change needs a new version)', () => {
+    expect(CONTRACT_DEFINITIONS.version).toBe(CONTRACT_2026_1.version);
+    expect(CONTRACT_DEFINITIONS).toEqual(CONTRACT_2026_1);
   });
 
   const HEADER =
