@@ -108,6 +108,16 @@ async function main(): Promise<void> {
         .pop()?.()
         .catch(() => undefined);
   };
+  // From the first moment: a stop during the engine's build or start stops what is up already.
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping the cluster');
+      void stopAll().then(() => process.exit(0));
+    });
+  }
 
   try {
     const databaseUrl = await platformDatabaseServer(config, teardown, log);
