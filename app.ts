@@ -529,6 +529,8 @@ async function serveApi(
       secureCookie: config.PUBLIC_BASE_URL?.startsWith('https:') === true,
       idleTimeoutMs: config.SESSION_IDLE_MINUTES * 60_000,
       signInLimitPerMinute: config.SIGN_IN_LIMIT_PER_MINUTE,
+      uploadLimitPerMinute: config.UPLOAD_LIMIT_PER_MINUTE,
+      webhookLimitPerMinute: config.WEBHOOK_LIMIT_PER_MINUTE,
     },
     oidc:
       config.OIDC_ISSUER && config.OIDC_CLIENT_ID && config.PUBLIC_BASE_URL

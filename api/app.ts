@@ -6,6 +6,7 @@ import { helpDeskRoutes } from './routes/helpdesk.js';
 import { pecRoutes } from './routes/pec.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { uploadLimit, webhookLimit } from './rate-limits.js';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Cup } from '../adapters/cup/cup.js';
@@ -112,12 +113,18 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   app.use(securityHeaders);
   app.use(healthRoutes(deps));
   // Signed by Twilio, not by a session: mounted before the session layer and its CSRF check.
+  app.use('/webhooks', webhookLimit(deps.session.webhookLimitPerMinute));
   app.use('/webhooks', webhookRoutes(deps));
   app.use('/webhooks', voiceWebhookRoutes(deps));
   app.use('/webhooks', voiceProbeWebhookRoutes(deps));
   app.use(express.json({ limit: '4mb' }));
   const sessions = sessionLayer({ ...deps.session, db: deps.db, users: deps.users, audit: deps.audit });
   app.use(sessions.handlers);
+  // Uploads, per signed-in user: the routes that take a whole file.
+  const uploads = uploadLimit(deps.session.uploadLimitPerMinute);
+  app.post('/api/kpi/contacts/import', uploads);
+  app.post('/api/campaigns', uploads);
+  app.post('/api/helpdesk/contacts', uploads);
   if (deps.oidc) app.use('/auth/oidc', oidcRoutes(deps.oidc, deps.users, deps.log));
   app.use('/api/session', sessionRoutes(deps));
   app.use('/api', userRoutes(deps));

@@ -168,6 +168,24 @@ export const envSchema = z.object({
     .describe(
       'Failed sign-ins with a password accepted from one client address per minute; past them the sign-in answers 429 until the minute is over, without checking the password. Counted by each API process on its own.',
     ),
+  WEBHOOK_LIMIT_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(30_000)
+    .describe(
+      "Webhook requests (Twilio's) accepted from one address per minute, before their signature is checked; past them 429. A call makes about ten.",
+    ),
+  UPLOAD_LIMIT_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(30)
+    .describe(
+      'Uploads (contact-record files, campaign lists, documents of a call) accepted from one user per minute; past them 429.',
+    ),
   DEMO_USERS: bool
     .default(true)
     .describe(

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import { rateLimit } from 'express-rate-limit';
+import { perMinute } from '../rate-limits.js';
 import connectPgSimple from 'connect-pg-simple';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
@@ -9,7 +9,6 @@ import type { UserDirectory } from '../../domain/access/users.js';
 import type { AuditLog } from '../../domain/access/audit.js';
 import { ForbiddenError } from '../../domain/errors.js';
 import { sameSecret } from './access.js';
-import { sendProblem } from '../problems.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -34,6 +33,10 @@ export interface SessionOptions {
   idleTimeoutMs: number;
   /** Failed password sign-ins and changes accepted from one client address per minute (see `signInLimit`). */
   signInLimitPerMinute: number;
+  /** Uploads accepted from one user per minute (see `uploadLimit`). */
+  uploadLimitPerMinute: number;
+  /** Webhook requests accepted from one address per minute (see `webhookLimit`). */
+  webhookLimitPerMinute: number;
 }
 
 /**
@@ -110,23 +113,13 @@ function csrfCheck(req: Request, _res: Response, next: NextFunction): void {
  * would share the proxy's address. The count is kept in this process's memory: in a cluster
  * each API process counts on its own, so an address gets `perMinute` tries on each.
  */
-export function signInLimit(perMinute: number): RequestHandler {
-  return rateLimit({
-    windowMs: 60_000,
-    limit: perMinute,
-    skipSuccessfulRequests: true,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    handler: (req, res) => {
-      const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + 60_000) - Date.now()) / 1000));
-      sendProblem(res, {
-        status: 429,
-        title: 'Troppi tentativi',
-        detail: `Troppi tentativi di accesso da questo indirizzo. Riprovare tra ${seconds} secondi.`,
-      });
-    },
-  });
+export function signInLimit(limit: number): RequestHandler {
+  return perMinute(
+    limit,
+    'Troppi tentativi',
+    (seconds) => `Troppi tentativi di accesso da questo indirizzo. Riprovare tra ${seconds} secondi.`,
+    { skipSuccessfulRequests: true },
+  );
 }
 
 /** Starts a fresh session for a person who just proved who they are (no session fixation). */
