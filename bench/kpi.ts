@@ -62,7 +62,13 @@ import { addBusinessHours, isHoliday } from '../domain/business-calendar.js';
 import { importContacts, parseContactsCsv } from '../domain/kpi/contact-import.js';
 import { Kpis } from '../domain/kpi/kpis.js';
 import { MONTH_KEYS, SEED_TRAFFIC, WEEKDAY_KEYS } from '../domain/kpi/seed-traffic.js';
-import type { DistributionBucket, KpiLine, Wallboard } from '../domain/kpi/types.js';
+import {
+  IMPORT_OPTIONAL_COLUMNS,
+  IMPORT_REQUIRED_COLUMNS,
+  type DistributionBucket,
+  type KpiLine,
+  type Wallboard,
+} from '../domain/kpi/types.js';
 import { KpiBoards } from '../domain/kpi/wallboard.js';
 import { dayInRome, nextDay, startOfDayInRome } from '../domain/time.js';
 import { CallRecords, type CallEvent } from '../domain/voice/call-records.js';
@@ -142,25 +148,8 @@ const cleanup = bench.steps;
 // 1. The records: the seed's curves, one CSV file a month
 // ---------------------------------------------------------------------------------------------
 
-const COLUMNS = [
-  'contactId',
-  'line',
-  'channel',
-  'direction',
-  'requestType',
-  'queue',
-  'priority',
-  'startedAt',
-  'offeredAt',
-  'answeredAt',
-  'abandonedAt',
-  'endedAt',
-  'wrapUpEndedAt',
-  'resolvedAt',
-  'resolvedLevel',
-  'operator',
-  'outcome',
-] as const;
+/** The import's own columns (domain/kpi/types.ts), required then optional. */
+const COLUMNS = [...IMPORT_REQUIRED_COLUMNS, ...IMPORT_OPTIONAL_COLUMNS] as const;
 type Row = Partial<Record<(typeof COLUMNS)[number], string>>;
 
 const REQUEST_TYPES: Record<KpiLine, string[]> = {
