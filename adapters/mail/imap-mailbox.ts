@@ -3,6 +3,7 @@ import { ImapFlow } from 'imapflow';
 import { ConfigError } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
 import { MailboxUnavailableError, type InboxMessage, type Mailbox, type MessageRef } from './mailbox.js';
+import { pause } from '../../platform/pause.js';
 
 export interface ImapMailboxOptions {
   /** The mailbox's name in the configuration; the only thing about it that reaches the logs. */
@@ -67,20 +68,6 @@ function codeOf(err: unknown): string {
 
 const isLoginRefused = (err: unknown) =>
   !!err && typeof err === 'object' && (err as { authenticationFailed?: unknown }).authenticationFailed === true;
-
-/** Resolves after `ms`, or at once when `signal` aborts (its timer cleared, so nothing lingers). */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** `work`, or a rejection with `code` when it has not settled within `ms`. */
 async function within<T>(work: Promise<T>, ms: number, code: string): Promise<T> {

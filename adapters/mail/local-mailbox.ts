@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { ChunkedFiles, type WrittenFile } from '../../platform/content/chunked-files.js';
 import { returning } from '../../platform/database/query.js';
 import type { InboxMessage, Mailbox, MessageRef } from './mailbox.js';
+import { pause } from '../../platform/pause.js';
 
 /** The local mailboxes never change their UID space: one UIDVALIDITY for all. */
 const LOCAL_UID_VALIDITY = '1';
@@ -47,7 +48,7 @@ export class LocalMailbox implements Mailbox {
           open: () => this.raw(uid),
         }).catch(() => undefined);
       }
-      if (rows.length < 500) await sleep(this.pollMs, signal);
+      if (rows.length < 500) await pause(this.pollMs, signal);
     }
   }
 
@@ -108,16 +109,4 @@ export async function deliverLocally(
     first ??= Number(rows[0]?.uid);
   }
   return first ?? 0;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

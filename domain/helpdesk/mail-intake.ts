@@ -7,6 +7,7 @@ import type { StoredContent } from '../../platform/content/content.js';
 import { MailBlobs } from './mail-blobs.js';
 import { inspectMail, quarantinedOnly, type BounceFacts, type InspectedMail } from './mail-inspection.js';
 import { suggestQueue } from './queue-suggestion.js';
+import { pause } from '../../platform/pause.js';
 
 export type MailChannel = 'email' | 'pec' | 'fax';
 
@@ -343,7 +344,7 @@ export function startMailIntake(
       } finally {
         await runner.release().catch(() => undefined);
       }
-      await sleepUnless(retryMs, stop.signal);
+      await pause(retryMs, stop.signal);
     }
   };
   const watching = boxes.map((box) =>
@@ -355,18 +356,4 @@ export function startMailIntake(
     stop.abort();
     await Promise.all(watching);
   };
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
 }

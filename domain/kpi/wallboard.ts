@@ -324,7 +324,6 @@ export class KpiBoards {
     };
   }
 
-  /** Signed-in seconds of all operators per bucket, from the presence log (cut at each hour). */
   /** Signed-in seconds of all operators per bucket (`key`: the bucket of an hour `h`), summed in the database. */
   private async activeSecondsBy(start: Date, end: Date, key: string): Promise<Map<string, number>> {
     const rows = await this.db.query<{ key: string; s: number }[]>(
