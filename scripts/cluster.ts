@@ -19,7 +19,7 @@ const USAGE = `npm run cluster -- [--engines N] [--api N] [--workers N]
 class Member {
   private child?: ChildProcess;
   private stopping = false;
-  restarts = 0;
+  private restarts = 0;
 
   constructor(
     readonly name: string,
@@ -27,10 +27,6 @@ class Member {
     private readonly env: NodeJS.ProcessEnv,
     private readonly log: ReturnType<typeof createLogger>,
   ) {}
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
 
   start(): void {
     // Its own process group: Ctrl-C reaches the cluster, which stops its members in order.

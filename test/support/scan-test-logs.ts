@@ -9,25 +9,19 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { scanText, type Finding } from './log-scan.js';
+import { scanText } from './log-scan.js';
 
 const dir = process.argv[2] ?? path.join('test-artifacts', 'logs');
 
-function scan(): Finding[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.ndjson'))
-    .flatMap((name) => scanText(readFileSync(path.join(dir, name), 'utf8'), name));
-}
-const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ndjson')).length : 0;
-if (files === 0) {
+const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ndjson')) : [];
+if (files.length === 0) {
   process.stderr.write(`no test logs in ${dir}: the scan has nothing to read (did the suites run?)\n`);
   process.exit(1);
 }
-const findings = scan();
+const findings = files.flatMap((name) => scanText(readFileSync(path.join(dir, name), 'utf8'), name));
 if (findings.length > 0) {
   process.stderr.write(`personal data in the test logs (${dir}): ${findings.length} finding(s)\n`);
   for (const f of findings.slice(0, 50)) process.stderr.write(`  ${f.file}:${f.line}: ${f.kind} ${f.sample}\n`);
   process.exit(1);
 }
-process.stdout.write(`test logs scanned: ${files} file(s) in ${dir}, no personal data\n`);
+process.stdout.write(`test logs scanned: ${files.length} file(s) in ${dir}, no personal data\n`);
