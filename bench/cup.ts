@@ -24,8 +24,6 @@ import { LocalCup } from '../adapters/cup/local-cup.js';
 import { TwilioSms } from '../adapters/sms/twilio-sms.js';
 import { dayInRome, nextDay, startOfDayInRome } from '../domain/time.js';
 import { loadConfig } from '../platform/config.js';
-import { openDatabase } from '../platform/database/data-source.js';
-import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
 import { startTwilioStandIn } from '../stand-ins/twilio/server.js';
 import { freePorts } from '../test/support/ports.js';
 import { sessionClient } from '../test/support/session-client.js';
@@ -472,21 +470,8 @@ async function reminders(
 async function main(): Promise<void> {
   out(machineLine());
   const tmp = await bench.tempDir('cc-bench-cup-');
-  const [pgPort] = (await freePorts(1)) as [number];
-  const tPg = performance.now();
-  const pg = await startEmbeddedPostgres({
-    dataDir: path.join(tmp, 'postgres'),
-    port: pgPort,
-    database: 'cup_bench',
-    log: () => undefined,
-  });
-  cleanup.push({ what: 'PostgreSQL', run: () => pg.stop() });
-  const db = await openDatabase(pg.url, 30);
-  cleanup.push({ what: 'database pool', run: () => db.destroy() });
-  const version: { v: string }[] = await db.query(`SELECT current_setting('server_version') AS v`);
-  out(
-    `PostgreSQL ${version[0]?.v} (embedded, fresh, migrations applied) in ${((performance.now() - tPg) / 1000).toFixed(1)} s`,
-  );
+  const { db, url: pgUrl, version, startMs } = await bench.database(tmp, 'cup_bench', 30);
+  out(`PostgreSQL ${version} (embedded, fresh, migrations applied) in ${(startMs / 1000).toFixed(1)} s`);
 
   const region = await buildRegion(db);
   out(
@@ -512,7 +497,7 @@ async function main(): Promise<void> {
 
   const appDir = path.join(tmp, 'app');
   await mkdir(appDir);
-  const rem = REMINDERS > 0 ? await reminders(db, pg.url, region, appDir) : undefined;
+  const rem = REMINDERS > 0 ? await reminders(db, pgUrl, region, appDir) : undefined;
   if (rem) {
     out(
       `reminders: ${rem.rows} in ${rem.seconds.toFixed(1)} s = ${(rem.rows / rem.seconds).toFixed(0)} messages/s ` +

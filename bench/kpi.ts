@@ -52,7 +52,6 @@
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import express from 'express';
@@ -72,10 +71,7 @@ import {
 import { KpiBoards } from '../domain/kpi/wallboard.js';
 import { dayInRome, nextDay, startOfDayInRome } from '../domain/time.js';
 import { CallRecords, type CallEvent } from '../domain/voice/call-records.js';
-import { openDatabase } from '../platform/database/data-source.js';
-import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
 import { createLogger } from '../platform/logger.js';
-import { freePorts } from '../test/support/ports.js';
 import { benchmarkRun, quantiles, machineLine, loadAverage, prng } from './platform.js';
 
 const USAGE = `npm run bench:kpi -- [--years N] [--scale X] [--csb X] [--written X] [--rate N] [--seconds N]
@@ -142,7 +138,6 @@ const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 /** Teardown steps, run in reverse order once, on success, on error and on Ctrl-C. */
 const bench = benchmarkRun(out);
-const cleanup = bench.steps;
 
 // ---------------------------------------------------------------------------------------------
 // 1. The records: the seed's curves, one CSV file a month
@@ -965,20 +960,8 @@ async function main(): Promise<void> {
       `of the seed's calls a year, CSB written contacts ${WRITTEN} per phone call, seed ${SEED}`,
   );
   const tmp = await bench.tempDir('cc-bench-kpi-');
-  const [pgPort] = (await freePorts(1)) as [number];
-  const tPg = performance.now();
-  const pg = await startEmbeddedPostgres({
-    dataDir: path.join(tmp, 'postgres'),
-    port: pgPort,
-    database: 'kpi_bench',
-    log: () => undefined,
-  });
-  cleanup.push({ what: 'PostgreSQL', run: () => pg.stop() });
-
-  const db = await openDatabase(pg.url, 20);
-  cleanup.push({ what: 'database pool', run: () => db.destroy() });
-  const version: { v: string }[] = await db.query(`SELECT current_setting('server_version') AS v`);
-  out(`PostgreSQL ${version[0]?.v} (embedded, default settings), all migrations, in ${s1(performance.now() - tPg)} s`);
+  const { db, url: pgUrl, version, startMs } = await bench.database(tmp, 'kpi_bench', 20);
+  out(`PostgreSQL ${version} (embedded, default settings), all migrations, in ${s1(startMs)} s`);
 
   const tSup = performance.now();
   const sup = await supportingData(db);
@@ -1002,7 +985,7 @@ async function main(): Promise<void> {
       .join(', ')}`,
   );
 
-  const phases: PhaseFigures[] = [await measure(db, pg.url, 'as is')];
+  const phases: PhaseFigures[] = [await measure(db, pgUrl, 'as is')];
 
   const one = IMPORT_ROWS > 0 ? await importOneFile(db) : undefined;
   if (one) {

@@ -4,7 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import type { DataSource } from 'typeorm';
 import { PROJECT_ROOT } from '../app.js';
+import { openDatabase } from '../platform/database/data-source.js';
+import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
+import { freePorts } from '../test/support/ports.js';
 
 /** The demo accounts of a benchmark's app get this password. */
 export const BENCH_PASSWORD = 'Bench-password-2026';
@@ -64,14 +68,23 @@ export function quantiles(samples: number[]): { p50: number; p95: number; p99: n
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: s.at(-1) ?? 0 };
 }
 
+/** A benchmark's database: the pool, its URL, the server's version and how long the start took. */
+export interface BenchDatabase {
+  db: DataSource;
+  url: string;
+  version: string;
+  startMs: number;
+}
+
 /**
  * A benchmark's run: teardown steps added as things start, run once in reverse order (on
  * success, on error and on Ctrl-C), each timed and reported through `out`; its temporary
- * folder; and `main`, which runs the benchmark and always tears down.
+ * folder; an embedded database; and `main`, which runs the benchmark and always tears down.
  */
 export function benchmarkRun(out: (line: string) => void): {
   steps: { what: string; run: () => Promise<void> }[];
   tempDir: (prefix: string) => Promise<string>;
+  database: (dir: string, name: string, poolSize: number) => Promise<BenchDatabase>;
   main: (body: () => Promise<void>) => void;
 } {
   const steps: { what: string; run: () => Promise<void> }[] = [];
@@ -95,6 +108,22 @@ export function benchmarkRun(out: (line: string) => void): {
     steps.push({ what: 'temporary folder', run: () => rm(dir, { recursive: true, force: true }) });
     return dir;
   };
+  /** An embedded PostgreSQL of its own in `dir`, all migrations applied, stopped at the end. */
+  const database = async (dir: string, name: string, poolSize: number): Promise<BenchDatabase> => {
+    const [port] = (await freePorts(1)) as [number];
+    const t0 = performance.now();
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(dir, 'postgres'),
+      port,
+      database: name,
+      log: () => undefined,
+    });
+    steps.push({ what: 'PostgreSQL', run: () => pg.stop() });
+    const db = await openDatabase(pg.url, poolSize);
+    steps.push({ what: 'database pool', run: () => db.destroy() });
+    const [version] = await db.query<{ v: string }[]>(`SELECT current_setting('server_version') AS v`);
+    return { db, url: pg.url, version: version?.v ?? '?', startMs: performance.now() - t0 };
+  };
   const main = (body: () => Promise<void>) => {
     process.once('SIGINT', () => {
       out('interrupted: cleaning up');
@@ -108,7 +137,7 @@ export function benchmarkRun(out: (line: string) => void): {
       .finally(() => teardown())
       .catch(() => undefined);
   };
-  return { steps, tempDir, main };
+  return { steps, tempDir, database, main };
 }
 
 /** mulberry32: a small seeded PRNG, so that two runs of a benchmark draw the same numbers. */
