@@ -7,6 +7,7 @@ import { pecRoutes } from './routes/pec.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { uploadLimit, webhookLimit } from './rate-limits.js';
+import helmet from 'helmet';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Cup } from '../adapters/cup/cup.js';
@@ -169,16 +170,33 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
 }
 
 /** Conservative headers for every answer: no framing, no sniffing, same-origin scripts only. */
-function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.setHeader('x-content-type-options', 'nosniff');
-  res.setHeader('x-frame-options', 'DENY');
-  res.setHeader('referrer-policy', 'same-origin');
-  res.setHeader(
-    'content-security-policy',
-    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; font-src 'self' data:; frame-ancestors 'none'",
-  );
-  next();
-}
+/**
+ * The workspace's security headers (helmet): a content security policy that lets only our own
+ * scripts run (the modeler, form editor and charts are bundled, none is loaded from elsewhere;
+ * bpmn-js and form-js set inline styles, hence `style-src 'unsafe-inline'`, and draw with
+ * `data:`/`blob:` images), no framing, no plugins, forms and `<base>` only to ourselves. No
+ * `upgrade-insecure-requests`: the embedded default is plain HTTP on loopback, and HTTPS is a
+ * reverse proxy's job (which then also sends HSTS; helmet's is ignored over HTTP).
+ */
+const securityHeaders = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:', 'blob:'],
+      fontSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  frameguard: { action: 'deny' },
+  referrerPolicy: { policy: 'same-origin' },
+});
 
 /**
  * `/fhir` serves people's bookings. Reads: a session with `personal:read`, or the read token

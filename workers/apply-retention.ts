@@ -3,6 +3,7 @@ import { defineWorker } from './framework/define.js';
 import { MailboxUnavailableError } from '../adapters/mail/mailbox.js';
 import { ARCHIVE_FOLDER } from '../domain/helpdesk/mail-intake.js';
 import { TransientError } from './framework/errors.js';
+import { pruneAuditChain } from '../domain/access/audit-chain.js';
 
 const DAY_MS = 86_400_000;
 
@@ -70,7 +71,7 @@ async function destroyMail(db: Db, before: Date): Promise<{ mailEmptied: number;
 /**
  * Retention of personal data (P3): what the platform itself keeps of people (SMS texts and
  * numbers, contact notes, the people of finished campaigns) is emptied once older than `personalDataDays`; audit entries older
- * than `auditDays` are deleted. The records stay (who did what, when, with which outcome),
+ * than `auditDays` are emptied, and removed once nothing whole comes before them (the chain stays verifiable). The records stay (who did what, when, with which outcome),
  * their personal content goes. Task and instance variables live in the engine's history,
  * which the engine removes itself (`historyTimeToLive` of each process, history cleanup).
  * Idempotent: a second run finds nothing left to empty.
@@ -129,7 +130,8 @@ export const applyRetention = defineWorker({
     await db.query(`UPDATE voice_surveys SET to_number = NULL WHERE created_at < $1 AND to_number IS NOT NULL`, [
       personalBefore,
     ]);
-    const audit = await count(db, `DELETE FROM audit_events WHERE at < $1`, [auditBefore]);
+    // Emptied, not deleted, so that the chain of the audit trail still verifies (audit-chain.ts).
+    const audit = await pruneAuditChain(db, auditBefore);
     const mailBefore = headers.mailDays ? new Date(now.getTime() - headers.mailDays * DAY_MS) : undefined;
     const mail = mailBefore ? await destroyMail(db, mailBefore) : {};
     // The mail servers' own copies in each mailbox's archive folder go too (R2).
@@ -153,7 +155,8 @@ export const applyRetention = defineWorker({
       notes,
       campaignContacts,
       callNumbers,
-      auditDeleted: audit,
+      auditPruned: audit.emptied,
+      auditRemoved: audit.removed,
       ...mail,
       ...(mailBefore ? { archivedDeleted } : {}),
     };

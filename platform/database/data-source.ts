@@ -33,6 +33,7 @@ import { VoiceSurveys1763900000029 } from '../../migrations/1763900000029-VoiceS
 import { VoiceCallbackLeg1763900000030 } from '../../migrations/1763900000030-VoiceCallbackLeg.js';
 import { Kpi1763900000031 } from '../../migrations/1763900000031-Kpi.js';
 import { KpiContract1763900000032 } from '../../migrations/1763900000032-KpiContract.js';
+import { AuditChain1763900000033 } from '../../migrations/1763900000033-AuditChain.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -69,6 +70,7 @@ export const MIGRATIONS = [
   VoiceCallbackLeg1763900000030,
   Kpi1763900000031,
   KpiContract1763900000032,
+  AuditChain1763900000033,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

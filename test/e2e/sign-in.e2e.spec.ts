@@ -115,6 +115,28 @@ describe('signing in to the workspace', () => {
     await context.close();
   });
 
+  it('serves the workspace under a content security policy: an injected inline script does not run, and the refusal is seen', async () => {
+    const person = await signedIn(browser, app, 'e2e.csp', ['supervisor']);
+    const response = await person.page.goto('/compiti');
+    const headers = response?.headers() ?? {};
+    expect(headers['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
+    expect(headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    expect(headers['x-frame-options']).toBe('DENY');
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    await person.page.getByRole('heading', { name: 'Compiti' }).waitFor();
+    // A script string, as an injection would be (the test's own code is not the page's).
+    const ran = await person.page.evaluate<boolean>(`(async () => {
+      const script = document.createElement('script');
+      script.textContent = 'window.injected = true';
+      document.body.append(script);
+      await new Promise((r) => setTimeout(r, 100));
+      return window.injected === true;
+    })()`);
+    expect(ran).toBe(false);
+    await expect.poll(() => person.errors.join('\n')).toMatch(/Content Security Policy/);
+    await person.context.close();
+  });
+
   for (const [role, sections] of Object.entries(SECTIONS) as [Role, string[]][]) {
     it(`as ${role}: signs in with the keyboard and sees only the sections of the role`, async () => {
       const person = await signedIn(browser, app, `e2e.${role}`, [role]);

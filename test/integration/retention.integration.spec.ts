@@ -1,3 +1,4 @@
+import { verifyAuditChain } from '../../domain/access/audit-chain.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import { engineDate } from '../../domain/tasks/inbox.js';
@@ -94,7 +95,7 @@ describe('retention of personal data (P3)', () => {
     expect(first.summary).toMatchObject({ personalDataDays: 180, auditDays: 730 });
     expect(first.summary['sms']).toBeGreaterThanOrEqual(1);
     expect(first.summary['notes']).toBeGreaterThanOrEqual(1);
-    expect(first.summary['auditDeleted']).toBeGreaterThanOrEqual(1);
+    expect(first.summary['auditPruned']).toBeGreaterThanOrEqual(1);
 
     const sms: { reference: string; body: string; to_number: string; status: string }[] = await app.db.query(
       `SELECT reference, body, to_number, status FROM sms_messages
@@ -157,6 +158,8 @@ describe('retention of personal data (P3)', () => {
       `SELECT actor FROM audit_events WHERE actor IN ('vecchio', 'recente')`,
     );
     expect(audit).toEqual([{ actor: 'recente' }]);
+    // Emptied, not cut out: the trail's chain still verifies.
+    expect(await verifyAuditChain(app.db)).toMatchObject({ ok: true, problems: [] });
     expect(
       await app.db.query(
         `SELECT call_sid, from_number, status FROM call_records WHERE call_sid LIKE 'CAretention%' ORDER BY call_sid`,
@@ -177,7 +180,7 @@ describe('retention of personal data (P3)', () => {
     });
     const second = await retentionRunSince(again);
     expect(second.key).not.toBe(first.key);
-    expect(second.summary).toMatchObject({ sms: 0, notes: 0, campaignContacts: 0, callNumbers: 0, auditDeleted: 0 });
+    expect(second.summary).toMatchObject({ sms: 0, notes: 0, campaignContacts: 0, callNumbers: 0, auditPruned: 0 });
   });
 
   it('destroys the help desk’s archived mail after the contract’s duration (R2), and keeps what is recent or not yet archived', async () => {

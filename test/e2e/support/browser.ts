@@ -46,6 +46,11 @@ export async function signedIn(browser: Browser, app: RunningApp, username: stri
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // What the content security policy refused (Chromium reports it on the console): the
+  // modeler, the form editor and every page must work under the workspace's policy.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
   await page.goto('/');
   // Keyboard only: the username field has focus on arrival (wait for it, rather than type
   // into whatever has focus while the page is still settling).
