@@ -10,6 +10,23 @@ import { freePorts } from '../support/ports.js';
 import { openTaskOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
 import { apiAs, startTestApp, waitFor, type ApiClient } from './support/test-app.js';
 
+/** A timer of 3 s, then an external task nobody works: its count says how often the timer fired. */
+const TIMER_PROBE = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+  id="timer-probe" targetNamespace="http://regione.basilicata.it/test">
+  <bpmn:process id="cluster-timer-probe" isExecutable="true" camunda:historyTimeToLive="P1D">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />
+    <bpmn:intermediateCatchEvent id="wait">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT3S</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="probe" />
+    <bpmn:serviceTask id="probe" camunda:type="external" camunda:topic="cluster-timer-probe" />
+    <bpmn:sequenceFlow id="f3" sourceRef="probe" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>`;
+
 /**
  * P4: two Operaton nodes on one database of their own (the engine's clustering: stateless
  * nodes, job executors acquiring with optimistic locking) and an app of its own (its own
@@ -115,6 +132,46 @@ describe('a cluster of two engine nodes (P4)', () => {
       expect(count.count).toBeGreaterThan(0);
     }
     await exactlyOnce(await chooseSlot());
+  });
+
+  it('fires each timer once across the nodes, also while one of them is dead', async () => {
+    const running = app as RunningApp;
+    const [a] = nodes as [LocalEngine, LocalEngine];
+    await running.engine.deploy({
+      name: 'cluster-timer-probe',
+      source: 'test',
+      resources: [{ name: 'cluster-timer-probe.bpmn', content: TIMER_PROBE }],
+    });
+    const started: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      started.push((await running.engine.startProcess('cluster-timer-probe', { variables: { i } })).id);
+    }
+    const due = Date.now() + 3000;
+    // Node 1 dies before the timers are due: node 2's job executor fires them all.
+    await a.kill();
+    const probes = async () =>
+      running.engine.request<{ processInstanceId: string }[]>('GET', '/external-task', {
+        query: { topicName: 'cluster-timer-probe' },
+      });
+    await waitFor(
+      async () => (await probes()).filter((t) => started.includes(t.processInstanceId)).length === 12 || undefined,
+      'the 12 timers fired',
+      60_000,
+    );
+    expect(Date.now()).toBeGreaterThanOrEqual(due);
+    await a.start();
+    // Both job executors run again: nothing fires a second time.
+    await new Promise((r) => setTimeout(r, 6000));
+    const perInstance = new Map<string, number>();
+    for (const t of await probes())
+      perInstance.set(t.processInstanceId, (perInstance.get(t.processInstanceId) ?? 0) + 1);
+    for (const pi of started) {
+      expect(perInstance.get(pi), `probe tasks of ${pi}`).toBe(1);
+      const timers = (await running.engine.historicActivities(pi)).filter((x) => x.activityId === 'wait');
+      expect(timers, `timer of ${pi}`).toHaveLength(1);
+      expect(timers[0]?.endTime).toBeTruthy();
+      await running.engine.deleteProcessInstance(pi, 'test');
+    }
   });
 
   it('loses nothing when a node is killed: every booking completes on the other, each effect once; the node restarts and serves', async () => {
