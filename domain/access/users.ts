@@ -333,17 +333,30 @@ export class UserDirectory {
     password?: string,
     only?: string[],
   ): Promise<{ username: string; password: string; roles: Role[] }[]> {
-    const rows: { n: number }[] = await this.db.query(`SELECT count(*)::int AS n FROM users`);
-    if ((rows[0]?.n ?? 0) > 0) return [];
-    const created: { username: string; password: string; roles: Role[] }[] = [];
-    for (const u of DEMO_USERS.filter((d) => !only || only.includes(d.username))) {
-      const pw = password ?? generatePassword();
-      await this.create({ ...u, password: pw, mustChangePassword: password === undefined });
-      created.push({ username: u.username, password: pw, roles: u.roles });
+    // Several API processes starting together on an empty database (a cluster's first start):
+    // one creates the accounts and prints their passwords, the others wait and find them.
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('SELECT pg_advisory_lock($1)', [FIRST_ACCOUNTS_LOCK]);
+      const rows = await runner.manager.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM users`);
+      if ((rows[0]?.n ?? 0) > 0) return [];
+      const created: { username: string; password: string; roles: Role[] }[] = [];
+      for (const u of DEMO_USERS.filter((d) => !only || only.includes(d.username))) {
+        const pw = password ?? generatePassword();
+        await this.create({ ...u, password: pw, mustChangePassword: password === undefined });
+        created.push({ username: u.username, password: pw, roles: u.roles });
+      }
+      return created;
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [FIRST_ACCOUNTS_LOCK]).catch(() => undefined);
+      await runner.release();
     }
-    return created;
   }
 }
+
+/** The advisory lock of the first accounts' creation (beside the migrations' 7_123_001, the demo region's 7_123_002). */
+const FIRST_ACCOUNTS_LOCK = 7_123_003;
 
 const DUMMY_HASH =
   'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

@@ -1,6 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import type { Role } from '../../domain/access/roles.js';
+import { DEMO_USERS, UserDirectory } from '../../domain/access/users.js';
+import { ensureDatabase } from '../../platform/database/ensure-database.js';
+import { openDatabase } from '../../platform/database/data-source.js';
 import { apiAs, ensureUser, startTestApp } from './support/test-app.js';
 
 /** Account administration rules that protect the platform from locking itself out, and the audit trail. */
@@ -168,5 +172,26 @@ describe('accounts and the audit trail', () => {
     expect(ids).toHaveLength(12);
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     // They stay: the trail is append-only (its chain, audit-chain.ts), and the test entries harm no one.
+  });
+});
+
+describe('the first accounts on a cluster’s first start', () => {
+  it('are created once when several API processes start together on an empty database', async () => {
+    const url = await ensureDatabase(
+      inject('databaseUrl'),
+      `first_accounts_${randomUUID().replace(/-/g, '').slice(0, 8)}`,
+    );
+    const pools = await Promise.all([openDatabase(url, 4), openDatabase(url, 4), openDatabase(url, 4)]);
+    try {
+      const created = await Promise.all(pools.map((db) => new UserDirectory(db).ensureDemoUsers()));
+      const sizes = created.map((c) => c.length).sort((a, b) => a - b);
+      expect(sizes).toEqual([0, 0, DEMO_USERS.length]);
+      // The passwords printed are the ones that work.
+      const printed = created.find((c) => c.length > 0) ?? [];
+      const directory = new UserDirectory(pools[0]);
+      for (const u of printed) expect(await directory.authenticate(u.username, u.password)).toBeTruthy();
+    } finally {
+      await Promise.all(pools.map((db) => db.destroy()));
+    }
   });
 });
