@@ -62,7 +62,7 @@ export async function verifyAuditChain(
     const rows = await db.query<ChainRow[]>(
       `SELECT seq::text, prev_hash, hash, pruned, at,
               audit_event_digest(prev_hash, seq, at, actor, action, subject_type, subject_id, detail, ip) AS recomputed
-         FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT ${BATCH}`,
+         FROM audit_events WHERE seq > $1 ORDER BY audit_events.seq LIMIT ${BATCH}`,
       [prevSeq.toString()],
     );
     for (const r of rows) {
@@ -136,7 +136,7 @@ export async function pruneAuditChain(db: DataSource, before: Date): Promise<{ e
       `SELECT seq::text, hash FROM audit_events
         WHERE seq < coalesce((SELECT min(seq) FROM audit_events WHERE NOT pruned),
                              (SELECT head_seq + 1 FROM audit_chain))
-        ORDER BY seq DESC LIMIT 1`,
+        ORDER BY audit_events.seq DESC LIMIT 1`,
     );
     let removed = 0;
     if (last) {

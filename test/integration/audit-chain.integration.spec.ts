@@ -53,7 +53,7 @@ describe('the tamper-evident audit trail', () => {
       ),
     );
     const rows = await db.query<{ seq: string; prev_hash: string; hash: string }[]>(
-      `SELECT seq::text, prev_hash, hash FROM audit_events ORDER BY seq`,
+      `SELECT seq::text, prev_hash, hash FROM audit_events ORDER BY audit_events.seq`,
     );
     expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(rows[0]?.prev_hash).toBe(GENESIS_HASH);
@@ -79,6 +79,7 @@ describe('the tamper-evident audit trail', () => {
   it('finds an entry changed, an entry deleted, and a rewritten tail against a head noted earlier', async () => {
     const noted = (await verifyAuditChain(db)).head;
 
+    const [seventh] = await db.query<{ actor: string }[]>(`SELECT actor FROM audit_events WHERE seq = 7`);
     await tamper(db, `UPDATE audit_events SET actor = 'qualcun.altro' WHERE seq = 7`);
     let v = await verifyAuditChain(db);
     expect(v.ok).toBe(false);
@@ -86,7 +87,7 @@ describe('the tamper-evident audit trail', () => {
     const printed = await verifyCommand(url);
     expect(printed.code).toBe(1);
     expect(printed.stdout).toMatch(/ALTERATO[\s\S]*voce 7: contenuto modificato/);
-    await tamper(db, `UPDATE audit_events SET actor = 'utente.1' WHERE seq = 7`);
+    await tamper(db, `UPDATE audit_events SET actor = $1 WHERE seq = 7`, [seventh?.actor]);
     expect((await verifyAuditChain(db)).ok).toBe(true);
 
     // A deletion: the gap and the broken link both show, at the entry after it.
@@ -172,7 +173,7 @@ describe('migration 1763900000033 (audit chain)', () => {
       const runner = ds.createQueryRunner();
       try {
         await new AuditChain1763900000033().up(runner);
-        expect(await ds.query(`SELECT id::int, seq::int, actor FROM audit_events ORDER BY seq`)).toEqual([
+        expect(await ds.query(`SELECT id::int, seq::int, actor FROM audit_events ORDER BY audit_events.seq`)).toEqual([
           { id: 5, seq: 1, actor: 'primo' },
           { id: 9, seq: 2, actor: 'secondo' },
           { id: 33, seq: 3, actor: 'terzo' },
