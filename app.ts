@@ -362,6 +362,9 @@ async function listen(api: ReturnType<typeof createApi>, config: Config, teardow
         api.close();
         server.close(() => resolve());
         server.closeIdleConnections();
+        // Requests under way get two seconds; then the rest, the open event streams among
+        // them (which never end by themselves), are cut: browsers reconnect elsewhere.
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
       }),
   );
   const address = server.address();

@@ -169,7 +169,6 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   return { app, close: sessions.close };
 }
 
-/** Conservative headers for every answer: no framing, no sniffing, same-origin scripts only. */
 /**
  * The workspace's security headers (helmet): a content security policy that lets only our own
  * scripts run (the modeler, form editor and charts are bundled, none is loaded from elsewhere;

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
-import pg from 'pg';
 import type { KpiBoards } from '../domain/kpi/wallboard.js';
 import type { KpiLine, Wallboard } from '../domain/kpi/types.js';
 import type { Logger } from '../platform/logger.js';
+import { PgListener } from '../platform/database/listener.js';
 
 /** How long a burst of changes is gathered before the wallboard is computed once for it. */
 const GATHER_MS = 40;
@@ -15,7 +15,7 @@ const GATHER_MS = 40;
  * answers: one computation, so the two cannot disagree.
  */
 export class KpiEventStream {
-  private client: pg.Client | undefined;
+  private listener: PgListener | undefined;
   private readonly clients = new Map<Response, KpiLine>();
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -37,18 +37,17 @@ export class KpiEventStream {
     this.heartbeat.unref();
   }
 
-  private async connect(): Promise<void> {
-    if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.databaseUrl });
-    client.on('error', (err) => {
-      this.log.warn({ err: { name: err.name, message: err.message } }, 'KPI event connection lost; reconnecting');
-      this.client = undefined;
-      setTimeout(() => void this.connect().catch(() => undefined), 1000).unref();
+  private connect(): Promise<void> {
+    this.listener = new PgListener({
+      databaseUrl: this.databaseUrl,
+      channels: ['kpi_changed'],
+      applicationName: 'contact-center-kpi-events',
+      log: this.log,
+      onNotification: () => this.changed(),
+      // Changes made while the database was away: the boards are computed afresh.
+      onReconnect: () => this.changed(),
     });
-    client.on('notification', () => this.changed());
-    await client.connect();
-    await client.query('LISTEN kpi_changed');
-    this.client = client;
+    return this.listener.start();
   }
 
   /** A change: the wallboards are computed after a short gathering of the burst. */
@@ -115,6 +114,6 @@ export class KpiEventStream {
     for (const res of this.clients.keys()) res.end();
     this.clients.clear();
     await this.running;
-    await this.client?.end().catch(() => undefined);
+    await this.listener?.close();
   }
 }

@@ -61,6 +61,20 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       sendProblem(res, { status: 413, title: 'Richiesta troppo grande' });
       return;
     }
+    if (databaseUnavailable(err)) {
+      // PostgreSQL restarting or failing over: the request was not carried out; the same again shortly.
+      log.warn(
+        { err: { name: e.name, message: (err as Error).message?.slice(0, 200) }, path: req.path },
+        'database unavailable',
+      );
+      res.setHeader('retry-after', '5');
+      sendProblem(res, {
+        status: 503,
+        title: 'Servizio momentaneamente non disponibile',
+        detail: 'Il database non risponde. Riprovare tra qualche istante.',
+      });
+      return;
+    }
     log.error(
       {
         err: { name: e.name, message: (err as Error).message?.slice(0, 300) },
@@ -71,4 +85,17 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
     );
     sendProblem(res, { status: 500, title: 'Errore interno', detail: 'Si è verificato un errore imprevisto.' });
   };
+}
+
+/** Connection failures and PostgreSQL's "shutting down / cannot connect now" (class 08, 57P01–57P03). */
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03']);
+
+/** The database cannot be reached now (as opposed to a query it refused). */
+export function databaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown }; message?: unknown } | undefined;
+  const raw = e?.driverError?.code ?? e?.code;
+  const code = typeof raw === 'string' ? raw : '';
+  if (UNAVAILABLE.has(code) || code.startsWith('08')) return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /^Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/.test(message);
 }

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
-import pg from 'pg';
 import { ENGINE_PROGRESS_CHANNEL, TASK_EVENTS_CHANNEL, type TaskInbox } from '../domain/tasks/inbox.js';
 import type { Logger } from '../platform/logger.js';
+import { PgListener } from '../platform/database/listener.js';
 
 /**
  * Live task updates for open tasklists: one LISTEN connection per API process relays the
@@ -14,7 +14,7 @@ import type { Logger } from '../platform/logger.js';
  * person may not see.
  */
 export class TaskEventStream {
-  private client: pg.Client | undefined;
+  private listener: PgListener | undefined;
   private readonly clients = new Set<Response>();
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
@@ -83,24 +83,23 @@ export class TaskEventStream {
     }
   }
 
-  private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'contact-center-events' });
-    client.on('notification', (n) => {
-      if (n.channel === ENGINE_PROGRESS_CHANNEL) {
-        if (this.watch && this.clients.size > 0) void this.look(this.watch.inbox);
-        return;
-      }
-      if (n.payload) this.broadcast(`event: task\ndata: ${n.payload}\n\n`);
+  private connect(): Promise<void> {
+    this.listener = new PgListener({
+      databaseUrl: this.databaseUrl,
+      channels: this.watch ? [TASK_EVENTS_CHANNEL, ENGINE_PROGRESS_CHANNEL] : [TASK_EVENTS_CHANNEL],
+      applicationName: 'contact-center-events',
+      log: this.log,
+      onNotification: (n) => {
+        if (n.channel === ENGINE_PROGRESS_CHANNEL) {
+          if (this.watch && this.clients.size > 0) void this.look(this.watch.inbox);
+          return;
+        }
+        if (n.payload) this.broadcast(`event: task\ndata: ${n.payload}\n\n`);
+      },
+      // What changed while the database was away was not heard: every list looks again.
+      onReconnect: () => this.broadcast(`event: task\ndata: ${JSON.stringify({ key: '', action: 'resync' })}\n\n`),
     });
-    client.on('error', (err) => {
-      this.log.warn({ err: err.message }, 'task event listener lost its connection; reconnecting');
-      this.client = undefined;
-      if (!this.closed) setTimeout(() => void this.connect().catch(() => undefined), 1000).unref();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${TASK_EVENTS_CHANNEL}`);
-    if (this.watch) await client.query(`LISTEN ${ENGINE_PROGRESS_CHANNEL}`);
-    this.client = client;
+    return this.listener.start();
   }
 
   /** Keeps the response open as an event stream until the client goes away. */
@@ -126,6 +125,6 @@ export class TaskEventStream {
     if (this.watcher) clearTimeout(this.watcher);
     for (const res of this.clients) res.end();
     this.clients.clear();
-    await this.client?.end().catch(() => undefined);
+    await this.listener?.close();
   }
 }
