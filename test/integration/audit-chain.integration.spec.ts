@@ -2,11 +2,12 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { AuditLog } from '../../domain/access/audit.js';
 import { GENESIS_HASH, pruneAuditChain, verifyAuditChain } from '../../domain/access/audit-chain.js';
 import { ensureDatabase } from '../../platform/database/ensure-database.js';
-import { MIGRATIONS, openDatabase } from '../../platform/database/data-source.js';
+import { openDatabase } from '../../platform/database/data-source.js';
+import { databaseMigratedTo } from './support/migrations.js';
 import { AuditChain1763900000033 } from '../../migrations/1763900000033-AuditChain.js';
 
 const run = promisify(execFile);
@@ -149,23 +150,8 @@ describe('the tamper-evident audit trail', () => {
 
 describe('migration 1763900000033 (audit chain)', () => {
   it('chains the entries already there in the order of their numbers, and down takes the chain off', async () => {
-    const url = await ensureDatabase(
-      inject('databaseUrl'),
-      `audit_migration_${randomUUID().replace(/-/g, '').slice(0, 8)}`,
-    );
-    const upTo = MIGRATIONS.indexOf(AuditChain1763900000033);
-    expect(upTo).toBeGreaterThan(0);
-    const ds = new DataSource({
-      type: 'postgres',
-      url,
-      migrations: [...MIGRATIONS.slice(0, upTo)],
-      migrationsTableName: 'schema_migrations',
-      synchronize: false,
-      logging: false,
-    });
-    await ds.initialize();
+    const ds = await databaseMigratedTo('audit_migration', AuditChain1763900000033, { including: false });
     try {
-      await ds.runMigrations({ transaction: 'each' });
       await ds.query(
         `INSERT INTO audit_events (id, actor, action, at) VALUES (5, 'primo', 'sign-in', now() - interval '1 day'),
            (9, 'secondo', 'user.created', now()), (33, 'terzo', 'model.deployed', now())`,

@@ -7,7 +7,7 @@ import { ensureDatabase } from '../../platform/database/ensure-database.js';
 import { findJava } from '../../platform/engine/java.js';
 import { buildEngine, jdbcFromUrl, LocalEngine } from '../../platform/engine/local-engine.js';
 import { freePorts } from '../support/ports.js';
-import { openTaskOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
+import { expectBookedOnce, openTaskOf, slotOptions, startBooking } from './support/booking.js';
 import { apiAs, startTestApp, waitFor, type ApiClient } from './support/test-app.js';
 
 /** A timer of 3 s, then an external task nobody works: its count says how often the timer fired. */
@@ -101,23 +101,12 @@ describe('a cluster of two engine nodes (P4)', () => {
   /** Completed, one appointment, one confirmation SMS, no incident. */
   const exactlyOnce = async (b: { pi: string; slotId: string }) => {
     const running = app as RunningApp;
-    await waitForConfirmation(running, b.pi, 90_000);
+    await expectBookedOnce(running, b, 90_000);
     await waitFor(
       async () => (await running.engine.historicProcessInstance(b.pi))?.state === 'COMPLETED' || undefined,
       `booking ${b.pi} completed`,
       60_000,
     );
-    const booked: { id: string }[] = await running.db.query(
-      `SELECT id FROM cup_appointments WHERE request_key = $1 AND status = 'booked'`,
-      [`pi:${b.pi}:slot:${b.slotId}`],
-    );
-    expect(booked, `appointments of ${b.pi}`).toHaveLength(1);
-    const sms: unknown[] = await running.db.query(
-      `SELECT 1 FROM sms_messages WHERE reference = $1 AND purpose = 'cup-booking-confirmation'`,
-      [booked[0]?.id],
-    );
-    expect(sms, `confirmations of ${b.pi}`).toHaveLength(1);
-    expect(await running.engine.historicIncidents({ processInstanceId: b.pi })).toEqual([]);
   };
 
   it('serves from both nodes: each sees the deployment of the other, and a booking completes', async () => {

@@ -6,7 +6,8 @@ import type { RunningApp } from '../../app.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../platform/database/embedded-postgres.js';
 import { freePorts } from '../support/ports.js';
 import { sessionClient } from '../support/session-client.js';
-import { openTaskOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
+import { expectBookedOnce, openTaskOf, slotOptions, startBooking } from './support/booking.js';
+import { listenToTaskEvents } from './support/task-events.js';
 import { apiAs, ensureUser, startTestApp, TEST_PASSWORD, waitFor, type ApiClient } from './support/test-app.js';
 
 /**
@@ -67,18 +68,9 @@ describe('a restart of PostgreSQL under load (P4)', () => {
     await ensureUser(app, 'operatore.lista', ['operator']);
     const viewer = sessionClient(app.url ?? '');
     expect((await viewer.signIn('operatore.lista', TEST_PASSWORD)).status).toBe(200);
-    const stream = new AbortController();
-    const events: { key: string; action: string }[] = [];
-    const res = await fetch(`${app.url}/api/events`, { headers: { cookie: viewer.cookie() }, signal: stream.signal });
-    const reading = (async () => {
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        for (const m of buffer.matchAll(/^data: (.+)$/gm)) events.push(JSON.parse(m[1] ?? '{}') as never);
-        buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
-      }
-    })().catch(() => undefined);
+    const live = await listenToTaskEvents(app.url ?? '', viewer.cookie());
+    expect(live.status).toBe(200);
+    const events = live.events;
 
     const open = [await claimed(), await claimed(), await claimed()];
     const bookings: { pi: string; slotId: string }[] = [];
@@ -103,20 +95,7 @@ describe('a restart of PostgreSQL under load (P4)', () => {
     const after = await claimed();
     bookings.push({ pi: after.pi, slotId: await complete(after) });
 
-    for (const b of bookings) {
-      await waitForConfirmation(app, b.pi, 60_000);
-      const booked: { id: string }[] = await app.db.query(
-        `SELECT id FROM cup_appointments WHERE request_key = $1 AND status = 'booked'`,
-        [`pi:${b.pi}:slot:${b.slotId}`],
-      );
-      expect(booked, `appointments of ${b.pi}`).toHaveLength(1);
-      const sms: unknown[] = await app.db.query(
-        `SELECT 1 FROM sms_messages WHERE reference = $1 AND purpose = 'cup-booking-confirmation'`,
-        [booked[0]?.id],
-      );
-      expect(sms, `confirmations of ${b.pi}`).toHaveLength(1);
-      expect(await app.engine.historicIncidents({ processInstanceId: b.pi })).toEqual([]);
-    }
+    for (const b of bookings) await expectBookedOnce(app, b);
     // The stream told the list to look again once its connection was back, and carries on.
     await waitFor(
       () => Promise.resolve(events.some((e) => e.action === 'resync') || undefined),
@@ -128,7 +107,6 @@ describe('a restart of PostgreSQL under load (P4)', () => {
       `an event of the task completed after the restart (heard: ${JSON.stringify(events.slice(-8))})`,
       10_000,
     );
-    stream.abort();
-    await reading;
+    await live.close();
   });
 });

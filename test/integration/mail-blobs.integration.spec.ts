@@ -1,12 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MailBlobs } from '../../domain/helpdesk/mail-blobs.js';
 import { ContentTooLargeError, readContent } from '../../platform/content/content.js';
-import { MIGRATIONS, openDatabase } from '../../platform/database/data-source.js';
-import { ensureDatabase } from '../../platform/database/ensure-database.js';
+import { openDatabase } from '../../platform/database/data-source.js';
+import { databaseMigratedTo } from './support/migrations.js';
 import { ChunkedFiles1763900000024 } from '../../migrations/1763900000024-ChunkedFiles.js';
 import { deliverLocally } from '../../adapters/mail/local-mailbox.js';
 
@@ -93,21 +92,8 @@ describe('stored mail contents, in pieces', () => {
 /** The migration on a database of its own: `down` puts every content back whole. */
 describe('migration 1763900000024 (contents in pieces)', () => {
   it('reassembles the pieces into the single columns when undone', async () => {
-    const name = `chunked_migration_${randomUUID().replace(/-/g, '').slice(0, 8)}`;
-    const url = await ensureDatabase(inject('databaseUrl'), name);
-    const upTo = MIGRATIONS.indexOf(ChunkedFiles1763900000024);
-    expect(upTo).toBeGreaterThan(0);
-    const ds = new DataSource({
-      type: 'postgres',
-      url,
-      migrations: [...MIGRATIONS.slice(0, upTo + 1)],
-      migrationsTableName: 'schema_migrations',
-      synchronize: false,
-      logging: false,
-    });
-    await ds.initialize();
+    const ds = await databaseMigratedTo('chunked_migration', ChunkedFiles1763900000024, { including: true });
     try {
-      await ds.runMigrations({ transaction: 'each' });
       const content = randomBytes(3 * PIECE + 7);
       const stored = await new MailBlobs(ds, PIECE).put(streamOf(content));
       const raw = randomBytes(2 * PIECE + 1);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import type { UserTask } from '../../domain/tasks/inbox.js';
 import { sessionClient } from '../support/session-client.js';
+import { listenToTaskEvents } from './support/task-events.js';
 import { apiAs, ensureUser, startTestApp, TEST_PASSWORD, waitFor, type ApiClient } from './support/test-app.js';
 import { openTaskOf, outcomesOf, slotOptions, startBooking, waitForConfirmation } from './support/booking.js';
 
@@ -90,22 +91,9 @@ describe('live task announcements', () => {
     const client = sessionClient(app.url ?? '');
     await ensureUser(app, 'operatore.live', ['operator']);
     expect((await client.signIn('operatore.live', TEST_PASSWORD)).status).toBe(200);
-    const stream = new AbortController();
-    const res = await fetch(`${app.url ?? ''}/api/events`, {
-      headers: { cookie: client.cookie() },
-      signal: stream.signal,
-    });
-    expect(res.status).toBe(200);
-    const events: { key: string; action: string }[] = [];
-    const reading = (async () => {
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        for (const m of buffer.matchAll(/^data: (.+)$/gm)) events.push(JSON.parse(m[1] ?? '{}') as never);
-        buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
-      }
-    })().catch(() => undefined);
+    const live = await listenToTaskEvents(app.url ?? '', client.cookie());
+    expect(live.status).toBe(200);
+    const events = live.events;
     const api = apiAs(app, 'operatore.live', ['operator']);
     const started = await startBooking(api, { patientId: 'pat-0007' });
     const task = await openTaskOf(api, started.processInstanceKey);
@@ -114,7 +102,6 @@ describe('live task announcements', () => {
       'the created event',
       10_000,
     );
-    stream.abort();
-    await reading;
+    await live.close();
   });
 });

@@ -103,3 +103,27 @@ export async function bookDay(app: RunningApp, day: string, count: number): Prom
   );
   return rows.map((r) => r.id);
 }
+
+/**
+ * A booking whose slot was chosen ended as it should, however often its steps ran: confirmed,
+ * one appointment for its request, one confirmation SMS, no incident.
+ */
+export async function expectBookedOnce(
+  app: RunningApp,
+  b: { pi: string; slotId: string },
+  timeoutMs = 60_000,
+): Promise<void> {
+  await waitForConfirmation(app, b.pi, timeoutMs);
+  const booked: { id: string }[] = await app.db.query(
+    `SELECT id FROM cup_appointments WHERE request_key = $1 AND status = 'booked'`,
+    [`pi:${b.pi}:slot:${b.slotId}`],
+  );
+  if (booked.length !== 1) throw new Error(`booking ${b.pi}: ${booked.length} appointments, not 1`);
+  const sms: unknown[] = await app.db.query(
+    `SELECT 1 FROM sms_messages WHERE reference = $1 AND purpose = 'cup-booking-confirmation'`,
+    [booked[0]?.id],
+  );
+  if (sms.length !== 1) throw new Error(`booking ${b.pi}: ${sms.length} confirmation SMS, not 1`);
+  const incidents = await app.engine.historicIncidents({ processInstanceId: b.pi });
+  if (incidents.length > 0) throw new Error(`booking ${b.pi}: ${incidents.length} incident(s)`);
+}
