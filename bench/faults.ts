@@ -168,7 +168,15 @@ async function unwind(mark: number): Promise<void> {
 // An app process (dist/main.js), in a process group of its own, started again when it dies
 // ---------------------------------------------------------------------------------------------
 
-const LEVELS: Record<number, string> = { 40: 'warn', 50: 'error', 60: 'fatal' };
+/** The levels counted (pino writes them as names here, as numbers by default). */
+const LEVELS: Record<string, string> = {
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+  warn: 'warn',
+  error: 'error',
+  fatal: 'fatal',
+};
 
 /**
  * One `dist/main.js` process. Its own process group (a kill takes its children too: the
@@ -258,9 +266,13 @@ class AppProcess {
           continue;
         }
         try {
-          const o = JSON.parse(line) as { level?: number; msg?: string; err?: { name?: string; message?: string } };
+          const o = JSON.parse(line) as {
+            level?: number | string;
+            msg?: string;
+            err?: { name?: string; message?: string };
+          };
           if (o.msg?.startsWith('contact center ready') && this.port === undefined) becomeReady();
-          const level = LEVELS[o.level ?? 0];
+          const level = LEVELS[String(o.level)];
           if (level) {
             const err = o.err ? ` (${o.err.name ?? ''}${o.err.message ? `: ${o.err.message.slice(0, 100)}` : ''})` : '';
             this.logged.bump(

@@ -559,8 +559,11 @@ export class Mails {
 
 export interface CallResult {
   sid: string | undefined;
-  /** queued: menu, key, queue, hung up waiting; closed: the line's closed message (out of hours); failed: anything else. */
-  outcome: 'queued' | 'closed' | 'failed';
+  /**
+   * queued: menu, key, queue, hung up waiting; closed: the line's closed message (out of hours);
+   * apology: the platform's "problema tecnico" message and the end; failed: anything else.
+   */
+  outcome: 'queued' | 'closed' | 'apology' | 'failed';
   failure?: string;
   /** Webhooks (and status callbacks) the platform did not answer 2xx: the call met a fault. */
   webhookFailures: number;
@@ -605,7 +608,8 @@ export class Calls {
         await call.hangUp();
         result.outcome = 'queued';
       } else if (first.kind === 'hangup') {
-        result.outcome = 'closed';
+        // The closed line's message, or the platform's apology when it could not serve the call.
+        result.outcome = /problema tecnico/.test(call.heard()) ? 'apology' : 'closed';
       } else if (first.kind === 'error') {
         result.failure = first.message.replace(/CA[0-9a-f]{32}/g, 'CA…').replace(/:\d+\//, ':…/');
       }
@@ -1152,7 +1156,7 @@ export async function checkEffects(t: EffectsUnderTest): Promise<Check[]> {
   let recorded = 0;
   for (const c of t.calls.results) {
     const row = c.sid ? callsBy.get(c.sid) : undefined;
-    const clean = c.outcome !== 'failed' && c.webhookFailures === 0;
+    const clean = (c.outcome === 'queued' || c.outcome === 'closed') && c.webhookFailures === 0;
     if (!clean) faulted++;
     if (row && row.ended && row.outcome && row.entry !== 'waiting' && row.entry !== 'offered') {
       recorded++;
@@ -1168,7 +1172,7 @@ export async function checkEffects(t: EffectsUnderTest): Promise<Check[]> {
   add(
     'calls: each call one contact record, ended, with its outcome',
     wrongCalls.length === 0,
-    `${recorded} of ${t.calls.results.length} (${faulted} met a fault: webhook not answered or the call cut)`,
+    `${recorded} of ${t.calls.results.length} (${faulted} met a fault: a webhook not answered 2xx, the platform's apology, or the call cut)`,
     first(wrongCalls),
   );
   const outcomes = count(t.calls.results.map((c) => c.outcome));
