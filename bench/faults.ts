@@ -804,18 +804,21 @@ async function finish(
   results.push({ scenario, table, checks, notes });
 }
 
-/** The longest step of a flow (not its user task), from the engine's history: where a probe waited. */
-async function slowestStep(engineDb: pg.Pool, pi: string | undefined): Promise<string> {
+/**
+ * Where a probe's time went: how long its start took to be answered, and its longest step from
+ * the engine's history (the user task's is the operator bot's response).
+ */
+async function slowestStep(engineDb: pg.Pool, pi: string | undefined, startMs: number): Promise<string> {
   if (!pi) return '';
   const r = await engineDb
     .query<{ act: string; s: number }>(
       `SELECT act_id_ AS act, extract(epoch FROM end_time_ - start_time_) AS s FROM act_hi_actinst
-        WHERE proc_inst_id_ = $1 AND act_type_ <> 'userTask' AND end_time_ IS NOT NULL ORDER BY 2 DESC LIMIT 1`,
+        WHERE proc_inst_id_ = $1 AND end_time_ IS NOT NULL ORDER BY 2 DESC LIMIT 1`,
       [pi],
     )
     .catch(() => undefined);
   const row = r?.rows[0];
-  return row ? ` (longest step ${row.act} ${Number(row.s).toFixed(1)} s)` : '';
+  return ` (start answered in ${s1(startMs)} s${row ? `; longest step ${row.act} ${Number(row.s).toFixed(1)} s` : ''})`;
 }
 
 const pct = (samples: number[]) => {
@@ -850,8 +853,9 @@ async function engineKill(): Promise<void> {
     const [probeMs, restartMs, serveMs] = await Promise.all([
       (async () => {
         const pi = await load.bookings.start('probe', () => true);
+        const startMs = performance.now() - t0;
         const ok = pi ? await load.bookings.confirmed(pi, 300_000) : false;
-        probeWhere = await slowestStep(p.engineDb, pi);
+        probeWhere = await slowestStep(p.engineDb, pi, startMs);
         return ok ? performance.now() - t0 : NaN;
       })(),
       (async () => {
@@ -959,8 +963,9 @@ async function processKill(): Promise<void> {
     let probeWhere = '';
     const probe = (async () => {
       const pi = await load.bookings.start('probe', () => true);
+      const startMs = performance.now() - t0;
       const ms = pi && (await load.bookings.confirmed(pi, 300_000)) ? performance.now() - t0 : NaN;
-      probeWhere = await slowestStep(p.engineDb, pi);
+      probeWhere = await slowestStep(p.engineDb, pi, startMs);
       return ms;
     })();
     await Promise.all([nextApi, nextWorker]);
@@ -1015,6 +1020,7 @@ async function processKill(): Promise<void> {
         `round ${k + 1}: tasklist on the surviving API: stream drops / lists read`,
         `${survivorInbox.stats.drops} / ${survivorInbox.stats.lists}`,
       ],
+      [`round ${k + 1}: tasklist on the killed API: stream errors`, movingInbox.stats.streamErrors.toString()],
       [
         `round ${k + 1}: tasklist on the killed API: stream drops / lists read / list errors`,
         `${movingInbox.stats.drops} / ${movingInbox.stats.lists} / ${movingInbox.stats.listErrors.toString()}`,

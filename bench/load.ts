@@ -743,6 +743,8 @@ export interface InboxStats {
   /** Lists that held a task key twice. */
   listsWithDuplicates: number;
   listErrors: Tally;
+  /** Why a stream could not be opened, or ended. */
+  streamErrors: Tally;
 }
 
 /**
@@ -760,6 +762,7 @@ export class Inbox {
     lists: 0,
     listsWithDuplicates: 0,
     listErrors: new Tally(),
+    streamErrors: new Tally(),
   };
   /** The keys of the last list read, and when it was read. */
   last: { keys: string[]; at: number } = { keys: [], at: 0 };
@@ -863,8 +866,11 @@ export class Inbox {
           }
         }
         throw new Error('stream ended');
-      } catch {
+      } catch (err) {
         if (this.stop.signal.aborted) return;
+        this.stats.streamErrors.bump(
+          err instanceof Error && !('cause' in err && err.cause) ? err.message : reasonOf(err),
+        );
         if (droppedAt === undefined) {
           droppedAt = performance.now();
           this.stats.drops++;
