@@ -32,6 +32,7 @@ import type { EngineClient, LockedExternalTask } from '../platform/engine/operat
 import type { StandInMessage } from '../stand-ins/twilio/server.js';
 import type { SimulatedCall, VoiceSimulator } from '../stand-ins/twilio/voice.js';
 import { sessionClient, type ApiResponse, type SessionClient } from '../test/support/session-client.js';
+import { timerProbeBpmn } from '../test/support/timer-probe.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -636,21 +637,7 @@ export class Calls {
 
 const TIMER_PROCESS = 'bench-faults-timer';
 const TIMER_TOPIC = 'bench-faults-timer';
-const TIMER_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
-  id="bench-faults-timer-definitions" targetNamespace="http://regione.basilicata.it/bench">
-  <bpmn:process id="${TIMER_PROCESS}" isExecutable="true" camunda:historyTimeToLive="P1D">
-    <bpmn:startEvent id="start" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />
-    <bpmn:intermediateCatchEvent id="wait">
-      <bpmn:timerEventDefinition><bpmn:timeDuration>\${delay}</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="probe" />
-    <bpmn:serviceTask id="probe" camunda:type="external" camunda:topic="${TIMER_TOPIC}" />
-    <bpmn:sequenceFlow id="f3" sourceRef="probe" targetRef="end" />
-    <bpmn:endEvent id="end" />
-  </bpmn:process>
-</bpmn:definitions>`;
+const TIMER_BPMN = timerProbeBpmn(TIMER_PROCESS, TIMER_TOPIC, '${delay}');
 
 /**
  * Instances of a timer (`delay`, ISO 8601) followed by an external task that only the bench

@@ -7,25 +7,12 @@ import { ensureDatabase } from '../../platform/database/ensure-database.js';
 import { findJava } from '../../platform/engine/java.js';
 import { buildEngine, jdbcFromUrl, LocalEngine } from '../../platform/engine/local-engine.js';
 import { freePorts } from '../support/ports.js';
+import { timerProbeBpmn } from '../support/timer-probe.js';
 import { expectBookedOnce, openTaskOf, slotOptions, startBooking } from './support/booking.js';
 import { apiAs, startTestApp, waitFor, type ApiClient } from './support/test-app.js';
 
 /** A timer of 3 s, then an external task nobody works: its count says how often the timer fired. */
-const TIMER_PROBE = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
-  id="timer-probe" targetNamespace="http://regione.basilicata.it/test">
-  <bpmn:process id="cluster-timer-probe" isExecutable="true" camunda:historyTimeToLive="P1D">
-    <bpmn:startEvent id="start" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />
-    <bpmn:intermediateCatchEvent id="wait">
-      <bpmn:timerEventDefinition><bpmn:timeDuration>PT3S</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="probe" />
-    <bpmn:serviceTask id="probe" camunda:type="external" camunda:topic="cluster-timer-probe" />
-    <bpmn:sequenceFlow id="f3" sourceRef="probe" targetRef="end" />
-    <bpmn:endEvent id="end" />
-  </bpmn:process>
-</bpmn:definitions>`;
+const TIMER_PROBE = timerProbeBpmn('cluster-timer-probe', 'cluster-timer-probe', 'PT3S');
 
 /**
  * P4: two Operaton nodes on one database of their own (the engine's clustering: stateless
