@@ -4,21 +4,9 @@ import { MailboxUnavailableError } from '../adapters/mail/mailbox.js';
 import { ARCHIVE_FOLDER } from '../domain/helpdesk/mail-intake.js';
 import { TransientError } from './framework/errors.js';
 import { pruneAuditChain } from '../domain/access/audit-chain.js';
+import { changedRows as count, type Queryable as Db } from '../platform/database/changed-rows.js';
 
 const DAY_MS = 86_400_000;
-
-/** Runs one UPDATE/DELETE … RETURNING and counts the rows it touched. */
-async function count(db: { query(sql: string, params: unknown[]): Promise<unknown> }, sql: string, params: unknown[]) {
-  const rows = (await db.query(
-    `WITH changed AS (${sql} RETURNING 1) SELECT count(*)::int AS n FROM changed`,
-    params,
-  )) as {
-    n: number;
-  }[];
-  return rows[0]?.n ?? 0;
-}
-
-type Db = { query(sql: string, params: unknown[]): Promise<unknown> };
 
 /** Archived mail older than `before`: emptied; raw bytes and attachments no message refers to any more, deleted. */
 async function destroyMail(db: Db, before: Date): Promise<{ mailEmptied: number; mailBlobsDeleted: number }> {

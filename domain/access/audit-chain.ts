@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { changedRows } from '../../platform/database/changed-rows.js';
 
 /** The hash before the first entry of a chain nothing was ever removed from. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -124,11 +125,10 @@ export async function pruneAuditChain(db: DataSource, before: Date): Promise<{ e
       `UPDATE audit_chain SET pruned_before = GREATEST(coalesce(pruned_before, '-infinity'::timestamptz), $1)`,
       [before],
     );
-    const emptied = await m.query<{ n: number }[]>(
-      `WITH changed AS (
-         UPDATE audit_events SET pruned = true, actor = NULL, subject_id = NULL, detail = NULL, ip = NULL
-          WHERE at < $1 AND NOT pruned RETURNING 1)
-       SELECT count(*)::int AS n FROM changed`,
+    const emptied = await changedRows(
+      m,
+      `UPDATE audit_events SET pruned = true, actor = NULL, subject_id = NULL, detail = NULL, ip = NULL
+        WHERE at < $1 AND NOT pruned`,
       [before],
     );
     // The chain's start up to the first entry still whole: all emptied, so removed for good.
@@ -141,12 +141,8 @@ export async function pruneAuditChain(db: DataSource, before: Date): Promise<{ e
     let removed = 0;
     if (last) {
       await m.query(`UPDATE audit_chain SET anchor_seq = $1, anchor_hash = $2`, [last.seq, last.hash]);
-      const gone = await m.query<{ n: number }[]>(
-        `WITH gone AS (DELETE FROM audit_events WHERE seq <= $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
-        [last.seq],
-      );
-      removed = gone[0]?.n ?? 0;
+      removed = await changedRows(m, `DELETE FROM audit_events WHERE seq <= $1`, [last.seq]);
     }
-    return { emptied: emptied[0]?.n ?? 0, removed };
+    return { emptied, removed };
   });
 }
