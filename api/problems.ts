@@ -91,7 +91,7 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03']);
 
 /** The database cannot be reached now (as opposed to a query it refused). */
-export function databaseUnavailable(err: unknown): boolean {
+function databaseUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; driverError?: { code?: unknown }; message?: unknown } | undefined;
   const raw = e?.driverError?.code ?? e?.code;
   const code = typeof raw === 'string' ? raw : '';

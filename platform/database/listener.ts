@@ -13,9 +13,11 @@ export interface ListenerOptions {
    * whoever relays notifications tells its clients to look again.
    */
   onReconnect?(): void;
-  /** First and longest wait between attempts to reconnect (default 1 s and 10 s). */
-  retryMs?: { first: number; max: number };
 }
+
+/** First and longest wait between attempts to reconnect. */
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 10_000;
 
 /**
  * One LISTEN connection that stays: when PostgreSQL restarts or the connection drops, it tries
@@ -26,19 +28,13 @@ export class PgListener {
   private client: pg.Client | undefined;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
-  private wait: number;
+  private wait = FIRST_RETRY_MS;
 
-  constructor(private readonly o: ListenerOptions) {
-    this.wait = o.retryMs?.first ?? 1000;
-  }
+  constructor(private readonly o: ListenerOptions) {}
 
   /** Connects; fails if the database cannot be reached now (the app's start reports it). */
   async start(): Promise<void> {
     await this.connect();
-  }
-
-  get connected(): boolean {
-    return this.client !== undefined;
   }
 
   private async connect(): Promise<void> {
@@ -74,13 +70,13 @@ export class PgListener {
       return;
     }
     this.client = client;
-    this.wait = this.o.retryMs?.first ?? 1000;
+    this.wait = FIRST_RETRY_MS;
   }
 
   private scheduleRetry(): void {
     if (this.closed || this.retry) return;
     const ms = this.wait;
-    this.wait = Math.min(this.wait * 2, this.o.retryMs?.max ?? 10_000);
+    this.wait = Math.min(this.wait * 2, MAX_RETRY_MS);
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.connect().then(
