@@ -73,6 +73,28 @@ export class TwilioVoice {
     }
   }
 
+  /**
+   * `GET /Calls/{CallSid}.json`: what Twilio knows of a call now (its status, and when and how
+   * long once it is over), or `undefined` when Twilio has no such call.
+   */
+  async callStatus(
+    callSid: string,
+  ): Promise<{ status: string; endedAt: Date | undefined; durationSeconds: number | null } | undefined> {
+    try {
+      const c = await this.client.calls(callSid).fetch();
+      const duration = Number.parseInt(c.duration ?? '', 10);
+      return {
+        status: c.status,
+        endedAt: c.endTime instanceof Date && !Number.isNaN(c.endTime.getTime()) ? c.endTime : undefined,
+        durationSeconds: Number.isFinite(duration) ? duration : null,
+      };
+    } catch (err) {
+      const e = classify(err);
+      if (e.gone) return undefined;
+      throw e;
+    }
+  }
+
   /** `POST /Calls/{CallSid}.json` `Status=completed`. A call already over is not an error. */
   async hangUp(callSid: string): Promise<void> {
     try {

@@ -20,7 +20,8 @@ export type CallEventInput =
   | { type: 'callback-requested' }
   /** The call ended in the IVR with an outcome of its own (busy, out of hours, retired number, not allowed). */
   | { type: 'ivr-outcome'; outcome: CallOutcome }
-  | { type: 'status'; status: string; sequence: number; durationSeconds: number | null }
+  /** A status callback; `reconciled` when it was read from Twilio's call resource instead (its callback was lost). */
+  | { type: 'status'; status: string; sequence: number; durationSeconds: number | null; reconciled?: true }
   | { type: 'disconnected'; reason: DisconnectReason }
   | { type: 'wrap-up-ended'; operator: string; outcome: CallOutcome }
   /** The call's instance was told the call ended (nothing of the record changes). */
@@ -222,6 +223,26 @@ export class CallRecords {
         return;
       }
     }
+  }
+
+  /**
+   * Calls that arrived a minute ago or more and have not ended, not asked about in the last
+   * minute (within a day): claimed now, so that one process asks Twilio about each. Twilio
+   * does not repeat a status callback it failed to deliver, so an end can be lost.
+   */
+  async claimUnended(now: Date, limit = 20): Promise<string[]> {
+    const rows = await returning<{ call_sid: string }>(
+      this.db,
+      `UPDATE call_records SET provider_checked_at = $1
+        WHERE call_sid IN (SELECT call_sid FROM call_records
+                            WHERE ended_at IS NULL AND arrived_at > $1::timestamptz - interval '1 day'
+                              AND coalesce(provider_checked_at, arrived_at) < $1::timestamptz - interval '60 seconds'
+                            ORDER BY coalesce(provider_checked_at, arrived_at)
+                            LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING call_sid`,
+      [now, limit],
+    );
+    return rows.map((r) => r.call_sid);
   }
 
   /** The calls of a line that have not ended: the channels in use (V7). */

@@ -20,6 +20,12 @@ import { hasChannel, lineStateAt, mayCall, romeClock, type Line, type LineId, ty
 /** The process every call runs (processes/inbound-call.bpmn). */
 export const INBOUND_CALL_PROCESS = 'inbound-call';
 
+/**
+ * The sequence given to an end read from Twilio's call resource: above any status callback's
+ * `SequenceNumber`, so a late callback of the same call changes nothing more.
+ */
+const PROVIDER_RECORD_SEQUENCE = 1_000_000;
+
 /** Where Twilio reaches us; every TwiML URL is under it. */
 export const VOICE_WEBHOOKS = '/webhooks/twilio/voice';
 /** Where Twilio posts the calls' status callbacks. */
@@ -400,6 +406,92 @@ export class VoiceService {
     return calls.length + surveys.length;
   }
 
+  /**
+   * Calls whose end never reached us. Twilio does not repeat a status callback it failed to
+   * deliver (the database was restarting, the process was killed), so a call left without an
+   * end for a minute is asked of Twilio (`GET /Calls/{CallSid}.json`, once a minute per call
+   * across every process), and one Twilio reports over is ended as its callback would have
+   * ended it: the record at Twilio's end time, the queue or the operator freed, the instance
+   * told. A call Twilio does not know is ended as failed. A start that died between the engine
+   * and the record (older than Twilio's 15 s) learns its instance from the engine. Survey calls
+   * likewise. The number of calls and surveys found over.
+   */
+  async reconcile(): Promise<number> {
+    const at = this.now();
+    const stale: { call_sid: string }[] = await this.db.query(
+      `SELECT call_sid FROM call_records
+        WHERE process_instance_id = 'starting' AND start_claimed_at < $1::timestamptz - interval '15 seconds'
+          AND arrived_at > $1::timestamptz - interval '1 day' LIMIT 20`,
+      [at],
+    );
+    for (const { call_sid } of stale) {
+      const id = await this.engine.processInstanceByBusinessKey(INBOUND_CALL_PROCESS, call_sid);
+      await this.db.query(
+        `UPDATE call_records SET process_instance_id = $2, start_claimed_at = NULL
+          WHERE call_sid = $1 AND process_instance_id = 'starting' AND start_claimed_at < $3::timestamptz - interval '15 seconds'`,
+        [call_sid, id ?? null, at],
+      );
+    }
+    if (!this.provider) return 0;
+    const provider = this.provider;
+    const ended = async (callSid: string) => {
+      const call = await provider.callStatus(callSid);
+      if (call && !FINAL_STATUSES.has(call.status)) return undefined;
+      this.log.warn(
+        { callSid, status: call?.status ?? 'unknown' },
+        'call end read from Twilio: its status callback was lost',
+      );
+      return call ?? { status: 'failed', endedAt: undefined, durationSeconds: null };
+    };
+    const each = async <T>(items: T[], sidOf: (item: T) => string, settle: (item: T) => Promise<boolean>) => {
+      let n = 0;
+      for (const item of items) {
+        // One call Twilio or the engine could not answer about waits for the next sweep; the others go on.
+        const done = await settle(item).catch((err: unknown) => {
+          this.log.warn(
+            { callSid: sidOf(item), err: { name: (err as Error).name, message: (err as Error).message } },
+            'call reconciliation failed',
+          );
+          return false;
+        });
+        if (done) n++;
+      }
+      return n;
+    };
+    const calls = await each(
+      await this.records.claimUnended(at),
+      (sid) => sid,
+      async (callSid) => {
+        const call = await ended(callSid);
+        if (!call) return false;
+        await this.records.record({
+          callSid,
+          at: call.endedAt ?? at,
+          type: 'status',
+          status: call.status,
+          sequence: PROVIDER_RECORD_SEQUENCE,
+          durationSeconds: call.durationSeconds,
+          reconciled: true,
+        });
+        await this.acd.callEnded(callSid);
+        await this.deliverEnd(callSid);
+        return true;
+      },
+    );
+    const surveys = await each(
+      await this.surveys.claimUnended(at),
+      (s) => s.surveyCallSid,
+      async (survey) => {
+        const call = await ended(survey.surveyCallSid);
+        if (!call) return false;
+        await this.surveys.ended(survey.id, call.status);
+        await this.deliverSurveyEnd(survey.id);
+        return true;
+      },
+    );
+    return calls + surveys;
+  }
+
   /** The platform's clock (the workspace's offer countdown reads it). */
   clock(): Date {
     return this.now();
@@ -490,7 +582,10 @@ export class VoiceService {
   async tick(): Promise<void> {
     await this.acd.expireOffers();
     await this.acd.dispatch();
-    if (++this.ticks % 10 === 0) await this.sweepEnds();
+    if (++this.ticks % 10 === 0) {
+      await this.sweepEnds();
+      await this.reconcile();
+    }
   }
 
   private ticks = 0;

@@ -230,6 +230,27 @@ export class Surveys {
     ]);
   }
 
+  /**
+   * Survey calls placed a minute ago or more whose end has not come (Twilio's callback may have
+   * been lost), not asked about in the last minute: claimed now, so one process asks each.
+   */
+  async claimUnended(now: Date, limit = 20): Promise<{ id: string; surveyCallSid: string }[]> {
+    const rows = await returning<{ id: string; survey_call_sid: string }>(
+      this.db,
+      `UPDATE voice_surveys SET provider_checked_at = $1
+        WHERE id IN (SELECT id FROM voice_surveys
+                      WHERE call_state = 'placed' AND survey_call_sid IS NOT NULL AND completed_at IS NULL
+                        AND status NOT LIKE 'ended:%' AND status <> 'end-delivered'
+                        AND created_at > $1::timestamptz - interval '2 days'
+                        AND coalesce(provider_checked_at, placing_since, created_at) < $1::timestamptz - interval '60 seconds'
+                      ORDER BY coalesce(provider_checked_at, placing_since, created_at)
+                      LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING id, survey_call_sid`,
+      [now, limit],
+    );
+    return rows.map((r) => ({ id: r.id, surveyCallSid: r.survey_call_sid }));
+  }
+
   /** Survey calls over whose instance has not been told (a few seconds ago, within two days). */
   async endsToDeliver(now: Date): Promise<string[]> {
     const rows: { id: string }[] = await this.db.query(

@@ -34,6 +34,7 @@ import { VoiceCallbackLeg1763900000030 } from '../../migrations/1763900000030-Vo
 import { Kpi1763900000031 } from '../../migrations/1763900000031-Kpi.js';
 import { KpiContract1763900000032 } from '../../migrations/1763900000032-KpiContract.js';
 import { AuditChain1763900000033 } from '../../migrations/1763900000033-AuditChain.js';
+import { CallProviderCheck1763900000034 } from '../../migrations/1763900000034-CallProviderCheck.js';
 
 /** Every migration, in order. Schema changes are only ever made by adding one here. */
 export const MIGRATIONS = [
@@ -71,6 +72,7 @@ export const MIGRATIONS = [
   Kpi1763900000031,
   KpiContract1763900000032,
   AuditChain1763900000033,
+  CallProviderCheck1763900000034,
 ];
 
 const MIGRATION_LOCK = 7_123_001;

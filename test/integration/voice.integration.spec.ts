@@ -2,6 +2,7 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../app.js';
 import type { SimulatedCall, VoiceSimulator } from '../../stand-ins/twilio/voice.js';
+import { VOICE_STATUS_WEBHOOK, VOICE_WEBHOOKS } from '../../domain/voice/ivr.js';
 import { apiAs, startTestApp, type ApiClient } from './support/test-app.js';
 
 const CUP = '+39848821821';
@@ -443,6 +444,55 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
     // Only now is the operator offered the next call.
     await offerFor(op1, next.sid);
     await next.hangUp();
+  });
+
+  it('ends a call whose status callbacks were all lost, from what Twilio says of it, even when its start died mid-way', async () => {
+    const service = app.voice?.service;
+    if (!service) throw new Error('no voice service');
+    // Every status callback of this call goes nowhere (the app was down when Twilio sent them;
+    // Twilio does not send them again).
+    sim.setVoiceUrls(`${app.url}${VOICE_WEBHOOKS}`, 'http://127.0.0.1:9/lost');
+    let call: SimulatedCall;
+    try {
+      call = await queuedCall('1');
+    } finally {
+      sim.setVoiceUrls(`${app.url}${VOICE_WEBHOOKS}`, `${app.url}${VOICE_STATUS_WEBHOOK}`);
+    }
+    const pi = (await app.engine.processInstanceByBusinessKey('inbound-call', call.sid)) ?? '';
+    // And the process that started the instance died before noting it on the record.
+    await app.db.query(
+      `UPDATE call_records SET process_instance_id = 'starting', start_claimed_at = $2 WHERE call_sid = $1`,
+      [call.sid, new Date(Date.now() + offset - 20_000)],
+    );
+    await call.hangUp();
+    await call.ended;
+    expect(call.statusCallbacks.length).toBeGreaterThan(0);
+    expect(call.statusCallbacks.every((c) => c.status < 200 || c.status > 299)).toBe(true);
+    expect((await record(call.sid)).endedAt).toBeNull();
+    // Not asked about within its first minute; then Twilio's call resource says it is over.
+    expect(await service.reconcile()).toBe(0);
+    expect(await app.engine.processVariables(pi)).toBeDefined();
+    at(Date.now() + offset + 61_000);
+    // (The app's own sweep, every ten seconds, may come first: either way the call ends once.)
+    await service.reconcile();
+    await until(async () => !(await app.engine.processVariables(pi)), 'the instance to end');
+    const r = await record(call.sid);
+    expect(r).toMatchObject({ status: 'completed', outcome: 'abandoned', disconnectReason: 'caller' });
+    expect(r.endedAt).not.toBeNull();
+    const events = await service.records.events(call.sid);
+    expect(events.filter((e) => e.type === 'status').map((e) => e.data)).toEqual([
+      { status: 'completed', sequence: 1_000_000, durationSeconds: expect.any(Number) as unknown, reconciled: true },
+    ]);
+    expect(events.filter((e) => e.type === 'end-delivered')).toHaveLength(1);
+    const rows: { process_instance_id: string; state: string }[] = await app.db.query(
+      `SELECT r.process_instance_id, q.state FROM call_records r JOIN voice_queue_entries q USING (call_sid)
+        WHERE r.call_sid = $1`,
+      [call.sid],
+    );
+    expect(rows).toEqual([{ process_instance_id: pi, state: 'abandoned' }]);
+    // A later sweep asks nothing more about it.
+    at(Date.now() + offset + 61_000);
+    expect(await service.reconcile()).toBe(0);
   });
 
   it('tells an instance its call ended when the end came while it could not hear it (the sweeper)', async () => {
