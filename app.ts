@@ -64,6 +64,7 @@ import { VoiceService, VOICE_STATUS_WEBHOOK, VOICE_WEBHOOKS } from './domain/voi
 import { DEFAULT_LINES, defaultRetiredNumbers, type Line } from './domain/voice/lines.js';
 import { Occupancy, startClosingBands } from './domain/voice/occupancy.js';
 import { startVoiceProbe, VoiceProbes } from './domain/voice/probe.js';
+import { closuresOf } from './domain/staffing/request.js';
 import { startTwilioStandIn } from './stand-ins/twilio/server.js';
 import type { VoiceSimulator } from './stand-ins/twilio/voice.js';
 
@@ -549,6 +550,7 @@ async function serveApi(
     taskEvents,
     kpiEvents,
     now: kpiNow,
+    closedDays: closuresOf(config),
     webDir: path.join(PROJECT_ROOT, 'dist', 'web'),
     fhirApiToken: config.FHIR_API_TOKEN,
     fhirWriteToken: config.FHIR_WRITE_TOKEN,

@@ -42,7 +42,9 @@ import { sportsGroupRoutes } from './routes/sports.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { voiceRoutes, voiceWebhookRoutes } from './routes/voice.js';
 import { voiceProbeWebhookRoutes, voiceReportRoutes } from './routes/voice-reports.js';
+import type { ClosedDay } from '../domain/staffing/demand.js';
 import { kpiRoutes } from './routes/kpi.js';
+import { staffingRoutes } from './routes/staffing.js';
 import type { KpiEventStream } from './kpi-events.js';
 import { processKpiRoutes } from './routes/process-kpis.js';
 import { simulatorRoutes } from './routes/voice-simulator.js';
@@ -94,6 +96,8 @@ export interface ApiDeps {
   kpiEvents?: KpiEventStream | undefined;
   /** The clock the KPIs read "now" from (a test's, or the wall clock). */
   now?: (() => Date) | undefined;
+  /** The lines' closures beyond the national holidays (the voice configuration), for the staffing planner. */
+  closedDays?: ClosedDay | undefined;
 }
 
 /** What the help desk's routes read: received mail, tickets, mailbox names, phone contacts, SITR. */
@@ -143,6 +147,7 @@ export function createApi(deps: ApiDeps): { app: Express; close: () => void } {
   app.use('/api/voice', voiceRoutes(deps));
   app.use('/api/kpi', kpiRoutes(deps));
   app.use('/api/process-kpis', processKpiRoutes(deps));
+  app.use('/api/staffing', staffingRoutes(deps));
   if (deps.voiceSimulator) app.use('/api/voice/simulator', simulatorRoutes(deps.voiceSimulator));
   // The local CUP's FHIR view, a stand-in for the region's CUP: only when the local CUP is in use.
   if (deps.cup instanceof LocalCup) {

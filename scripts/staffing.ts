@@ -118,12 +118,7 @@ async function main(): Promise<void> {
   if (!parsed.success) fail(z.prettifyError(parsed.error));
   const request = parsed.data;
   const config = loadConfig(process.env, []);
-  const list = (raw: string | undefined) =>
-    (raw ?? '')
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean);
-  const closed = closuresOf(list(config.VOICE_CLOSED_DAYS), list(config.VOICE_YEARLY_CLOSURES));
+  const closed = closuresOf(config);
   let result;
   if (request.source === 'records') {
     const { commandDatabase } = await import('./kpi-database.js');

@@ -159,6 +159,9 @@ export interface StaffingReport {
   notes: string[];
 }
 
+/** What the API and `--format json` answer: the report, and with a roster evaluated, the plan that meets the targets as `needed`. */
+export type StaffingAnswer = StaffingReport & { needed?: StaffingReport };
+
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const p2 = (x: number) => r2(x * 100);
 

@@ -59,11 +59,24 @@ export const staffingRequestSchema = z
     }
   });
 export type StaffingRequest = z.infer<typeof staffingRequestSchema>;
+/** What a client sends (defaults may be left out). */
+export type StaffingRequestInput = z.input<typeof staffingRequestSchema>;
 
-/** The voice configuration's closures (`VOICE_CLOSED_DAYS`, `VOICE_YEARLY_CLOSURES`) as the planner's closed days. */
-export function closuresOf(closedDays: string[], yearly: string[]): ClosedDay {
-  const days = new Set(closedDays);
-  const each = new Set(yearly);
+/**
+ * The voice configuration's closures (`VOICE_CLOSED_DAYS`: `YYYY-MM-DD,…`; `VOICE_YEARLY_CLOSURES`:
+ * `MM-DD,…`) as the planner's closed days, beyond the national holidays.
+ */
+export function closuresOf(config: {
+  VOICE_CLOSED_DAYS?: string | undefined;
+  VOICE_YEARLY_CLOSURES?: string | undefined;
+}): ClosedDay {
+  const list = (raw: string | undefined) =>
+    (raw ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  const days = new Set(list(config.VOICE_CLOSED_DAYS));
+  const each = new Set(list(config.VOICE_YEARLY_CLOSURES));
   return (d) => days.has(d) || each.has(d.slice(5));
 }
 

@@ -39,6 +39,7 @@ const loaders = {
     import('./pages/kpi-settings').then((m) => m.KpiSettingsPage as ComponentType<Record<string, string>>),
   processKpis: () =>
     import('./pages/process-kpis').then((m) => m.ProcessKpisPage as ComponentType<Record<string, string>>),
+  staffing: () => import('./pages/staffing').then((m) => m.StaffingPage as ComponentType<Record<string, string>>),
 };
 
 function Lazy({ page, props = {} }: { page: keyof typeof loaders; props?: Record<string, string> }) {
@@ -86,6 +87,7 @@ const NAV: { href: string; label: string; any: Permission[]; all?: Permission[] 
   { href: '/statistiche', label: 'Statistiche', any: ['kpi:view'] },
   { href: '/sla', label: 'Livelli di servizio', any: ['kpi:view'] },
   { href: '/report', label: 'Report', any: ['kpi:view'] },
+  { href: '/dimensionamento', label: 'Dimensionamento', any: ['kpi:view'] },
   { href: '/indicatori-processo', label: 'Indicatori di processo', any: ['kpi:view', 'models:view'] },
   { href: '/configurazione-sla', label: 'Configurazione SLA', any: ['kpi:manage'] },
   { href: '/utenti', label: 'Utenti', any: ['users:manage'] },
@@ -141,6 +143,7 @@ function App() {
     else if ((m = match('/istanze/:key', p))) page = <Lazy page="instance" props={{ instanceKey: m.key ?? '' }} />;
     else if (p === '/cruscotto') page = <Lazy page="wallboard" />;
     else if (p === '/statistiche') page = <Lazy page="distributions" />;
+    else if (p === '/dimensionamento') page = <Lazy page="staffing" />;
     else if (p === '/sla') page = <Lazy page="sla" />;
     else if (p === '/report') page = <Lazy page="reports" />;
     else if ((m = match('/report/:id', p))) page = <Lazy page="reports" props={{ reportId: m.id ?? '' }} />;
