@@ -57,10 +57,10 @@ import { parseArgs } from 'node:util';
 import express from 'express';
 import type { DataSource } from 'typeorm';
 import { KpiEventStream } from '../api/kpi-events.js';
-import { addBusinessHours, isHoliday } from '../domain/business-calendar.js';
+import { addBusinessHours, isHoliday, openDaysOfMonth } from '../domain/business-calendar.js';
 import { importContacts, parseContactsCsv } from '../domain/kpi/contact-import.js';
 import { Kpis } from '../domain/kpi/kpis.js';
-import { MONTH_KEYS, SEED_TRAFFIC, WEEKDAY_KEYS } from '../domain/kpi/seed-traffic.js';
+import { MONTH_KEYS, SEED_TRAFFIC } from '../domain/kpi/seed-traffic.js';
 import {
   IMPORT_OPTIONAL_COLUMNS,
   IMPORT_REQUIRED_COLUMNS,
@@ -199,15 +199,11 @@ class Generator {
     const t = SEED_TRAFFIC[line];
     const monthCalls = (t.yearlyCalls * volume * (t.monthlyPct[MONTH_KEYS[month - 1] ?? 'jan'] ?? 0)) / 100;
     const first = `${year}-${String(month).padStart(2, '0')}-01`;
-    const days: { day: string; weight: number; saturday: boolean }[] = [];
-    for (let d = first; d.slice(0, 7) === first.slice(0, 7); d = nextDay(d)) {
-      const x = new Date(`${d}T12:00:00Z`);
-      const wd = WEEKDAY_KEYS[x.getUTCDay()] ?? 'sun';
-      const weight = t.weekdayPct[wd] ?? 0;
-      if (weight > 0 && !isHoliday(x.getUTCFullYear(), x.getUTCMonth() + 1, x.getUTCDate())) {
-        days.push({ day: d, weight, saturday: wd === 'sat' });
-      }
-    }
+    const days = openDaysOfMonth(first.slice(0, 7)).map((d) => ({
+      day: d.day,
+      weight: t.weekdayPct[d.weekday] ?? 0,
+      saturday: d.weekday === 'sat',
+    }));
     const total = days.reduce((s, d) => s + d.weight, 0);
     const rows: { at: number; row: Row }[] = [];
     let seq = 0;

@@ -135,3 +135,24 @@ function atRomeClock(wall: number): Date {
   if (again !== t) t = Math.max(t, again);
   return new Date(t);
 }
+
+const SERVICE_WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+/**
+ * The days of a month (`YYYY-MM`) a line takes calls: Monday to Saturday, neither a national
+ * holiday nor a day `closed` says (the voice configuration's closures), with their weekday.
+ */
+export function openDaysOfMonth(
+  month: string,
+  closed: (day: string) => boolean = () => false,
+): { day: string; weekday: (typeof SERVICE_WEEKDAYS)[number] }[] {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new Error(`not a month: ${month} (YYYY-MM)`);
+  const out: { day: string; weekday: (typeof SERVICE_WEEKDAYS)[number] }[] = [];
+  for (let d = `${month}-01`; d.startsWith(month); d = nextDay(d)) {
+    const x = new Date(`${d}T12:00:00Z`);
+    const weekday = SERVICE_WEEKDAYS[x.getUTCDay() - 1];
+    if (!weekday || isHoliday(x.getUTCFullYear(), x.getUTCMonth() + 1, x.getUTCDate()) || closed(d)) continue;
+    out.push({ day: d, weekday });
+  }
+  return out;
+}

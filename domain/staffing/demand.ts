@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
-import { isHoliday } from '../business-calendar.js';
-import { MONTH_KEYS, SEED_TRAFFIC, WEEKDAY_KEYS } from '../kpi/seed-traffic.js';
+import { openDaysOfMonth } from '../business-calendar.js';
+import { MONTH_KEYS, SEED_TRAFFIC } from '../kpi/seed-traffic.js';
 import type { KpiLine } from '../kpi/types.js';
-import { nextDay, startOfDayInRome } from '../time.js';
+import { startOfDayInRome } from '../time.js';
 
 /** The days a roster is planned for: each weekday of the month has its own (the line is closed on Sunday). */
 export const PLAN_DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
@@ -40,27 +40,8 @@ export interface Demand {
 /** Which days a line is closed beyond the national holidays (the voice configuration's closures). */
 export type ClosedDay = (day: string) => boolean;
 
-const WEEKDAY_OF: Record<string, PlanDay | undefined> = {
-  mon: 'mon',
-  tue: 'tue',
-  wed: 'wed',
-  thu: 'thu',
-  fri: 'fri',
-  sat: 'sat',
-};
-
-/** The open days of a month (`YYYY-MM`) with their weekday: Monday to Saturday, not a holiday nor a closure. */
-export function openDays(month: string, closed: ClosedDay = () => false): { day: string; weekday: PlanDay }[] {
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new Error(`not a month: ${month} (YYYY-MM)`);
-  const out: { day: string; weekday: PlanDay }[] = [];
-  for (let d = `${month}-01`; d.startsWith(month); d = nextDay(d)) {
-    const x = new Date(`${d}T12:00:00Z`);
-    const weekday = WEEKDAY_OF[WEEKDAY_KEYS[x.getUTCDay()] ?? 'sun'];
-    if (!weekday || isHoliday(x.getUTCFullYear(), x.getUTCMonth() + 1, x.getUTCDate()) || closed(d)) continue;
-    out.push({ day: d, weekday });
-  }
-  return out;
-}
+/** The open days of a month (`YYYY-MM`): Monday to Saturday, not a holiday nor a closure. */
+export const openDays = openDaysOfMonth;
 
 const emptyDays = (): Record<PlanDay, number[]> =>
   Object.fromEntries(PLAN_DAYS.map((d) => [d, new Array<number>(HALF_HOURS).fill(0)])) as Record<PlanDay, number[]>;
