@@ -140,17 +140,8 @@ export function benchmarkRun(out: (line: string) => void): {
   return { steps, tempDir, database, main };
 }
 
-/** mulberry32: a small seeded PRNG, so that two runs of a benchmark draw the same numbers. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the benchmarks draw their load from (platform/seeded-random.ts). */
+export { seededRandom as prng } from '../platform/seeded-random.js';
 
 /** The machine's load averages (1, 5, 15 minutes), for a benchmark's first and last lines. */
 export function loadAverage(): string {

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../platform/seeded-random.js';
 import { HALF_HOUR_S, HALF_HOURS, halfHourLabel, PLAN_DAYS, type Demand, type PlanDay } from './demand.js';
 
 /**
@@ -64,18 +65,6 @@ export interface SimulationResult {
   /** The month weighted by each weekday's open days, as the plan's month figures are. */
   month: { calls: number; answeredWithin: number; answeredOrLostWithin: number; lost: number; occupancy: number };
   options: SimulationOptions;
-}
-
-/** A small seeded generator (mulberry32): the same seed gives the same days. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const exp = (rnd: () => number, mean: number) => -mean * Math.log(1 - rnd());
@@ -287,7 +276,7 @@ export function simulate(
 ): SimulationResult {
   const o = { ...DEFAULT_SIMULATION, ...options };
   if (!(o.days >= 1 && o.days <= 10_000)) throw new RangeError('i giorni simulati devono essere da 1 a 10000');
-  const rnd = seeded(o.seed);
+  const rnd = seededRandom(o.seed);
   const days = {} as Record<PlanDay, SimulatedHalfHour[]>;
   const month = { calls: 0, within: 0, withinOrLost: 0, lost: 0, busy: 0, staffed: 0 };
   for (const day of PLAN_DAYS) {

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { LineSelect } from '../components/line-select';
 import { api, query } from '../api';
 import { Chart, SERIES_STYLES, type ChartSeries } from '../components/chart';
 import { Problem } from '../components/problem';
@@ -10,8 +11,6 @@ import {
   DISTRIBUTION_BUCKETS,
   CHANNEL_LABELS,
   isDay,
-  KPI_LINE_LABELS,
-  KPI_LINES,
   lineOf,
   num,
   pct,
@@ -121,16 +120,7 @@ export function DistributionsPage() {
     <section>
       <h1 tabIndex={-1}>Statistiche</h1>
       <form class="filters" aria-label="Linea, periodo e raggruppamento" onSubmit={(e) => e.preventDefault()}>
-        <div>
-          <label for="d-line">Linea</label>
-          <select id="d-line" value={line} onChange={(e) => setFilter('line', e.currentTarget.value)}>
-            {KPI_LINES.map((l) => (
-              <option key={l} value={l}>
-                {KPI_LINE_LABELS[l]}
-              </option>
-            ))}
-          </select>
-        </div>
+        <LineSelect id="d-line" value={line} onChange={(v) => setFilter('line', v)} />
         <div>
           <label for="d-from">Dal</label>
           <input id="d-from" type="date" value={from} onChange={(e) => setFilter('from', e.currentTarget.value)} />

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { LineSelect } from '../components/line-select';
 import { api, query } from '../api';
 import { Notice, Problem } from '../components/problem';
 import { SlaTable } from '../components/sla-table';
@@ -8,7 +9,6 @@ import {
   dateTime,
   day,
   eur,
-  KPI_LINE_LABELS,
   KPI_LINES,
   lineLabel,
   month,
@@ -121,17 +121,7 @@ function ReportList() {
         versione delle definizioni in vigore; il report mensile va pubblicato entro la scadenza contrattuale.
       </p>
       <form class="filters" aria-label="Filtri dei report" onSubmit={(e) => e.preventDefault()}>
-        <div>
-          <label for="r-line">Linea</label>
-          <select id="r-line" value={line ?? ''} onChange={(e) => setFilter('line', e.currentTarget.value)}>
-            <option value="">Tutte</option>
-            {KPI_LINES.map((l) => (
-              <option key={l} value={l}>
-                {KPI_LINE_LABELS[l]}
-              </option>
-            ))}
-          </select>
-        </div>
+        <LineSelect id="r-line" value={line ?? ''} onChange={(v) => setFilter('line', v)} all="Tutte" />
         <div>
           <label for="r-kind">Tipo</label>
           <select id="r-kind" value={kind ?? ''} onChange={(e) => setFilter('kind', e.currentTarget.value)}>

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { LineSelect } from '../components/line-select';
 import { api, ApiError } from '../api';
 import { Notice, Problem } from '../components/problem';
 import { thresholdLabel } from '../components/sla-table';
@@ -257,16 +258,7 @@ function ServiceValues() {
       )}
       <h3>Inserisci o modifica un valore</h3>
       <form class="filters" onSubmit={(e) => void submit(e)} aria-label="Valore del servizio">
-        <div>
-          <label for="sv-line">Linea</label>
-          <select id="sv-line" value={form.line} onChange={(e) => setForm({ ...form, line: e.currentTarget.value })}>
-            {KPI_LINES.map((l) => (
-              <option key={l} value={l}>
-                {KPI_LINE_LABELS[l]}
-              </option>
-            ))}
-          </select>
-        </div>
+        <LineSelect id="sv-line" value={form.line} onChange={(v) => setForm({ ...form, line: v })} />
         <div>
           <label for="sv-month">Mese</label>
           <input

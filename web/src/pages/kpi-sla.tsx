@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { LineSelect } from '../components/line-select';
 import { api } from '../api';
 import { Problem } from '../components/problem';
 import { SlaTable } from '../components/sla-table';
@@ -10,8 +11,6 @@ import {
   DIRECTION_LABELS,
   getDefinitions,
   isDay,
-  KPI_LINE_LABELS,
-  KPI_LINES,
   lastMonth,
   lineOf,
   num,
@@ -86,16 +85,7 @@ export function SlaPage() {
     <section>
       <h1 tabIndex={-1}>Livelli di servizio</h1>
       <form class="filters" aria-label="Periodo e definizioni" onSubmit={(e) => e.preventDefault()}>
-        <div>
-          <label for="s-line">Linea</label>
-          <select id="s-line" value={params.line} onChange={(e) => setFilter('line', e.currentTarget.value)}>
-            {KPI_LINES.map((l) => (
-              <option key={l} value={l}>
-                {KPI_LINE_LABELS[l]}
-              </option>
-            ))}
-          </select>
-        </div>
+        <LineSelect id="s-line" value={params.line} onChange={(v) => setFilter('line', v)} />
         <div>
           <label for="s-from">Dal</label>
           <input

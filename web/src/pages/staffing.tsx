@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
+import { LineSelect } from '../components/line-select';
 import { api, query } from '../api';
 import { Chart, SERIES_STYLES } from '../components/chart';
 import { Problem } from '../components/problem';
 import { download } from '../format';
-import { eur, KPI_LINE_LABELS, KPI_LINES, lineOf, num, pct } from '../kpi';
+import { eur, lineOf, num, pct } from '../kpi';
 import { useFilters } from '../router';
 import { DAY_LABELS, PLAN_DAYS, type PlanDay, type StaffingReport, type StaffingRequest } from '../staffing';
 
@@ -124,16 +125,7 @@ export function StaffingPage() {
           void calculate(false);
         }}
       >
-        <div>
-          <label for="s-line">Linea</label>
-          <select id="s-line" value={line} onChange={(e) => setFilter('line', e.currentTarget.value)}>
-            {KPI_LINES.map((l) => (
-              <option key={l} value={l}>
-                {KPI_LINE_LABELS[l]}
-              </option>
-            ))}
-          </select>
-        </div>
+        <LineSelect id="s-line" value={line} onChange={(v) => setFilter('line', v)} />
         <div>
           <label for="s-month">Mese</label>
           <input id="s-month" type="month" value={month} onChange={(e) => setFilter('month', e.currentTarget.value)} />
