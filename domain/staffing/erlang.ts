@@ -65,7 +65,7 @@ export function erlangCFigures(t: Traffic, servers: number): QueueFigures {
       lost: 0,
       waitProbability: 1,
       meanWaitS: Number.POSITIVE_INFINITY,
-      occupancy: 1,
+      occupancy: servers > 0 ? 1 : 0,
     };
   }
   const c = erlangC(servers, a);
@@ -96,6 +96,19 @@ const TAIL = 1e-13;
 export function erlangAFigures(t: Traffic, servers: number): QueueFigures {
   if (t.calls <= 0) return idle(servers);
   if (!t.patienceS || t.patienceS <= 0) return erlangCFigures(t, servers);
+  if (servers <= 0) {
+    // Nobody on the phones: every caller waits until their patience ends.
+    return {
+      servers: 0,
+      erlangs: (t.calls / t.periodS) * t.ahtS,
+      answeredWithin: 0,
+      answeredOrLostWithin: 1 - Math.exp(-t.targetS / t.patienceS),
+      lost: 1,
+      waitProbability: 1,
+      meanWaitS: t.patienceS,
+      occupancy: 0,
+    };
+  }
   const lambda = t.calls / t.periodS;
   const mu = 1 / t.ahtS;
   const theta = 1 / t.patienceS;

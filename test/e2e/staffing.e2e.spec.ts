@@ -24,7 +24,7 @@ describe('the staffing page in the browser (issue 14)', () => {
     const page = regione.page;
     await page.getByRole('link', { name: 'Dimensionamento' }).click();
     await page.getByRole('heading', { name: 'Dimensionamento', level: 1 }).waitFor();
-    await page.getByLabel('Mese').fill('2024-10');
+    await page.getByLabel('Mese', { exact: true }).fill('2024-10');
     await page.getByLabel('Durata media di gestione (s)').fill('240');
     await page.getByLabel(/^Pazienza media/).fill('90');
     await page.getByLabel('Shrinkage (%)').fill('0');

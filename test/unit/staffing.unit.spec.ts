@@ -90,6 +90,14 @@ describe('Erlang A from its birth–death chain', () => {
     expect(erlangAFigures({ ...t, patienceS: 300 }, 11).lost).toBeLessThan(erlangAFigures(t, 11).lost);
   });
 
+  it('with nobody on the phones loses every call, a fifth of them within 20 s (patience 90 s), and nobody is busy', () => {
+    const f = erlangAFigures(t, 0);
+    expect(f).toMatchObject({ answeredWithin: 0, lost: 1, occupancy: 0 });
+    expect(f.answeredOrLostWithin).toBeCloseTo(1 - Math.exp(-20 / 90), 10);
+    // The limit of the chain: one operator for a whole half-hour of 100 calls loses nearly all.
+    expect(erlangAFigures(t, 1).lost).toBeGreaterThan(0.9);
+  });
+
   it('agrees with a simulation of the same queue in steady state (one exponential handle time)', () => {
     // A long flat day: each half-hour's figures are those of the steady state but its first.
     const d = flatDemand(100, { patienceS: 90 });
