@@ -612,6 +612,27 @@ async function startEmbedded(scenario: string): Promise<Platform> {
 // The mixed load on a platform
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The IVR open round the clock: the repository's inbound-call.bpmn with its office-hours
+ * condition («In orario?») made always true, deployed as an analyst would (a newer version the
+ * app's start keeps), so that the calls of a run at any time of day reach the queue instead of
+ * the closed-hours message.
+ */
+async function deployRoundTheClockIvr(engine: EngineClient): Promise<void> {
+  const file = path.join(PROJECT_ROOT, 'processes', 'inbound-call.bpmn');
+  const xml = readFileSync(file, 'utf8');
+  const open = xml.replace(
+    /(<bpmn:sequenceFlow id="flow-open-office"[^>]*>\s*<bpmn:conditionExpression[^>]*>)[^<]*(<\/bpmn:conditionExpression>)/,
+    "$1${line != 'tributi'}$2",
+  );
+  if (open === xml) throw new Error('inbound-call.bpmn: the office-hours condition (flow-open-office) was not found');
+  await engine.deploy({
+    name: 'bench-faults-ivr-round-the-clock',
+    source: 'bench',
+    resources: [{ name: 'inbound-call.bpmn', content: open }],
+  });
+}
+
 let reminderDays = 0;
 
 class MixedLoad {
@@ -642,6 +663,7 @@ class MixedLoad {
   /** Starts every part of the load but the reminder runs (`reminderRun`). */
   async start(opts: { inFlight: number; mails: boolean; calls: boolean; timers: boolean }): Promise<void> {
     const running = () => this.generating;
+    if (opts.calls) await deployRoundTheClockIvr(this.p.engine);
     if (opts.timers) {
       await this.timers.deploy();
       this.background.push(this.timers.work());
