@@ -472,6 +472,18 @@ function voiceChannel(
       .finally(() => (ticking = false));
   }, 1000);
   teardown.add(() => Promise.resolve(clearInterval(timer)));
+  // Calls whose end Twilio reported to nobody (a lost status callback): asked of Twilio every
+  // ten seconds, apart from the routing tick so that a slow Twilio never holds up the offers.
+  let reconciling = false;
+  const reconcile = setInterval(() => {
+    if (reconciling) return;
+    reconciling = true;
+    service
+      .reconcile()
+      .catch((err: Error) => log.warn({ err: { name: err.name, message: err.message } }, 'call reconciliation failed'))
+      .finally(() => (reconciling = false));
+  }, 10_000);
+  teardown.add(() => Promise.resolve(clearInterval(reconcile)));
   // V7 channel occupancy bands and alerts, §6.3 IVR continuity probe (docs/voice-occupancy.md):
   // every minute on every API process (bands are closed under a lock per line, idempotently).
   teardown.add(startClosingBands(new Occupancy(db, { lines: configuredLines(config) }, now, log), now, log));

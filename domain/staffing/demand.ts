@@ -137,18 +137,33 @@ export async function measuredDemand(
 ): Promise<Demand | null> {
   const start = startOfDayInRome(from);
   const end = startOfDayInRome(to);
-  if (!(end > start)) throw new Error('il periodo deve finire dopo il suo inizio');
-  const rows: { dow: number; half: number; n: string }[] = await db.query(
-    `SELECT extract(isodow FROM started_at AT TIME ZONE 'Europe/Rome')::int AS dow,
-            (extract(hour FROM started_at AT TIME ZONE 'Europe/Rome') * 2
-              + floor(extract(minute FROM started_at AT TIME ZONE 'Europe/Rome') / 30))::int AS half,
+  if (!(end > start)) throw new RangeError('il periodo deve finire dopo il suo inizio');
+  // The calls that asked for an operator (reached a queue), by when they did: not those the
+  // IVR answered by itself (closed hours, retired numbers), which need nobody.
+  const offered = `line = $1 AND channel = 'voice' AND direction = 'inbound' AND offered_at IS NOT NULL
+      AND offered_at >= $2 AND offered_at < $3`;
+  const rows: { day: string; half: number; n: string }[] = await db.query(
+    `SELECT to_char(offered_at AT TIME ZONE 'Europe/Rome', 'YYYY-MM-DD') AS day,
+            (extract(hour FROM offered_at AT TIME ZONE 'Europe/Rome') * 2
+              + floor(extract(minute FROM offered_at AT TIME ZONE 'Europe/Rome') / 30))::int AS half,
             count(*) AS n
-       FROM kpi_contacts
-      WHERE line = $1 AND channel = 'voice' AND direction = 'inbound' AND started_at >= $2 AND started_at < $3
+       FROM kpi_contacts WHERE ${offered}
       GROUP BY 1, 2`,
     [line, start, end],
   );
-  if (rows.length === 0) return null;
+  // The period's open days: a call on a holiday or a closure (an emergency opening) is not a
+  // day's demand.
+  const counts = Object.fromEntries(PLAN_DAYS.map((d) => [d, 0])) as Record<PlanDay, number>;
+  const weekdayOf = new Map<string, PlanDay>();
+  for (let m = from.slice(0, 7); m <= to.slice(0, 7); m = nextMonth(m)) {
+    for (const d of openDays(m, o.closed)) {
+      if (d.day < from || d.day >= to) continue;
+      counts[d.weekday]++;
+      weekdayOf.set(d.day, d.weekday);
+    }
+  }
+  const open = rows.filter((r) => weekdayOf.has(r.day));
+  if (open.length === 0) return null;
   const stats: {
     talk: number | null;
     wrap: number | null;
@@ -161,25 +176,18 @@ export async function measuredDemand(
     `SELECT avg(extract(epoch FROM ended_at - answered_at)) FILTER (WHERE answered_at IS NOT NULL AND ended_at > answered_at)::float8 AS talk,
             avg(extract(epoch FROM wrap_up_ended_at - ended_at)) FILTER (WHERE answered_at IS NOT NULL AND wrap_up_ended_at >= ended_at)::float8 AS wrap,
             count(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
-            sum(extract(epoch FROM coalesce(answered_at, abandoned_at, ended_at) - coalesce(offered_at, started_at)))
-              FILTER (WHERE coalesce(offered_at, started_at) IS NOT NULL
-                        AND coalesce(answered_at, abandoned_at, ended_at) >= coalesce(offered_at, started_at))::float8 AS waited,
-            count(*) FILTER (WHERE abandoned_at IS NOT NULL) AS lost,
+            sum(extract(epoch FROM coalesce(answered_at, abandoned_at, ended_at) - offered_at))
+              FILTER (WHERE coalesce(answered_at, abandoned_at, ended_at) >= offered_at)::float8 AS waited,
+            count(*) FILTER (WHERE abandoned_at IS NOT NULL AND answered_at IS NULL) AS lost,
             count(*) FILTER (WHERE request_type = 'booking') AS booking,
             count(*) FILTER (WHERE request_type IS NOT NULL) AS typed
-       FROM kpi_contacts
-      WHERE line = $1 AND channel = 'voice' AND direction = 'inbound' AND started_at >= $2 AND started_at < $3`,
+       FROM kpi_contacts WHERE ${offered}`,
     [line, start, end],
   );
   const s = stats[0];
-  const counts = Object.fromEntries(PLAN_DAYS.map((d) => [d, 0])) as Record<PlanDay, number>;
-  for (let m = from.slice(0, 7); m <= to.slice(0, 7); m = nextMonth(m)) {
-    for (const d of openDays(m, o.closed)) if (d.day >= from && d.day < to) counts[d.weekday]++;
-  }
   const calls = emptyDays();
-  for (const r of rows) {
-    const day = PLAN_DAYS[r.dow - 1];
-    if (!day || counts[day] === 0) continue;
+  for (const r of open) {
+    const day = weekdayOf.get(r.day) as PlanDay;
     const list = calls[day];
     list[r.half] = (list[r.half] ?? 0) + Number(r.n) / counts[day];
   }
@@ -190,7 +198,7 @@ export async function measuredDemand(
   const lost = Number(s?.lost ?? 0);
   const patienceS = lost > 0 && s?.waited ? s.waited / lost : null;
   const typed = Number(s?.typed ?? 0);
-  const total = rows.reduce((x, r) => x + Number(r.n), 0);
+  const total = open.reduce((x, r) => x + Number(r.n), 0);
   return {
     line,
     month: from.slice(0, 7),
@@ -202,7 +210,7 @@ export async function measuredDemand(
     patienceS,
     bookingShare: typed > 0 ? Number(s?.booking ?? 0) / typed : line === 'cup' ? DEFAULT_CUP_BOOKING_SHARE : 0,
     notes: [
-      `Domanda misurata sui contatti dal ${from} al ${to} (escluso): ${total} chiamate in ingresso.`,
+      `Domanda misurata sui contatti dal ${from} al ${to} (escluso): ${total} chiamate arrivate in coda nei giorni di apertura.`,
       talk === null
         ? `Nessuna chiamata risposta nel periodo: durata media di gestione dal capitolato (${ahtS} s).`
         : `Durata media di gestione misurata: ${Math.round(ahtS)} s (conversazione ${Math.round(talk)} s, post-chiamata ${Math.round(wrap)} s).`,

@@ -25,7 +25,7 @@ export interface QueueFigures {
   answeredWithin: number;
   /** Answered within `targetS` or lost within it (the contract's reading of §6.1's note), over offered. */
   answeredOrLostWithin: number;
-  /** Hung up before an answer, over offered (Erlang C: 0, or 1 when the queue grows without end). */
+  /** Hung up before an answer, over offered (Erlang C: 0, or the share beyond the operators' capacity when the queue grows without end). */
   lost: number;
   /** A call had to wait at all. */
   waitProbability: number;
@@ -56,13 +56,14 @@ export function erlangCFigures(t: Traffic, servers: number): QueueFigures {
   const a = (t.calls / t.periodS) * t.ahtS;
   if (t.calls <= 0) return idle(servers);
   if (servers <= a) {
-    // The queue grows for as long as the interval lasts: nobody is answered in time.
+    // The queue grows for as long as the interval lasts: nobody is answered in time, and the
+    // calls beyond what the operators can handle (1 − n/a of them) are, in effect, lost.
     return {
       servers,
       erlangs: a,
       answeredWithin: 0,
       answeredOrLostWithin: 0,
-      lost: 0,
+      lost: Math.max(0, 1 - servers / a),
       waitProbability: 1,
       meanWaitS: Number.POSITIVE_INFINITY,
       occupancy: servers > 0 ? 1 : 0,
@@ -176,8 +177,10 @@ function waitOutcomes(J: number, nMu: number, theta: number, t: number): { serve
   // P(absorbed as answered / as lost within m jumps), for each starting phase.
   let gs = new Array<number>(J).fill(0);
   let ga = new Array<number>(J).fill(0);
-  let weight = Math.exp(-lt);
-  let cumulative = weight;
+  // Poisson weights of the jumps, in logarithms: e^{−Λt} underflows for a long limit.
+  const logLt = Math.log(lt);
+  let logWeight = -lt;
+  let cumulative = Math.exp(logWeight);
   // m = 0 contributes nothing (not absorbed yet); iterate the jumps.
   const mMax = Math.ceil(lt + 12 * Math.sqrt(lt) + 30);
   for (let m = 1; m <= mMax; m++) {
@@ -194,24 +197,16 @@ function waitOutcomes(J: number, nMu: number, theta: number, t: number): { serve
     }
     gs = ns;
     ga = na;
-    weight *= lt / m;
-    // The weights can underflow at first for a large Λt: restart them from the log.
-    const w = weight > 0 ? weight : Math.exp(m * Math.log(lt) - lt - logFactorial(m));
+    logWeight += logLt - Math.log(m);
+    const w = Math.exp(logWeight);
     for (let i = 0; i < J; i++) {
       served[i] = (served[i] ?? 0) + w * (gs[i] ?? 0);
       abandoned[i] = (abandoned[i] ?? 0) + w * (ga[i] ?? 0);
     }
     cumulative += w;
-    if (weight === 0) weight = w;
     if (m > lt && 1 - cumulative < 1e-12) break;
   }
   return { served, abandoned };
-}
-
-function logFactorial(m: number): number {
-  let s = 0;
-  for (let k = 2; k <= m; k++) s += Math.log(k);
-  return s;
 }
 
 function idle(servers: number): QueueFigures {

@@ -7,6 +7,7 @@ import {
   hourly,
   planMonth,
   reached,
+  rosterOf,
   type HourFigures,
   type MonthPlan,
   type PlanOptions,
@@ -25,6 +26,8 @@ export const REFERENCE: Record<
   cup: { frontEndFte: 38.1, reported2024: { answeredWithinPct: 42.46, lostPct: 20.73 } },
   csb: { frontEndFte: 4.5, reported2024: null },
 };
+
+export { rosterOf };
 
 /** A roster as people write it: per weekday, hour (`08`) or half-hour (`08:30`) → operators on the phones. */
 export type RosterInput = Partial<Record<PlanDay, Record<string, number>>>;
@@ -60,20 +63,6 @@ export function rosterFromInput(input: RosterInput): Record<PlanDay, number[]> {
     }
   }
   if (bad.length) throw new RangeError(bad.join('; '));
-  return out;
-}
-
-/** The plan's operators on the phones per weekday and half-hour (to simulate, or to edit as a roster). */
-export function rosterOf(plan: MonthPlan): Record<PlanDay, number[]> {
-  const out = {} as Record<PlanDay, number[]>;
-  for (const day of PLAN_DAYS) {
-    const list = new Array<number>(HALF_HOURS).fill(0);
-    for (const h of plan.days[day].halfHours) {
-      const [hh, mm] = h.start.split(':');
-      list[Number(hh) * 2 + (mm === '30' ? 1 : 0)] = h.onPhones;
-    }
-    out[day] = list;
-  }
   return out;
 }
 
@@ -200,7 +189,7 @@ export function staffingReport(
     line: d.line,
     month: d.month,
     source: d.source,
-    model: o.model,
+    model: o.model === 'erlang-c' || d.patienceS === null ? 'erlang-c' : 'erlang-a',
     inputs: {
       ahtS: r2(d.ahtS),
       patienceS: o.model === 'erlang-c' || d.patienceS === null ? null : r2(d.patienceS),

@@ -3,12 +3,23 @@ import { z } from 'zod';
 import { CONTRACT_DEFINITIONS } from '../kpi/definitions.js';
 import type { Kpis } from '../kpi/kpis.js';
 import type { KpiDefinitions } from '../kpi/types.js';
-import { measuredDemand, seedDemand, type ClosedDay, type Demand } from './demand.js';
+import {
+  measuredDemand,
+  openDays,
+  PLAN_DAYS,
+  seedDemand,
+  type ClosedDay,
+  type Demand,
+  type PlanDay,
+} from './demand.js';
 import type { PlanOptions } from './planner.js';
 import { runStaffing, type RosterInput, type StaffingReport } from './report.js';
 
 const share = z.number().min(0).max(1);
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'una data AAAA-MM-GG');
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'una data AAAA-MM-GG')
+  .refine((d) => new Date(`${d}T12:00:00Z`).toISOString().slice(0, 10) === d, 'una data che esiste nel calendario');
 
 /**
  * What a staffing plan is asked with, the same for the command (`npm run staffing`), the API
@@ -30,7 +41,7 @@ export const staffingRequestSchema = z
     serviceLevel: share.optional(),
     reading: z.enum(['answered', 'contract']).optional(),
     maxLost: share.optional(),
-    maxOccupancy: share.optional(),
+    maxOccupancy: z.number().min(0.3).max(1).optional(),
     shrinkage: z.number().min(0).max(0.9).optional(),
     shiftHours: z.array(z.number().min(1).max(12)).min(1).max(6).optional(),
     hourCostEur: z.number().min(0).max(1000).optional(),
@@ -38,8 +49,8 @@ export const staffingRequestSchema = z
     bookingShare: share.optional(),
     /** A roster to evaluate instead of the plan: per weekday, `HH` or `HH:MM` → operators on the phones. */
     roster: z.record(z.string(), z.record(z.string(), z.number().int().min(0).max(10_000))).optional(),
-    /** Simulate this many days of each weekday (0: no simulation). */
-    simulateDays: z.number().int().min(0).max(1000).default(0),
+    /** Simulate this many days of each weekday (0: no simulation; a hundred at most, a few seconds). */
+    simulateDays: z.number().int().min(0).max(100).default(0),
     seed: z
       .number()
       .int()
@@ -94,9 +105,13 @@ export async function staffingFor(
     if (!deps.db) throw new RangeError('per la domanda misurata serve il database della piattaforma');
     demand = await measuredDemand(deps.db, r.line, r.from ?? '', r.to ?? '', { closed: deps.closed });
     if (!demand) throw new RangeError(`nessuna chiamata della linea ${r.line} nel periodo dal ${r.from} al ${r.to}`);
+    // The period measured the demand of an average day; the plan is for the month asked.
+    const days = Object.fromEntries(PLAN_DAYS.map((d) => [d, 0])) as Record<PlanDay, number>;
+    for (const d of openDays(r.month, deps.closed)) days[d.weekday]++;
     demand = {
       ...demand,
       month: r.month,
+      days,
       ...(r.ahtS !== undefined ? { ahtS: r.ahtS } : {}),
       ...(r.patienceS !== undefined ? { patienceS: r.patienceS || null } : {}),
       ...(r.bookingShare !== undefined ? { bookingShare: r.bookingShare } : {}),

@@ -230,8 +230,8 @@ export class CallRecords {
    * minute (within a day): claimed now, so that one process asks Twilio about each. Twilio
    * does not repeat a status callback it failed to deliver, so an end can be lost.
    */
-  async claimUnended(now: Date, limit = 20): Promise<string[]> {
-    const rows = await returning<{ call_sid: string }>(
+  async claimUnended(now: Date, limit = 20): Promise<{ callSid: string; arrivedAt: Date }[]> {
+    const rows = await returning<{ call_sid: string; arrived_at: Date }>(
       this.db,
       `UPDATE call_records SET provider_checked_at = $1
         WHERE call_sid IN (SELECT call_sid FROM call_records
@@ -239,10 +239,10 @@ export class CallRecords {
                               AND coalesce(provider_checked_at, arrived_at) < $1::timestamptz - interval '60 seconds'
                             ORDER BY coalesce(provider_checked_at, arrived_at)
                             LIMIT $2 FOR UPDATE SKIP LOCKED)
-        RETURNING call_sid`,
+        RETURNING call_sid, arrived_at`,
       [now, limit],
     );
-    return rows.map((r) => r.call_sid);
+    return rows.map((r) => ({ callSid: r.call_sid, arrivedAt: r.arrived_at }));
   }
 
   /** The calls of a line that have not ended: the channels in use (V7). */

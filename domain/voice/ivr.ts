@@ -25,6 +25,11 @@ export const INBOUND_CALL_PROCESS = 'inbound-call';
  * `SequenceNumber`, so a late callback of the same call changes nothing more.
  */
 const PROVIDER_RECORD_SEQUENCE = 1_000_000;
+/** Calls asked of Twilio at once by the reconciliation, and how long one sweep may take. */
+const RECONCILE_LANES = 4;
+const RECONCILE_BUDGET_MS = 20_000;
+/** A call Twilio does not know is taken as over only when it arrived this long ago. */
+const UNKNOWN_CALL_AGE_MS = 6 * 3600_000;
 
 /** Where Twilio reaches us; every TwiML URL is under it. */
 export const VOICE_WEBHOOKS = '/webhooks/twilio/voice';
@@ -418,52 +423,53 @@ export class VoiceService {
    */
   async reconcile(): Promise<number> {
     const at = this.now();
+    const budget = Date.now() + RECONCILE_BUDGET_MS;
     const stale: { call_sid: string }[] = await this.db.query(
       `SELECT call_sid FROM call_records
         WHERE process_instance_id = 'starting' AND start_claimed_at < $1::timestamptz - interval '15 seconds'
           AND arrived_at > $1::timestamptz - interval '1 day' LIMIT 20`,
       [at],
     );
-    for (const { call_sid } of stale) {
-      const id = await this.engine.processInstanceByBusinessKey(INBOUND_CALL_PROCESS, call_sid);
-      await this.db.query(
-        `UPDATE call_records SET process_instance_id = $2, start_claimed_at = NULL
+    await this.settleEach(
+      stale,
+      (c) => c.call_sid,
+      budget,
+      async ({ call_sid }) => {
+        const id = await this.engine.processInstanceByBusinessKey(INBOUND_CALL_PROCESS, call_sid);
+        await this.db.query(
+          `UPDATE call_records SET process_instance_id = $2, start_claimed_at = NULL
           WHERE call_sid = $1 AND process_instance_id = 'starting' AND start_claimed_at < $3::timestamptz - interval '15 seconds'`,
-        [call_sid, id ?? null, at],
-      );
-    }
+          [call_sid, id ?? null, at],
+        );
+        return false;
+      },
+    );
     if (!this.provider) return 0;
     const provider = this.provider;
-    const ended = async (callSid: string) => {
+    /** Twilio's final status of a call, or undefined while it goes on (or is too young to call unknown). */
+    const ended = async (callSid: string, since: Date) => {
       const call = await provider.callStatus(callSid);
       if (call && !FINAL_STATUSES.has(call.status)) return undefined;
-      this.log.warn(
-        { callSid, status: call?.status ?? 'unknown' },
-        'call end read from Twilio: its status callback was lost',
-      );
-      return call ?? { status: 'failed', endedAt: undefined, durationSeconds: null };
-    };
-    const each = async <T>(items: T[], sidOf: (item: T) => string, settle: (item: T) => Promise<boolean>) => {
-      let n = 0;
-      for (const item of items) {
-        // One call Twilio or the engine could not answer about waits for the next sweep; the others go on.
-        const done = await settle(item).catch((err: unknown) => {
-          this.log.warn(
-            { callSid: sidOf(item), err: { name: (err as Error).name, message: (err as Error).message } },
-            'call reconciliation failed',
-          );
-          return false;
-        });
-        if (done) n++;
+      if (!call) {
+        // Twilio has no such call: a record of another account, or a stand-in restarted. Live
+        // calls are never ended on that alone; one this old is over whatever happened.
+        if (at.getTime() - since.getTime() < UNKNOWN_CALL_AGE_MS) {
+          this.log.error({ callSid }, 'Twilio does not know a call in progress: check the account the platform uses');
+          return undefined;
+        }
+        return { status: 'failed', endedAt: undefined, durationSeconds: null };
       }
-      return n;
+      return call;
     };
-    const calls = await each(
+    const calls = await this.settleEach(
       await this.records.claimUnended(at),
-      (sid) => sid,
-      async (callSid) => {
-        const call = await ended(callSid);
-        if (!call) return false;
+      (c) => c.callSid,
+      budget,
+      async ({ callSid, arrivedAt }) => {
+        const call = await ended(callSid, arrivedAt);
+        // Its own callback may have come meanwhile: then nothing is missing.
+        if (!call || (await this.records.get(callSid))?.endedAt) return false;
+        this.log.warn({ callSid, status: call.status }, 'call end read from Twilio: its status callback was lost');
         await this.records.record({
           callSid,
           at: call.endedAt ?? at,
@@ -478,11 +484,12 @@ export class VoiceService {
         return true;
       },
     );
-    const surveys = await each(
+    const surveys = await this.settleEach(
       await this.surveys.claimUnended(at),
       (s) => s.surveyCallSid,
+      budget,
       async (survey) => {
-        const call = await ended(survey.surveyCallSid);
+        const call = await ended(survey.surveyCallSid, survey.placedAt);
         if (!call) return false;
         await this.surveys.ended(survey.id, call.status);
         await this.deliverSurveyEnd(survey.id);
@@ -490,6 +497,36 @@ export class VoiceService {
       },
     );
     return calls + surveys;
+  }
+
+  /**
+   * Settles items a few at a time (Twilio's API is asked in parallel, not one call after
+   * another), each on its own: one that fails is logged and waits for the next sweep. Items not
+   * begun when the time budget runs out wait too (their claim lapses in a minute).
+   */
+  private async settleEach<T>(
+    items: T[],
+    sidOf: (item: T) => string,
+    budget: number,
+    settle: (item: T) => Promise<boolean>,
+  ): Promise<number> {
+    let n = 0;
+    let next = 0;
+    const lane = async () => {
+      while (next < items.length && Date.now() < budget) {
+        const item = items[next++] as T;
+        const done = await settle(item).catch((err: unknown) => {
+          this.log.warn(
+            { callSid: sidOf(item), err: { name: (err as Error).name, message: (err as Error).message } },
+            'call reconciliation failed',
+          );
+          return false;
+        });
+        if (done) n++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RECONCILE_LANES, items.length) }, lane));
+    return n;
   }
 
   /** The platform's clock (the workspace's offer countdown reads it). */
@@ -582,10 +619,7 @@ export class VoiceService {
   async tick(): Promise<void> {
     await this.acd.expireOffers();
     await this.acd.dispatch();
-    if (++this.ticks % 10 === 0) {
-      await this.sweepEnds();
-      await this.reconcile();
-    }
+    if (++this.ticks % 10 === 0) await this.sweepEnds();
   }
 
   private ticks = 0;

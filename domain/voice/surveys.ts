@@ -234,8 +234,8 @@ export class Surveys {
    * Survey calls placed a minute ago or more whose end has not come (Twilio's callback may have
    * been lost), not asked about in the last minute: claimed now, so one process asks each.
    */
-  async claimUnended(now: Date, limit = 20): Promise<{ id: string; surveyCallSid: string }[]> {
-    const rows = await returning<{ id: string; survey_call_sid: string }>(
+  async claimUnended(now: Date, limit = 20): Promise<{ id: string; surveyCallSid: string; placedAt: Date }[]> {
+    const rows = await returning<{ id: string; survey_call_sid: string; placed_at: Date }>(
       this.db,
       `UPDATE voice_surveys SET provider_checked_at = $1
         WHERE id IN (SELECT id FROM voice_surveys
@@ -245,10 +245,10 @@ export class Surveys {
                         AND coalesce(provider_checked_at, placing_since, created_at) < $1::timestamptz - interval '60 seconds'
                       ORDER BY coalesce(provider_checked_at, placing_since, created_at)
                       LIMIT $2 FOR UPDATE SKIP LOCKED)
-        RETURNING id, survey_call_sid`,
+        RETURNING id, survey_call_sid, coalesce(placing_since, created_at) AS placed_at`,
       [now, limit],
     );
-    return rows.map((r) => ({ id: r.id, surveyCallSid: r.survey_call_sid }));
+    return rows.map((r) => ({ id: r.id, surveyCallSid: r.survey_call_sid, placedAt: r.placed_at }));
   }
 
   /** Survey calls over whose instance has not been told (a few seconds ago, within two days). */

@@ -12,10 +12,11 @@ const RUN = `st-${Date.now().toString(36)}`;
 /**
  * A measured week for the CSB line in March 2031 (a month nobody else's test touches): on each
  * day Monday 3 to Saturday 8, at 10:00–10:30, four calls answered after 10 s with 200 s of talk
- * and 100 s of after-call work, and one lost after 60 s in the queue.
+ * and 100 s of after-call work, and one lost after 60 s in the queue; at 21:00 one call the IVR
+ * answered by itself.
  */
 function measuredWeek(): string {
-  const rows = [HEADER];
+  const rows = [`${HEADER},startedAt`];
   let n = 0;
   for (let d = 3; d <= 8; d++) {
     const day = `2031-03-0${d}`;
@@ -37,9 +38,15 @@ function measuredWeek(): string {
           lost ? '' : iso(310),
           lost ? '' : 'op1',
           lost ? 'abandoned' : 'resolved',
+          iso(0),
         ].join(','),
       );
     }
+    // And one at 21:00 that the IVR answered by itself (out of hours): no operator needed.
+    const late = `${day}T21:00:00+01:00`;
+    rows.push(
+      [`${RUN}-${++n}`, 'csb', 'voice', 'inbound', '', '', '', '', late, '', '', 'out-of-hours', late].join(','),
+    );
   }
   return `${rows.join('\n')}\n`;
 }
@@ -129,8 +136,11 @@ describe('the staffing planner over the API (issue 14)', () => {
     expect(res.body.inputs.ahtS).toBeCloseTo(300, 5);
     expect(res.body.inputs.wrapUpShare).toBeCloseTo(1 / 3, 2);
     expect(res.body.inputs.patienceS).toBeCloseTo(100, 5);
-    // Five calls in the 10:00 half-hour of each weekday, none at other times.
+    // Five calls in the 10:00 half-hour of each weekday; the IVR's own at 21:00 need nobody.
     expect(res.body.halfHours.mon.map((h) => [h.start, h.calls])).toEqual([['10:00', 5]]);
+    // Planned for April's open days, not the measured week's: Easter Monday (14 April 2031) and
+    // Liberation Day (Friday 25 April) are holidays.
+    expect(res.body.days).toEqual({ mon: 3, tue: 5, wed: 5, thu: 4, fri: 3, sat: 4 });
     expect(res.body.plan.mon['10']).toBeGreaterThan(0);
     expect(res.body.plan.mon['11']).toBe(0);
     const none = await supervisor.post<{ detail: string }>('/api/staffing/plan', {

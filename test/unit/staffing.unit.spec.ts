@@ -58,10 +58,21 @@ describe('Erlang B and C: published figures', () => {
     expect(plan.days.mon.halfHours.every((h) => h.onPhones === 15 && h.scheduled === 22)).toBe(true);
   });
 
-  it('gives nobody in time when the operators cannot carry the load', () => {
-    const f = erlangCFigures({ calls: 100, periodS: 1800, ahtS: 180, patienceS: null, targetS: 20 }, 10);
+  it('gives nobody in time when the operators cannot carry the load, and counts the calls beyond them lost', () => {
+    const f = erlangCFigures({ calls: 100, periodS: 1800, ahtS: 180, patienceS: null, targetS: 20 }, 8);
     expect(f.answeredWithin).toBe(0);
     expect(f.meanWaitS).toBe(Number.POSITIVE_INFINITY);
+    expect(f.lost).toBeCloseTo(0.2, 10);
+  });
+
+  it('finds the fewest operators also under heavy load, where fewer than the Erlangs can do (contract reading)', () => {
+    const d = flatDemand(400, { ahtS: 240, patienceS: 60 });
+    const o = { ...planMonth(flatDemand(1)).options, reading: 'contract' as const };
+    const f = operatorsNeeded(d, o, 400);
+    const erlangs = (400 / 1800) * 240;
+    expect(f.servers).toBeLessThan(erlangs);
+    const fewer = erlangAFigures({ calls: 400, periodS: 1800, ahtS: 240, patienceS: 60, targetS: 20 }, f.servers - 1);
+    expect(fewer.answeredOrLostWithin < 0.9 || fewer.lost > 0.1 || fewer.occupancy > 0.95).toBe(true);
   });
 });
 
@@ -114,6 +125,42 @@ describe('Erlang A from its birth–death chain', () => {
     expect(Math.abs(mean('answeredWithin') - f.answeredWithin)).toBeLessThan(0.015);
     expect(Math.abs(mean('lost') - f.lost)).toBeLessThan(0.01);
     expect(Math.abs(mean('answeredOrLostWithin') - f.answeredOrLostWithin)).toBeLessThan(0.015);
+  });
+});
+
+describe('the simulation of a day', () => {
+  it('answers booking calls before the others when operators are short', () => {
+    const d = flatDemand(100, { patienceS: 90, bookingShare: 0.5 });
+    // Nine operators for ten Erlangs: a queue all day.
+    const roster = Object.fromEntries(PLAN_DAYS.map((x) => [x, new Array<number>(HALF_HOURS).fill(9)])) as Record<
+      PlanDay,
+      number[]
+    >;
+    const rows = simulate(d, roster, { days: 20, seed: 5 }).days.mon;
+    const mean = (f: (r: (typeof rows)[number]) => number) => rows.reduce((x, r) => x + f(r), 0) / rows.length;
+    const booking = mean((r) => r.bookingAnsweredWithin ?? 0);
+    const all = mean((r) => r.answeredWithin);
+    // Half the calls book: they reach the next free operator first (about 67 % within 20 s,
+    // when one frees every 20 s), the others wait behind them (about 55 %).
+    const others = 2 * all - booking;
+    expect(booking - others).toBeGreaterThan(0.08);
+  });
+
+  it('lets the queue of a busy half-hour spill into a quieter one, which the formulas do not see', () => {
+    const d = flatDemand(0, { patienceS: 300 });
+    for (let i = 16; i < 40; i++) d.calls.mon[i] = i === 16 ? 200 : 20;
+    const roster = Object.fromEntries(PLAN_DAYS.map((x) => [x, new Array<number>(HALF_HOURS).fill(0)])) as Record<
+      PlanDay,
+      number[]
+    >;
+    roster.mon.fill(4, 16, 40);
+    const s = simulate(d, roster, { days: 20, seed: 2, handling: 'exponential' });
+    const plan = evaluateRoster(d, roster, { model: 'erlang-a' });
+    const second = (x: { start: string; answeredWithin: number }[]) =>
+      x.find((h) => h.start === '08:30')?.answeredWithin ?? 1;
+    // Four operators carry 20 calls a half-hour easily, but not after a burst of 200.
+    expect(second(plan.days.mon.halfHours)).toBeGreaterThan(0.8);
+    expect(second(s.days.mon)).toBeLessThan(0.7);
   });
 });
 
