@@ -23,7 +23,8 @@ what they cost, and what a roster of your own would reach and cost in penalties 
   --model erlang-a|erlang-c     --shift-hours 4,6,8   --hour-cost EUR (22)   --fte-hours H (40)
   --source seed|records --from YYYY-MM-DD --to YYYY-MM-DD   demand measured on the contact
                        records (DATABASE_URL or the embedded database) instead of the seed's
-  --roster FILE        evaluate this roster (JSON: {"mon": {"08": 20, "08:30": 22, …}, …})
+  --roster FILE        evaluate this roster (JSON: {"mon": {"08": 20, "08:30": 22, …}, …}; an hour
+                       sets both its halves; a day or hour left out has nobody on the phones)
   --simulate DAYS      check with a simulation of DAYS days of each weekday  --seed N
   --service-value EUR  the month's service value for the penalty in € (else the configured one)
   --format json|text|csv   (default text)
