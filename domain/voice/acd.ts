@@ -412,6 +412,28 @@ export class Acd {
     await this.db.query(`UPDATE voice_queue_entries SET leg_call_sid = $2 WHERE call_sid = $1`, [callSid, legSid]);
   }
 
+  /**
+   * Call-back legs whose operator is still in conversation a minute or more after the last
+   * change, not asked about in the last minute: claimed now, so that one process asks Twilio
+   * whether the leg is over (its status callback may have been lost).
+   */
+  async claimTalkingLegs(now: Date, limit = 20): Promise<{ callSid: string; legSid: string; since: Date }[]> {
+    const rows = await returning<{ call_sid: string; leg_call_sid: string; updated_at: Date }>(
+      this.db,
+      `UPDATE voice_queue_entries SET provider_checked_at = $1
+        WHERE call_sid IN (SELECT q.call_sid FROM voice_queue_entries q
+                             JOIN voice_operators o ON o.current_call = q.call_sid AND o.presence = 'in-conversazione'
+                            WHERE q.state = 'connected' AND q.leg_call_sid IS NOT NULL
+                              AND q.updated_at > $1::timestamptz - interval '1 day'
+                              AND coalesce(q.provider_checked_at, q.updated_at) < $1::timestamptz - interval '60 seconds'
+                            ORDER BY coalesce(q.provider_checked_at, q.updated_at)
+                            LIMIT $2 FOR UPDATE OF q SKIP LOCKED)
+        RETURNING call_sid, leg_call_sid, updated_at`,
+      [now, limit],
+    );
+    return rows.map((r) => ({ callSid: r.call_sid, legSid: r.leg_call_sid, since: r.updated_at }));
+  }
+
   /** The caller asks to be called back: the entry keeps its place, now without anyone on the line. */
   async requestCallback(callSid: string): Promise<boolean> {
     const at = this.now();

@@ -419,7 +419,7 @@ export class VoiceService {
    * ended it: the record at Twilio's end time, the queue or the operator freed, the instance
    * told. A call Twilio does not know is ended as failed. A start that died between the engine
    * and the record (older than Twilio's 15 s) learns its instance from the engine. Survey calls
-   * likewise. The number of calls and surveys found over.
+   * likewise, and a call-back's own leg (its end frees the operator). The number found over.
    */
   async reconcile(): Promise<number> {
     const at = this.now();
@@ -496,7 +496,23 @@ export class VoiceService {
         return true;
       },
     );
-    return calls + surveys;
+    // A call-back's own leg: its end ends the operator's talk (as its status callback would).
+    const legs = await this.settleEach(
+      await this.acd.claimTalkingLegs(at),
+      (l) => l.legSid,
+      budget,
+      async (leg) => {
+        const call = await ended(leg.legSid, leg.since);
+        if (!call) return false;
+        this.log.warn(
+          { callSid: leg.legSid, status: call.status },
+          'call-back leg end read from Twilio: its status callback was lost',
+        );
+        await this.acd.callEnded(leg.callSid);
+        return true;
+      },
+    );
+    return calls + surveys + legs;
   }
 
   /**

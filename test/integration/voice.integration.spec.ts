@@ -325,6 +325,20 @@ describe('the telephone: IVR in BPMN, queues, operators and contact records (V1â
     expect(r).toMatchObject({ outcome: 'callback-requested', abandonedAt: null, operator: 'voce.uno' });
     expect(r.callbackRequestedAt).not.toBeNull();
     await back.hangUp();
+    await until(async () => (await me(op1)).presence === 'post-chiamata', 'after-call work');
+    // Had the leg's status callback been lost, the operator would still be talking a minute
+    // later: the sweep asks Twilio about the leg and frees them.
+    await app.db.query(
+      `UPDATE voice_operators SET presence = 'in-conversazione', current_call = $1 WHERE username = 'voce.uno'`,
+      [waiting.sid],
+    );
+    await app.db.query(
+      `UPDATE voice_queue_entries SET state = 'connected', updated_at = $2, provider_checked_at = NULL WHERE call_sid = $1`,
+      [waiting.sid, new Date(Date.now() + offset - 120_000)],
+    );
+    // (The app's own sweep, every ten seconds, may come first.)
+    await app.voice?.service.reconcile();
+    await until(async () => (await me(op1)).presence === 'post-chiamata', 'the operator freed by the sweep');
     await later.hangUp();
   });
 
