@@ -373,6 +373,22 @@ async function listen(api: ReturnType<typeof createApi>, config: Config, teardow
   return `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
 }
 
+/**
+ * Runs `work` every `ms`, never twice at once (a slow round skips the next ones); a failure is
+ * logged and the next round comes as usual. Returns what stops it.
+ */
+function repeat(ms: number, work: () => Promise<unknown>, failure: string, log: Logger): () => Promise<void> {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    work()
+      .catch((err: Error) => log.warn({ err: { name: err.name, message: err.message } }, failure))
+      .finally(() => (running = false));
+  }, ms);
+  return () => Promise.resolve(clearInterval(timer));
+}
+
 /** The lines as configured: the contract's, with the carrier's second-level number and allow-list. */
 function configuredLines(config: Config): Line[] {
   const list = (raw: string | undefined) =>
@@ -462,28 +478,10 @@ function voiceChannel(
     now,
   );
   // Lapsed offers move on and waiting calls meet freed operators, on every API node (row locks keep it single).
-  let ticking = false;
-  const timer = setInterval(() => {
-    if (ticking) return;
-    ticking = true;
-    service
-      .tick()
-      .catch((err: Error) => log.warn({ err: { name: err.name, message: err.message } }, 'call routing tick failed'))
-      .finally(() => (ticking = false));
-  }, 1000);
-  teardown.add(() => Promise.resolve(clearInterval(timer)));
+  teardown.add(repeat(1000, () => service.tick(), 'call routing tick failed', log));
   // Calls whose end Twilio reported to nobody (a lost status callback): asked of Twilio every
   // ten seconds, apart from the routing tick so that a slow Twilio never holds up the offers.
-  let reconciling = false;
-  const reconcile = setInterval(() => {
-    if (reconciling) return;
-    reconciling = true;
-    service
-      .reconcile()
-      .catch((err: Error) => log.warn({ err: { name: err.name, message: err.message } }, 'call reconciliation failed'))
-      .finally(() => (reconciling = false));
-  }, 10_000);
-  teardown.add(() => Promise.resolve(clearInterval(reconcile)));
+  teardown.add(repeat(10_000, () => service.reconcile(), 'call reconciliation failed', log));
   // V7 channel occupancy bands and alerts, §6.3 IVR continuity probe (docs/voice-occupancy.md):
   // every minute on every API process (bands are closed under a lock per line, idempotently).
   teardown.add(startClosingBands(new Occupancy(db, { lines: configuredLines(config) }, now, log), now, log));
