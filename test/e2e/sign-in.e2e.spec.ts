@@ -30,6 +30,7 @@ const SECTIONS: Record<Role, string[]> = {
     'Statistiche',
     'Livelli di servizio',
     'Report',
+    'Dimensionamento',
     'Indicatori di processo',
     'Registro accessi',
   ],
@@ -45,6 +46,7 @@ const SECTIONS: Record<Role, string[]> = {
     'Statistiche',
     'Livelli di servizio',
     'Report',
+    'Dimensionamento',
     'Indicatori di processo',
   ],
   admin: [
@@ -57,6 +59,7 @@ const SECTIONS: Record<Role, string[]> = {
     'Statistiche',
     'Livelli di servizio',
     'Report',
+    'Dimensionamento',
     'Indicatori di processo',
     'Configurazione SLA',
     'Utenti',
