@@ -3,6 +3,7 @@ import { openDaysOfMonth } from '../business-calendar.js';
 import { MONTH_KEYS, SEED_TRAFFIC } from '../kpi/seed-traffic.js';
 import type { KpiLine } from '../kpi/types.js';
 import { startOfDayInRome } from '../time.js';
+import { addMonths } from '../voice/lines.js';
 
 /** The days a roster is planned for: each weekday of the month has its own (the line is closed on Sunday). */
 export const PLAN_DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
@@ -14,6 +15,8 @@ export const HALF_HOUR_S = 1800;
 
 /** `16` → `08:00`, `17` → `08:30`. */
 export const halfHourLabel = (i: number) => `${String(Math.floor(i / 2)).padStart(2, '0')}:${i % 2 ? '30' : '00'}`;
+/** `08:30` → `17`: the index of a half-hour's start. */
+export const halfHourIndex = (start: string) => Number(start.slice(0, 2)) * 2 + (start.slice(3, 5) === '30' ? 1 : 0);
 
 /** What a line is asked to answer in one month, as the planner takes it. */
 export interface Demand {
@@ -43,8 +46,23 @@ export type ClosedDay = (day: string) => boolean;
 /** The open days of a month (`YYYY-MM`): Monday to Saturday, not a holiday nor a closure. */
 export const openDays = openDaysOfMonth;
 
-const emptyDays = (): Record<PlanDay, number[]> =>
+/** A zero for each half-hour of each weekday. */
+export const emptyDays = (): Record<PlanDay, number[]> =>
   Object.fromEntries(PLAN_DAYS.map((d) => [d, new Array<number>(HALF_HOURS).fill(0)])) as Record<PlanDay, number[]>;
+
+/** How many of the days are of each weekday. */
+export function countByWeekday(days: readonly { weekday: PlanDay }[]): Record<PlanDay, number> {
+  const counts = Object.fromEntries(PLAN_DAYS.map((d) => [d, 0])) as Record<PlanDay, number>;
+  for (const d of days) counts[d.weekday]++;
+  return counts;
+}
+
+/** The half-hours a day of the demand takes calls in (calls > 0), in order. */
+export function openHalfHours(d: Demand, day: PlanDay): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < HALF_HOURS; i++) if ((d.calls[day][i] ?? 0) > 0) out.push(i);
+  return out;
+}
 
 /**
  * The specification's demand (seed 000 §2.1.4–2.1.5, §2.2.4–2.2.5; `SEED_TRAFFIC`): the year's
@@ -63,8 +81,7 @@ export function seedDemand(
   const monthIndex = Number(month.slice(5, 7));
   const monthCalls = (t.yearlyCalls * (t.monthlyPct[MONTH_KEYS[monthIndex - 1] ?? 'jan'] ?? 0)) / 100;
   const open = openDays(month, o.closed);
-  const days = Object.fromEntries(PLAN_DAYS.map((d) => [d, 0])) as Record<PlanDay, number>;
-  for (const d of open) days[d.weekday]++;
+  const days = countByWeekday(open);
   const weight = open.reduce((s, d) => s + (t.weekdayPct[d.weekday] ?? 0), 0);
   const calls = emptyDays();
   for (const d of PLAN_DAYS) {
@@ -102,12 +119,6 @@ export function seedDemand(
           : `Pazienza media dei chiamanti indicata: ${o.patienceS} s.`,
     ],
   };
-}
-
-/** The month after `YYYY-MM`. */
-function nextMonth(m: string): string {
-  const [y, mo] = [Number(m.slice(0, 4)), Number(m.slice(5, 7))];
-  return mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, '0')}`;
 }
 
 /** Handle time and its after-call share per line (seed 000 §2.1.5, §2.2.5). */
@@ -153,15 +164,12 @@ export async function measuredDemand(
   );
   // The period's open days: a call on a holiday or a closure (an emergency opening) is not a
   // day's demand.
-  const counts = Object.fromEntries(PLAN_DAYS.map((d) => [d, 0])) as Record<PlanDay, number>;
-  const weekdayOf = new Map<string, PlanDay>();
-  for (let m = from.slice(0, 7); m <= to.slice(0, 7); m = nextMonth(m)) {
-    for (const d of openDays(m, o.closed)) {
-      if (d.day < from || d.day >= to) continue;
-      counts[d.weekday]++;
-      weekdayOf.set(d.day, d.weekday);
-    }
+  const inPeriod: { day: string; weekday: PlanDay }[] = [];
+  for (let m = from.slice(0, 7); m <= to.slice(0, 7); m = addMonths(`${m}-01`, 1).slice(0, 7)) {
+    inPeriod.push(...openDays(m, o.closed).filter((d) => d.day >= from && d.day < to));
   }
+  const counts = countByWeekday(inPeriod);
+  const weekdayOf = new Map(inPeriod.map((d) => [d.day, d.weekday]));
   const open = rows.filter((r) => weekdayOf.has(r.day));
   if (open.length === 0) return null;
   const stats: {

@@ -1,6 +1,16 @@
 import { slaRow, type PeriodValues } from '../kpi/sla.js';
 import type { KpiDefinitions, SlaRow } from '../kpi/types.js';
-import { HALF_HOUR_S, HALF_HOURS, halfHourLabel, PLAN_DAYS, type Demand, type PlanDay } from './demand.js';
+import {
+  emptyDays,
+  HALF_HOUR_S,
+  HALF_HOURS,
+  halfHourIndex,
+  halfHourLabel,
+  openHalfHours,
+  PLAN_DAYS,
+  type Demand,
+  type PlanDay,
+} from './demand.js';
 import { erlangAFigures, erlangCFigures, type QueueFigures, type Traffic } from './erlang.js';
 import { coverWithShifts, type Shift } from './shifts.js';
 
@@ -102,9 +112,11 @@ export function halfHourFigures(d: Demand, o: PlanOptions, calls: number, server
   return o.model === 'erlang-c' ? erlangCFigures(t, servers) : erlangAFigures(t, servers);
 }
 
-/** The service level a half-hour's figures give under the reading asked for. */
-export const reached = (f: QueueFigures, reading: PlanOptions['reading']) =>
-  reading === 'contract' ? f.answeredOrLostWithin : f.answeredWithin;
+/** The service level figures give under a reading: answered within the limit, or answered or lost within it. */
+export const reached = (
+  f: Pick<QueueFigures, 'answeredWithin' | 'answeredOrLostWithin'>,
+  reading: PlanOptions['reading'] | KpiDefinitions['answeredWithin'],
+) => (reading === 'contract' ? f.answeredOrLostWithin : f.answeredWithin);
 
 /** The fewest operators on the phones that meet every target in a half-hour of `calls`. */
 export function operatorsNeeded(d: Demand, o: PlanOptions, calls: number): QueueFigures {
@@ -125,13 +137,6 @@ export function operatorsNeeded(d: Demand, o: PlanOptions, calls: number): Queue
 
 /** How far above the lower bound the search for the fewest operators goes. */
 const MAX_SEARCH = 2000;
-
-/** The half-hours a day of the line takes calls in: those its demand curve has (calls > 0). */
-function openHalfHours(d: Demand, day: PlanDay): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < HALF_HOURS; i++) if ((d.calls[day][i] ?? 0) > 0) out.push(i);
-  return out;
-}
 
 /** The plan: per weekday and half-hour, the operators needed on the phones and scheduled, the shifts, and the figures. */
 export function planMonth(d: Demand, options: Partial<PlanOptions> = {}): MonthPlan {
@@ -277,7 +282,7 @@ export function expectedPenalties(plan: MonthPlan, defs: KpiDefinitions, values:
     plan.options.targetS === defs.waitLimitS
       ? plan.month
       : evaluateRoster(plan.demand, rosterOf(plan), { ...plan.options, targetS: defs.waitLimitS }).month;
-  const within = defs.answeredWithin === 'contract' ? m.answeredOrLostWithin : m.answeredWithin;
+  const within = reached(m, defs.answeredWithin);
   const base = m.calls;
   return [
     slaRow('answered-within-20s', { met: within * base, base, pending: 0 }, defs, values, 'contacts'),
@@ -302,14 +307,7 @@ function validateOptions(o: PlanOptions): void {
 
 /** The plan's operators on the phones per weekday and half-hour (to simulate, or to edit as a roster). */
 export function rosterOf(plan: MonthPlan): Record<PlanDay, number[]> {
-  const out = {} as Record<PlanDay, number[]>;
-  for (const day of PLAN_DAYS) {
-    const list = new Array<number>(HALF_HOURS).fill(0);
-    for (const h of plan.days[day].halfHours) {
-      const [hh, mm] = h.start.split(':');
-      list[Number(hh) * 2 + (mm === '30' ? 1 : 0)] = h.onPhones;
-    }
-    out[day] = list;
-  }
+  const out = emptyDays();
+  for (const day of PLAN_DAYS) for (const h of plan.days[day].halfHours) out[day][halfHourIndex(h.start)] = h.onPhones;
   return out;
 }

@@ -1,6 +1,6 @@
 import type { KpiDefinitions, SlaRow } from '../kpi/types.js';
 import type { PeriodValues } from '../kpi/sla.js';
-import { HALF_HOURS, PLAN_DAYS, type Demand, type PlanDay } from './demand.js';
+import { emptyDays, PLAN_DAYS, type Demand, type PlanDay } from './demand.js';
 import {
   evaluateRoster,
   expectedPenalties,
@@ -34,10 +34,7 @@ export type RosterInput = Partial<Record<PlanDay, Record<string, number>>>;
 
 /** A written roster as the planner takes it: per weekday, 48 half-hours; an hour fills both its halves. */
 export function rosterFromInput(input: RosterInput): Record<PlanDay, number[]> {
-  const out = Object.fromEntries(PLAN_DAYS.map((d) => [d, new Array<number>(HALF_HOURS).fill(0)])) as Record<
-    PlanDay,
-    number[]
-  >;
+  const out = emptyDays();
   const bad: string[] = [];
   for (const [day, hours] of Object.entries(input)) {
     if (!(PLAN_DAYS as readonly string[]).includes(day)) {
@@ -212,7 +209,7 @@ export function staffingReport(
     shifts,
     totals: {
       calls: Math.round(m.calls),
-      serviceLevelPct: p2(o.reading === 'contract' ? m.answeredOrLostWithin : m.answeredWithin),
+      serviceLevelPct: p2(reached(m, o.reading)),
       answeredWithinPct: p2(m.answeredWithin),
       answeredOrLostWithinPct: p2(m.answeredOrLostWithin),
       lostPct: p2(m.lost),
@@ -235,7 +232,7 @@ export function staffingReport(
   if (extra.penalties) report.penalties = expectedPenalties(plan, extra.penalties.definitions, extra.penalties.values);
   if (extra.simulation) {
     const s = extra.simulation;
-    const sl = o.reading === 'contract' ? s.month.answeredOrLostWithin : s.month.answeredWithin;
+    const sl = reached(s.month, o.reading);
     const differences: NonNullable<StaffingReport['simulation']>['differences'] = [];
     for (const day of PLAN_DAYS) {
       const byStart = new Map(s.days[day].map((x) => [x.start, x]));
@@ -243,7 +240,7 @@ export function staffingReport(
         const x = byStart.get(h.start);
         if (!x) continue;
         const planned = reached(h, o.reading);
-        const simulated = o.reading === 'contract' ? x.answeredOrLostWithin : x.answeredWithin;
+        const simulated = reached(x, o.reading);
         if (Math.abs(planned - simulated) > 0.03) {
           differences.push({
             day,

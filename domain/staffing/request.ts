@@ -3,15 +3,7 @@ import { z } from 'zod';
 import { CONTRACT_DEFINITIONS } from '../kpi/definitions.js';
 import type { Kpis } from '../kpi/kpis.js';
 import type { KpiDefinitions } from '../kpi/types.js';
-import {
-  measuredDemand,
-  openDays,
-  PLAN_DAYS,
-  seedDemand,
-  type ClosedDay,
-  type Demand,
-  type PlanDay,
-} from './demand.js';
+import { countByWeekday, measuredDemand, openDays, seedDemand, type ClosedDay, type Demand } from './demand.js';
 import type { PlanOptions } from './planner.js';
 import { runStaffing, type RosterInput, type StaffingReport } from './report.js';
 
@@ -106,12 +98,10 @@ export async function staffingFor(
     demand = await measuredDemand(deps.db, r.line, r.from ?? '', r.to ?? '', { closed: deps.closed });
     if (!demand) throw new RangeError(`nessuna chiamata della linea ${r.line} nel periodo dal ${r.from} al ${r.to}`);
     // The period measured the demand of an average day; the plan is for the month asked.
-    const days = Object.fromEntries(PLAN_DAYS.map((d) => [d, 0])) as Record<PlanDay, number>;
-    for (const d of openDays(r.month, deps.closed)) days[d.weekday]++;
     demand = {
       ...demand,
       month: r.month,
-      days,
+      days: countByWeekday(openDays(r.month, deps.closed)),
       ...(r.ahtS !== undefined ? { ahtS: r.ahtS } : {}),
       ...(r.patienceS !== undefined ? { patienceS: r.patienceS || null } : {}),
       ...(r.bookingShare !== undefined ? { bookingShare: r.bookingShare } : {}),

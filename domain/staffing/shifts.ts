@@ -1,3 +1,5 @@
+import { halfHourLabel } from './demand.js';
+
 /** Operators starting together on a shift of one length. */
 export interface Shift {
   /** `HH:MM`, Europe/Rome. */
@@ -6,8 +8,6 @@ export interface Shift {
   hours: number;
   count: number;
 }
-
-const label = (half: number) => `${String(Math.floor(half / 2)).padStart(2, '0')}:${half % 2 ? '30' : '00'}`;
 
 /**
  * Shifts of the allowed lengths (hours) that give at least `required[i]` operators in every
@@ -37,8 +37,8 @@ export function coverWithShifts(required: number[], openHour: number, closeHour:
       for (let t = best.start; t < best.start + best.len; t++) cover[t] = (cover[t] ?? 0) + 1;
       const key = `${best.start}:${best.len}`;
       const shift = placed.get(key) ?? {
-        start: label(best.start),
-        end: label(best.start + best.len),
+        start: halfHourLabel(best.start),
+        end: halfHourLabel(best.start + best.len),
         hours: best.len / 2,
         count: 0,
       };

@@ -1,5 +1,13 @@
 import { seededRandom } from '../../platform/seeded-random.js';
-import { HALF_HOUR_S, HALF_HOURS, halfHourLabel, PLAN_DAYS, type Demand, type PlanDay } from './demand.js';
+import {
+  HALF_HOUR_S,
+  HALF_HOURS,
+  halfHourLabel,
+  openHalfHours,
+  PLAN_DAYS,
+  type Demand,
+  type PlanDay,
+} from './demand.js';
 
 /**
  * A discrete-event simulation of whole days of a line, to check the analytic plan where the
@@ -148,8 +156,7 @@ function simulateDay(
   out: Tally[],
 ): void {
   const events = new Events<Event>();
-  const open: number[] = [];
-  for (let i = 0; i < HALF_HOURS; i++) if ((d.calls[day][i] ?? 0) > 0) open.push(i);
+  const open = openHalfHours(d, day);
   if (open.length === 0) return;
   const first = open[0] ?? 0;
   const last = open.at(-1) ?? 0;

@@ -417,7 +417,7 @@ export class VoiceService {
    * end for a minute is asked of Twilio (`GET /Calls/{CallSid}.json`, once a minute per call
    * across every process), and one Twilio reports over is ended as its callback would have
    * ended it: the record at Twilio's end time, the queue or the operator freed, the instance
-   * told. A call Twilio does not know is ended as failed. A start that died between the engine
+   * told. A call Twilio does not know is ended as failed once it is hours old. A start that died between the engine
    * and the record (older than Twilio's 15 s) learns its instance from the engine. Survey calls
    * likewise, and a call-back's own leg (its end frees the operator). The number found over.
    */
