@@ -157,8 +157,8 @@ export function staffingReport(
   extra: {
     simulation?: SimulationResult;
     penalties?: { definitions: KpiDefinitions; values: PeriodValues };
-    /** The plan that meets the targets, when `plan` is a roster being evaluated (for the 2024 comparison). */
-    needed?: MonthPlan;
+    /** The comparison of the plan that meets the targets, when `plan` is a roster being evaluated. */
+    comparison?: StaffingReport['comparison'];
   } = {},
 ): StaffingReport {
   const d = plan.demand;
@@ -220,11 +220,11 @@ export function staffingReport(
       fte: r2(m.fte),
       costEur: r2(m.shiftHoursPaid * o.hourCostEur),
     },
-    comparison: {
+    comparison: extra.comparison ?? {
       specificationFrontEndFte: ref.frontEndFte,
       reported2024: ref.reported2024,
       staffingShareMatching2024Pct: ref.reported2024
-        ? shareMatching(extra.needed ?? plan, ref.reported2024.answeredWithinPct / 100)
+        ? shareMatching(plan, ref.reported2024.answeredWithinPct / 100)
         : null,
     },
     notes: [...d.notes],
@@ -338,9 +338,12 @@ export function runStaffing(
   const simulation = extra.simulate
     ? simulate(demand, rosterOf(evaluated), { targetS: evaluated.options.targetS, ...extra.simulate })
     : undefined;
-  const report = staffingReport(evaluated, { simulation, penalties: extra.penalties, needed });
-  return {
-    report,
-    needed: extra.roster ? staffingReport(needed, { penalties: extra.penalties }) : undefined,
-  };
+  // The 2024 comparison is the plan's (a bisection over it): made once, shown with both.
+  const neededReport = extra.roster ? staffingReport(needed, { penalties: extra.penalties }) : undefined;
+  const report = staffingReport(evaluated, {
+    simulation,
+    penalties: extra.penalties,
+    comparison: neededReport?.comparison,
+  });
+  return { report, needed: neededReport };
 }
